@@ -1,0 +1,167 @@
+/**
+ * The Transport contract: bytes-only, message boundaries kept, one Connection per peer.
+ *
+ * A transport is registered under a URL scheme (see `registry.ts`) and offers
+ * `listen(url, options)` (the hub side, which owns and finally removes every kernel object it
+ * made) and `connect(url, options)` (a client). Everything above this file (the bus protocol,
+ * codecs, topics) is the same for every transport.
+ *
+ * Guarantees every local transport gives (and the Transport conformance suite checks):
+ * - **Boundaries kept**: each `send()` arrives as exactly one frame of the same bytes, whatever
+ *   the medium's unit (frames larger than a queue message or a ring are split and reassembled).
+ * - **Per-connection FIFO**: frames arrive in the order they were accepted.
+ * - **Nothing lost while both ends live**; `send()` waits while the medium is full, it never
+ *   drops and never queues without bound.
+ * - **A peer gone is not its data gone**: frames a peer committed before it exited (even by
+ *   SIGKILL right after `send()` resolved) are still delivered before `closed` resolves.
+ * - **Frames up to `maxFrameSize`**; a larger frame is refused with `FrameTooLargeError` before
+ *   anything is written, and the connection stays usable.
+ * - **Garbage closes one connection**: bytes that break the framing close that connection with
+ *   reason `protocol`; the listener and other connections go on.
+ * - **A dead or stopped peer never stops traffic between the others**.
+ * - **`close()` wakes every wait** (sends, receives, accepts) and releases every fd, kernel
+ *   object and timer, so the process can then exit on its own.
+ * - **Received frames are owned by the receiver**: a transport never reuses or unmaps the memory
+ *   of a frame it delivered. Frames passed to `send()` must not be changed until it resolves.
+ * @module
+ */
+
+/** Why a connection ended. */
+export type CloseReason =
+  /** This side called `close()`, or the peer closed after sending everything. */
+  | 'clean'
+  /** The peer exited or was killed; every frame it committed was delivered first. */
+  | 'peer-gone'
+  /** The peer sent bytes that break the framing or the protocol. */
+  | 'protocol'
+  /** The peer stalled past `maxStall` and was disconnected. */
+  | 'slow-consumer'
+  /** A local failure of the medium (a system call failed). */
+  | 'error';
+
+/** How a connection ended; `closed` resolves to this and never rejects. */
+export interface Closed {
+  readonly reason: CloseReason;
+  readonly error?: Error;
+}
+
+/** What the kernel tells about the other end, where it tells anything. */
+export interface PeerInfo {
+  readonly pid?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** What a backend offers; the conformance suites choose tests by these, never by name. */
+export interface Capabilities {
+  /** Largest frame the backend accepts by default. */
+  readonly maxFrameSize: number;
+  /** Which peer credentials `Connection.peer` carries. */
+  readonly peerIdentity: 'pid+uid' | 'pid' | 'none';
+  /** Frames survive a restart of every process. */
+  readonly durable: boolean;
+  /** The death of a peer process (SIGKILL) is noticed and ends its connection. */
+  readonly peerDeathEvents: boolean;
+  /** Peers are separate processes (false for `memory://`). */
+  readonly crossProcess: boolean;
+  /** Clients are started by the hub (`pipe:`): `Listener.spawn` exists, `connect` has no URL target. */
+  readonly spawnsClients: boolean;
+}
+
+/** A bidirectional, frame-preserving link to one peer. */
+export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
+  /** Credentials of the peer where the kernel gives them. */
+  readonly peer: PeerInfo;
+  /** Largest frame `send()` accepts on this connection. */
+  readonly maxFrameSize: number;
+  /** Resolves (never rejects) once the connection has ended and released everything. */
+  readonly closed: Promise<Closed>;
+  /**
+   * Accepts one frame (given whole, or as chunks that are sent back to back as one frame).
+   * Resolves when the frame is accepted; waits while the medium is full.
+   * Rejects with `FrameTooLargeError` (nothing written) or `ClosedError` / `PeerGoneError`.
+   */
+  send(frame: Uint8Array | readonly Uint8Array[]): Promise<void>;
+  /**
+   * The fast path of `send()`: accepts the frame at once and returns `true`, or `false` when the
+   * medium is full: the frame is still accepted, but the caller should `await drained()` before
+   * writing more. Throws `FrameTooLargeError` and `ClosedError` synchronously.
+   */
+  write(frame: Uint8Array | readonly Uint8Array[]): boolean;
+  /** Resolves when the medium has room again (at once when it already has). */
+  drained(): Promise<void>;
+  /**
+   * Push mode: every received frame is given to `onFrame` synchronously, in order, with no
+   * per-frame promise. Exclusive with async iteration. Use `pause()` / `resume()` for flow
+   * control; while paused, the medium fills and the peer's sends wait.
+   */
+  consume(onFrame: (frame: Uint8Array) => void): void;
+  /** Stops reading from the medium (push mode). */
+  pause(): void;
+  /** Starts reading again (push mode). */
+  resume(): void;
+  /**
+   * Sends every frame already accepted, then releases the connection. Wakes every pending
+   * `send`, `drained` and iteration. Idempotent.
+   */
+  close(): Promise<void>;
+  /** Closes at once without flushing (used on protocol errors and slow consumers). */
+  destroy(reason: CloseReason, error?: Error): void;
+}
+
+/** The hub side of a transport: accepted connections, then `close()`. */
+export interface Listener extends AsyncIterable<Connection>, AsyncDisposable {
+  /** The URL clients connect to (with defaults filled in). */
+  readonly url: string;
+  /** Stops accepting, closes every connection it accepted, removes every kernel object it made. */
+  close(): Promise<void>;
+  /**
+   * Only for transports that start their clients (`capabilities.spawnsClients`): starts a child
+   * process that is connected to this listener on inherited descriptors.
+   */
+  spawn?(command: string, args?: readonly string[], options?: SpawnClientOptions): SpawnedClient;
+}
+
+/** Options for `Listener.spawn`. */
+export interface SpawnClientOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Where the child's stdout and stderr go; by default they are inherited. */
+  stdio?: 'inherit' | 'pipe' | 'ignore';
+}
+
+/** A child started by `Listener.spawn`. */
+export interface SpawnedClient {
+  readonly pid: number;
+  readonly child: import('node:child_process').ChildProcess;
+  /** Resolves with the exit code (or the signal name) when the child has exited. */
+  readonly exited: Promise<number | string>;
+}
+
+/** Options every transport accepts. */
+export interface TransportOptions {
+  /** Largest frame in bytes (default 16 MiB). */
+  maxFrameSize?: number;
+  /** Cancels a pending listen or connect. */
+  signal?: AbortSignal;
+  /** How long `connect` tries before it fails (ms, default 5000). */
+  connectTimeout?: number;
+  /** File mode of created objects (default 0o600: owner only). */
+  mode?: number;
+  /** Accept peers of other uids (default false: a hub rejects them where the kernel tells). */
+  allowOtherUsers?: boolean;
+  /** Transport-specific extras, given by URL query parameters or code. */
+  [extra: string]: unknown;
+}
+
+/** A registered transport. */
+export interface Transport {
+  /** URL scheme without the colon, e.g. `unix`. */
+  readonly scheme: string;
+  readonly capabilities: Capabilities;
+  listen(url: string, options?: TransportOptions): Promise<Listener>;
+  connect(url: string, options?: TransportOptions): Promise<Connection>;
+}
+
+/** Default largest frame: 16 MiB. */
+export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
