@@ -1,0 +1,105 @@
+/**
+ * The Fabric seam: who routes messages between buses. The Bus never knows which transport or
+ * fabric it runs on.
+ *
+ * - `HubFabric` speaks the unibus protocol (docs/protocol.md) over any local Transport.
+ * - `NatsFabric` maps onto NATS subjects natively, so the NATS server routes and plain NATS
+ *   clients interoperate.
+ *
+ * Payloads cross a fabric as encoded bytes with their codec id; a fabric never decodes them.
+ * @module
+ */
+import type { Observable } from 'rxjs';
+
+/** A message as it crosses a fabric: payload bytes stay encoded. */
+export interface WireMessage {
+  readonly topic: string;
+  /** Codec id of `payload` (see src/codecs). */
+  readonly codec: number;
+  readonly payload: Uint8Array;
+  readonly replyTo?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Id of the publishing bus and its sequence number (for dedup and ordering checks). */
+  readonly publisher?: string;
+  readonly seq?: number;
+}
+
+/**
+ * Header a fabric sets on an empty message it sends to a request's `replyTo` when nobody
+ * subscribes to the request's topic (the hub knows interest; NATS reports status 503).
+ */
+export const STATUS_HEADER = 'unibus-status';
+/** Value of {@link STATUS_HEADER} for "no responders". */
+export const STATUS_NO_RESPONDERS = 'no-responders';
+
+/** Receives messages of one fabric subscription, synchronously and in order. */
+export type WireHandler = (message: WireMessage) => void;
+
+/** Options of a fabric subscription. */
+export interface FabricSubscribeOptions {
+  /** Queue group: each message goes to one member of the group. */
+  readonly queue?: string;
+}
+
+/** A live subscription on a fabric. */
+export interface FabricSubscription {
+  readonly id: number;
+  readonly pattern: string;
+  /** Ends the subscription; idempotent. */
+  unsubscribe(): void;
+}
+
+/** Connection state of a fabric, as a discriminated union. */
+export type FabricStatus =
+  | { readonly type: 'connected'; readonly url: string }
+  | { readonly type: 'disconnected'; readonly url: string; readonly error?: Error }
+  | { readonly type: 'reconnected'; readonly url: string }
+  | { readonly type: 'peer-joined'; readonly peer: PeerDescription }
+  | { readonly type: 'peer-left'; readonly peer: PeerDescription; readonly reason: string; readonly error?: Error }
+  | { readonly type: 'slow-consumer'; readonly peer?: PeerDescription; readonly detail: string }
+  | { readonly type: 'error'; readonly error: Error };
+
+/** Who is on the other side of a hub connection. */
+export interface PeerDescription {
+  readonly id: string;
+  readonly name: string;
+  readonly pid?: number;
+  readonly uid?: number;
+  readonly transport: string;
+}
+
+/** Counters a fabric keeps; the Bus adds its own. */
+export interface FabricStats {
+  readonly sent: number;
+  readonly received: number;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly slowConsumers: number;
+  readonly protocolErrors: number;
+  readonly reconnects: number;
+  readonly peers: number;
+}
+
+/** What the Bus needs from whoever routes. */
+export interface Fabric {
+  /** The URL this fabric serves or reaches. */
+  readonly url: string;
+  /** True on the side that routes for others (a hub). */
+  readonly isHub: boolean;
+  /** Lifecycle and health, as a stream of states. */
+  readonly status: Observable<FabricStatus>;
+  /** Delivers matching messages to `handler` until unsubscribed. */
+  subscribe(pattern: string, handler: WireHandler, options?: FabricSubscribeOptions): FabricSubscription;
+  /**
+   * Publishes one message. Resolves when it is accepted locally; waits while the path is full.
+   * The fast form: returns `undefined` when accepted with no wait needed.
+   */
+  publish(message: WireMessage): Promise<void> | undefined;
+  /** Resolves when whoever routes has processed everything published before this call. */
+  flush(options?: { signal?: AbortSignal; timeout?: number }): Promise<void>;
+  /** The peers currently connected (hub: its clients; client: the hub and what it reports). */
+  peers(): PeerDescription[];
+  stats(): FabricStats;
+  /** Closes at once: accepted messages are flushed, then everything is released. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Runs every compiled test file (dist/test/**/*.test.js) in its own child process under an
+// external watchdog that kills the whole process group, two files at a time (2-core machines).
+// Each run has a prefix (UNIBUS_TEST_RUN) that tests put in every kernel object and path they
+// make; anything with that prefix left afterwards fails the run, and so does any new System V
+// object or /dev/shm entry.
+// Usage: node test/run.mjs [filter ...]   (env: TEST_JOBS, TEST_TIMEOUT_S, TEST_VERBOSE=1)
+import { spawn, execFileSync } from 'node:child_process';
+import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+const root = new URL('..', import.meta.url).pathname;
+const distTest = join(root, 'dist', 'test');
+const filters = process.argv.slice(2);
+const jobs = Number(process.env.TEST_JOBS ?? 2);
+const timeoutS = Number(process.env.TEST_TIMEOUT_S ?? 240);
+const verbose = process.env.TEST_VERBOSE === '1';
+const runId = process.env.UNIBUS_TEST_RUN ?? `ut${randomBytes(3).toString('hex')}`;
+
+function find(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return find(p);
+    return name.endsWith('.test.js') ? [p] : [];
+  }).sort();
+}
+
+function ipcSnapshot() {
+  try {
+    return execFileSync('ipcs', [], { encoding: 'utf8' }).split('\n')
+      .filter((l) => /^0x/.test(l)).map((l) => l.replace(/\s+/g, ' ').trim()).sort();
+  } catch { return []; }
+}
+const shmSnapshot = () => (existsSync('/dev/shm') ? readdirSync('/dev/shm').sort() : []);
+const tmpWithPrefix = () => readdirSync('/tmp').filter((n) => n.includes(runId));
+
+const files = find(distTest).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error(`no test files matched under ${distTest}; run the build first (npm test does)`);
+  process.exit(1);
+}
+
+const ipc0 = new Set(ipcSnapshot());
+const shm0 = new Set(shmSnapshot());
+const results = [];
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [file], {
+      cwd: root,
+      detached: true, // own process group: the watchdog kills grandchildren too
+      env: { ...process.env, UNIBUS_TEST_RUN: runId, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    let timedOut = false;
+    const dog = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+    }, timeoutS * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(dog);
+      // Whatever the file started in its group goes with it.
+      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+      const ms = Date.now() - started;
+      const ok = code === 0 && !timedOut;
+      const name = relative(distTest, file);
+      const counts = /Total:\s+(\d+)[\s\S]*?Passed:\s+(\d+)/.exec(out.replace(/\x1b\[[0-9;]*m/g, ''));
+      results.push({ name, ok, total: counts ? +counts[1] : 0, passed: counts ? +counts[2] : 0 });
+      const why = timedOut ? ` (watchdog: killed after ${timeoutS}s)` : ok ? '' : ` (exit ${code ?? signal})`;
+      console.log(`${ok ? 'ok  ' : 'FAIL'} ${name} ${(ms / 1000).toFixed(1)}s${why}`);
+      if (!ok || verbose) console.log(out.split('\n').map((l) => `   | ${l}`).join('\n'));
+      resolve();
+    });
+  });
+}
+
+const queue = [...files];
+await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+  while (queue.length) await runFile(queue.shift());
+}));
+
+// Leftovers: anything this run made and did not remove.
+const leftovers = [];
+for (const l of ipcSnapshot()) if (!ipc0.has(l)) leftovers.push(`System V object: ${l}`);
+for (const n of shmSnapshot()) if (!shm0.has(n)) leftovers.push(`/dev/shm/${n}`);
+for (const n of tmpWithPrefix()) leftovers.push(`/tmp/${n}`);
+if (leftovers.length) {
+  console.log(`leftovers after the run (prefix ${runId}):\n  ${leftovers.join('\n  ')}`);
+  for (const n of tmpWithPrefix()) rmSync(join('/tmp', n), { recursive: true, force: true });
+}
+
+const tests = results.reduce((a, r) => a + r.total, 0);
+const passedTests = results.reduce((a, r) => a + r.passed, 0);
+const failedFiles = results.filter((r) => !r.ok).length;
+console.log(`\n${results.length} files, ${tests} tests; ${failedFiles} file(s) failed${leftovers.length ? '; leftovers found' : ''}`);
+console.log(`${passedTests} passed, ${tests - passedTests + (failedFiles && tests === passedTests ? failedFiles : 0)} failed`);
+process.exit(failedFiles || leftovers.length ? 1 : 0);
