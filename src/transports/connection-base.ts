@@ -187,7 +187,9 @@ export abstract class BaseConnection implements Connection {
 
   /** Subclasses call this when the peer is gone or the medium failed. */
   protected mediumEnded(closed: Closed): void {
-    if (this.#state === 'closed' || this.#end) return;
+    // While close() or destroy() runs, the medium ending is its consequence, not a new cause:
+    // the reason stays the one this side gave ('clean' for close()).
+    if (this.#state !== 'open' || this.#end) return;
     this.#end = closed;
     void this.release(false).finally(() => this.#finish(closed));
   }
