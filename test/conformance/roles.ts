@@ -117,9 +117,13 @@ const sink: Role = async ({ conn, args, print }) => {
 };
 
 /** Connects and never reads: the medium towards it fills. */
-const blockedReader: Role = async ({ print }) => {
+const blockedReader: Role = async ({ conn, print }) => {
   print('ready');
-  // Held open until the test kills the process (or destroys the connection in-process).
+  // A socket that is not read keeps no process alive: hold it open until the test kills the
+  // process (or destroys the connection in-process).
+  const alive = setInterval(() => undefined, 1 << 30);
+  await conn.closed;
+  clearInterval(alive);
 };
 
 /** `oversize <maxFrameSize>`: a too-large frame is refused before anything is written. */
