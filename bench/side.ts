@@ -31,7 +31,9 @@ async function parent(spec: CaseSpec, specJson: string): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const end = await factory.parent(spec, { command: process.execPath, args: [self, 'child', specJson] });
   const driver = new Driver(end.link, spec.size);
-  await within(30_000, 'the other side being ready', driver.ready());
+  const died = end.otherDone.then((code) => { throw new Error(`the other side ended before it was ready: ${String(code)}`); });
+  await within(30_000, 'the other side being ready', Promise.race([driver.ready(), died]));
+  died.catch(() => { /* it ends normally after bye */ });
   const oneWay = await driver.oneWay(spec, end.sameProcess);
   const ping = spec.pingMs > 0 ? await driver.ping(spec, factory.payloadKind) : undefined;
   driver.bye();
