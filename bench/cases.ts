@@ -59,13 +59,15 @@ async function registeredSchemes(): Promise<string[]> {
 
 /**
  * Every case to run, baselines first. `only` selects cases by name (baselines are always
- * included, and `unix` whenever another bus case is chosen, for the ×unix column).
+ * included, and `unix` whenever another bus case is chosen, for the ×unix column). The
+ * transport-level cases (`t-<scheme>`) run when named in `only` or when `withTransports`.
  * Returns the cases and notes on schemes that are registered but not benched.
  */
-export async function selectCases(only: readonly string[]): Promise<{ cases: CaseDef[]; notes: string[] }> {
+export async function selectCases(only: readonly string[], withTransports = false): Promise<{ cases: CaseDef[]; notes: string[] }> {
   const notes: string[] = [];
   const schemes = (await registeredSchemes()).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const busCases: CaseDef[] = [];
+  const transportCases: CaseDef[] = [];
   for (const scheme of schemes) {
     const url = URLS[scheme];
     if (!url) {
@@ -73,17 +75,23 @@ export async function selectCases(only: readonly string[]): Promise<{ cases: Cas
       continue;
     }
     busCases.push({ name: scheme, kind: 'bus', baseline: false, url, about: `unibus Bus over ${url('ID')}` });
+    transportCases.push({
+      name: `t-${scheme}`, kind: 'transport', baseline: false, url,
+      about: `${scheme} transport Connection alone (no Bus), msgpackr values like net-msgpackr`,
+    });
   }
   if (schemes.length === 0) notes.push('no transport registry on this branch yet: baselines only');
-  const known = new Set([...BASELINES, ...busCases].map((c) => c.name));
+  const known = new Set([...BASELINES, ...busCases, ...transportCases].map((c) => c.name));
   const unknown = only.filter((name) => !known.has(name));
   if (unknown.length > 0) {
     throw new RangeError(`Unknown case: ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
   }
-  if (only.length === 0) return { cases: [...BASELINES, ...busCases], notes };
-  const wanted = new Set(only);
+  const wanted = new Set(only.length > 0 ? only : busCases.map((c) => c.name));
+  if (withTransports) for (const c of transportCases) if (only.length === 0 || wanted.has(c.name.slice(2))) wanted.add(c.name);
   if (busCases.some((c) => wanted.has(c.name))) wanted.add(UNIX);
-  return { cases: [...BASELINES, ...busCases.filter((c) => wanted.has(c.name))], notes };
+  // Transport-level cases sit right after their Bus case.
+  const chosen = busCases.flatMap((c, i) => [c, transportCases[i]!]).filter((c) => wanted.has(c.name));
+  return { cases: [...BASELINES, ...chosen], notes };
 }
 
 function rank(scheme: string): number {

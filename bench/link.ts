@@ -28,10 +28,10 @@ export interface CaseSpec {
   /** Case name as printed (`net-msgpackr`, `ipc-json`, `unix`, …). */
   readonly name: string;
   /** Which link module runs it. */
-  readonly kind: 'net' | 'ipc' | 'bus';
+  readonly kind: 'net' | 'ipc' | 'bus' | 'transport';
   /** Unique per measurement: names of sockets, segments and topics derive from it. */
   readonly id: string;
-  /** For `bus`: the URL both sides use (`pipe:` children get theirs from the transport). */
+  /** For `bus` and `transport`: the URL both sides use (`pipe:` children get theirs from the transport). */
   readonly url?: string;
   /** For `ipc`: Node's serialization of the channel. */
   readonly serialization?: 'json' | 'advanced';

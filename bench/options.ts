@@ -28,6 +28,8 @@ export interface BenchOptions {
   readonly json?: string;
   /** Skip the ping-pong phase. */
   readonly noPing: boolean;
+  /** Add the transport-level case (`t-<scheme>`) beside each Bus case. */
+  readonly withTransports: boolean;
 }
 
 export const DEFAULT_SIZES: readonly number[] = [64, 4096, 65536, 1048576];
@@ -37,11 +39,12 @@ const QUICK: Durations = { warmupMs: 80, oneWayMs: 200, pingWarmupMs: 40, pingMs
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --only a,b       cases to run (baselines are always measured): e.g. unix,shm
+  --only a,b       cases to run (baselines are always measured): e.g. unix,shm,t-unix
   --sizes 64,4096  payload sizes in bytes (suffixes k, KiB, m, MiB allowed)
   --runs N         runs per case and size; figures are medians (default 3, quick 1)
   --quick          one run, shorter phases: a sanity check, not a measurement
   --no-ping        skip ping-pong latency
+  --transports     add t-<scheme> cases: each transport's Connection without the Bus
   --json FILE      write all runs and medians as JSON
   --help           this text`;
 
@@ -53,6 +56,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let quick = false;
   let json: string | undefined;
   let noPing = false;
+  let withTransports = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg) : [arg, undefined];
@@ -67,6 +71,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--runs': runs = parseCount(value(), '--runs'); break;
       case '--quick': quick = true; break;
       case '--no-ping': noPing = true; break;
+      case '--transports': withTransports = true; break;
       case '--json': json = value(); break;
       case '--help': case '-h': return 'help';
       default: throw new TypeError(`Unknown option: ${arg}`);
@@ -78,6 +83,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     runs: runs ?? (quick ? 1 : 3),
     durations: quick ? QUICK : NORMAL,
     noPing,
+    withTransports,
     ...(json === undefined ? {} : { json }),
   };
 }

@@ -80,7 +80,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { cases, notes } = await selectCases(options.only);
+  const { cases, notes } = await selectCases(options.only, options.withTransports);
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
   const total = options.runs * options.sizes.length * cases.length;
   process.stderr.write(`bench: ${cases.length} cases × ${options.sizes.length} sizes × ${options.runs} runs = ${total} measurements\n`);

@@ -6,5 +6,6 @@ export async function loadFactory(spec: CaseSpec): Promise<LinkFactory> {
     case 'net': return (await import('./net-msgpackr.js')).netMsgpackr;
     case 'ipc': return (await import('./child-ipc.js')).childIpc(spec.serialization ?? 'json');
     case 'bus': return (await import('./bus.js')).busLink;
+    case 'transport': return (await import('./transport.js')).transportLink;
   }
 }

@@ -2,7 +2,7 @@
  * Baseline (a): what a careful hand-written program does with a raw `net` Unix socket.
  * Each value is one msgpackr frame behind a 4-byte big-endian length (msgpackr reserves the
  * header's room, so a frame is one buffer); every frame sent in one event-loop turn goes out in
- * one write (one `Buffer.concat`, or one `writev` when the batch is large), flushed on
+ * one write (one `Buffer.concat` of small frames, or one `writev` of large ones), flushed on
  * `process.nextTick`; `send()` reports backpressure from the socket. Reads split or merge
  * frames anywhere; whole frames inside a chunk are decoded in place.
  * @module
@@ -17,8 +17,9 @@ import { Inbox, spawnSide } from './spawn.js';
 
 /** Pending bytes past which a batch is written at once instead of at the end of the turn. */
 const HIGH_WATER = 1 << 20;
-/** Batches larger than this go out with writev (no copy) instead of one concatenated buffer. */
-const CONCAT_LIMIT = 256 * 1024;
+/** Frames up to this size (on average in a batch) are concatenated into one buffer; batches of
+ * larger frames go out with writev (no copy), as many small chunks make writev slow. */
+const SMALL_FRAME = 16 * 1024;
 
 class MsgpackSocket implements Link {
   readonly #socket: net.Socket;
@@ -66,7 +67,7 @@ class MsgpackSocket implements Link {
     this.#pending = [];
     this.#pendingBytes = 0;
     if (pending.length === 1) return this.#socket.write(pending[0]!);
-    if (bytes <= CONCAT_LIMIT) return this.#socket.write(Buffer.concat(pending, bytes));
+    if (bytes <= SMALL_FRAME * pending.length) return this.#socket.write(Buffer.concat(pending, bytes));
     this.#socket.cork();
     for (const frame of pending) this.#socket.write(frame);
     this.#socket.uncork();
