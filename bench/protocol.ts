@@ -30,6 +30,16 @@ export interface PingResult {
   readonly errors: number;
 }
 
+/** BENCH_DEBUG=1 prints the warm-up batches. */
+const DEBUG = Boolean(process.env['BENCH_DEBUG']);
+
+/** Warm-up sends at least this many messages… */
+const WARM_MESSAGES = 30_000;
+/** …or this many payload bytes, whichever is fewer. */
+const WARM_BYTES = 64 * 1024 * 1024;
+/** Length warm-up batches grow to, in seconds. */
+const BATCH_SECONDS = 0.03;
+
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
 
 /** The parent's half of the protocol. */
@@ -97,19 +107,31 @@ export class Driver {
     return (cpu.user ?? 0) + (cpu.system ?? 0);
   }
 
-  /** Warm-up and calibration, then one measured batch. */
+  /**
+   * Warm-up and calibration, then one measured batch. Warm-up lasts `warmupMs` and at least
+   * WARM_MESSAGES (or WARM_BYTES of payload, whichever is fewer; 4 × `warmupMs` at most): a
+   * bus's longer code path needs thousands of messages before the JIT has optimised it. Batches
+   * grow 4x until one takes BATCH_SECONDS, then stay that long; the best of the last two
+   * batches' rates sizes the measured batch (one stalled batch must not shrink it).
+   */
   async oneWay(spec: CaseSpec, sameProcess: boolean): Promise<OneWayResult> {
     let k = spec.size >= 1 << 20 ? 1 : spec.size >= 1 << 16 ? 4 : 64;
+    const minMessages = Math.min(WARM_MESSAGES, Math.ceil(WARM_BYTES / spec.size));
+    const minSeconds = spec.warmupMs / 1000;
     let spent = 0;
+    let sent = 0;
     let rate = 0;
-    for (let batches = 0; spent < spec.warmupMs / 1000 || batches < 2; batches++) {
+    let previous = 0;
+    while (spent < minSeconds || ((sent < minMessages || previous === 0) && spent < 4 * minSeconds)) {
       const seconds = await this.#batch(k);
       spent += seconds;
+      sent += k;
+      previous = rate;
       rate = k / Math.max(seconds, 1e-6);
-      // Grow the batch so the last warm-up batches look like the measured one.
-      k = Math.max(1, Math.min(k * 4, Math.round(rate * Math.max(0.01, spec.warmupMs / 1000 - spent))));
+      if (DEBUG) process.stderr.write(`warm-up batch ${k}: ${Math.round(rate)}/s\n`);
+      k = seconds < BATCH_SECONDS ? k * 4 : Math.max(1, Math.round(rate * BATCH_SECONDS));
     }
-    const n = Math.max(3, Math.min(20_000_000, Math.round(rate * spec.oneWayMs / 1000)));
+    const n = Math.max(3, Math.min(20_000_000, Math.round(Math.max(rate, previous) * spec.oneWayMs / 1000)));
     this.#errors = 0;
     const otherBefore = sameProcess ? 0 : await this.#otherCpu();
     const cpu0 = process.cpuUsage();

@@ -29,7 +29,8 @@ function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
 async function parent(spec: CaseSpec, specJson: string): Promise<void> {
   const factory = await loadFactory(spec);
   const self = fileURLToPath(import.meta.url);
-  const end = await factory.parent(spec, { command: process.execPath, args: [self, 'child', specJson] });
+  // The child gets this process's Node flags (e.g. --cpu-prof when profiling a case).
+  const end = await factory.parent(spec, { command: process.execPath, args: [...process.execArgv, self, 'child', specJson] });
   const driver = new Driver(end.link, spec.size);
   const died = end.otherDone.then((code) => { throw new Error(`the other side ended before it was ready: ${String(code)}`); });
   await within(30_000, 'the other side being ready', Promise.race([driver.ready(), died]));
