@@ -40,11 +40,11 @@ export function parseSysvmqUrl(url: string): SysvmqAddress {
   }
   if (u.protocol !== 'sysvmq:') throw new InvalidUrlError(url, `scheme must be sysvmq:, got ${u.protocol}`);
   for (const name of u.searchParams.keys()) {
-    if (name !== 'proj') throw new InvalidUrlError(url, `unknown parameter ${name} (known: proj)`);
+    if (name !== 'proj' && name !== 'maxFrameSize') throw new InvalidUrlError(url, `unknown parameter ${name} (known: proj, maxFrameSize)`);
   }
   if (u.hostname !== '') {
     if (u.pathname !== '' && u.pathname !== '/') throw new InvalidUrlError(url, 'a literal key URL has no path');
-    if (u.search !== '') throw new InvalidUrlError(url, 'proj applies to key files only');
+    if (u.searchParams.has('proj')) throw new InvalidUrlError(url, 'proj applies to key files only');
     if (!/^0x[0-9a-f]{1,8}$/i.test(u.hostname)) {
       throw new InvalidUrlError(url, 'host must be a hexadecimal key like 0x1234 (or use sysvmq:///path/to/keyfile)');
     }

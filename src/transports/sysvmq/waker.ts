@@ -59,6 +59,9 @@ export class Waker {
     this.#park();
   }
 
+  /** Gets wakes whose endpoint has left (e.g. a WELCOME after its connect timed out). */
+  onOrphan: ((text: Uint8Array) => void) | undefined;
+
   /** Registers a target; returns its endpoint number (the `mtype` peers post to). */
   register(target: WakeTarget): number {
     const endpoint = this.#nextEndpoint++;
@@ -157,7 +160,11 @@ export class Waker {
 
   #dispatch(buf: MsgBuffer, n: number): void {
     const target = this.#targets.get(buf.type);
-    if (target === undefined || n < 1) return; // a late wake for an endpoint that left
+    if (target === undefined || n < 1) {
+      // A late wake for an endpoint that left; some carry objects that would otherwise leak.
+      if (n >= 1) this.onOrphan?.(buf.text.subarray(0, n));
+      return;
+    }
     target.onWake(buf.text.subarray(0, n));
     this.#touched.add(target);
   }
