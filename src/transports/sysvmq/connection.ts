@@ -102,7 +102,11 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
     const kind = text[0];
     if (kind === Wake.Data) this.#wantRead = true;
     else if (kind === Wake.Blocked) { this.#peerBlocked = true; this.#wantRead = true; }
-    else if (kind === Wake.Space) this.#scheduleFlush();
+    else if (kind === Wake.Space) {
+      // The peer answered our Blocked: a later EAGAIN needs a new Blocked.
+      this.#blocked = false;
+      this.#scheduleFlush();
+    }
   }
 
   afterWakes(): void {
