@@ -19,6 +19,7 @@ type Loader = () => Promise<Transport>;
 const builtins: Record<string, Loader> = {
   unix: async () => (await import('./unix/unix-transport.js')).unixTransport,
   memory: async () => (await import('./memory/memory-transport.js')).memoryTransport,
+  sysvmq: async () => (await import('./sysvmq/sysvmq-transport.js')).sysvmqTransport,
 };
 
 const registered = new Map<string, Transport>();
