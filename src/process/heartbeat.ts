@@ -1,0 +1,103 @@
+/**
+ * The child side of supervision: a heartbeat is one byte written to an fd the supervisor handed
+ * down (its number is in `UNIBUS_HEARTBEAT_FD`). Bytes on an fd, not signals: they never coalesce,
+ * never queue behind bus data, and any language can send them (`printf . >&$UNIBUS_HEARTBEAT_FD`
+ * in a shell, `write(fd, ".", 1)` in C).
+ *
+ * The same fd tells the child when its supervisor is gone: the supervisor never writes to it, so
+ * a read sees EOF (and a write fails with EPIPE) only once the supervisor has died. By default the
+ * child then sends itself SIGTERM, so its own graceful shutdown runs and nothing is orphaned.
+ *
+ * @example
+ * ```ts
+ * import { heartbeat } from 'unibus';
+ * const beat = heartbeat();          // no-op (undefined) when not started by a supervisor
+ * // ... do the work; the timer keeps beating while the event loop turns
+ * beat?.stop();
+ * ```
+ * @module
+ */
+import { Socket } from 'node:net';
+
+/** Env var naming the inherited heartbeat fd. */
+export const HEARTBEAT_FD_ENV = 'UNIBUS_HEARTBEAT_FD';
+/** Env var with the supervisor's heartbeat interval in milliseconds. */
+export const HEARTBEAT_INTERVAL_ENV = 'UNIBUS_HEARTBEAT_INTERVAL_MS';
+
+/** Options of {@link heartbeat}. */
+export interface HeartbeatOptions {
+  /** The fd to beat on (default: from `UNIBUS_HEARTBEAT_FD`). */
+  fd?: number;
+  /** Milliseconds between beats (default: half of `UNIBUS_HEARTBEAT_INTERVAL_MS`, else 500). */
+  interval?: number;
+  /**
+   * What to do when the supervisor is gone (EOF or EPIPE on the fd): `'terminate'` (default)
+   * sends this process SIGTERM; `'ignore'` only stops beating; a function is called instead.
+   */
+  onSupervisorGone?: 'terminate' | 'ignore' | (() => void);
+}
+
+/** A running heartbeat. */
+export interface Heartbeat {
+  readonly fd: number;
+  readonly interval: number;
+  /** Sends one beat now (e.g. from a long synchronous job's progress points). */
+  beat(): void;
+  /** Stops beating and releases the fd; the supervisor will see this child as hung. */
+  stop(): void;
+}
+
+/**
+ * Starts beating on the supervisor's fd. Returns undefined when this process was not started
+ * by a supervisor (no `UNIBUS_HEARTBEAT_FD`). Removes the env var so that processes this one
+ * starts do not beat on its behalf. The timer and the fd keep nothing alive: a child exits when
+ * its work is done, heartbeat or not.
+ */
+export function heartbeat(options: HeartbeatOptions = {}): Heartbeat | undefined {
+  const fd = options.fd ?? parseFd(process.env[HEARTBEAT_FD_ENV]);
+  if (fd === undefined) return undefined;
+  if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`Invalid heartbeat fd: fd=${fd}`);
+  const supervisorInterval = Number(process.env[HEARTBEAT_INTERVAL_ENV]);
+  const interval = options.interval
+    ?? (supervisorInterval > 0 ? Math.max(10, Math.floor(supervisorInterval / 2)) : 500);
+  if (!(interval > 0)) throw new RangeError(`Invalid heartbeat interval: interval=${interval}`);
+  delete process.env[HEARTBEAT_FD_ENV];
+  delete process.env[HEARTBEAT_INTERVAL_ENV];
+
+  const socket = new Socket({ fd, readable: true, writable: true });
+  socket.unref();
+  const byte = Buffer.from('.');
+  let stopped = false;
+  const gone = (): void => {
+    if (stopped) return;
+    stop();
+    const action = options.onSupervisorGone ?? 'terminate';
+    if (typeof action === 'function') action();
+    else if (action === 'terminate') process.kill(process.pid, 'SIGTERM');
+  };
+  // Writes never wait: a beat that cannot be written at once is a beat the supervisor will
+  // miss anyway, and the socket buffer (hundreds of KiB) only fills if the supervisor stops reading.
+  const beat = (): void => {
+    if (!stopped && socket.writableLength === 0) socket.write(byte);
+  };
+  const timer = setInterval(beat, interval);
+  timer.unref();
+  socket.on('data', () => { /* the supervisor writes nothing; data is ignored */ });
+  socket.on('end', gone);
+  socket.on('error', gone);
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    socket.destroy();
+  }
+  beat();
+  return { fd, interval, beat, stop };
+}
+
+function parseFd(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const fd = Number(text);
+  if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`Invalid ${HEARTBEAT_FD_ENV}: value=${text}`);
+  return fd;
+}
