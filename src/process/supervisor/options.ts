@@ -110,6 +110,7 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
     seen.add(c.name);
   }
   const maxMs = num(options.backoff?.maxMs, 'backoff.maxMs', 10_000, 0);
+  const periodMs = num(options.intensity?.periodMs, 'intensity.periodMs', 10_000, 1);
   if (options.url !== undefined && typeof options.url !== 'string') throw new TypeError('Invalid supervisor option: url must be a string');
   return {
     name,
@@ -120,11 +121,11 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
     backoff: {
       initialMs: num(options.backoff?.initialMs, 'backoff.initialMs', 100, 0),
       maxMs,
-      resetAfterMs: num(options.backoff?.resetAfterMs, 'backoff.resetAfterMs', maxMs, 0),
+      resetAfterMs: num(options.backoff?.resetAfterMs, 'backoff.resetAfterMs', Math.max(maxMs, periodMs), 0),
     },
     intensity: {
       maxRestarts: num(options.intensity?.maxRestarts, 'intensity.maxRestarts', 5, 0, true),
-      periodMs: num(options.intensity?.periodMs, 'intensity.periodMs', 10_000, 1),
+      periodMs,
     },
     url: options.url,
     bus: options.bus,

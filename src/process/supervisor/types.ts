@@ -59,7 +59,10 @@ export interface BackoffSettings {
   initialMs?: number;
   /** Largest delay (default 10000); the delay doubles per consecutive failure up to this. */
   maxMs?: number;
-  /** A run at least this long resets the consecutive-failure count (default: `maxMs`). */
+  /**
+   * A run at least this long resets the consecutive-failure count (default: the larger of
+   * `maxMs` and `intensity.periodMs`: a run that outlives the intensity window was healthy).
+   */
   resetAfterMs?: number;
 }
 
