@@ -6,7 +6,8 @@
  *
  * The same fd tells the child when its supervisor is gone: the supervisor never writes to it, so
  * a read sees EOF (and a write fails with EPIPE) only once the supervisor has died. By default the
- * child then sends itself SIGTERM, so its own graceful shutdown runs and nothing is orphaned.
+ * child then sends SIGTERM to its process group (which it leads), so its own graceful shutdown
+ * runs and nothing it started is orphaned.
  *
  * @example
  * ```ts
@@ -17,6 +18,7 @@
  * ```
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 
 /** Env var naming the inherited heartbeat fd. */
@@ -32,7 +34,7 @@ export interface HeartbeatOptions {
   interval?: number;
   /**
    * What to do when the supervisor is gone (EOF or EPIPE on the fd): `'terminate'` (default)
-   * sends this process SIGTERM; `'ignore'` only stops beating; a function is called instead.
+   * sends SIGTERM to this process's group if it leads one, else to this process; `'ignore'` only stops beating; a function is called instead.
    */
   onSupervisorGone?: 'terminate' | 'ignore' | (() => void);
 }
@@ -73,7 +75,7 @@ export function heartbeat(options: HeartbeatOptions = {}): Heartbeat | undefined
     stop();
     const action = options.onSupervisorGone ?? 'terminate';
     if (typeof action === 'function') action();
-    else if (action === 'terminate') process.kill(process.pid, 'SIGTERM');
+    else if (action === 'terminate') terminateSelf();
   };
   // Writes never wait: a beat that cannot be written at once is a beat the supervisor will
   // miss anyway, and the socket buffer (hundreds of KiB) only fills if the supervisor stops reading.
@@ -93,6 +95,19 @@ export function heartbeat(options: HeartbeatOptions = {}): Heartbeat | undefined
   }
   beat();
   return { fd, interval, beat, stop };
+}
+
+/**
+ * SIGTERM to this process's group when it leads one (a supervised child does: the supervisor
+ * starts each child as a group leader), so what it started goes too; else to itself.
+ */
+function terminateSelf(): void {
+  let pgrp = 0;
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch { /* no /proc: signal only this process */ }
+  process.kill(pgrp === process.pid ? -process.pid : process.pid, 'SIGTERM');
 }
 
 function parseFd(text: string | undefined): number | undefined {
