@@ -35,7 +35,7 @@ interface Line { type: string; child?: string; pid?: number; reason?: string }
 const events = (c: Child): Line[] => c.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
 
 async function startedPids(c: Child): Promise<number[]> {
-  for (const name of ['one', 'two', 'three']) await c.waitLine(new RegExp(`"type":"started".*"child":"${name}"|"child":"${name}".*"type":"started"`), 30_000);
+  for (const name of ['one', 'two', 'three']) await c.waitLine(new RegExp(`^\\{"type":"started","child":"${name}"`), 30_000);
   return ['one', 'two', 'three'].map((n) => events(c).find((e) => e.type === 'started' && e.child === n)!.pid!);
 }
 
