@@ -49,13 +49,20 @@ export interface Heartbeat {
   stop(): void;
 }
 
+/** The heartbeat of this process, if one runs (process-wide, like the fd it writes to). */
+let running: Heartbeat | undefined;
+
 /**
- * Starts beating on the supervisor's fd. Returns undefined when this process was not started
- * by a supervisor (no `UNIBUS_HEARTBEAT_FD`). Removes the env var so that processes this one
+ * Starts beating on the supervisor's fd, or returns the heartbeat already running in this
+ * process. Returns undefined when this process was not started by a supervisor (no
+ * `UNIBUS_HEARTBEAT_FD`). Removes the env var so that processes this one
  * starts do not beat on its behalf. The timer and the fd keep nothing alive: a child exits when
  * its work is done, heartbeat or not.
  */
 export function heartbeat(options: HeartbeatOptions = {}): Heartbeat | undefined {
+  // One heartbeat per process: the fd is a process-wide resource, and a child whose heartbeat was
+  // started for it (NODE_OPTIONS --import, see heartbeat-auto.ts) gets that one back.
+  if (running) return running;
   const fd = options.fd ?? parseFd(process.env[HEARTBEAT_FD_ENV]);
   if (fd === undefined) return undefined;
   if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`Invalid heartbeat fd: fd=${fd}`);
@@ -90,11 +97,14 @@ export function heartbeat(options: HeartbeatOptions = {}): Heartbeat | undefined
   function stop(): void {
     if (stopped) return;
     stopped = true;
+    if (running === started) running = undefined;
     clearInterval(timer);
     socket.destroy();
   }
+  const started: Heartbeat = { fd, interval, beat, stop };
+  running = started;
   beat();
-  return { fd, interval, beat, stop };
+  return started;
 }
 
 /**

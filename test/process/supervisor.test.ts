@@ -123,6 +123,24 @@ test('a shell child writing bytes to its inherited fd is kept alive while a sile
   });
 });
 
+test('a Node child that never calls heartbeat() beats through the preloaded heartbeat', async () => {
+  const idle = ['-e', 'setInterval(() => {}, 1000)'];
+  await withSupervisor({
+    children: [
+      { name: 'auto', command: process.execPath, args: idle },
+      { name: 'manual', command: process.execPath, args: idle, autoHeartbeat: false, graceMs: 1000 },
+    ],
+    heartbeat: { intervalMs: 400, threshold: 4 },
+    backoff: { initialMs: 10 },
+    intensity: { maxRestarts: 10, periodMs: 60_000 },
+  }, async (_sup, log) => {
+    await log.wait('started', (e) => e.child === 'manual' && e.attempt === 3);
+    assert.equal(log.types('manual').filter((t) => t === 'hung').length, 2);
+    assert.not.ok(log.types('auto').includes('hung'), log.types('auto').join(' '));
+    assert.is(log.all.filter((e) => e.type === 'started' && e.child === 'auto').length, 1);
+  });
+});
+
 test('one-for-all: when one child fails, the others are stopped in reverse order and all restart in order', async () => {
   await withSupervisor({
     strategy: 'one-for-all',

@@ -18,6 +18,9 @@ export const HEARTBEAT_FD = 3;
 /** Env var with the child's name, so a child knows which spec it runs as. */
 export const CHILD_NAME_ENV = 'UNIBUS_SUPERVISOR_CHILD';
 
+/** Preloaded into Node children so they beat without code (see heartbeat-auto.ts). */
+const AUTO_HEARTBEAT = new URL('../heartbeat-auto.js', import.meta.url).href;
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** An event before the supervisor stamps it with its name and the time. */
 export type EventInput = DistributiveOmit<SupervisorEvent, 'supervisor' | 'at'>;
@@ -85,6 +88,7 @@ export class ChildRun {
       [CHILD_NAME_ENV]: spec.name,
     };
     if (this.#ctx.url !== undefined) env.UNIBUS_URL = this.#ctx.url;
+    if (spec.autoHeartbeat) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import="${AUTO_HEARTBEAT}"`.trim();
     const stdout = spec.stdout === 'inherit' ? 'inherit' : spec.stdout === 'stderr' ? 2 : 'ignore';
     // detached: the child leads a new session and process group (pgid = pid), so signals reach
     // its descendants and a terminal's Ctrl-C reaches only the supervisor, which stops children

@@ -3,6 +3,7 @@
  * refused with TypeError / RangeError naming the field, so a config mistake fails at start.
  * @module
  */
+import { basename } from 'node:path';
 import type { ChildSpec, RestartPolicy, RestartStrategy, SupervisorBus, SupervisorOptions } from './types.js';
 
 /** A child spec with every default filled in. */
@@ -14,6 +15,7 @@ export interface ResolvedChild {
   readonly cwd: string | undefined;
   readonly restart: RestartPolicy;
   readonly heartbeat: boolean;
+  readonly autoHeartbeat: boolean;
   readonly stdout: 'inherit' | 'stderr' | 'ignore';
   readonly graceMs: number;
 }
@@ -30,6 +32,11 @@ export interface ResolvedOptions {
   readonly url: string | undefined;
   readonly bus: SupervisorBus | undefined;
   readonly subreaper: boolean;
+}
+
+/** True for `node`, `nodejs` (by name or path) and this process's own Node binary. */
+export function isNodeCommand(command: string): boolean {
+  return command === process.execPath || ['node', 'nodejs'].includes(basename(command));
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -80,7 +87,10 @@ function child(spec: ChildSpec, index: number, graceMs: number): ResolvedChild {
     throw new TypeError(`Invalid supervisor option: ${at}.command must be a non-empty string: child=${spec.name}`);
   }
   if (spec.cwd !== undefined && typeof spec.cwd !== 'string') throw new TypeError(`Invalid supervisor option: ${at}.cwd must be a string`);
-  if (spec.heartbeat !== undefined && typeof spec.heartbeat !== 'boolean') throw new TypeError(`Invalid supervisor option: ${at}.heartbeat must be a boolean`);
+  for (const flag of ['heartbeat', 'autoHeartbeat'] as const) {
+    if (spec[flag] !== undefined && typeof spec[flag] !== 'boolean') throw new TypeError(`Invalid supervisor option: ${at}.${flag} must be a boolean`);
+  }
+  const heartbeat = spec.heartbeat ?? true;
   return {
     name: spec.name,
     command: spec.command,
@@ -88,7 +98,8 @@ function child(spec: ChildSpec, index: number, graceMs: number): ResolvedChild {
     env: record(spec.env, `${at}.env`),
     cwd: spec.cwd,
     restart: oneOf(spec.restart, `${at}.restart`, ['permanent', 'transient', 'temporary'] as const, 'permanent'),
-    heartbeat: spec.heartbeat ?? true,
+    heartbeat,
+    autoHeartbeat: spec.autoHeartbeat ?? (heartbeat && isNodeCommand(spec.command)),
     stdout: oneOf(spec.stdout, `${at}.stdout`, ['inherit', 'stderr', 'ignore'] as const, 'inherit'),
     graceMs: num(spec.graceMs, `${at}.graceMs`, graceMs, 0),
   };

@@ -37,6 +37,12 @@ export interface ChildSpec {
    */
   heartbeat?: boolean;
   /**
+   * Preload unibus's heartbeat into a Node child (`NODE_OPTIONS=--import=…`), so it beats while
+   * its event loop turns without calling `heartbeat()` itself. Default: true when `command` is a
+   * Node binary (`node`, `nodejs`, or this process's `execPath`) and `heartbeat` is on.
+   */
+  autoHeartbeat?: boolean;
+  /**
    * Where the child's stdout goes: `inherit` (default), `stderr` (the supervisor's stderr, so its
    * own stdout stays clean, as the CLI needs), or `ignore`. stderr is always inherited.
    */
