@@ -5,12 +5,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeFileSync, rmSync, rmdirSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { script, spawnNode, type Child } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/run-id.js';
 import { until } from '../helpers/watchdog.js';
-import { liveInGroup } from './events.js';
+import { liveInGroup, removeTmpDir } from './events.js';
 
 const cli = script(import.meta.url, './fixtures/supervise-cli.js');
 const worker = script(import.meta.url, './fixtures/worker.js');
@@ -80,8 +80,5 @@ test('a bad config exits 2 with the field named', async () => {
   assert.match(sup.stderr, /children\[0\]\.command/);
 });
 
-test.after(() => {
-  rmSync(dir, { recursive: true, force: true });
-  try { rmdirSync(join(dir, '..')); } catch { /* another test file of this run still uses it */ }
-});
+test.after(() => removeTmpDir(dir));
 test.run();
