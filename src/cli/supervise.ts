@@ -7,11 +7,15 @@
  * bad command line or config.
  *
  * A child's relative `cwd` is resolved against the config file's directory, which is also the
- * default `cwd`.
+ * default `cwd`. With `"url"` in the config, the command serves a hub there (or joins the hub
+ * that already serves it), publishes the events on `$sys.supervisor.<name>.<type>`, and children
+ * find the URL in `UNIBUS_URL`.
  * @module
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { Bus } from '../bus/bus.js';
+import { HubRunningError } from '../errors.js';
 import { signals } from '../process/signals.js';
 import { Supervisor } from '../process/supervisor/index.js';
 import type { SupervisorOptions } from '../process/supervisor/index.js';
@@ -55,9 +59,13 @@ export async function runSupervise(argv: readonly string[]): Promise<number> {
     return path === '-h' || path === '--help' ? 0 : 2;
   }
   let supervisor: Supervisor;
+  let bus: Bus | undefined;
   try {
-    supervisor = new Supervisor(await loadSuperviseConfig(path));
+    const config = await loadSuperviseConfig(path);
+    if (config.url !== undefined) bus = await openBus(config.url);
+    supervisor = new Supervisor({ ...config, ...(bus ? { bus, url: bus.url } : {}) });
   } catch (err) {
+    await bus?.close();
     process.stderr.write(`unibus supervise: ${(err as Error).message}\n`);
     return 2;
   }
@@ -71,5 +79,16 @@ export async function runSupervise(argv: readonly string[]): Promise<number> {
   supervisor.start();
   const reason = await supervisor.done;
   stopOnSignal.unsubscribe();
+  await bus?.close();
   return reason === 'gave-up' ? 1 : 0;
+}
+
+/** Serves a hub at `url`, or joins the one that already serves it. */
+async function openBus(url: string): Promise<Bus> {
+  try {
+    return await Bus.listen(url);
+  } catch (err) {
+    if (err instanceof HubRunningError) return Bus.connect(url);
+    throw err;
+  }
 }

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Bus } from '../../src/bus/bus.js';
 import { script, spawnNode, type Child } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/run-id.js';
 import { until } from '../helpers/watchdog.js';
@@ -14,6 +15,7 @@ import { liveInGroup, removeTmpDir } from './events.js';
 
 const cli = script(import.meta.url, './fixtures/supervise-cli.js');
 const worker = script(import.meta.url, './fixtures/worker.js');
+const busChild = script(import.meta.url, './fixtures/bus-child.js');
 const dir = tmpDir('supervise');
 
 function config(name: string): string {
@@ -68,6 +70,36 @@ test('children exit by themselves when the supervisor is SIGKILLed (EOF on their
     for (const pid of pids) await until(`group ${pid} gone`, async () => (await liveInGroup(pid)).length === 0, 20_000);
   } finally {
     for (const pid of pids) try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+
+test('with a url in the config, the CLI serves a hub: events on $sys.supervisor.*, children on UNIBUS_URL', async () => {
+  const url = `unix://${join(dir, 'bus.sock')}`;
+  const path = join(dir, 'bus.json');
+  writeFileSync(path, JSON.stringify({
+    name: 'clibus', url, heartbeat: { intervalMs: 500, threshold: 20 }, backoff: { initialMs: 10 },
+    children: [{ name: 'alpha', command: process.execPath, args: [busChild] }],
+  }));
+  const sup = spawnNode(cli, [path]);
+  let bus: Bus | undefined;
+  try {
+    const first = JSON.parse(await sup.waitLine(/^\{"type":"started","child":"alpha"/, 30_000)) as Line;
+    bus = await Bus.connect(url);
+    const seen: string[] = [];
+    bus.subscribe('$sys.supervisor.clibus.>').subscribe((m) => seen.push(m.topic));
+    bus.subscribe('workers.>').subscribe((m) => seen.push(m.topic));
+    await bus.flush();
+    process.kill(first.pid!, 'SIGKILL');
+    await until('restarted alpha said hello', () => seen.includes('workers.alpha.hello'), 30_000);
+    const order = seen.filter((t) => /\.(exited|restarting|started)$/.test(t)).map((t) => t.split('.').at(-1));
+    assert.equal(order.slice(0, 3), ['exited', 'restarting', 'started']);
+    await bus.close();
+    bus = undefined;
+    sup.kill('SIGINT');
+    assert.is((await sup.waitExit(60_000)).code, 0, sup.stderr);
+  } finally {
+    await bus?.close();
+    sup.kill('SIGKILL');
   }
 });
 
