@@ -20,6 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { setCloseOnExec } from '../native/fds.js';
 
 /** Env var naming the inherited heartbeat fd. */
 export const HEARTBEAT_FD_ENV = 'UNIBUS_HEARTBEAT_FD';
@@ -72,6 +73,12 @@ export function heartbeat(options: HeartbeatOptions = {}): Heartbeat | undefined
   if (!(interval > 0)) throw new RangeError(`Invalid heartbeat interval: interval=${interval}`);
   delete process.env[HEARTBEAT_FD_ENV];
   delete process.env[HEARTBEAT_INTERVAL_ENV];
+  // The fd was inherited without FD_CLOEXEC (it had to be); set it now so that programs this one
+  // starts do not hold the supervisor's socket. Best effort: without koffi the env var is gone
+  // anyway, so a grandchild never beats on our behalf.
+  try {
+    setCloseOnExec(fd, true);
+  } catch { /* native layer unavailable */ }
 
   const socket = new Socket({ fd, readable: true, writable: true });
   socket.unref();
