@@ -16,11 +16,18 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Bus } from '../bus/bus.js';
 import { HubRunningError } from '../errors.js';
-import { signals } from '../process/signals.js';
+import { onShutdown } from '../process/shutdown.js';
+import { parse, UsageError } from './args.js';
 import { Supervisor } from '../process/supervisor/index.js';
 import type { SupervisorOptions } from '../process/supervisor/index.js';
 
-const USAGE = 'usage: unibus supervise <config.json>';
+export const help = `
+Usage: unibus supervise <config.json>
+
+Runs the children declared in <config.json> (see docs/supervisor.md), restarts them by policy,
+and prints every lifecycle event as one JSON line on stdout (children's stdout goes to stderr).
+SIGINT or SIGTERM stops every child in reverse start order and exits 0; a second exits at once.
+Exits 1 when the restart intensity is exceeded, 2 on a bad command line or config.`;
 
 /** Reads and checks a config file; relative paths are taken from its directory. */
 export async function loadSuperviseConfig(path: string): Promise<SupervisorOptions> {
@@ -45,19 +52,18 @@ export async function loadSuperviseConfig(path: string): Promise<SupervisorOptio
 }
 
 /**
- * Runs the command; resolves with the process exit code once every child is gone.
+ * Runs the command; resolves with the exit code once every child is gone (a signal exits through
+ * `shutdown()` instead, after the supervisor has stopped everything).
  *
  * @example
  * ```ts
- * process.exitCode = await runSupervise(['examples/supervisor/supervise.json']);
+ * process.exitCode = await run(['examples/supervisor/supervise.json']);
  * ```
  */
-export async function runSupervise(argv: readonly string[]): Promise<number> {
-  const [path, ...rest] = argv;
-  if (path === undefined || path === '-h' || path === '--help' || rest.length > 0) {
-    process.stderr.write(`${USAGE}\n`);
-    return path === '-h' || path === '--help' ? 0 : 2;
-  }
+export async function run(argv: string[]): Promise<number> {
+  const { positionals } = parse(argv, {}, help);
+  const [path, ...rest] = positionals;
+  if (path === undefined || rest.length > 0) throw new UsageError(`expected one <config.json>\n${help}`);
   let supervisor: Supervisor;
   let bus: Bus | undefined;
   try {
@@ -66,22 +72,21 @@ export async function runSupervise(argv: readonly string[]): Promise<number> {
     supervisor = new Supervisor({ ...config, ...(bus ? { bus, url: bus.url } : {}) });
   } catch (err) {
     await bus?.close();
-    process.stderr.write(`unibus supervise: ${(err as Error).message}\n`);
-    return 2;
+    if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(err.message);
+    throw err;
   }
   supervisor.events.subscribe((event) => process.stdout.write(`${JSON.stringify(event)}\n`));
-  let received = 0;
-  const stopOnSignal = signals('SIGINT', 'SIGTERM').subscribe(({ signal }) => {
-    received += 1;
-    if (received === 1) void supervisor.stop('shutdown');
-    else process.exit(signal === 'SIGINT' ? 130 : 143); // second signal: exit now
-  });
+  // Closers run newest first: the supervisor stops its children, then the bus closes.
+  const unregister = [bus && onShutdown(() => bus.close()), onShutdown(() => supervisor.stop('shutdown'))];
   supervisor.start();
   const reason = await supervisor.done;
-  stopOnSignal.unsubscribe();
+  for (const off of unregister) off?.();
   await bus?.close();
   return reason === 'gave-up' ? 1 : 0;
 }
+
+/** Same as {@link run}, under the name the issue gave it. */
+export const runSupervise = run;
 
 /** Serves a hub at `url`, or joins the one that already serves it. */
 async function openBus(url: string): Promise<Bus> {

@@ -4,13 +4,13 @@ import * as assert from 'uvu/assert';
 import { script, spawnNode } from '../helpers/processes.js';
 import { liveInGroup } from './events.js';
 
-const cli = script(import.meta.url, './fixtures/supervise-cli.js');
+const cli = script(import.meta.url, '../../../bin/unibus.js');
 const config = script(import.meta.url, '../../../examples/supervisor/supervise.json');
 
 interface Line { type: string; child?: string; pid?: number; attempt?: number; reason?: string; code?: number | null }
 
 test('the hanger is killed and restarted, the quitter restarted, the steady shell worker untouched; SIGINT cleans up', async () => {
-  const sup = spawnNode(cli, [config]);
+  const sup = spawnNode(cli, ['supervise', config]);
   const events = (): Line[] => sup.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
   try {
     // Events are printed with `type` and `child` first.

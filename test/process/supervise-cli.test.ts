@@ -13,7 +13,7 @@ import { tmpDir } from '../helpers/run-id.js';
 import { until } from '../helpers/watchdog.js';
 import { liveInGroup, removeTmpDir } from './events.js';
 
-const cli = script(import.meta.url, './fixtures/supervise-cli.js');
+const cli = script(import.meta.url, '../../../bin/unibus.js');
 const worker = script(import.meta.url, './fixtures/worker.js');
 const busChild = script(import.meta.url, './fixtures/bus-child.js');
 const dir = tmpDir('supervise');
@@ -42,7 +42,7 @@ async function startedPids(c: Child): Promise<number[]> {
 }
 
 test('SIGINT stops every child in reverse start order, exits 0 and leaves no process behind', async () => {
-  const sup = spawnNode(cli, [config('sigint')]);
+  const sup = spawnNode(cli, ['supervise', config('sigint')]);
   try {
     const pids = await startedPids(sup);
     await until('grandchild of one', async () => (await liveInGroup(pids[0]!)).length >= 2, 20_000);
@@ -59,7 +59,7 @@ test('SIGINT stops every child in reverse start order, exits 0 and leaves no pro
 });
 
 test('children exit by themselves when the supervisor is SIGKILLed (EOF on their heartbeat fd)', async () => {
-  const sup = spawnNode(cli, [config('sigkill')]);
+  const sup = spawnNode(cli, ['supervise', config('sigkill')]);
   let pids: number[] = [];
   try {
     pids = await startedPids(sup);
@@ -80,7 +80,7 @@ test('with a url in the config, the CLI serves a hub: events on $sys.supervisor.
     name: 'clibus', url, heartbeat: { intervalMs: 500, threshold: 20 }, backoff: { initialMs: 10 },
     children: [{ name: 'alpha', command: process.execPath, args: [busChild] }],
   }));
-  const sup = spawnNode(cli, [path]);
+  const sup = spawnNode(cli, ['supervise', path]);
   let bus: Bus | undefined;
   try {
     const first = JSON.parse(await sup.waitLine(/^\{"type":"started","child":"alpha"/, 30_000)) as Line;
@@ -106,7 +106,7 @@ test('with a url in the config, the CLI serves a hub: events on $sys.supervisor.
 test('a bad config exits 2 with the field named', async () => {
   const path = join(dir, 'bad.json');
   writeFileSync(path, JSON.stringify({ children: [{ name: 'x', command: '' }] }));
-  const sup = spawnNode(cli, [path]);
+  const sup = spawnNode(cli, ['supervise', path]);
   const { code } = await sup.waitExit();
   assert.is(code, 2);
   assert.match(sup.stderr, /children\[0\]\.command/);
