@@ -1,7 +1,5 @@
 /** Helpers for supervisor tests: collect events, wait for one, check that processes are gone. */
 import type { Supervisor, SupervisorEvent } from '../../src/process/supervisor/index.js';
-import { rmSync, rmdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { groupMembers } from '../../src/process/proc-stat.js';
 import { within } from '../helpers/watchdog.js';
 
@@ -45,8 +43,3 @@ export async function liveInGroup(pgid: number): Promise<number[]> {
   return (await groupMembers(pgid)).filter((m) => m.state !== 'Z' && m.state !== 'X').map((m) => m.pid);
 }
 
-/** Removes a `tmpDir()` directory, and the run's base directory once no other test file uses it. */
-export function removeTmpDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  try { rmdirSync(dirname(dir)); } catch { /* another test file of this run still uses it */ }
-}

@@ -5,18 +5,21 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bus } from '../../src/bus/bus.js';
 import { script, spawnNode, type Child } from '../helpers/processes.js';
-import { tmpDir } from '../helpers/run-id.js';
+import { runId } from '../helpers/run-id.js';
 import { until } from '../helpers/watchdog.js';
-import { liveInGroup, removeTmpDir } from './events.js';
+import { liveInGroup } from './events.js';
 
 const cli = script(import.meta.url, '../../../bin/unibus.js');
 const worker = script(import.meta.url, './fixtures/worker.js');
 const busChild = script(import.meta.url, './fixtures/bus-child.js');
-const dir = tmpDir('supervise');
+// Not tmpDir(): its exit hook in a test file running in parallel removes plain files under the
+// shared run directory, and these config files must live as long as this file runs.
+const dir = mkdtempSync(join('/tmp', `unibus-${runId}-supervise-`));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function config(name: string): string {
   const path = join(dir, `${name}.json`);
@@ -112,5 +115,4 @@ test('a bad config exits 2 with the field named', async () => {
   assert.match(sup.stderr, /children\[0\]\.command/);
 });
 
-test.after(() => removeTmpDir(dir));
 test.run();

@@ -8,7 +8,6 @@ import { Supervisor, type SupervisorEvent } from '../../src/process/supervisor/i
 import { script } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/run-id.js';
 import { until, within } from '../helpers/watchdog.js';
-import { removeTmpDir } from './events.js';
 
 const child = script(import.meta.url, './fixtures/bus-child.js');
 
@@ -46,7 +45,6 @@ test('events are published on $sys.supervisor.* and children connect through UNI
   } finally {
     await sup.stop();
     await hub.close();
-    removeTmpDir(dir);
   }
 });
 
