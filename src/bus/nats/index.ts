@@ -3,6 +3,6 @@
  * programs on local transports never load the NATS client.
  * @module
  */
-export { NatsFabric, type NatsFabricOptions, type NatsFabricStats } from './nats-fabric.js';
+export { NatsFabric, openNatsFabric, type NatsFabricOptions, type NatsFabricStats } from './nats-fabric.js';
 export { parseNatsUrl, isNatsUrl, type NatsUrl } from './url.js';
 export { CODEC_HEADER, PUBLISHER_HEADER, SEQ_HEADER } from './encoding.js';

@@ -21,7 +21,7 @@
 import { Subject, type Observable } from 'rxjs';
 import type { MsgHdrs, NatsConnection, Status, Subscription } from '@nats-io/transport-node';
 import {
-  AbortedError, ClosedError, DisconnectedError, InvalidTopicError, TimeoutError, UnibusError,
+  AbortedError, ClosedError, DisconnectedError, FrameTooLargeError, InvalidTopicError, TimeoutError, UnibusError,
 } from '../../errors.js';
 import type {
   Fabric, FabricStats, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription,
@@ -52,6 +52,17 @@ export interface NatsFabricOptions {
   readonly foreignCodec?: number;
   /** Longest `close()` waits to flush accepted messages, in ms (default 5000). */
   readonly closeTimeout?: number;
+}
+
+/**
+ * Opens a NatsFabric with the Bus's options (the Bus calls this for `nats://` URLs, through a
+ * dynamic import). With NATS the server routes, so `Bus.listen('nats://…')` is one more client.
+ */
+export function openNatsFabric(url: string, options: { name?: string; maxStall?: number } = {}): Promise<NatsFabric> {
+  return NatsFabric.connect(url, {
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
+  });
 }
 
 /** Counters of a NatsFabric: the Fabric's, plus what waited or was dropped around reconnects. */
@@ -135,6 +146,7 @@ export class NatsFabric implements Fabric {
       name: options.name ?? parsed.name ?? 'unibus',
       ...(parsed.user !== undefined ? { user: parsed.user, pass: parsed.pass } : {}),
       ...(parsed.token !== undefined ? { token: parsed.token } : {}),
+      ...(parsed.tls ? { tls: {} } : {}),
       noRandomize: !(options.randomize ?? parsed.randomize ?? true),
       reconnect: true,
       maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
@@ -212,6 +224,10 @@ export class NatsFabric implements Fabric {
   publish(message: WireMessage): Promise<void> | undefined {
     if (this.#closed) return Promise.reject(new ClosedError('nats fabric'));
     const size = message.payload.byteLength + message.topic.length + OVERHEAD;
+    const max = this.#nc.info?.max_payload;
+    if (max !== undefined && message.payload.byteLength > max) {
+      return Promise.reject(new FrameTooLargeError(message.payload.byteLength, max));
+    }
     if (!this.#connected || this.#waiters.length > 0) return this.#hold(message, size);
     try {
       this.#send(message, size);
@@ -367,7 +383,8 @@ export class NatsFabric implements Fabric {
         if (!this.#connected || this.#closed) return;
         this.#connected = false;
         this.#reconnected = new Promise((resolve) => { this.#resolveReconnected = resolve; });
-        this.#status.next({ type: 'disconnected', url: `nats://${s.server}` });
+        // Subscriptions survive: the client re-subscribes on the server it reconnects to.
+        this.#status.next({ type: 'disconnected', url: `nats://${s.server}`, reconnecting: true });
         return;
       case 'reconnect':
         if (this.#closed) return;
@@ -403,6 +420,7 @@ export class NatsFabric implements Fabric {
     for (const w of this.#waiters.splice(0)) { clearTimeout(w.timer); w.reject(error); }
     this.#resolveReconnected?.();
     this.#status.next({ type: 'error', error });
+    this.#status.next({ type: 'disconnected', url: this.url, error });
     this.#status.complete();
   }
 

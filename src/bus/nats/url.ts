@@ -2,7 +2,7 @@
  * Parsing of `nats://` URLs. NATS URLs name a list of servers, which WHATWG `URL` cannot parse
  * (`nats://a:4222,b:4222`), so this file splits them by hand and checks every part.
  *
- * Grammar: `nats://[user:pass@|token@]host[:port][,host[:port]…][?option=value&…]`
+ * Grammar (`tls://` instead of `nats://` requires TLS): `nats://[user:pass@|token@]host[:port][,host[:port]…][?option=value&…]`
  * Options in the query: `name`, `randomize` (`false` keeps the server order), `codec` (codec id
  * assumed for messages without the `unibus-codec` header: 0 raw, 1 msgpack, 2 json).
  * @module
@@ -19,6 +19,8 @@ export interface NatsUrl {
   readonly name?: string;
   readonly randomize?: boolean;
   readonly foreignCodec?: number;
+  /** `tls://` URL: TLS required (the system's CAs). */
+  readonly tls?: boolean;
 }
 
 const DEFAULT_PORT = 4222;
@@ -26,7 +28,7 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])$
 
 /** True when `url` names NATS servers (the Bus uses NatsFabric for it). */
 export function isNatsUrl(url: string): boolean {
-  return /^nats:\/\//i.test(url);
+  return /^(?:nats|tls):\/\//i.test(url);
 }
 
 /**
@@ -40,8 +42,9 @@ export function isNatsUrl(url: string): boolean {
  */
 export function parseNatsUrl(url: string): NatsUrl {
   if (typeof url !== 'string') throw new TypeError(`URL must be a string: got ${typeof url}`);
-  if (!isNatsUrl(url)) throw new InvalidUrlError(url, 'scheme must be nats://');
-  const rest = url.slice('nats://'.length);
+  if (!isNatsUrl(url)) throw new InvalidUrlError(url, 'scheme must be nats:// or tls://');
+  const tls = /^tls:/i.test(url);
+  const rest = url.slice(url.indexOf('://') + 3);
   const q = rest.indexOf('?');
   const authority = (q === -1 ? rest : rest.slice(0, q)).replace(/\/$/, '');
   const query = new URLSearchParams(q === -1 ? '' : rest.slice(q + 1));
@@ -68,6 +71,7 @@ export function parseNatsUrl(url: string): NatsUrl {
   });
 
   const result: { -readonly [K in keyof NatsUrl]: NatsUrl[K] } = { servers };
+  if (tls) result.tls = true;
   if (user !== undefined) { result.user = user; result.pass = pass ?? ''; }
   if (token !== undefined) result.token = token;
   for (const [key, value] of query) {
