@@ -96,6 +96,18 @@ const sender: Role = async ({ conn, args, print, exit, kill }) => {
   if (then === 'close') await conn.close();
 };
 
+/** `flood <count> <size>`: numbered frames through `send()` one at a time, printing each. */
+const flood: Role = async ({ conn, args, print }) => {
+  const count = Number(args[0]);
+  const size = Number(args[1]);
+  print('ready');
+  for (let seq = 0; seq < count; seq++) {
+    await conn.send(numbered(5, seq, size));
+    print(`sent ${seq + 1}`);
+  }
+  await conn.close();
+};
+
 /** `sink <count>`: takes numbered frames in push mode, checks order; prints once it has them all. */
 const sink: Role = async ({ conn, args, print }) => {
   const count = Number(args[0]);
@@ -172,6 +184,7 @@ const closeWakes: Role = async ({ conn, print }) => {
 export const roles: Record<string, Role> = {
   echo,
   sender,
+  flood,
   sink,
   'blocked-reader': blockedReader,
   oversize,

@@ -15,8 +15,9 @@ import type { TransportFixture } from './fixture.js';
 import { numbered, OrderChecker, readNumbered, text, untext } from './roles.js';
 import { HUB_SCRIPT, startPeer, withSession, type Session } from './session.js';
 
-/** Every case must finish within this, or it fails (the runner's watchdog is the last resort). */
-const CASE_WATCHDOG_MS = 120_000;
+/** Every case must finish within this (body 90 s + teardown), or it fails; the runner's
+ * per-file watchdog is the last resort. */
+const CASE_WATCHDOG_MS = 150_000;
 const MiB = 1024 * 1024;
 
 const random = (size: number): Uint8Array => randomFillSync(new Uint8Array(size));
@@ -43,16 +44,31 @@ const stillPending = async (p: Promise<string>, ms = 300): Promise<boolean> =>
   (await Promise.race([p, new Promise((r) => setTimeout(() => r('pending'), ms))])) === 'pending';
 
 /** Writes `chunk` until the medium towards an unread peer is full; returns the send that waits. */
-async function fillUntilBlocked(conn: Connection, chunk: Uint8Array): Promise<{ pending: Promise<string> }> {
+async function fillUntilBlocked(conn: Connection, chunk: Uint8Array, limitBytes = 256 * MiB): Promise<{ pending: Promise<string>; bytes: number }> {
   // "Full" may first mean a local high-water mark that drains into the kernel: keep going until
   // a send really waits on the peer.
-  for (let round = 0; round < 200; round++) {
-    for (let i = 0; i < 100_000 && conn.write(chunk); i++);
+  let bytes = 0;
+  while (bytes <= limitBytes) {
+    while (bytes <= limitBytes) {
+      bytes += chunk.length;
+      if (!conn.write(chunk)) break;
+    }
+    bytes += chunk.length;
     const pending = outcome(conn.send(chunk));
-    if (await stillPending(pending, 300)) return { pending };
+    if (await stillPending(pending, 300)) return { pending, bytes };
     assert.is(await pending, 'resolved');
   }
-  throw new Error('a send to a peer that does not read should wait, but every send resolved');
+  throw new Error(`a send to a peer that does not read should wait, but ${bytes} bytes were accepted`);
+}
+
+/** Resolves once `lines` has not grown for `quietMs` (a stalled peer), under a watchdog. */
+async function quiet(lines: readonly string[], quietMs: number, what: string): Promise<void> {
+  await within(60_000, what, (async () => {
+    for (let seen = -1; seen !== lines.length;) {
+      seen = lines.length;
+      await new Promise((r) => setTimeout(r, quietMs));
+    }
+  })());
 }
 
 /** Registers every case of the suite for `fixture` and runs it. */
@@ -162,6 +178,46 @@ export function transportSuite(fixture: TransportFixture): void {
     for (let id = 1; id <= n; id++) assert.is(order.next.get(id), count, `sender ${id}`);
     await Promise.all(peers.map((p) => p.waitExit()));
   }));
+
+  it('the hub feeds eight clients at once, each in order', () => session('fan-out', async (s) => {
+    const n = 8;
+    const count = 3000;
+    const peers = Array.from({ length: n }, () => s.peer('sink', [String(count)]));
+    const conns = await Promise.all(peers.map(() => s.accept()));
+    await Promise.all(peers.map((p) => p.waitLine(/^ready/)));
+    for (let seq = 0; seq < count; seq++) {
+      for (const [i, conn] of conns.entries()) if (!conn.write(numbered(i, seq, 100))) await conn.drained();
+    }
+    await Promise.all(peers.map((p) => p.waitLine(new RegExp(`^got ${count} `), 30_000)));
+    for (const p of peers) assert.not.ok(p.lines.some((l) => l.startsWith('bad')), p.lines.join('\n'));
+  }));
+
+  if (!caps.durable) {
+    it('send() to a peer that does not read waits after a bounded number of bytes', () => session('bounded-send', async (s) => {
+      const a = s.peer('blocked-reader');
+      const conn = await s.accept();
+      await a.waitLine(/^ready/);
+      const { pending, bytes } = await fillUntilBlocked(conn, random(MiB), 64 * MiB);
+      assert.ok(bytes <= 64 * MiB, `accepted ${bytes} bytes`);
+      await conn.close();
+      await within(1000, 'the blocked send waking on close()', pending);
+    }));
+
+    it('a receiver that stops taking frames makes its peer wait after a bounded number of bytes', () => session('bounded-recv', async (s) => {
+      const count = 100;
+      const peer = s.peer('flood', [String(count), String(MiB)]);
+      const conn = await s.accept();
+      const frames = conn[Symbol.asyncIterator]();
+      assert.is(readNumbered(await nextFrame(frames, 'the first frame')).seq, 0);
+      // Take nothing more: the sender must stall well before it has sent everything.
+      await peer.waitLine(/^sent 2$/);
+      await quiet(peer.lines, 1000, 'the sender stalling');
+      const sent = peer.lines.filter((l) => l.startsWith('sent ')).length;
+      assert.ok(sent < 64, `the sender got ${sent} frames of 1 MiB accepted while the receiver took one`);
+      for (let seq = 1; seq < count; seq++) assert.is(readNumbered(await nextFrame(frames, `frame ${seq}`)).seq, seq);
+      await peer.waitExit();
+    }));
+  }
 
   if (fixture.injectGarbage) {
     const inject = fixture.injectGarbage;
