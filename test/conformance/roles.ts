@@ -165,18 +165,23 @@ const oversize: Role = async ({ conn, args, print }) => {
  */
 const closeWakes: Role = async ({ conn, print }) => {
   const chunk = new Uint8Array(4096);
+  const settle = (p: Promise<unknown>): Promise<string> => p.then(() => 'resolved', (err: unknown) => `rejected ${errorName(err)}`);
+  const pendingAfter = (p: Promise<string>, ms: number): Promise<boolean> =>
+    Promise.race([p.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), ms))]);
+  // Fill until a send really waits: a first "full" may be a local mark that drains into the medium.
   let written = 0;
-  while (conn.write(chunk)) written++;
-  const pendingSend = conn.send(chunk).then(() => 'resolved', (err: unknown) => `rejected ${errorName(err)}`);
-  const it = conn[Symbol.asyncIterator]();
-  const pendingNext = it.next().then((r) => (r.done ? 'done' : 'frame'), (err: unknown) => `rejected ${errorName(err)}`);
-  // Let the medium really fill: the hub reads nothing, so the send stays pending.
-  await new Promise((r) => setTimeout(r, 300));
-  const early = await Promise.race([pendingSend, pendingNext, new Promise((r) => setTimeout(() => r('pending'), 10))]);
+  let pendingSend: Promise<string>;
+  for (;;) {
+    while (conn.write(chunk)) written++;
+    pendingSend = settle(conn.send(chunk));
+    if (await pendingAfter(pendingSend, 300) || written > 100_000) break;
+  }
+  const pendingNext = settle(conn[Symbol.asyncIterator]().next().then((r) => { if (!r.done) throw new Error('a frame'); }));
+  const early = await Promise.race([pendingSend, pendingNext, new Promise((r) => setTimeout(() => r('pending'), 50))]);
   print(`blocked ${written} ${early}`);
   await conn.close();
   print(`send ${await pendingSend}`);
-  print(`next ${await pendingNext}`);
+  print(`next ${(await pendingNext) === 'resolved' ? 'done' : await pendingNext}`);
   print(`closed ${(await conn.closed).reason}`);
 };
 
