@@ -4,7 +4,6 @@
  * (for `memory://`). A role talks to the test through lines it prints (`ready`, `got …`).
  * @module
  */
-import { FrameTooLargeError } from '../../src/errors.js';
 import type { Connection } from '../../src/transports/transport.js';
 
 /** What a role may do besides using its connection. */
