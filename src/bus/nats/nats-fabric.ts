@@ -58,10 +58,18 @@ export interface NatsFabricOptions {
  * Opens a NatsFabric with the Bus's options (the Bus calls this for `nats://` URLs, through a
  * dynamic import). With NATS the server routes, so `Bus.listen('nats://…')` is one more client.
  */
-export function openNatsFabric(url: string, options: { name?: string; maxStall?: number } = {}): Promise<NatsFabric> {
+export function openNatsFabric(
+  url: string,
+  options: { name?: string; maxStall?: number; reconnect?: { bufferBytes?: number; maxWait?: number } | false } = {},
+): Promise<NatsFabric> {
+  // The Bus's `reconnect` options map onto the NATS client's own reconnection.
+  const r = options.reconnect;
   return NatsFabric.connect(url, {
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
+    ...(r === false ? { maxReconnectAttempts: 0 } : {}),
+    ...(r && r.bufferBytes !== undefined ? { reconnectBufferSize: Math.max(1, r.bufferBytes) } : {}),
+    ...(r && r.maxWait !== undefined ? { maxStall: Math.max(1, r.maxWait) } : {}),
   });
 }
 
@@ -248,6 +256,17 @@ export class NatsFabric implements Fabric {
       await this.#nc.flush();
     })();
     await bounded(work, 'flush', options);
+  }
+
+  /**
+   * Drain, fabric part: each subscription drains natively (the server stops sending, pending
+   * messages reach their handlers), then a flush.
+   */
+  async drain(options: { timeout?: number } = {}): Promise<void> {
+    if (this.#closed) throw new ClosedError('nats fabric');
+    const subs = [...this.#subs.values()];
+    this.#subs.clear();
+    await bounded(Promise.all(subs.map((s) => s.drain())).then(() => this.#nc.flush()), 'drain', options);
   }
 
   peers(): PeerDescription[] {
