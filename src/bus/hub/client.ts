@@ -58,6 +58,8 @@ export class HubClient {
   #seq = 0;
   #paused = false;
   #closing = false;
+  /** The hub said BYE on the current connection: its end is a clean stop. */
+  #hubBye = false;
   /** Subscriptions are withdrawn from the hub (drain): never re-sent. */
   #withdrawn = false;
   counters = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
@@ -86,6 +88,7 @@ export class HubClient {
     }
     this.conn = conn;
     this.#hubHello = undefined;
+    this.#hubBye = false;
     await this.#handshake(conn);
     if (this.#paused) conn.pause();
     if (!this.#withdrawn) this.resubscribeAll();
@@ -152,6 +155,9 @@ export class HubClient {
           id, name, pid, transport,
         })));
         return;
+      case Op.BYE:
+        this.#hubBye = true;
+        return;
       case Op.ERR:
         this.status.next({ type: 'error', error: new ProtocolError(`hub says ${String(msg[1])}: ${String(msg[2])}`) });
         return;
@@ -187,7 +193,7 @@ export class HubClient {
     this.#helloWaiter?.reject(err);
     this.#helloWaiter = undefined;
     // A reattach follows: pending flushes are re-sent on the new connection.
-    if (!this.#closing && this.#options.onLost?.(closed)) return;
+    if (!this.#closing && this.#options.onLost?.(this.#hubBye ? { reason: 'clean' } : closed)) return;
     for (const p of this.#pings.values()) p.reject(err);
     this.#pings.clear();
   }

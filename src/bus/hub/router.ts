@@ -24,7 +24,7 @@ import type { Connection, Listener } from '../../transports/transport.js';
 import { msgpackCodec } from '../../codecs/index.js';
 import { STATUS_HEADER, STATUS_NO_RESPONDERS, type FabricStatus, type PeerDescription } from '../fabric.js';
 import {
-  Op, PROTOCOL_VERSION, decodeFrame, encodeErr, encodeHello, encodePeers, encodePong, encodeQpubHeader,
+  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeErr, encodeHello, encodePeers, encodePong, encodeQpubHeader,
   toHello, toPub, type Hello, type Pub,
 } from '../protocol/messages.js';
 import { PubEncoder } from '../protocol/pub-encoder.js';
@@ -337,9 +337,11 @@ export class HubRouter {
     });
   }
 
-  /** Closes every peer connection (each flushes what it accepted). */
+  /** Says BYE to every peer (a clean stop, not a death), then closes each connection after it flushed. */
   async close(): Promise<void> {
     this.#closed = true;
+    const bye = encodeBye();
+    for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, bye);
     for (const p of this.#blocked) clearTimeout(p.stallTimer);
     this.#blocked.clear();
     await Promise.all([...this.#peers].map((p) => p.conn.close()));
