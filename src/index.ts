@@ -10,8 +10,10 @@
  * ```
  * @module
  */
-export { Bus, type BusOptions, type PublishOptions, type RequestOptions } from './bus/bus.js';
+export { Bus, type BusOptions, type DrainOptions, type PublishOptions, type RequestOptions } from './bus/bus.js';
 export { Subscription, type SubscribeOptions } from './bus/subscription.js';
+export { BroadcastChannel, type BroadcastChannelOptions } from './bus/broadcast-channel.js';
+export type { ReconnectOptions } from './bus/hub/reconnect.js';
 export type { BusEvent, BusEventType, BusStats, OverflowPolicy } from './bus/events.js';
 export type {
   Message, TopicMap, ServiceMap, Validator, TopicsMatching, PatternPayload, PayloadOf,

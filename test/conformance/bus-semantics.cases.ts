@@ -7,6 +7,7 @@ import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { Bus } from '../../src/bus/bus.js';
+import { BroadcastChannel } from '../../src/bus/broadcast-channel.js';
 import type { BusEvent } from '../../src/bus/events.js';
 import type { PeerDescription } from '../../src/bus/fabric.js';
 import { HubRunningError } from '../../src/errors.js';
@@ -192,5 +193,34 @@ export function semanticsCases(ctx: SuiteContext): void {
     await b.close();
     await until('bob left', () => events.some((e) => e.type === 'peer-left' && e.peer.name === 'bob'), 30_000);
     assert.not.ok(a.peers().some((d) => d.name === 'bob'));
+  });
+
+  inProcessClient('BroadcastChannel: others of the same name receive, the poster does not; close() stops it', async () => {
+    const { hub, url } = await hubOn('bc');
+    const a = new BroadcastChannel('cache/invalidate ✓', { url });
+    const b = new BroadcastChannel('cache/invalidate ✓', { url });
+    const c = new BroadcastChannel('cache/invalidate ✓', { bus: hub });
+    const other = new BroadcastChannel('another', { url });
+    for (const ch of [a, b, c, other]) open.push({ close: async () => { ch.close(); await ch.closed; } });
+    const got: Record<string, unknown[]> = { a: [], b: [], c: [], other: [] };
+    a.onmessage = (e) => got.a!.push(e.data);
+    b.addEventListener('message', (e) => got.b!.push((e as MessageEvent).data));
+    c.onmessage = (e) => got.c!.push(e.data);
+    other.onmessage = (e) => got.other!.push(e.data);
+    await Promise.all([a.ready, b.ready, c.ready, other.ready]);
+    a.postMessage({ key: 'user:7' });
+    a.postMessage([1, 'two']);
+    c.postMessage('from the hub');
+    await until('delivered', () => got.b!.length >= 3 && got.a!.length >= 1 && got.c!.length >= 2, 30_000);
+    await hub.flush();
+    // Order holds per poster (a's two messages), not across posters.
+    assert.equal(got.b!.filter((d) => d !== 'from the hub'), [{ key: 'user:7' }, [1, 'two']]);
+    assert.ok(got.b!.includes('from the hub'));
+    assert.equal(got.a, ['from the hub'], 'the poster does not get its own');
+    assert.equal(got.c, [{ key: 'user:7' }, [1, 'two']]);
+    assert.equal(got.other, [], 'another name is another channel');
+    for (const ch of [a, b, c, other]) ch.close();
+    await Promise.all([a.closed, b.closed, c.closed, other.closed]);
+    assert.throws(() => a.postMessage(1), (e: unknown) => e instanceof DOMException && e.name === 'InvalidStateError');
   });
 }
