@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   pub: () => import('./pub.js'),
   request: () => import('./request.js'),
   demo: () => import('./demo.js'),
+  supervise: () => import('./supervise.js'),
 };
 
 const usage = `
@@ -25,6 +26,7 @@ Commands:
   pub <url> <topic> [JSON]       publish
   request <url> <topic> <JSON>   send a request, print the reply
   demo                           a hub, two sensors and a monitor on a Unix socket
+  supervise <config.json>        run and restart child processes, events as JSON lines
 
 URLs: unix:///path.sock  memory://name  (see the README for every transport)`;
 
