@@ -52,15 +52,18 @@ export interface NatsFabricOptions {
   readonly foreignCodec?: number;
   /** Longest `close()` waits to flush accepted messages, in ms (default 5000). */
   readonly closeTimeout?: number;
+  /** Largest payload accepted (default and ceiling: the server's `max_payload`, 1 MiB by default). */
+  readonly maxFrameSize?: number;
 }
 
 /**
  * Opens a NatsFabric with the Bus's options (the Bus calls this for `nats://` URLs, through a
  * dynamic import). With NATS the server routes, so `Bus.listen('nats://…')` is one more client.
  */
-export function openNatsFabric(url: string, options: { name?: string; maxStall?: number } = {}): Promise<NatsFabric> {
+export function openNatsFabric(url: string, options: { name?: string; maxStall?: number; maxFrameSize?: number } = {}): Promise<NatsFabric> {
   return NatsFabric.connect(url, {
     ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.maxFrameSize !== undefined ? { maxFrameSize: options.maxFrameSize } : {}),
     ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
   });
 }
@@ -113,7 +116,7 @@ export class NatsFabric implements Fabric {
 
   readonly #lib: Lib;
   readonly #nc: NatsConnection;
-  readonly #opts: Required<Pick<NatsFabricOptions, 'reconnectBufferSize' | 'maxPendingBytes' | 'maxStall' | 'foreignCodec' | 'closeTimeout'>>;
+  readonly #opts: Required<Pick<NatsFabricOptions, 'reconnectBufferSize' | 'maxPendingBytes' | 'maxStall' | 'foreignCodec' | 'closeTimeout' | 'maxFrameSize'>>;
   readonly #status = new Subject<FabricStatus>();
   readonly #subs = new Map<number, Subscription>();
   readonly #makeHeaders: () => MsgHdrs;
@@ -170,6 +173,7 @@ export class NatsFabric implements Fabric {
       maxStall: positive('maxStall', options.maxStall ?? 10_000),
       foreignCodec: options.foreignCodec ?? 0,
       closeTimeout: positive('closeTimeout', options.closeTimeout ?? 5000),
+      maxFrameSize: positive('maxFrameSize', options.maxFrameSize ?? Number.MAX_SAFE_INTEGER),
     };
     this.status = this.#status.asObservable();
     this.#stats.peers = 1;
@@ -224,8 +228,8 @@ export class NatsFabric implements Fabric {
   publish(message: WireMessage): Promise<void> | undefined {
     if (this.#closed) return Promise.reject(new ClosedError('nats fabric'));
     const size = message.payload.byteLength + message.topic.length + OVERHEAD;
-    const max = this.#nc.info?.max_payload;
-    if (max !== undefined && message.payload.byteLength > max) {
+    const max = Math.min(this.#nc.info?.max_payload ?? Infinity, this.#opts.maxFrameSize);
+    if (message.payload.byteLength > max) {
       return Promise.reject(new FrameTooLargeError(message.payload.byteLength, max));
     }
     if (!this.#connected || this.#waiters.length > 0) return this.#hold(message, size);
