@@ -74,19 +74,22 @@ export const busLink: LinkFactory = {
 
   async parent(spec: CaseSpec, child: ChildCommand): Promise<ParentEnd> {
     const url = spec.url!;
-    const transport = await transportFor(url);
+    // nats: is a Fabric (the server routes), not a registered transport: a separate process.
+    const capabilities = url.startsWith('nats:')
+      ? { crossProcess: true, spawnsClients: false }
+      : (await transportFor(url)).capabilities;
     const hub = await Bus.listen(url);
     const link = new BusLink(hub, DOWN, UP);
     let otherDone: Promise<unknown>;
     let sameProcess = false;
-    if (!transport.capabilities.crossProcess) {
+    if (!capabilities.crossProcess) {
       // memory://: both sides live in this process; the other side runs as a task here.
       sameProcess = true;
       const { respond } = await import('../protocol.js');
       const peer = new BusLink(await Bus.connect(url), UP, DOWN);
       await peer.flush();
       otherDone = respond(peer, spec, 'bytes').then(() => peer.close());
-    } else if (transport.capabilities.spawnsClients) {
+    } else if (capabilities.spawnsClients) {
       otherDone = hub.spawn(child.command, child.args, { stdio: 'inherit' }).exited;
     } else {
       otherDone = spawnSide(child).exited;
