@@ -9,6 +9,8 @@
  * covers the earlier ones), as a program that cares about throughput would. A rejected publish
  * is an unhandled rejection: the measurement fails loudly, as it should.
  *
+ * Request/reply: the hub requests on `bench.echo`, the client serves it with an echo.
+ *
  * Where the transport starts its clients (`capabilities.spawnsClients`, e.g. `pipe:`), the
  * child is started through the hub (`spawn`), not by the bench.
  * @module
@@ -20,6 +22,8 @@ import { Inbox, spawnSide } from './spawn.js';
 
 const DOWN = 'bench.down';
 const UP = 'bench.up';
+/** Request/reply: the parent (hub) requests, the child serves an echo. */
+const REQUEST = 'bench.echo';
 /** Pending publish promises allowed before the sender waits. */
 const WINDOW = 256;
 
@@ -29,6 +33,7 @@ class BusLink implements Link {
   readonly #inbox = new Inbox();
   readonly #subscription: { unsubscribe(): void };
   #pending = 0;
+  #serving: { close(): void } | undefined;
   #last: Promise<void> | undefined;
 
   constructor(bus: Bus, sendTopic: string, receiveTopic: string) {
@@ -57,6 +62,15 @@ class BusLink implements Link {
     this.#inbox.set(handler);
   }
 
+  request(value: unknown): Promise<unknown> {
+    return this.#bus.request(REQUEST, value, { timeout: 30_000 });
+  }
+
+  /** Answers requests with what they carry. */
+  serveEcho(): void {
+    this.#serving = this.#bus.serve(REQUEST, (value: unknown) => value);
+  }
+
   /** Waits until the hub has everything sent so far (subscriptions included). */
   flush(): Promise<void> {
     return this.#bus.flush();
@@ -65,6 +79,7 @@ class BusLink implements Link {
   async close(): Promise<void> {
     await this.drained();
     this.#subscription.unsubscribe();
+    this.#serving?.close();
     await this.#bus.close();
   }
 }
@@ -87,6 +102,7 @@ export const busLink: LinkFactory = {
       sameProcess = true;
       const { respond } = await import('../protocol.js');
       const peer = new BusLink(await Bus.connect(url), UP, DOWN);
+      peer.serveEcho();
       await peer.flush();
       otherDone = respond(peer, spec, 'bytes').then(() => peer.close());
     } else if (capabilities.spawnsClients) {
@@ -99,7 +115,8 @@ export const busLink: LinkFactory = {
 
   async child(spec: CaseSpec): Promise<Link> {
     const link = new BusLink(await Bus.connect(spec.url!), UP, DOWN);
-    // The hub must know our subscription before the parent publishes to it.
+    link.serveEcho();
+    // The hub must know our subscription and service before the parent publishes to them.
     await link.flush();
     return link;
   },

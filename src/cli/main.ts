@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<Command>> = {
   pub: () => import('./pub.js'),
   request: () => import('./request.js'),
   demo: () => import('./demo.js'),
+  supervise: () => import('./supervise.js'),
   bridge: () => import('./bridge.js'),
 };
 
@@ -26,6 +27,7 @@ Commands:
   pub <url> <topic> [JSON]       publish
   request <url> <topic> <JSON>   send a request, print the reply
   demo                           a hub, two sensors and a monitor on a Unix socket
+  supervise <config.json>        run and restart child processes, events as JSON lines
   bridge <local> <nats> --export P --import P   carry chosen topics to NATS and back
 
 URLs: unix:///path.sock  memory://name  (see the README for every transport)`;

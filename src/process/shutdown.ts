@@ -10,6 +10,8 @@
  * @module
  */
 
+import { signals } from './signals.js';
+
 type Closer = () => unknown | Promise<unknown>;
 
 /** Per-process shutdown state (signals are per process, so this is too). */
@@ -45,10 +47,10 @@ export async function shutdown(code = 0): Promise<never> {
 function install(): void {
   if (installed) return;
   installed = true;
-  const handler = (signal: NodeJS.Signals): void => {
+  // Standard signals coalesce (docs/signals.md): a second signal is "exit now" only when it
+  // arrives after the first was handled, which is what a user pressing Ctrl-C twice does.
+  signals('SIGINT', 'SIGTERM').subscribe(({ signal }) => {
     if (shuttingDown) process.exit(signal === 'SIGINT' ? 130 : 143);
     void shutdown(0);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  });
 }

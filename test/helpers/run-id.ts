@@ -21,16 +21,22 @@ export function uniqueName(label: string): string {
 export function tmpDir(label: string): string {
   const base = join('/tmp', `unibus-${runId}`);
   mkdirSync(base, { recursive: true, mode: 0o700 });
-  if (!cleanupInstalled) {
-    cleanupInstalled = true;
-    // Plain files and empty directories go at exit; sockets and FIFOs stay, so the runner
-    // reports them as leaks of the code under test.
-    process.on('exit', () => removeUnlessSpecial(base));
+  if (made.length === 0) {
+    // This process's own directories go at exit (plain files and empty dirs only): sockets and
+    // FIFOs stay, so the runner reports them as leaks of the code under test. Other test files
+    // share the base directory, so only what this process made is touched.
+    process.on('exit', () => {
+      for (const dir of made) {
+        try { removeUnlessSpecial(dir); } catch { /* already gone */ }
+      }
+    });
   }
-  return mkdtempSync(join(base, `${label}-`));
+  const dir = mkdtempSync(join(base, `${label}-`));
+  made.push(dir);
+  return dir;
 }
 
-let cleanupInstalled = false;
+const made: string[] = [];
 
 /** Removes `dir` recursively unless it holds a socket or FIFO; returns true when removed. */
 function removeUnlessSpecial(dir: string): boolean {

@@ -11,8 +11,9 @@ import { commonOptions, parseUrl, validateName } from '../shared/url.js';
 import { BaseConnection } from '../connection-base.js';
 import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
 
-/** Frames in flight to one side before `write()` reports full. */
+/** Frames, and bytes, in flight to one side before `write()` reports full. */
 const HIGH_WATER_FRAMES = 4096;
+const HIGH_WATER_BYTES = 8 * 1024 * 1024;
 
 const capabilities: Capabilities = {
   maxFrameSize: 16 * 1024 * 1024,
@@ -29,6 +30,7 @@ const hubs = new Map<string, MemoryListener>();
 class MemoryConnection extends BaseConnection {
   other!: MemoryConnection;
   #inbox: Uint8Array[] = [];
+  #inboxBytes = 0;
   #reading = false;
   #scheduled = false;
   #gone = false;
@@ -49,8 +51,13 @@ class MemoryConnection extends BaseConnection {
 
   #accept(frame: Uint8Array): boolean {
     this.#inbox.push(frame);
+    this.#inboxBytes += frame.length;
     this.#schedule();
-    return this.#inbox.length < HIGH_WATER_FRAMES;
+    return this.#hasRoom();
+  }
+
+  #hasRoom(): boolean {
+    return this.#inbox.length < HIGH_WATER_FRAMES && this.#inboxBytes < HIGH_WATER_BYTES;
   }
 
   #schedule(): void {
@@ -62,9 +69,13 @@ class MemoryConnection extends BaseConnection {
   readonly #pump = (): void => {
     this.#scheduled = false;
     let n = 0;
-    while (this.#reading && n < this.#inbox.length) this.deliver(this.#inbox[n++]!);
+    while (this.#reading && n < this.#inbox.length) {
+      const frame = this.#inbox[n++]!;
+      this.#inboxBytes -= frame.length;
+      this.deliver(frame);
+    }
     this.#inbox = this.#inbox.slice(n);
-    if (n > 0 && this.#inbox.length < HIGH_WATER_FRAMES) this.other.notifyWritable();
+    if (n > 0 && this.#hasRoom()) this.other.notifyWritable();
     if (this.#inbox.length > 0) this.#schedule();
     else if (this.#gone) this.mediumEnded({ reason: 'peer-gone' });
   };
