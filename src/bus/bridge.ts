@@ -27,6 +27,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { PeerGoneError } from '../errors.js';
 import type { Fabric, FabricSubscription, WireHandler, WireMessage } from './fabric.js';
 import { openFabric } from './open-fabric.js';
 import { checkPattern } from './subjects/grammar.js';
@@ -66,6 +67,11 @@ interface Route { readonly to: Side; readonly replyTo: string; readonly expires:
 
 export class Bridge {
   readonly id: string;
+  /**
+   * Resolves with the reason once either side is lost for good (its hub is gone, or NATS gave
+   * up reconnecting); the bridge then forwards nothing more. NATS reconnects do not count.
+   */
+  readonly lost: Promise<Error>;
   readonly #fabrics: Record<Side, Fabric>;
   readonly #owned: boolean;
   readonly #subs: FabricSubscription[] = [];
@@ -126,6 +132,15 @@ export class Bridge {
       remote.subscribe(replies, this.#reply),
     );
     this.#sweeper = setInterval(() => this.#sweep(), Math.min(this.#ttl, 5000)).unref();
+    this.lost = new Promise((resolve) => {
+      for (const side of ['local', 'remote'] as const) {
+        this.#fabrics[side].status.subscribe((st) => {
+          if (st.type === 'disconnected' && !st.reconnecting && !this.#closed) {
+            resolve(new PeerGoneError(`bridge lost its ${side} side ${this.#fabrics[side].url}${st.error ? `: ${st.error.message}` : ''}`));
+          }
+        });
+      }
+    });
   }
 
   stats(): BridgeStats {

@@ -15,7 +15,7 @@ and messages on --import patterns back, each at most once (bridged messages carr
 unibus-bridge and are never re-exported). Requests cross too; replies come back.
   --listen   serve as the local hub instead of connecting to one
 Prints "bridging <local-url> <remote-url>" once both sides are ready; SIGINT or SIGTERM closes
-both and exits 0.
+both and exits 0. Exits 1 if the local hub goes away (NATS reconnects are waited out).
 
 Example: unibus bridge unix:///run/app.sock nats://10.0.0.5:4222 --export 'orders.>' --import 'prices.*'`;
 
@@ -42,6 +42,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`bridge stopped: ${JSON.stringify(bridge.stats())}\n`);
   });
   process.stdout.write(`bridging ${local} ${remote}\n`);
-  await new Promise(() => undefined); // until a signal
-  return 0;
+  // Runs until a signal; if a side is lost for good, exit 1 so a supervisor can restart it.
+  const lost = await bridge.lost;
+  process.stderr.write(`unibus bridge: ${lost.message}\n`);
+  await bridge.close();
+  return 1;
 }
