@@ -1,0 +1,247 @@
+/**
+ * What every Connection has in common, whatever the medium: the receive side (push mode with
+ * pause/resume, or async iteration over a bounded queue), frame-size checks, waiting for room,
+ * and one `closed` promise that resolves once. A backend subclasses it and implements the medium.
+ *
+ * Subclass duties:
+ * - `writeChunks(chunks, size)`: accept one frame; return false when the medium is now full,
+ *   then call `notifyWritable()` once it has room again.
+ * - `readStart()` / `readStop()`: start and stop taking frames from the medium; call
+ *   `deliver(frame)` for each whole frame, in order.
+ * - `mediumEnded(closed)`: call when the peer is gone or the medium failed, after delivering
+ *   every frame the peer committed.
+ * - `release(graceful)`: on `close()` (graceful: flush what was accepted first, bounded by
+ *   `flushTimeout`) or `destroy()`; release every fd, kernel object and timer.
+ * @module
+ */
+import { ClosedError, FrameTooLargeError, PeerGoneError, ProtocolError } from '../errors.js';
+import type { CloseReason, Closed, Connection, PeerInfo } from './transport.js';
+
+/** Frames buffered for an async iterator before reading pauses. */
+const QUEUE_HIGH = 1024;
+/** Reading resumes when the iterator has taken the queue below this. */
+const QUEUE_LOW = 256;
+const RESOLVED = Promise.resolve();
+
+type Waiter = { resolve: () => void; reject: (err: Error) => void };
+
+export abstract class BaseConnection implements Connection {
+  readonly maxFrameSize: number;
+  readonly closed: Promise<Closed>;
+  #resolveClosed!: (closed: Closed) => void;
+  #state: 'open' | 'closing' | 'closed' = 'open';
+  #end: Closed | undefined;
+  #full = false;
+  #drainWaiters: Waiter[] = [];
+  // Receive side.
+  #onFrame: ((frame: Uint8Array) => void) | undefined;
+  #iterating = false;
+  #queue: Uint8Array[] = [];
+  #queueHead = 0;
+  #pullWaiter: ((r: IteratorResult<Uint8Array>) => void) | undefined;
+  #userPaused = false;
+  #reading = false;
+
+  constructor(maxFrameSize: number) {
+    this.maxFrameSize = maxFrameSize;
+    this.closed = new Promise((resolve) => { this.#resolveClosed = resolve; });
+  }
+
+  /** Peer credentials; backends override where the kernel tells. */
+  get peer(): PeerInfo {
+    return {};
+  }
+
+  protected abstract writeChunks(chunks: readonly Uint8Array[], size: number): boolean;
+  protected abstract readStart(): void;
+  protected abstract readStop(): void;
+  protected abstract release(graceful: boolean): Promise<void>;
+
+  /** True while `close()` or `destroy()` has not begun and the medium has not ended. */
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  write(frame: Uint8Array | readonly Uint8Array[]): boolean {
+    if (this.#state !== 'open') throw this.#sendError();
+    const chunks = frame instanceof Uint8Array ? [frame] : frame;
+    let size = 0;
+    for (let i = 0; i < chunks.length; i++) size += chunks[i]!.length;
+    if (size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize);
+    const room = this.writeChunks(chunks, size);
+    if (!room) this.#full = true;
+    return room;
+  }
+
+  send(frame: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    try {
+      return this.write(frame) ? RESOLVED : this.drained();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  drained(): Promise<void> {
+    if (this.#state === 'closed') return Promise.reject(this.#sendError());
+    if (!this.#full) return RESOLVED;
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  /** Subclasses call this when a full medium has room again. */
+  protected notifyWritable(): void {
+    this.#full = false;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  consume(onFrame: (frame: Uint8Array) => void): void {
+    if (this.#iterating || this.#onFrame) throw new TypeError('Connection is already being consumed');
+    this.#onFrame = onFrame;
+    // Frames that arrived before a consumer was attached go first, in order.
+    while (this.#queueHead < this.#queue.length) this.#dispatch(this.#take()!);
+    this.#updateReading();
+  }
+
+  pause(): void {
+    this.#userPaused = true;
+    this.#updateReading();
+  }
+
+  resume(): void {
+    this.#userPaused = false;
+    this.#updateReading();
+  }
+
+  /** Subclasses call this for each whole frame, in order. */
+  protected deliver(frame: Uint8Array): void {
+    if (this.#onFrame) {
+      this.#dispatch(frame);
+      return;
+    }
+    if (this.#pullWaiter) {
+      const w = this.#pullWaiter;
+      this.#pullWaiter = undefined;
+      w({ value: frame, done: false });
+      return;
+    }
+    this.#queue.push(frame);
+    if (this.#queue.length - this.#queueHead >= QUEUE_HIGH) this.#updateReading();
+  }
+
+  #dispatch(frame: Uint8Array): void {
+    try {
+      this.#onFrame!(frame);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.destroy(e instanceof ProtocolError ? 'protocol' : 'error', e);
+    }
+  }
+
+  #take(): Uint8Array | undefined {
+    if (this.#queueHead >= this.#queue.length) return undefined;
+    const frame = this.#queue[this.#queueHead]!;
+    this.#queue[this.#queueHead++] = undefined as never;
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    }
+    return frame;
+  }
+
+  #updateReading(): void {
+    if (this.#state === 'closed' || this.#end) return;
+    const queued = this.#queue.length - this.#queueHead;
+    const consumer = this.#onFrame !== undefined || this.#iterating;
+    const want = consumer && !this.#userPaused
+      && (this.#onFrame !== undefined || queued < (this.#reading ? QUEUE_HIGH : QUEUE_LOW));
+    if (want && !this.#reading) {
+      this.#reading = true;
+      this.readStart();
+    } else if (!want && this.#reading) {
+      this.#reading = false;
+      this.readStop();
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.#iterating || this.#onFrame) throw new TypeError('Connection is already being consumed');
+    this.#iterating = true;
+    this.#updateReading();
+    return {
+      next: () => {
+        const frame = this.#take();
+        if (frame !== undefined) {
+          this.#updateReading();
+          return Promise.resolve({ value: frame, done: false });
+        }
+        if (this.#end || this.#state === 'closed') return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => { this.#pullWaiter = resolve; });
+      },
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  /** Subclasses call this when the peer is gone or the medium failed. */
+  protected mediumEnded(closed: Closed): void {
+    if (this.#state === 'closed' || this.#end) return;
+    this.#end = closed;
+    void this.release(false).finally(() => this.#finish(closed));
+  }
+
+  async close(): Promise<void> {
+    if (this.#state !== 'open') {
+      await this.closed;
+      return;
+    }
+    this.#state = 'closing';
+    let error: Error | undefined;
+    try {
+      await this.release(true);
+    } catch (err) {
+      error = err instanceof Error ? err : new Error(String(err));
+    }
+    this.#finish(error ? { reason: 'error', error } : { reason: 'clean' });
+    await this.closed;
+  }
+
+  destroy(reason: CloseReason, error?: Error): void {
+    if (this.#state === 'closed' || this.#end) return;
+    const closed: Closed = error ? { reason, error } : { reason };
+    this.#end = closed;
+    this.#state = 'closing';
+    void this.release(false).catch(() => undefined).finally(() => this.#finish(closed));
+  }
+
+  #finish(closed: Closed): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#end ??= closed;
+    const err = this.#sendError();
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w.reject(err);
+    if (this.#pullWaiter && this.#queueHead >= this.#queue.length) {
+      const w = this.#pullWaiter;
+      this.#pullWaiter = undefined;
+      w({ value: undefined, done: true });
+    }
+    this.#resolveClosed(this.#end);
+  }
+
+  #sendError(): Error {
+    const end = this.#end;
+    if (end && end.reason !== 'clean') {
+      return end.reason === 'peer-gone' ? new PeerGoneError('the peer closed the connection', { cause: end.error })
+        : end.error ?? new ClosedError('connection');
+    }
+    return new ClosedError('connection');
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

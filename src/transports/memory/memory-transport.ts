@@ -1,0 +1,155 @@
+/**
+ * `memory://name`: an in-process hub, for tests and same-process wiring. It keeps the whole
+ * Transport contract (frames copied on send so the sender may reuse its buffers, FIFO,
+ * backpressure when the receiver stops reading, `close()` delivers what was accepted), so code
+ * tested on it behaves the same on kernel transports.
+ * @module
+ */
+import { HubRunningError, PeerGoneError } from '../../errors.js';
+import { AcceptQueue } from '../shared/accept-queue.js';
+import { commonOptions, parseUrl, validateName } from '../shared/url.js';
+import { BaseConnection } from '../connection-base.js';
+import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
+
+/** Frames in flight to one side before `write()` reports full. */
+const HIGH_WATER_FRAMES = 4096;
+
+const capabilities: Capabilities = {
+  maxFrameSize: 16 * 1024 * 1024,
+  peerIdentity: 'pid',
+  durable: false,
+  peerDeathEvents: false,
+  crossProcess: false,
+  spawnsClients: false,
+};
+
+/** Hubs of this process by name; an instance map, not configuration. */
+const hubs = new Map<string, MemoryListener>();
+
+class MemoryConnection extends BaseConnection {
+  other!: MemoryConnection;
+  #inbox: Uint8Array[] = [];
+  #reading = false;
+  #scheduled = false;
+  #gone = false;
+
+  override get peer(): PeerInfo {
+    return { pid: process.pid };
+  }
+
+  protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
+    const frame = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      frame.set(c, at);
+      at += c.length;
+    }
+    return this.other.#accept(frame);
+  }
+
+  #accept(frame: Uint8Array): boolean {
+    this.#inbox.push(frame);
+    this.#schedule();
+    return this.#inbox.length < HIGH_WATER_FRAMES;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || !this.#reading) return;
+    this.#scheduled = true;
+    setImmediate(this.#pump);
+  }
+
+  readonly #pump = (): void => {
+    this.#scheduled = false;
+    let n = 0;
+    while (this.#reading && n < this.#inbox.length) this.deliver(this.#inbox[n++]!);
+    this.#inbox = this.#inbox.slice(n);
+    if (n > 0 && this.#inbox.length < HIGH_WATER_FRAMES) this.other.notifyWritable();
+    if (this.#inbox.length > 0) this.#schedule();
+    else if (this.#gone) this.mediumEnded({ reason: 'peer-gone' });
+  };
+
+  protected readStart(): void {
+    this.#reading = true;
+    this.#schedule();
+  }
+
+  protected readStop(): void {
+    this.#reading = false;
+  }
+
+  /** The other side finished: deliver what it sent, then end. */
+  peerClosed(): void {
+    this.#gone = true;
+    if (this.#inbox.length === 0 || !this.isOpen) this.mediumEnded({ reason: 'peer-gone' });
+    else this.#schedule();
+  }
+
+  protected async release(): Promise<void> {
+    this.other.peerClosed();
+  }
+}
+
+function pair(maxFrameSize: number): [MemoryConnection, MemoryConnection] {
+  const a = new MemoryConnection(maxFrameSize);
+  const b = new MemoryConnection(maxFrameSize);
+  a.other = b;
+  b.other = a;
+  return [a, b];
+}
+
+class MemoryListener implements Listener {
+  readonly url: string;
+  readonly name: string;
+  readonly maxFrameSize: number;
+  readonly accepted = new AcceptQueue();
+  #closing: Promise<void> | undefined;
+
+  constructor(url: string, name: string, maxFrameSize: number) {
+    this.url = url;
+    this.name = name;
+    this.maxFrameSize = maxFrameSize;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Connection> {
+    return this.accepted[Symbol.asyncIterator]();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      hubs.delete(this.name);
+      this.accepted.end();
+      await this.accepted.closeAll();
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function nameOf(url: string): string {
+  const u = parseUrl(url, 'memory');
+  return validateName(u.host || u.pathname.replace(/^\/+/, ''), url);
+}
+
+async function listen(url: string, options: TransportOptions = {}): Promise<Listener> {
+  const name = nameOf(url);
+  if (hubs.has(name)) throw new HubRunningError(url, 'this process already has a hub of that name');
+  const listener = new MemoryListener(url, name, commonOptions(url, options).maxFrameSize);
+  hubs.set(name, listener);
+  return listener;
+}
+
+async function connect(url: string, options: TransportOptions = {}): Promise<Connection> {
+  const name = nameOf(url);
+  const hub = hubs.get(name);
+  if (!hub) throw new PeerGoneError(`no memory hub named ${name} in this process`);
+  const [client, server] = pair(Math.min(hub.maxFrameSize, commonOptions(url, options).maxFrameSize));
+  hub.accepted.push(server);
+  return client;
+}
+
+/** The `memory:` transport. */
+export const memoryTransport: Transport = { scheme: 'memory', capabilities, listen, connect };

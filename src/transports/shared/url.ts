@@ -1,0 +1,61 @@
+/**
+ * URL parsing shared by the transports: one place for paths, names, sizes and query options,
+ * so every backend rejects bad URLs with the same kind of error.
+ * @module
+ */
+import { isAbsolute } from 'node:path';
+import { InvalidUrlError } from '../../errors.js';
+import { DEFAULT_MAX_FRAME_SIZE, type TransportOptions } from '../transport.js';
+
+/** Parses `url` and checks its scheme. */
+export function parseUrl(url: string, scheme: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidUrlError(url, 'not a URL');
+  }
+  if (parsed.protocol !== `${scheme}:`) throw new InvalidUrlError(url, `expected scheme ${scheme}:`);
+  return parsed;
+}
+
+/** The absolute filesystem path of `scheme:///abs/path` URLs. */
+export function urlPath(url: string, scheme: string): string {
+  const parsed = parseUrl(url, scheme);
+  if (parsed.host !== '') {
+    throw new InvalidUrlError(url, `expected ${scheme}:///absolute/path (three slashes; got host=${parsed.host})`);
+  }
+  const path = decodeURIComponent(parsed.pathname);
+  if (!isAbsolute(path) || path === '/') throw new InvalidUrlError(url, 'expected an absolute path');
+  if (path.includes('\0')) throw new InvalidUrlError(url, 'path contains a NUL byte');
+  return path;
+}
+
+/** Parses sizes such as `4096`, `64KiB`, `4MiB`, `1GiB` (also k/m/g). */
+export function parseSize(text: string, url: string, what: string): number {
+  const m = /^(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(text.trim());
+  if (!m) throw new InvalidUrlError(url, `${what} must be a size such as 4096, 64KiB or 4MiB (got ${text})`);
+  const unit = (m[2] ?? 'b').toLowerCase()[0]!;
+  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  return Number(m[1]) * factor;
+}
+
+/** A name for kernel objects: letters, digits, `_`, `-`, `.`; no `/`, no `..`, at most 200 chars. */
+export function validateName(name: string, url: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,200}$/.test(name) || name.includes('..') || name.startsWith('.')) {
+    throw new InvalidUrlError(url, `name must be 1-200 of [A-Za-z0-9_.-], no '..' and no leading '.' (got ${JSON.stringify(name)})`);
+  }
+  return name;
+}
+
+/** Options every transport reads: query parameters first, then code options, then defaults. */
+export function commonOptions(url: string, options: TransportOptions = {}): { maxFrameSize: number; mode: number } {
+  const query = URL.canParse(url) ? new URL(url).searchParams : new URLSearchParams();
+  const q = query.get('maxFrameSize');
+  const maxFrameSize = q !== null ? parseSize(q, url, 'maxFrameSize') : options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  if (!Number.isInteger(maxFrameSize) || maxFrameSize < 1 || maxFrameSize > 2 ** 31) {
+    throw new RangeError(`maxFrameSize must be an integer from 1 to 2^31: maxFrameSize=${maxFrameSize}`);
+  }
+  const mode = options.mode ?? 0o600;
+  return { maxFrameSize, mode };
+}

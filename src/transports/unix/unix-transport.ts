@@ -1,0 +1,161 @@
+/**
+ * `unix:///path/app.sock`: a stream socket, length-prefixed frames (StreamConnection).
+ *
+ * - The hub creates the socket file mode 0600 (only the owner, and root, can connect) and
+ *   removes it on close. A stale file left by a killed hub is replaced; a live hub is never
+ *   taken over (see hub-liveness.ts): `HubRunningError`.
+ * - Peer pid/uid/gid come from SO_PEERCRED on first read of `connection.peer` (this loads the
+ *   native layer only then).
+ * @module
+ */
+import { lstatSync, unlinkSync, chmodSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { InvalidUrlError, TimeoutError, AbortedError } from '../../errors.js';
+import { AcceptQueue } from '../shared/accept-queue.js';
+import { commonOptions, urlPath } from '../shared/url.js';
+import { StreamConnection } from '../stream-connection.js';
+import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
+import { acquireHubLiveness } from './hub-liveness.js';
+
+const capabilities: Capabilities = {
+  maxFrameSize: 16 * 1024 * 1024,
+  peerIdentity: 'pid+uid',
+  durable: false,
+  peerDeathEvents: true,
+  crossProcess: true,
+  spawnsClients: false,
+};
+
+function socketFd(socket: Socket): number | undefined {
+  return (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+}
+
+/** Reads SO_PEERCRED on first use only: most users never look, and it loads the native layer. */
+function readPeer(socket: Socket): () => PeerInfo {
+  return () => {
+    const fd = socketFd(socket);
+    if (fd === undefined || fd < 0 || !peerCredentials) return {};
+    try {
+      return peerCredentials(fd);
+    } catch {
+      return {};
+    }
+  };
+}
+
+let peerCredentials: ((fd: number) => PeerInfo) | undefined;
+
+/** Loads the credentials reader once, in the background, when the first hub starts. */
+async function loadPeerCredentials(): Promise<void> {
+  if (peerCredentials) return;
+  try {
+    peerCredentials = (await import('../../native/sockets.js')).peerCredentials;
+  } catch {
+    peerCredentials = () => ({});
+  }
+}
+
+/** Removes a socket file left by a dead hub; refuses anything that is not a socket. */
+function removeStale(path: string, url: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new InvalidUrlError(url, `path exists and is not a socket: path=${path}`);
+  unlinkSync(path);
+}
+
+class UnixListener implements Listener {
+  readonly url: string;
+  readonly #server: Server;
+  readonly #liveness: Server;
+  readonly #path: string;
+  readonly #accepted = new AcceptQueue();
+  #closing: Promise<void> | undefined;
+
+  constructor(url: string, path: string, server: Server, liveness: Server, maxFrameSize: number) {
+    this.url = url;
+    this.#path = path;
+    this.#server = server;
+    this.#liveness = liveness;
+    server.on('connection', (socket: Socket) => {
+      this.#accepted.push(new StreamConnection(socket, socket, { maxFrameSize, peer: readPeer(socket) }));
+    });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Connection> {
+    return this.#accepted[Symbol.asyncIterator]();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#accepted.end();
+      await new Promise<void>((r) => this.#server.close(() => r()));
+      await this.#accepted.closeAll();
+      try { unlinkSync(this.#path); } catch { /* already gone */ }
+      await new Promise<void>((r) => this.#liveness.close(() => r()));
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+async function listen(url: string, options: TransportOptions = {}): Promise<Listener> {
+  const path = urlPath(url, 'unix');
+  const { maxFrameSize, mode } = commonOptions(url, options);
+  const liveness = await acquireHubLiveness(path, url);
+  try {
+    removeStale(path, url);
+    await loadPeerCredentials();
+    const server = createServer({ pauseOnConnect: false });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // umask makes the socket owner-only from its creation; chmod states the mode asked for.
+      const old = process.umask(0o177);
+      try {
+        server.listen({ path }, () => resolve());
+      } finally {
+        process.umask(old);
+      }
+    });
+    chmodSync(path, mode);
+    return new UnixListener(url, path, server, liveness, maxFrameSize);
+  } catch (err) {
+    liveness.close();
+    throw err;
+  }
+}
+
+async function connect(url: string, options: TransportOptions = {}): Promise<Connection> {
+  const path = urlPath(url, 'unix');
+  const { maxFrameSize } = commonOptions(url, options);
+  const timeout = options.connectTimeout ?? 5000;
+  const signal = options.signal;
+  if (signal?.aborted) throw new AbortedError(`connect to ${url}`, signal.reason);
+  await loadPeerCredentials();
+  const socket = createConnection({ path });
+  await new Promise<void>((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+    };
+    const onConnect = (): void => { cleanup(); resolve(); };
+    const onError = (err: Error): void => { cleanup(); socket.destroy(); reject(err); };
+    const onAbort = (): void => onError(new AbortedError(`connect to ${url}`, signal?.reason));
+    const timer = setTimeout(() => onError(new TimeoutError(`connect to ${url}`, timeout)), timeout);
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  return new StreamConnection(socket, socket, { maxFrameSize, peer: readPeer(socket) });
+}
+
+/** The `unix:` transport. */
+export const unixTransport: Transport = { scheme: 'unix', capabilities, listen, connect };
