@@ -19,6 +19,7 @@ type Loader = () => Promise<Transport>;
 const builtins: Record<string, Loader> = {
   unix: async () => (await import('./unix/unix-transport.js')).unixTransport,
   memory: async () => (await import('./memory/memory-transport.js')).memoryTransport,
+  file: async () => (await import('./spool/spool-transport.js')).spoolTransport,
 };
 
 const registered = new Map<string, Transport>();

@@ -1,0 +1,128 @@
+/**
+ * What both ends of a spool connection share: outgoing frames are gathered for one microtask
+ * and appended as one batch (so a `send()` resolves only once its frame is in the log: a
+ * process that exits right after `send()` loses nothing), and incoming frames are committed
+ * as handled: in push mode once the handler returned, with `for await` when the loop asks for
+ * the next frame. A crash replays at most the frames read after the last commit.
+ * @module
+ */
+import { BaseConnection } from '../connection-base.js';
+import type { Append, LogWriter } from './log-writer.js';
+import { encodeControl, type Control } from './channel-layout.js';
+
+export abstract class SpoolConnection extends BaseConnection {
+  protected readonly writer: LogWriter;
+  #batch: Append[] = [];
+  #flushing: Promise<void> | undefined;
+  #scheduled = false;
+  #failed: Error | undefined;
+  /** End positions of delivered, uncommitted data frames, in delivery order. */
+  #ends: number[] = [];
+  #iterating = false;
+  #lastTaken = -1;
+  /** Wants frames (readStart called and not readStop). */
+  protected wanted = false;
+
+  constructor(maxFrameSize: number, writer: LogWriter) {
+    super(maxFrameSize);
+    this.writer = writer;
+  }
+
+  /** Commits `end` as the incoming log's consumer offset. */
+  protected abstract commitIncoming(end: number): void;
+
+  protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
+    // Callers may reuse their buffers once send() resolves: keep them until written.
+    this.#batch.push({ chunks: chunks.slice(), size });
+    this.#schedule();
+    return false;
+  }
+
+  /** Appends a control record after everything already accepted. */
+  protected appendControl(c: Control): Promise<void> {
+    const payload = encodeControl(c);
+    this.#batch.push({ chunks: [payload], size: payload.length, control: true });
+    this.#schedule();
+    return this.flushed();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => void this.#flush());
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    this.#scheduled = false;
+    const batch = this.#batch;
+    this.#batch = [];
+    if (batch.length === 0) return;
+    this.#flushing = this.writer.append(batch).catch((err: Error) => {
+      this.#failed = err;
+      this.destroy('error', err);
+    });
+    await this.#flushing;
+    this.#flushing = undefined;
+    if (this.#batch.length === 0 && !this.#failed) this.notifyWritable();
+  }
+
+  /** Resolves once everything accepted so far is in the log. */
+  protected async flushed(): Promise<void> {
+    while (this.#batch.length > 0 || this.#flushing || this.#scheduled) {
+      if (this.#flushing) await this.#flushing;
+      else await this.#flush();
+    }
+    if (this.#failed) throw this.#failed;
+  }
+
+  /** Delivers one incoming data frame that ends at log position `end`. */
+  protected pushFrame(payload: Uint8Array, end: number): void {
+    this.#ends.push(end);
+    this.deliver(payload);
+    if (!this.#iterating) this.#commitThrough(this.#ends.length);
+  }
+
+  /** A control record ending at `end` was read: commit it if no data frame waits before it. */
+  protected passControl(end: number): void {
+    if (this.#ends.length === 0) this.commitIncoming(end);
+    else this.#ends[this.#ends.length - 1] = Math.max(this.#ends[this.#ends.length - 1]!, end);
+  }
+
+  #commitThrough(count: number): void {
+    count = Math.min(count, this.#ends.length);
+    if (count <= 0) return;
+    const end = this.#ends[count - 1]!;
+    this.#ends.splice(0, count);
+    this.commitIncoming(end);
+  }
+
+  override [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    this.#iterating = true; // before super starts reading: frames are committed when handled
+    const inner = super[Symbol.asyncIterator]();
+    return {
+      next: async () => {
+        // The loop asks for the next frame: the previous one was handled.
+        if (this.#lastTaken >= 0) {
+          this.#lastTaken = -1;
+          this.#commitThrough(1);
+        }
+        const r = await inner.next();
+        if (!r.done) this.#lastTaken = 1;
+        return r;
+      },
+      return: async () => (inner.return ? inner.return() : { value: undefined, done: true }),
+    };
+  }
+
+  protected readStart(): void {
+    this.wanted = true;
+    this.onReadStart();
+  }
+
+  protected readStop(): void {
+    this.wanted = false;
+  }
+
+  protected abstract onReadStart(): void;
+}
