@@ -29,7 +29,8 @@ export type UnibusErrorCode =
   | 'ERR_UNIBUS_INVALID_TOPIC'
   | 'ERR_UNIBUS_UNSUPPORTED'
   | 'ERR_UNIBUS_CODEC'
-  | 'ERR_UNIBUS_DISCONNECTED';
+  | 'ERR_UNIBUS_DISCONNECTED'
+  | 'ERR_UNIBUS_REQUEST_FAILED';
 
 /** Base class of every unibus error; `code` is stable and safe to switch on. */
 export class UnibusError extends Error {
@@ -157,6 +158,15 @@ export class CodecError extends UnibusError {
 export class DisconnectedError extends UnibusError {
   constructor(detail: string) {
     super('ERR_UNIBUS_DISCONNECTED', `Disconnected: ${detail}`);
+  }
+}
+
+/** The server of a request failed; the message carries its error text. */
+export class RequestFailedError extends UnibusError {
+  readonly topic: string;
+  constructor(topic: string, text: string) {
+    super('ERR_UNIBUS_REQUEST_FAILED', `Request failed: topic=${topic}: ${text}`);
+    this.topic = topic;
   }
 }
 

@@ -90,6 +90,11 @@ class MemoryConnection extends BaseConnection {
   }
 }
 
+/** Two connected in-process connections (also how a hub's own bus reaches its router). */
+export function memoryPair(maxFrameSize: number): [Connection, Connection] {
+  return pair(maxFrameSize);
+}
+
 function pair(maxFrameSize: number): [MemoryConnection, MemoryConnection] {
   const a = new MemoryConnection(maxFrameSize);
   const b = new MemoryConnection(maxFrameSize);

@@ -1,0 +1,336 @@
+/**
+ * The Bus: typed topics over any fabric. The same program runs on every transport; only the URL
+ * changes (`Bus.connect()` with no URL reads `UNIBUS_URL`).
+ *
+ * @example
+ * ```ts
+ * type Topics = { 'orders.created': { id: string; total: number } };
+ * await using hub = await Bus.listen<Topics>('unix:///tmp/shop.sock');
+ * await using bus = await Bus.connect<Topics>('unix:///tmp/shop.sock');
+ * bus.subscribe('orders.*').subscribe((m) => console.log(m.topic, m.data.total));
+ * await bus.flush();
+ * await hub.publish('orders.created', { id: 'a1', total: 12 });
+ * ```
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Subject, type Observable } from 'rxjs';
+import type * as TypedEmitterModule from 'typed-emitter';
+import { codecById, resolveCodec, type Codec, type CodecName } from '../codecs/index.js';
+import { ClosedError, CodecError, InvalidUrlError, PeerGoneError } from '../errors.js';
+import type { Listener, SpawnClientOptions, SpawnedClient, TransportOptions } from '../transports/transport.js';
+import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
+import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
+import { openFabric } from './open-fabric.js';
+import { RequestTracker, STATUS_ERROR } from './requests.js';
+import { checkPattern, checkTopic } from './subjects/grammar.js';
+import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
+import type {
+  AnyServices, AnyTopics, CheckedPattern, Message, PatternPayload, PayloadOf, PublishTopic, RequestOf, ResponseOf,
+  ServiceMap, ServiceTopic, TopicMap, Validator,
+} from './types.js';
+import { decodePayload, validatePayload } from './payloads.js';
+
+/** Options of `Bus.listen` and `Bus.connect`. */
+export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOptions {
+  /** Payload codec for what this bus publishes (default msgpack). Receivers decode by codec id. */
+  codec?: CodecName | Codec;
+  /** Name shown to peers. */
+  name?: string;
+  /** ms a subscriber may stay full before the hub disconnects it (hub only; default 5000). */
+  maxStall?: number;
+  /** Runtime validators per topic, checked on publish and on receive. */
+  validators?: { [K in keyof T]?: Validator<T[K]> };
+}
+
+/** Options of `publish`. */
+export interface PublishOptions {
+  headers?: Readonly<Record<string, string>>;
+  replyTo?: string;
+}
+
+/** Options of `request`. */
+export interface RequestOptions {
+  /** ms before the request fails with `TimeoutError` (default 5000). */
+  timeout?: number;
+  signal?: AbortSignal;
+  headers?: Readonly<Record<string, string>>;
+}
+
+const RESOLVED = Promise.resolve();
+/** typed-emitter ships CommonJS typings: its default export is the interface. */
+type TypedEmitter<E extends BusEventListeners> = TypedEmitterModule.default<E>;
+
+export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServices> implements AsyncDisposable {
+  /** Unique id of this bus (the publisher id on the wire). */
+  readonly id: string;
+  readonly #fabric: Fabric;
+  readonly #codec: Codec;
+  readonly #validators: Record<string, Validator | undefined>;
+  readonly #events = new Subject<BusEvent>();
+  readonly #requests: RequestTracker;
+  readonly #ends = new Set<(error?: Error) => void>();
+  #inbox: FabricSubscription | undefined;
+  #pressure = 0;
+  #emitter: TypedEmitter<BusEventListeners> | undefined;
+  #closing: Promise<void> | undefined;
+  #counters = { published: 0, delivered: 0, dropped: 0, badPayloads: 0, requests: 0 };
+  /** One decode per message per process, shared by every local subscription it reaches. */
+  #lastWire: WireMessage | undefined;
+  #lastData: unknown;
+
+  /** Events as an Observable: the source of truth for lifecycle and health. */
+  readonly events: Observable<BusEvent> = this.#events.asObservable();
+
+  private constructor(id: string, fabric: Fabric, options: BusOptions<T>) {
+    this.id = id;
+    this.#fabric = fabric;
+    this.#codec = resolveCodec(options.codec);
+    this.#validators = (options.validators ?? {}) as Record<string, Validator | undefined>;
+    this.#requests = new RequestTracker(id);
+    fabric.status.subscribe({
+      next: (s) => {
+        this.#events.next(s as BusEvent);
+        if (s.type === 'disconnected' && !s.reconnecting && !this.#closing) this.#end(new PeerGoneError(`lost the hub at ${fabric.url}`));
+      },
+      error: () => undefined,
+    });
+  }
+
+  /**
+   * Starts a hub on `url` and returns its bus (a hub can publish and subscribe too).
+   * @example
+   * ```ts
+   * const hub = await Bus.listen('unix:///tmp/app.sock');
+   * ```
+   */
+  static async listen<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServices>(
+    url?: string, options: BusOptions<T> = {},
+  ): Promise<Bus<T, S>> {
+    const id = newBusId();
+    const target = resolveUrl(url);
+    return new Bus<T, S>(id, await openFabric(target, 'listen', { ...options, busId: id }), options);
+  }
+
+  /**
+   * Connects to the hub at `url` (default: `process.env.UNIBUS_URL`).
+   * @example
+   * ```ts
+   * const bus = await Bus.connect(); // UNIBUS_URL=shm://orders node app.js
+   * ```
+   */
+  static async connect<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServices>(
+    url?: string, options: BusOptions<T> = {},
+  ): Promise<Bus<T, S>> {
+    const id = newBusId();
+    const target = resolveUrl(url);
+    return new Bus<T, S>(id, await openFabric(target, 'connect', { ...options, busId: id }), options);
+  }
+
+  /** The URL this bus serves or reaches. */
+  get url(): string {
+    return this.#fabric.url;
+  }
+
+  /** True for the bus that routes for others. */
+  get isHub(): boolean {
+    return this.#fabric.isHub;
+  }
+
+  /**
+   * Publishes `value` on `topic`. Resolves when accepted locally; waits while the path is full.
+   * Rejects with `InvalidTopicError`, `FrameTooLargeError`, `CodecError`, `ClosedError`.
+   */
+  publish<K extends PublishTopic<T>>(topic: K, value: PayloadOf<T, K>, options?: PublishOptions): Promise<void> {
+    try {
+      if (this.#closing) throw new ClosedError('bus');
+      checkTopic(topic);
+      const validator = this.#validators[topic];
+      if (validator) validatePayload(validator, value, topic);
+      const payload = this.#codec.encode(value);
+      const wire: WireMessage = {
+        topic, codec: this.#codec.id, payload,
+        ...(options?.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+        ...(options?.headers !== undefined ? { headers: options.headers } : {}),
+      };
+      const wait = this.#fabric.publish(wire);
+      this.#counters.published++;
+      return wait ?? RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Messages on topics matching `pattern` (`*` one token, `>` the rest): an Observable, and an
+   * async iterable for `for await`. Call `await bus.flush()` to know the hub has the subscription.
+   */
+  subscribe<P extends string>(pattern: CheckedPattern<T, P>, options: SubscribeOptions = {}): Subscription<PatternPayload<T, P>> {
+    if (this.#closing) throw new ClosedError('bus');
+    checkPattern(pattern);
+    return new Subscription<PatternPayload<T, P>>(this.#host, pattern, options);
+  }
+
+  /**
+   * Sends a request and resolves with the reply's data. Fails at once with `NoRespondersError`
+   * when nobody serves `topic`, with `TimeoutError` after `timeout`, `AbortedError` on abort.
+   */
+  async request<K extends ServiceTopic<S>>(topic: K, value: RequestOf<S, K>, options: RequestOptions = {}): Promise<ResponseOf<S, K>> {
+    if (this.#closing) throw new ClosedError('bus');
+    checkTopic(topic);
+    this.#inbox ??= this.#fabric.subscribe(this.#requests.inboxPattern, (m) => this.#requests.deliver(m));
+    const { replyTo, reply } = this.#requests.start(topic, options.timeout ?? 5000, options.signal);
+    this.#counters.requests++;
+    const payload = this.#codec.encode(value);
+    try {
+      await this.#fabric.publish({
+        topic, codec: this.#codec.id, payload, replyTo,
+        ...(options.headers !== undefined ? { headers: options.headers } : {}),
+      });
+    } catch (err) {
+      this.#requests.fail(replyTo, err as Error);
+    }
+    const m = await reply;
+    return decodePayload(codecById(m.codec), m.payload, m.topic) as ResponseOf<S, K>;
+  }
+
+  /**
+   * Serves requests on `topic`: the handler's result (or resolved promise) is the reply; a
+   * thrown error reaches the requester as `RequestFailedError`. Several servers with the same
+   * `queue` share the load. Returns a handle whose `close()` stops serving.
+   */
+  serve<K extends ServiceTopic<S>>(
+    topic: K,
+    handler: (request: RequestOf<S, K>, message: Message<RequestOf<S, K>>) => ResponseOf<S, K> | Promise<ResponseOf<S, K>>,
+    options: { queue?: string } = {},
+  ): { close(): void } & Disposable {
+    if (this.#closing) throw new ClosedError('bus');
+    checkPattern(topic);
+    const stop = this.#host.open(topic, options.queue, (m) => {
+      const replyTo = m.replyTo;
+      if (replyTo === undefined) return;
+      void (async () => {
+        try {
+          const result = await handler(m.data as RequestOf<S, K>, m as Message<RequestOf<S, K>>);
+          await this.#fabric.publish({ topic: replyTo, codec: this.#codec.id, payload: this.#codec.encode(result) });
+        } catch (err) {
+          const text = new TextEncoder().encode(err instanceof Error ? err.message : String(err));
+          await this.#fabric.publish({ topic: replyTo, codec: 0, payload: text, headers: { 'unibus-status': STATUS_ERROR } })
+            ?.catch(() => undefined);
+        }
+      })();
+    });
+    return { close: stop, [Symbol.dispose]: stop };
+  }
+
+  /** Resolves when the hub has processed everything this bus sent before the call. */
+  flush(options?: { signal?: AbortSignal; timeout?: number }): Promise<void> {
+    if (this.#closing) return Promise.reject(new ClosedError('bus'));
+    return this.#fabric.flush(options);
+  }
+
+  /** Who is connected. */
+  peers(): PeerDescription[] {
+    return this.#fabric.peers();
+  }
+
+  stats(): BusStats {
+    return { ...this.#fabric.stats(), ...this.#counters };
+  }
+
+  /**
+   * Starts a child connected to this hub on inherited descriptors (only for transports that
+   * start their clients, such as `pipe:`).
+   */
+  spawn(command: string, args: readonly string[] = [], options?: SpawnClientOptions): SpawnedClient {
+    const listener = (this.#fabric as { listener?: Listener }).listener;
+    if (!listener?.spawn) throw new InvalidUrlError(this.url, 'this transport does not start its clients (spawn)');
+    return listener.spawn(command, args, options);
+  }
+
+  /** Typed-emitter view of `events`. */
+  on<E extends keyof BusEventListeners>(type: E, listener: BusEventListeners[E]): this {
+    if (!this.#emitter) {
+      const emitter = new EventEmitter() as unknown as TypedEmitter<BusEventListeners>;
+      this.#events.subscribe((e) => (emitter.emit as (t: string, e: BusEvent) => boolean)(e.type, e));
+      this.#emitter = emitter;
+    }
+    this.#emitter.on(type, listener);
+    return this;
+  }
+
+  /** Closes the bus: flushes what was accepted, ends every subscription, releases everything. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#requests.rejectAll(new ClosedError('bus'));
+      this.#end();
+      await this.#fabric.close();
+      this.#events.complete();
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #end(error?: Error): void {
+    const ends = [...this.#ends];
+    this.#ends.clear();
+    for (const end of ends) end(error);
+  }
+
+  readonly #host: SubscriptionHost = {
+    open: (pattern, queue, deliver) => {
+      const sub = this.#fabric.subscribe(pattern, (w) => this.#deliver(w, deliver), queue === undefined ? {} : { queue });
+      return () => sub.unsubscribe();
+    },
+    bufferPressure: (delta) => {
+      const before = this.#pressure;
+      this.#pressure += delta;
+      const f = this.#fabric as { pause?: () => void; resume?: () => void };
+      if (before === 0 && this.#pressure > 0) f.pause?.();
+      else if (before > 0 && this.#pressure === 0) f.resume?.();
+    },
+    dropped: (pattern: string, policy: OverflowPolicy) => {
+      this.#counters.dropped++;
+      this.#events.next({ type: 'dropped', pattern, policy, count: this.#counters.dropped });
+    },
+    onEnd: (end) => {
+      this.#ends.add(end);
+      return () => this.#ends.delete(end);
+    },
+  };
+
+  #deliver(w: WireMessage, deliver: (m: Message) => void): void {
+    let data: unknown;
+    if (w === this.#lastWire) data = this.#lastData;
+    else {
+      try {
+        data = decodePayload(codecById(w.codec), w.payload, w.topic);
+        const validator = this.#validators[w.topic];
+        if (validator) validatePayload(validator, data, w.topic);
+      } catch (err) {
+        this.#counters.badPayloads++;
+        this.#events.next({ type: 'bad-payload', topic: w.topic, error: err instanceof Error ? err : new CodecError(String(err)) });
+        return;
+      }
+      this.#lastWire = w;
+      this.#lastData = data;
+    }
+    this.#counters.delivered++;
+    // One shape for every message (fields may be undefined): keeps the hot path monomorphic.
+    deliver({ topic: w.topic, data, headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq });
+  }
+}
+
+function newBusId(): string {
+  return `${process.pid.toString(36)}${randomBytes(5).toString('hex')}`;
+}
+
+function resolveUrl(url: string | undefined): string {
+  const target = url ?? process.env.UNIBUS_URL;
+  if (!target) throw new InvalidUrlError('', 'no URL given and UNIBUS_URL is not set');
+  return target;
+}

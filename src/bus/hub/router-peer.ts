@@ -1,0 +1,36 @@
+/** One connection as the router sees it: its HELLO, its subscriptions, its flow state. */
+import type { Connection } from '../../transports/transport.js';
+import type { Hello, Pub } from '../protocol/messages.js';
+
+/** How the router hands PUBs to the hub's own bus without a copy or a second decode. */
+export interface LocalDelivery {
+  deliver(pub: Pub): void;
+  deliverQueued(pub: Pub, sids: readonly number[]): void;
+}
+
+/** A subscription held by the router: which peer, which of its sids, which pattern and group. */
+export interface SubEntry {
+  readonly peer: RouterPeer;
+  readonly sid: number;
+  readonly pattern: string;
+  readonly queue: string | undefined;
+}
+
+export class RouterPeer {
+  readonly id: string;
+  readonly conn: Connection;
+  hello: Hello | undefined;
+  readonly subs = new Map<number, SubEntry>();
+  /** Last route this peer was written by (dedupes deliveries: once per connection). */
+  stamp = 0;
+  saidBye = false;
+  stallTimer: NodeJS.Timeout | undefined;
+
+  readonly local: LocalDelivery | undefined;
+
+  constructor(id: string, conn: Connection, local?: LocalDelivery) {
+    this.id = id;
+    this.conn = conn;
+    this.local = local;
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The hub's router: accepts connections from any Listener, keeps each peer's subscriptions in a
+ * subject index and forwards each PUB frame, unchanged and undecoded, once per interested
+ * connection (queue groups: to one member each, round robin). Clients dispatch locally.
+ *
+ * Backpressure: when a peer's connection is full, the router stops reading from every peer
+ * (lossless: publishers' sends wait) until it drains; a peer that stays full longer than
+ * `maxStall` is disconnected with reason `slow-consumer`, so one stalled process never freezes
+ * the others for long.
+ * @module
+ */
+import { Subject } from 'rxjs';
+import { ProtocolError, SlowConsumerError } from '../../errors.js';
+import type { Connection, Listener } from '../../transports/transport.js';
+import { STATUS_HEADER, STATUS_NO_RESPONDERS, type FabricStatus, type PeerDescription } from '../fabric.js';
+import {
+  Op, PROTOCOL_VERSION, decodeFrame, encodeErr, encodeHello, encodePeers, encodePong, encodeQpubHeader,
+  toHello, toPub, type Hello, type Pub,
+} from '../protocol/messages.js';
+import { PubEncoder } from '../protocol/pub-encoder.js';
+import { decodePubFast } from '../protocol/pub-decoder.js';
+import { checkPattern, checkTopic } from '../subjects/grammar.js';
+import { SubjectIndex } from '../subjects/subject-index.js';
+import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
+
+export interface RouterOptions {
+  /** Hub name sent in HELLO. */
+  name: string;
+  /** Transport scheme, for presence. */
+  transport: string;
+  /** ms a peer may stay full before it is disconnected (default 5000). */
+  maxStall?: number;
+  /** ms a new connection has to send HELLO (default 5000). */
+  helloTimeout?: number;
+}
+
+export class HubRouter {
+  readonly status = new Subject<FabricStatus>();
+  readonly #options: RouterOptions;
+  readonly #index = new SubjectIndex<SubEntry>();
+  readonly #peers = new Set<RouterPeer>();
+  readonly #blocked = new Set<RouterPeer>();
+  readonly #queueTurns = new Map<string, number>();
+  readonly #encoder: PubEncoder;
+  #stamp = 0;
+  #holds = 0;
+  #nextPeer = 1;
+  #closed = false;
+  counters = { routed: 0, protocolErrors: 0, slowConsumers: 0 };
+
+  constructor(options: RouterOptions) {
+    this.#options = options;
+    this.#encoder = new PubEncoder(`hub:${options.name}`);
+  }
+
+  /** Accepts every connection the listener yields, until it ends. */
+  serve(listener: Listener): Promise<void> {
+    return (async () => {
+      for await (const conn of listener) this.attach(conn);
+    })();
+  }
+
+  /**
+   * Adds one connection; it must say HELLO first. `local` is the hub's own bus: PUBs reach it
+   * by a direct call (no copy, no second decode); control frames still use `conn`.
+   */
+  attach(conn: Connection, local?: LocalDelivery): RouterPeer {
+    const peer = new RouterPeer(`p${this.#nextPeer++}`, conn, local);
+    this.#peers.add(peer);
+    const helloTimer = setTimeout(() => {
+      if (!peer.hello) this.#fail(peer, new ProtocolError('no HELLO within helloTimeout'));
+    }, this.#options.helloTimeout ?? 5000);
+    helloTimer.unref();
+    conn.consume((frame) => {
+      try {
+        this.#onFrame(peer, frame);
+      } catch (err) {
+        this.#fail(peer, err instanceof Error ? err : new ProtocolError(String(err)));
+      }
+    });
+    void conn.closed.then((closed) => {
+      clearTimeout(helloTimer);
+      this.#detach(peer, closed.reason === 'clean' || peer.saidBye ? 'clean' : closed.reason, closed.error);
+    });
+    if (this.#blocked.size > 0 || this.#holds > 0) conn.pause();
+    return peer;
+  }
+
+  /** Stops (+1) or restarts (-1) reading from every peer: the hub's own buffers are full. */
+  holdInput(delta: 1 | -1): void {
+    const before = this.#reading();
+    this.#holds += delta;
+    this.#setReading(before);
+  }
+
+  #reading(): boolean {
+    return this.#blocked.size === 0 && this.#holds === 0;
+  }
+
+  #setReading(before: boolean): void {
+    const now = this.#reading();
+    if (now === before || this.#closed) return;
+    for (const p of this.#peers) if (now) p.conn.resume(); else p.conn.pause();
+  }
+
+  #onFrame(peer: RouterPeer, frame: Uint8Array): void {
+    if (peer.hello) {
+      const fast = decodePubFast(frame);
+      if (fast) {
+        checkTopic(fast.topic);
+        this.#route(peer, frame, fast);
+        return;
+      }
+    }
+    const msg = decodeFrame(frame);
+    const op = msg[0];
+    if (!peer.hello) {
+      if (op !== Op.HELLO) throw new ProtocolError(`expected HELLO first, got type=${String(op)}`);
+      this.#welcome(peer, toHello(msg));
+      return;
+    }
+    switch (op) {
+      case Op.PUB: {
+        const pub = toPub(msg);
+        checkTopic(pub.topic);
+        this.#route(peer, frame, pub);
+        return;
+      }
+      case Op.SUB: {
+        const [, sid, pattern, queue] = msg;
+        if (typeof sid !== 'number' || typeof pattern !== 'string' || (queue != null && typeof queue !== 'string')) {
+          throw new ProtocolError('malformed SUB');
+        }
+        checkPattern(pattern);
+        const entry: SubEntry = { peer, sid, pattern, queue: (queue as string | null) ?? undefined };
+        const old = peer.subs.get(sid);
+        if (old) this.#index.remove(old.pattern, old);
+        peer.subs.set(sid, entry);
+        this.#index.add(pattern, entry);
+        return;
+      }
+      case Op.UNSUB: {
+        const entry = peer.subs.get(msg[1] as number);
+        if (entry) {
+          peer.subs.delete(entry.sid);
+          this.#index.remove(entry.pattern, entry);
+        }
+        return;
+      }
+      case Op.PING:
+        // Everything this peer sent before the PING has been routed: the flush barrier.
+        this.#write(peer, encodePong(msg[1] as number));
+        return;
+      case Op.BYE:
+        peer.saidBye = true;
+        return;
+      case Op.CREDIT:
+      case Op.PONG:
+        return;
+      default:
+        throw new ProtocolError(`unknown message type=${String(op)}`);
+    }
+  }
+
+  #welcome(peer: RouterPeer, hello: Hello): void {
+    if (Math.trunc(hello.version) !== PROTOCOL_VERSION) {
+      throw new ProtocolError(`protocol version=${hello.version} not supported (hub speaks ${PROTOCOL_VERSION})`);
+    }
+    peer.hello = hello;
+    this.#write(peer, encodeHello({
+      version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
+      maxFrameSize: peer.conn.maxFrameSize, busId: `hub:${this.#options.name}`,
+    }));
+    this.status.next({ type: 'peer-joined', peer: this.#describe(peer) });
+    this.#announcePeers();
+  }
+
+  #route(from: RouterPeer, frame: Uint8Array, pub: Pub): void {
+    const entries = this.#index.match(pub.topic);
+    if (entries.length === 0) {
+      if (pub.replyTo !== undefined) this.#noResponders(from, pub.replyTo);
+      return;
+    }
+    this.counters.routed++;
+    const stamp = ++this.#stamp;
+    let groups: Map<string, SubEntry[]> | undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.queue !== undefined) {
+        groups ??= new Map();
+        const g = groups.get(e.queue);
+        if (g) g.push(e);
+        else groups.set(e.queue, [e]);
+      } else if (e.peer.stamp !== stamp) {
+        e.peer.stamp = stamp;
+        if (e.peer.local) e.peer.local.deliver(pub);
+        else this.#write(e.peer, frame);
+      }
+    }
+    if (groups) this.#routeQueues(groups, frame, pub);
+  }
+
+  /** One member per queue group, round robin; one QPUB per chosen peer with its sids. */
+  #routeQueues(groups: Map<string, SubEntry[]>, frame: Uint8Array, pub: Pub): void {
+    const chosen = new Map<RouterPeer, number[]>();
+    for (const [queue, members] of groups) {
+      const turn = this.#queueTurns.get(queue) ?? 0;
+      this.#queueTurns.set(queue, turn + 1);
+      const e = members[turn % members.length]!;
+      const sids = chosen.get(e.peer);
+      if (sids) sids.push(e.sid);
+      else chosen.set(e.peer, [e.sid]);
+    }
+    for (const [peer, sids] of chosen) {
+      if (peer.local) peer.local.deliverQueued(pub, sids);
+      else this.#write(peer, [encodeQpubHeader(sids, frame.length), frame]);
+    }
+  }
+
+  #noResponders(to: RouterPeer, replyTo: string): void {
+    this.#write(to, this.#encoder.encode(replyTo, 0, 0, new Uint8Array(0), undefined,
+      { [STATUS_HEADER]: STATUS_NO_RESPONDERS }));
+  }
+
+  #write(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): void {
+    let room: boolean;
+    try {
+      room = peer.conn.write(frame);
+    } catch {
+      // Too large for this peer's limit, or it is closing: skip this delivery only.
+      return;
+    }
+    if (!room && !this.#blocked.has(peer)) this.#block(peer);
+  }
+
+  #block(peer: RouterPeer): void {
+    const before = this.#reading();
+    this.#blocked.add(peer);
+    this.#setReading(before);
+    const maxStall = this.#options.maxStall ?? 5000;
+    peer.stallTimer = setTimeout(() => {
+      this.counters.slowConsumers++;
+      const err = new SlowConsumerError(`peer=${peer.id} name=${peer.hello?.name ?? '?'} stayed full for maxStall=${maxStall}ms`);
+      this.status.next({ type: 'slow-consumer', peer: this.#describe(peer), detail: err.message });
+      peer.conn.destroy('slow-consumer', err);
+    }, maxStall);
+    peer.conn.drained().then(() => this.#unblock(peer), () => this.#unblock(peer));
+  }
+
+  #unblock(peer: RouterPeer): void {
+    clearTimeout(peer.stallTimer);
+    const before = this.#reading();
+    if (!this.#blocked.delete(peer)) return;
+    this.#setReading(before);
+  }
+
+  #fail(peer: RouterPeer, err: Error): void {
+    this.#write(peer, encodeErr('ERR_UNIBUS_PROTOCOL', err.message));
+    peer.conn.destroy('protocol', err);
+  }
+
+  #detach(peer: RouterPeer, reason: string, error?: Error): void {
+    if (!this.#peers.delete(peer)) return;
+    this.#unblock(peer);
+    for (const e of peer.subs.values()) this.#index.remove(e.pattern, e);
+    peer.subs.clear();
+    if (reason === 'protocol') this.counters.protocolErrors++;
+    if (peer.hello) {
+      this.status.next(error ? { type: 'peer-left', peer: this.#describe(peer), reason, error }
+        : { type: 'peer-left', peer: this.#describe(peer), reason });
+      this.#announcePeers();
+    }
+  }
+
+  #describe(peer: RouterPeer): PeerDescription {
+    const h = peer.hello;
+    const cred = peer.conn.peer;
+    return {
+      id: peer.id, name: h?.name ?? '?', transport: this.#options.transport,
+      ...(h ? { pid: h.pid } : cred.pid !== undefined ? { pid: cred.pid } : {}),
+      ...(cred.uid !== undefined ? { uid: cred.uid } : {}),
+    };
+  }
+
+  /** Who is connected (peers that said HELLO). */
+  peers(): PeerDescription[] {
+    return [...this.#peers].filter((p) => p.hello).map((p) => this.#describe(p));
+  }
+
+  #announcePeers(): void {
+    if (this.#closed) return;
+    const list = this.peers().map((p) => [p.id, p.name, p.pid ?? 0, p.transport] as const);
+    const frame = encodePeers(list);
+    for (const p of this.#peers) if (p.hello) this.#write(p, frame);
+  }
+
+  /** Closes every peer connection (each flushes what it accepted). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const p of this.#blocked) clearTimeout(p.stallTimer);
+    this.#blocked.clear();
+    await Promise.all([...this.#peers].map((p) => p.conn.close()));
+    this.status.complete();
+  }
+}

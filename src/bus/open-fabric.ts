@@ -1,0 +1,28 @@
+/**
+ * URL → Fabric: `nats:` goes to NatsFabric (the NATS server routes), every other scheme to
+ * HubFabric over the transport registered for it. This choice lives in the bus layer, so the
+ * transport registry knows only transports.
+ * @module
+ */
+import { InvalidUrlError } from '../errors.js';
+import { schemeOf } from '../transports/registry.js';
+import type { Fabric } from './fabric.js';
+import { HubFabric, type HubFabricOptions } from './hub/hub-fabric.js';
+
+/** Module of the NATS fabric, loaded only for `nats:` URLs. */
+const NATS_MODULE = './nats/index.js';
+
+export async function openFabric(url: string, role: 'listen' | 'connect', options: HubFabricOptions): Promise<Fabric> {
+  const scheme = schemeOf(url);
+  if (scheme === 'nats' || scheme === 'tls') {
+    let mod: { openNatsFabric?: (url: string, options: HubFabricOptions) => Promise<Fabric> };
+    try {
+      mod = await import(NATS_MODULE);
+    } catch (err) {
+      throw new InvalidUrlError(url, `the NATS fabric is not available: ${(err as Error).message}`);
+    }
+    // With NATS the server routes: a "hub" is just one more client.
+    return mod.openNatsFabric!(url, options);
+  }
+  return role === 'listen' ? HubFabric.listen(url, options) : HubFabric.connect(url, options);
+}

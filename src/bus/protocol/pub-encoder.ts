@@ -1,0 +1,90 @@
+/**
+ * The hot path: encodes a PUB envelope by hand, as msgpack, without copying the payload.
+ *
+ * Small payloads are written into the envelope (one chunk); large ones are returned as a second
+ * chunk (`[envelope, payload]`), which the transport sends back to back as one frame, so a
+ * 1 MiB payload is never copied into an encoder buffer. Topic strings are encoded once and cached.
+ * @module
+ */
+import { Packr } from 'msgpackr';
+import { Op } from './messages.js';
+
+/** Payloads up to this size are copied into the envelope. */
+const INLINE_LIMIT = 8 * 1024;
+const TOPIC_CACHE_LIMIT = 2048;
+const utf8 = new TextEncoder();
+const headerPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+
+export class PubEncoder {
+  readonly #topics = new Map<string, Uint8Array>();
+  readonly #publisher: Uint8Array;
+
+  constructor(publisherId: string) {
+    this.#publisher = strBytes(publisherId);
+  }
+
+  /** Frame chunks of one PUB: `[frame]` or `[envelope, payload]`. */
+  encode(topic: string, codec: number, seq: number, payload: Uint8Array,
+    replyTo: string | undefined, headers: Readonly<Record<string, string>> | undefined): Uint8Array[] {
+    let t = this.#topics.get(topic);
+    if (!t) {
+      t = strBytes(topic);
+      if (this.#topics.size >= TOPIC_CACHE_LIMIT) this.#topics.clear();
+      this.#topics.set(topic, t);
+    }
+    const r = replyTo === undefined ? undefined : strBytes(replyTo);
+    const h = headers === undefined ? undefined : headerPackr.pack(headers);
+    const inline = payload.length <= INLINE_LIMIT;
+    const size = 2 + t.length + 2 + this.#publisher.length + 9 + (r ? r.length : 1) + (h ? h.length : 1)
+      + 5 + (inline ? payload.length : 0);
+    const out = new Uint8Array(size);
+    out[0] = 0x98; // fixarray of 8
+    out[1] = Op.PUB;
+    let p = 2;
+    out.set(t, p); p += t.length;
+    out[p++] = codec; // positive fixint: codec ids are < 128 or written as uint8 below
+    if (codec > 127) { out[p - 1] = 0xcc; out[p++] = codec; }
+    out.set(this.#publisher, p); p += this.#publisher.length;
+    p = writeUint(out, p, seq);
+    if (r) { out.set(r, p); p += r.length; } else out[p++] = 0xc0;
+    if (h) { out.set(h, p); p += h.length; } else out[p++] = 0xc0;
+    p = writeBinHeader(out, p, payload.length);
+    if (inline) {
+      out.set(payload, p);
+      return [out.subarray(0, p + payload.length)];
+    }
+    return [out.subarray(0, p), payload];
+  }
+}
+
+/** msgpack str encoding of `text` (header + UTF-8). */
+export function strBytes(text: string): Uint8Array {
+  const body = utf8.encode(text);
+  const n = body.length;
+  const head = n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
+  const out = new Uint8Array(head + n);
+  if (n < 32) out[0] = 0xa0 | n;
+  else if (n < 256) { out[0] = 0xd9; out[1] = n; }
+  else if (n < 65536) { out[0] = 0xda; out[1] = n >>> 8; out[2] = n & 0xff; }
+  else { out[0] = 0xdb; new DataView(out.buffer).setUint32(1, n); }
+  out.set(body, head);
+  return out;
+}
+
+function writeUint(out: Uint8Array, p: number, n: number): number {
+  if (n < 128) { out[p] = n; return p + 1; }
+  if (n < 256) { out[p] = 0xcc; out[p + 1] = n; return p + 2; }
+  if (n < 65536) { out[p] = 0xcd; out[p + 1] = n >>> 8; out[p + 2] = n & 0xff; return p + 3; }
+  if (n < 2 ** 32) { out[p] = 0xce; new DataView(out.buffer, out.byteOffset).setUint32(p + 1, n); return p + 5; }
+  out[p] = 0xcb; // float64 keeps integers exact up to 2^53
+  new DataView(out.buffer, out.byteOffset).setFloat64(p + 1, n);
+  return p + 9;
+}
+
+function writeBinHeader(out: Uint8Array, p: number, n: number): number {
+  if (n < 256) { out[p] = 0xc4; out[p + 1] = n; return p + 2; }
+  if (n < 65536) { out[p] = 0xc5; out[p + 1] = n >>> 8; out[p + 2] = n & 0xff; return p + 3; }
+  out[p] = 0xc6;
+  new DataView(out.buffer, out.byteOffset).setUint32(p + 1, n);
+  return p + 5;
+}

@@ -1,0 +1,86 @@
+/**
+ * Request/reply bookkeeping: one inbox subscription per bus (`_INBOX.<busId>.*`), a pending
+ * entry per request with its timeout and AbortSignal, and the no-responders notice that the hub
+ * (or NATS) sends to the inbox when nobody serves the topic.
+ * @module
+ */
+import { AbortedError, NoRespondersError, RequestFailedError, TimeoutError } from '../errors.js';
+import { STATUS_HEADER, STATUS_NO_RESPONDERS, type WireMessage } from './fabric.js';
+
+/** Header a server sets on an error reply; the requester rejects with `RequestFailedError`. */
+export const STATUS_ERROR = 'error';
+
+interface Pending {
+  topic: string;
+  resolve: (m: WireMessage) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+}
+
+export class RequestTracker {
+  readonly inboxPrefix: string;
+  readonly #pending = new Map<string, Pending>();
+  #next = 1;
+
+  constructor(busId: string) {
+    this.inboxPrefix = `_INBOX.${busId}`;
+  }
+
+  /** The pattern the bus subscribes to once, lazily. */
+  get inboxPattern(): string {
+    return `${this.inboxPrefix}.*`;
+  }
+
+  /** Registers a request; returns its reply topic and the promise of its reply. */
+  start(topic: string, timeout: number, signal?: AbortSignal): { replyTo: string; reply: Promise<WireMessage> } {
+    if (signal?.aborted) throw new AbortedError(`request ${topic}`, signal.reason);
+    const replyTo = `${this.inboxPrefix}.${this.#next++}`;
+    const reply = new Promise<WireMessage>((resolve, reject) => {
+      const p: Pending = {
+        topic, resolve, reject, signal,
+        timer: setTimeout(() => this.#settle(replyTo, new TimeoutError(`request ${topic}`, timeout)), timeout),
+        onAbort: () => this.#settle(replyTo, new AbortedError(`request ${topic}`, signal?.reason)),
+      };
+      signal?.addEventListener('abort', p.onAbort, { once: true });
+      this.#pending.set(replyTo, p);
+    });
+    return { replyTo, reply };
+  }
+
+  /** Hands an inbox message to its request. */
+  deliver(m: WireMessage): void {
+    const status = m.headers?.[STATUS_HEADER];
+    const p = this.#pending.get(m.topic);
+    if (!p) return;
+    if (status === STATUS_NO_RESPONDERS) this.#settle(m.topic, new NoRespondersError(p.topic));
+    else if (status === STATUS_ERROR) {
+      this.#settle(m.topic, new RequestFailedError(p.topic, new TextDecoder().decode(m.payload)));
+    } else this.#settle(m.topic, undefined, m);
+  }
+
+  /** Fails a request that could not be sent. */
+  fail(replyTo: string, err: Error): void {
+    this.#settle(replyTo, err);
+  }
+
+  /** Rejects every pending request (the bus is closing). */
+  rejectAll(err: Error): void {
+    for (const key of [...this.#pending.keys()]) this.#settle(key, err);
+  }
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  #settle(replyTo: string, err?: Error, m?: WireMessage): void {
+    const p = this.#pending.get(replyTo);
+    if (!p) return;
+    this.#pending.delete(replyTo);
+    clearTimeout(p.timer);
+    p.signal?.removeEventListener('abort', p.onAbort);
+    if (err) p.reject(err);
+    else p.resolve(m!);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * msgpack via msgpackr, the default codec. Plain MessagePack (no record extension), so any
+ * msgpack library in any language reads it.
+ *
+ * Aliasing: `pack` returns a view of msgpackr's output buffer, which msgpackr never overwrites
+ * (it allocates a new one when full), so the bytes stay valid while a transport holds them.
+ * `unpack` returns binary values as views of the input; the input is a received frame, which
+ * the transport contract says belongs to the receiver, so nothing aliases reusable memory.
+ * @module
+ */
+import { Packr } from 'msgpackr';
+import { CodecError } from '../errors.js';
+import { CodecId, type Codec } from './codec.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+
+export const msgpackCodec: Codec = {
+  id: CodecId.msgpack,
+  name: 'msgpack',
+  encode(value: unknown): Uint8Array {
+    try {
+      return packr.pack(value);
+    } catch (err) {
+      throw new CodecError(`msgpack cannot encode this value: ${(err as Error).message}`, { cause: err });
+    }
+  },
+  decode(bytes: Uint8Array): unknown {
+    try {
+      return packr.unpack(bytes);
+    } catch (err) {
+      throw new CodecError(`msgpack cannot decode ${bytes.length} bytes: ${(err as Error).message}`, { cause: err });
+    }
+  },
+};

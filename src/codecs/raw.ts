@@ -1,0 +1,16 @@
+/** Raw bytes: payloads are `Uint8Array`s passed through untouched (a copy on decode is not needed: frames are owned). */
+import { CodecError } from '../errors.js';
+import { CodecId, type Codec } from './codec.js';
+
+export const rawCodec: Codec = {
+  id: CodecId.raw,
+  name: 'raw',
+  encode(value: unknown): Uint8Array {
+    if (value instanceof Uint8Array) return value;
+    if (typeof value === 'string') return new TextEncoder().encode(value);
+    throw new CodecError('the raw codec takes Uint8Array or string values');
+  },
+  decode(bytes: Uint8Array): unknown {
+    return bytes;
+  },
+};

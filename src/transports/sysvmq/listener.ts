@@ -1,0 +1,156 @@
+/**
+ * The sysvmq hub side: holds the liveness lock, owns the rendezvous queue, and for each HELLO
+ * creates a private queue pair (IPC_PRIVATE, owner-only), records it in the rendezvous queue
+ * (so a next hub can clean up after a crash) and WELCOMEs the client on its wake queue.
+ * @module
+ */
+import { unlinkSync } from 'node:fs';
+import { Errno } from '../../native/errno.js';
+import { IPC_CREAT, IPC_NOWAIT, IPC_PRIVATE, MSG_NOERROR, MsgBuffer, msgGetRaw, msgReceive, msgRemove } from '../../native/sysv-msg.js';
+import { AcceptQueue } from '../shared/accept-queue.js';
+import type { Connection, Listener } from '../transport.js';
+import { SysvConnection } from './connection.js';
+import type { LivenessHold } from './liveness.js';
+import { pidAlive } from './peer-watch.js';
+import { addRecord, dropRecord, removeIfOurs } from './rendezvous.js';
+import type { SysvmqAddress } from './url.js';
+import type { Waker, WakeTarget } from './waker.js';
+import { decodeHello, encodeWelcome, HELLO_BYTES, RV_HELLO, Wake, type Hello } from './wire.js';
+
+/** A HELLO whose wake was lost is still picked up by this slow poll. */
+const POLL_MS = 1000;
+
+export interface ListenerParts {
+  address: SysvmqAddress;
+  rendezvous: number;
+  createdKeyFile: boolean;
+  liveness: LivenessHold;
+  waker: Waker;
+  endpoint: number;
+  msgmax: number;
+  maxFrameSize: number;
+  mode: number;
+  allowOtherUsers: boolean;
+}
+
+export class SysvmqListener implements Listener, WakeTarget {
+  readonly url: string;
+  readonly #p: ListenerParts;
+  readonly #accepted = new AcceptQueue();
+  readonly #helloBuf = new MsgBuffer(HELLO_BYTES + 32);
+  readonly #poll: NodeJS.Timeout;
+  #wantAccept = true;
+  #closing: Promise<void> | undefined;
+  /** HELLOs that broke the format (counted, otherwise ignored). */
+  garbage = 0;
+
+  constructor(parts: ListenerParts) {
+    this.#p = parts;
+    this.url = parts.address.url;
+    parts.waker.retarget(parts.endpoint, this);
+    this.#poll = setInterval(() => this.#accept(), POLL_MS);
+    this.#poll.unref();
+  }
+
+  onWake(text: Uint8Array): void {
+    if (text[0] === Wake.Hello) this.#wantAccept = true;
+  }
+
+  afterWakes(): void {
+    if (this.#wantAccept) this.#accept();
+  }
+
+  #accept(): void {
+    this.#wantAccept = false;
+    if (this.#closing) return;
+    for (;;) {
+      const n = msgReceive(this.#p.rendezvous, this.#helloBuf, RV_HELLO, IPC_NOWAIT | MSG_NOERROR);
+      if (n === -Errno.EINTR) continue;
+      if (n < 0) return; // ENOMSG; EIDRM only if someone removed our queue
+      const hello = decodeHello(this.#helloBuf.text.subarray(0, n));
+      if (hello === null) {
+        this.garbage++;
+        continue;
+      }
+      this.#welcome(hello);
+    }
+  }
+
+  #welcome(hello: Hello): void {
+    const p = this.#p;
+    if (!p.allowOtherUsers && hello.uid !== (process.getuid?.() ?? 0)) {
+      p.waker.post(hello.wakeQueue, hello.endpoint, rejectText(`uid=${hello.uid} is not allowed (allowOtherUsers is off)`));
+      return;
+    }
+    const c2h = msgGetRaw(IPC_PRIVATE, IPC_CREAT | p.mode);
+    const h2c = c2h < 0 ? c2h : msgGetRaw(IPC_PRIVATE, IPC_CREAT | p.mode);
+    if (h2c < 0) {
+      if (c2h >= 0) msgRemove(c2h);
+      p.waker.post(hello.wakeQueue, hello.endpoint, rejectText(`the hub cannot create queues (errno=${-h2c})`));
+      return;
+    }
+    const rv = p.rendezvous;
+    addRecord(rv, c2h);
+    addRecord(rv, h2c);
+    addRecord(rv, hello.wakeQueue);
+    const maxFrameSize = Math.min(p.maxFrameSize, hello.maxFrameSize);
+    const endpoint = p.waker.register(this); // taken over by the connection below
+    const conn = new SysvConnection({
+      role: 'hub',
+      tx: h2c,
+      rx: c2h,
+      msgmax: p.msgmax,
+      maxFrameSize,
+      waker: p.waker,
+      endpoint,
+      peerWakeQueue: hello.wakeQueue,
+      peerEndpoint: hello.endpoint,
+      peer: { pid: hello.pid, uid: hello.uid },
+      onRelease: (peerDead) => {
+        dropRecord(rv, c2h);
+        dropRecord(rv, h2c);
+        dropRecord(rv, hello.wakeQueue);
+        // A dead client process cannot remove its own wake queue.
+        if (peerDead && !pidAlive(hello.pid)) removeIfOurs(hello.wakeQueue);
+      },
+    });
+    const sent = p.waker.post(hello.wakeQueue, hello.endpoint, encodeWelcome({
+      c2h, h2c, maxFrameSize, hubEndpoint: endpoint, hubPid: process.pid,
+    }));
+    if (sent === 'gone') {
+      conn.destroy('peer-gone');
+      return;
+    }
+    this.#accepted.push(conn);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Connection> {
+    return this.#accepted[Symbol.asyncIterator]();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const p = this.#p;
+      clearInterval(this.#poll);
+      this.#accepted.end();
+      await this.#accepted.closeAll();
+      msgRemove(p.rendezvous);
+      if (p.createdKeyFile && p.address.keyfile) {
+        try { unlinkSync(p.address.keyfile); } catch { /* removed by someone else */ }
+      }
+      await p.liveness.release();
+      p.waker.unregister(p.endpoint);
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function rejectText(reason: string): Uint8Array {
+  const text = Buffer.from(`\u0000${reason}`.slice(0, 200), 'utf8');
+  text[0] = Wake.Reject;
+  return text;
+}

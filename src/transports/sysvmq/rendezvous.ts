@@ -1,0 +1,149 @@
+/**
+ * The rendezvous queue of one sysvmq address: creating it (IPC_EXCL, owner-only), reading the
+ * hub's INFO without removing it (MSG_COPY), the records of handed-out private queues, and the
+ * removal of a dead hub's leftovers by the next hub (the caller holds the liveness lock).
+ * @module
+ */
+import { openSync, closeSync, constants, lstatSync } from 'node:fs';
+import { Errno } from '../../native/errno.js';
+import {
+  DEFAULT_MSGMAX, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, MSG_COPY, MSG_NOERROR, MsgBuffer, ftok, msgGetRaw, msgReceive,
+  msgRemove, msgSend, msgStat,
+} from '../../native/sysv-msg.js';
+import { HubRunningError, PermissionDeniedError, systemError } from '../../errors.js';
+import type { SysvmqAddress } from './url.js';
+import { decodeInfo, encodeInfo, RV_INFO, RV_RECORD_BASE, type HubInfo } from './wire.js';
+import { livenessHeld } from './liveness.js';
+
+/** How far into the queue a client looks for INFO (it is at position 0 unless garbage came first). */
+const INFO_SCAN = 16;
+
+function myUid(): number {
+  return process.getuid?.() ?? 0;
+}
+
+/** The key of an address; for key files, creates the file (0600) when `create` and it is missing. */
+export function keyOf(address: SysvmqAddress, create: boolean): { key: number; createdFile: boolean } {
+  if (address.key !== undefined) return { key: address.key, createdFile: false };
+  const file = address.keyfile!;
+  let createdFile = false;
+  if (create) {
+    try {
+      closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+      createdFile = true;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+      if (lstatSync(file).isSymbolicLink()) throw new PermissionDeniedError(`key file is a symlink: path=${file}`);
+    }
+  }
+  return { key: ftok(file, address.proj), createdFile };
+}
+
+/** Reads the INFO message without removing it, or null when there is none (yet) or it is not ours. */
+export function readInfo(queue: number): HubInfo | null {
+  const buf = new MsgBuffer(DEFAULT_MSGMAX);
+  for (let pos = 0; pos < INFO_SCAN; pos++) {
+    const n = msgReceive(queue, buf, pos, IPC_NOWAIT | MSG_COPY | MSG_NOERROR);
+    if (n < 0) return null; // ENOMSG past the end; EIDRM / EINVAL when removed
+    if (buf.type === RV_INFO) return decodeInfo(buf.text.subarray(0, n));
+  }
+  return null;
+}
+
+/** Removes a private queue if it still is one of ours (IPC_PRIVATE, our uid). */
+export function removeIfOurs(queue: number): void {
+  if (queue < 0) return;
+  const st = msgStat(queue);
+  if (st && st.key === 0 && st.uid === myUid()) msgRemove(queue);
+}
+
+/** Posts a RECORD for a private queue handed out (a zero-byte message; the id is in the type). */
+export function addRecord(rendezvous: number, queue: number): void {
+  const msg = new MsgBuffer(0);
+  msg.type = RV_RECORD_BASE + queue;
+  // A full rendezvous queue only costs the crash-cleanup record of this queue.
+  msgSend(rendezvous, msg, 0, IPC_NOWAIT);
+}
+
+/** Takes back the RECORD of a private queue (the queue is being removed normally). */
+export function dropRecord(rendezvous: number, queue: number): void {
+  msgReceive(rendezvous, new MsgBuffer(0), RV_RECORD_BASE + queue, IPC_NOWAIT | MSG_NOERROR);
+}
+
+/**
+ * Creates the rendezvous queue for `key` (IPC_EXCL, `mode`) and posts INFO. A queue left by a dead
+ * hub of this address is cleaned up first; the caller must hold the liveness lock of `address`.
+ * Never removes a queue of another user, one without our INFO, or one whose hub is alive.
+ */
+export async function createRendezvous(address: SysvmqAddress, key: number, mode: number, info: HubInfo): Promise<number> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const id = msgGetRaw(key, IPC_CREAT | IPC_EXCL | (mode & 0o777));
+    if (id >= 0) {
+      const text = encodeInfo(info);
+      const msg = new MsgBuffer(text.length);
+      msg.type = RV_INFO;
+      msg.text.set(text);
+      const r = msgSend(id, msg, text.length, IPC_NOWAIT);
+      if (r !== 0) {
+        msgRemove(id);
+        throw systemError('msgsnd', -r, `key=0x${(key >>> 0).toString(16)}`);
+      }
+      return id;
+    }
+    if (id === -Errno.EACCES) throw new PermissionDeniedError(`key 0x${(key >>> 0).toString(16)} belongs to a queue we may not use: url=${address.url}`);
+    if (id !== -Errno.EEXIST) throw systemError('msgget', -id, `key=0x${(key >>> 0).toString(16)}`);
+    await removeStale(address, key);
+  }
+  throw new HubRunningError(address.url, 'the rendezvous queue keeps reappearing');
+}
+
+/** Removes what a dead hub of `address` left: its rendezvous queue, wake queue and handed-out queues. */
+async function removeStale(address: SysvmqAddress, key: number): Promise<void> {
+  const hex = `0x${(key >>> 0).toString(16)}`;
+  const id = msgGetRaw(key, 0);
+  if (id < 0) return; // gone meanwhile: try creating again
+  const st = msgStat(id);
+  if (st === null) return;
+  if (st.uid !== myUid()) {
+    throw new HubRunningError(address.url, `key ${hex} is used by a queue of uid=${st.uid} (msqid=${id})`);
+  }
+  const info = readInfo(id);
+  if (info === null) {
+    throw new HubRunningError(address.url, `key ${hex} holds a queue unibus did not make (msqid=${id}); remove it with: ipcrm -q ${id}`);
+  }
+  // Our own lock is held by us, so a hub of this address is dead. A different path means another
+  // address whose key collides with ours (ftok keeps only some inode bits): never touch it live.
+  if (info.livenessPath !== address.livenessPath && await livenessHeld(info.livenessPath)) {
+    throw new HubRunningError(address.url, `key ${hex} is served by a live hub of ${info.livenessPath}`);
+  }
+  const buf = new MsgBuffer(DEFAULT_MSGMAX);
+  for (;;) {
+    const n = msgReceive(id, buf, 0, IPC_NOWAIT | MSG_NOERROR);
+    if (n < 0) break;
+    if (buf.type >= RV_RECORD_BASE) removeIfOurs(buf.type - RV_RECORD_BASE);
+  }
+  removeIfOurs(info.wakeQueue);
+  msgRemove(id);
+}
+
+/** Checks an address a client will use and returns its rendezvous queue, or -errno / null info. */
+export function openRendezvous(address: SysvmqAddress, allowOtherUsers: boolean): { queue: number; info: HubInfo } | null {
+  let key: number;
+  try {
+    key = keyOf(address, false).key;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return null; // no hub has made the key file yet
+    throw err;
+  }
+  const id = msgGetRaw(key, 0);
+  if (id === -Errno.ENOENT || id === -Errno.EIDRM) return null;
+  if (id === -Errno.EACCES) throw new PermissionDeniedError(`the hub's queue is not open to this user: url=${address.url}`);
+  if (id < 0) throw systemError('msgget', -id, address.url);
+  const st = msgStat(id);
+  if (st === null) return null;
+  if (!allowOtherUsers && st.uid !== myUid()) {
+    throw new PermissionDeniedError(`the queue of ${address.url} belongs to uid=${st.uid}, not uid=${myUid()} (allowOtherUsers is off)`);
+  }
+  const info = readInfo(id);
+  return info === null ? null : { queue: id, info };
+}
