@@ -52,6 +52,7 @@ export class LogReader {
   readonly #mode: number;
   /** Base of the oldest segment seen on disk. */
   #oldest: number;
+  #closed = false;
   corruptions = 0;
 
   constructor(dir: string, consumer: string, options: { mode: number; maxFrameSize: number; onCorrupt: (c: Corruption) => void }) {
@@ -72,11 +73,13 @@ export class LogReader {
 
   /** True when everything committed to the log has been read. */
   get atHead(): boolean {
+    if (this.#closed) return true;
     return this.#pos >= (this.#head.read() ?? 0);
   }
 
   /** The next records (about `maxBytes` of them, at least one when any is committed). */
   read(maxBytes = CHUNK): ReadRecord[] {
+    if (this.#closed) return [];
     const head = this.#head.read();
     const out: ReadRecord[] = [];
     if (head === undefined) return out;
@@ -160,7 +163,7 @@ export class LogReader {
 
   /** Commits `pos` (the `end` of the last record handled) as this consumer's offset. */
   commit(pos: number): void {
-    if (pos <= this.#committed) return;
+    if (pos <= this.#committed || this.#closed) return;
     this.#committed = pos;
     this.#offset.write(pos);
     // Past the start of a later segment than the oldest: what we left behind may go now.
@@ -195,6 +198,8 @@ export class LogReader {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.unwatch();
     if (this.#seg) closeSync(this.#seg.fd);
     this.#seg = undefined;

@@ -5,8 +5,10 @@
  * its session (`peer-gone`: the hub lost its state, reconnect), or the hub says bye (`clean`).
  * @module
  */
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, rmSync, writeFileSync } from 'node:fs';
+import { LivenessLock } from '../../sync/liveness-lock.js';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { PermissionDeniedError, isSystemError } from '../../errors.js';
 import { tryLock } from '../../native/locks.js';
 import { channelPaths, decodeControl, DOWN_CONSUMER, UP_CONSUMER } from './channel-layout.js';
@@ -23,12 +25,17 @@ export class SpoolClientConnection extends SpoolConnection {
   readonly #lockFd: number;
   #epoch: string | undefined;
   #released = false;
+  #byeSeen = false;
+  readonly #dir: string;
+  readonly #ephemeral: boolean;
 
-  private constructor(name: string, o: SpoolOptions, lockFd: number, writer: LogWriter, reader: LogReader) {
-    super(o.maxFrameSize, writer);
+  private constructor(name: string, o: SpoolOptions, lockFd: number, writer: LogWriter, reader: LogReader, ephemeral: boolean) {
+    super(o.maxFrameSize, writer, join(channelPaths(o.dir, name).up, 'consumers', UP_CONSUMER), o.maxBacklog, o.mode);
     this.name = name;
     this.#lockFd = lockFd;
     this.#reader = reader;
+    this.#dir = o.dir;
+    this.#ephemeral = ephemeral;
   }
 
   /** Opens (creating when missing) channel `name` of the spool at `dir` and starts a session. */
@@ -46,8 +53,10 @@ export class SpoolClientConnection extends SpoolConnection {
       if (ephemeral) writeFileSync(p.ephemeral, '', { mode: o.mode });
       writer = new LogWriter(p.up, { mode: o.mode, segmentSize: o.segmentSize, sync: o.sync, maxFrameSize: o.maxFrameSize });
       const reader = new LogReader(p.down, DOWN_CONSUMER, { mode: o.mode, maxFrameSize: o.maxFrameSize, onCorrupt: o.onCorrupt });
-      const conn = new SpoolClientConnection(name, o, lockFd, writer, reader);
-      writeFileSync(p.session, conn.session, { mode: o.mode });
+      const conn = new SpoolClientConnection(name, o, lockFd, writer, reader, ephemeral);
+      // The session and where its start marker goes: a restarted hub that finds its offset past
+      // that position knows the session is running and serves it without seeing the marker.
+      writeFileSync(p.session, `${conn.session} ${writer.end}`, { mode: o.mode });
       await conn.appendControl({ t: 'session', s: conn.session, pid: process.pid });
       return conn;
     } catch (err) {
@@ -91,6 +100,7 @@ export class SpoolClientConnection extends SpoolConnection {
           if (this.#epoch === undefined) this.#epoch = c.e;
           else if (c.e !== this.#epoch) return this.mediumEnded({ reason: 'peer-gone' });
         } else if (c?.t === 'bye' && c.s === this.session) {
+          this.#byeSeen = true;
           return this.mediumEnded({ reason: 'clean' });
         }
       }
@@ -107,9 +117,15 @@ export class SpoolClientConnection extends SpoolConnection {
         await this.appendControl({ t: 'close', s: this.session });
       }
     } finally {
+      this.releaseShared();
       this.#reader.close();
       this.writer.close();
       closeSync(this.#lockFd); // drops the client lock
+      // An unnamed client cannot be resumed: once its hub said bye, or when no hub runs to
+      // drain it, its channel goes with it (a live hub deletes it after draining otherwise).
+      if (this.#ephemeral && (this.#byeSeen || !LivenessLock.isHeld(join(this.#dir, 'hub')))) {
+        rmSync(channelPaths(this.#dir, this.name).root, { recursive: true, force: true });
+      }
     }
   }
 }

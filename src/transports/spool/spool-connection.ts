@@ -8,11 +8,14 @@
  */
 import { BaseConnection } from '../connection-base.js';
 import type { Append, LogWriter } from './log-writer.js';
+import { PositionFile } from './position-file.js';
 import { encodeControl, type Control } from './channel-layout.js';
 
 export abstract class SpoolConnection extends BaseConnection {
   protected readonly writer: LogWriter;
   #batch: Append[] = [];
+  #batchBytes = 0;
+  #peerCommitted = 0;
   #flushing: Promise<void> | undefined;
   #scheduled = false;
   #failed: Error | undefined;
@@ -23,19 +26,71 @@ export abstract class SpoolConnection extends BaseConnection {
   /** Wants frames (readStart called and not readStop). */
   protected wanted = false;
 
-  constructor(maxFrameSize: number, writer: LogWriter) {
+  /** The peer's committed offset in our outgoing log, and how far ahead of it we may write. */
+  readonly #peerOffset: PositionFile;
+  readonly #maxBacklog: number;
+  #backlogTimer: NodeJS.Timeout | undefined;
+
+  constructor(maxFrameSize: number, writer: LogWriter, peerOffsetPath: string, maxBacklog: number, mode: number) {
     super(maxFrameSize);
     this.writer = writer;
+    this.#peerOffset = new PositionFile(peerOffsetPath, mode, 0);
+    this.#maxBacklog = maxBacklog;
+  }
+
+  /** Bytes written to the outgoing log that the peer has not yet committed as handled. */
+  get backlog(): number {
+    return this.writer.end - (this.#peerOffset.read() ?? 0);
+  }
+
+  /** Resolves waiting sends once the peer's backlog is under `maxBacklog` (polled: the peer may be down). */
+  #notifyWhenRoom(): void {
+    clearTimeout(this.#backlogTimer);
+    this.#backlogTimer = undefined;
+    if (!this.isOpen) return;
+    this.#peerCommitted = this.#peerOffset.read() ?? this.#peerCommitted;
+    if (this.writer.end - this.#peerCommitted <= this.#maxBacklog) {
+      this.notifyWritable();
+      return;
+    }
+    this.#backlogTimer = setTimeout(() => this.#notifyWhenRoom(), 20);
+  }
+
+  /** Stops the backlog timer and closes the peer-offset file (subclasses call it in release). */
+  protected releaseShared(): void {
+    clearTimeout(this.#backlogTimer);
+    this.#backlogTimer = undefined;
+    this.#peerOffset.close();
   }
 
   /** Commits `end` as the incoming log's consumer offset. */
   protected abstract commitIncoming(end: number): void;
 
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
-    // Callers may reuse their buffers once send() resolves: keep them until written.
-    this.#batch.push({ chunks: chunks.slice(), size });
+    // Frames are copied: a caller may reuse its buffers as soon as write() returns.
+    const copy = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      copy.set(c, at);
+      at += c.length;
+    }
+    this.#batch.push({ chunks: [copy], size });
+    this.#batchBytes += size + 24;
     this.#schedule();
-    return false;
+    if (this.#batchBytes + this.writer.end - this.#peerCommitted <= this.#maxBacklog) return true;
+    this.#peerCommitted = this.#peerOffset.read() ?? this.#peerCommitted;
+    return this.#batchBytes + this.writer.end - this.#peerCommitted <= this.#maxBacklog;
+  }
+
+  /** Resolves once the frame is in the log (a process may exit right after), and there is room. */
+  override send(frame: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    let room: boolean;
+    try {
+      room = this.write(frame);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.flushed().then(() => (room ? undefined : this.drained()));
   }
 
   /** Appends a control record after everything already accepted. */
@@ -57,6 +112,7 @@ export abstract class SpoolConnection extends BaseConnection {
     this.#scheduled = false;
     const batch = this.#batch;
     this.#batch = [];
+    this.#batchBytes = 0;
     if (batch.length === 0) return;
     this.#flushing = this.writer.append(batch).catch((err: Error) => {
       this.#failed = err;
@@ -64,7 +120,7 @@ export abstract class SpoolConnection extends BaseConnection {
     });
     await this.#flushing;
     this.#flushing = undefined;
-    if (this.#batch.length === 0 && !this.#failed) this.notifyWritable();
+    if (this.#batch.length === 0 && !this.#failed) this.#notifyWhenRoom();
   }
 
   /** Resolves once everything accepted so far is in the log. */

@@ -28,7 +28,7 @@ class HubConnection extends SpoolConnection {
   readonly #channel: Channel;
 
   constructor(channel: Channel, session: string, o: SpoolOptions) {
-    super(o.maxFrameSize, channel.writer);
+    super(o.maxFrameSize, channel.writer, join(channelPaths(o.dir, channel.name).down, 'consumers', DOWN_CONSUMER), o.maxBacklog, o.mode);
     this.#channel = channel;
     this.session = session;
   }
@@ -63,10 +63,14 @@ class HubConnection extends SpoolConnection {
 
   protected async release(graceful: boolean): Promise<void> {
     this.#channel.detach(this);
-    if (!this.#channel.clientGone()) {
-      if (graceful) await this.flushed();
-      // The down writer belongs to the channel; tell the client this session is over.
-      await this.appendControl({ t: 'bye', s: this.session }).catch(() => undefined);
+    try {
+      if (!this.#channel.clientGone()) {
+        if (graceful) await this.flushed();
+        // The down writer belongs to the channel; tell the client this session is over.
+        await this.appendControl({ t: 'bye', s: this.session }).catch(() => undefined);
+      }
+    } finally {
+      this.releaseShared();
     }
   }
 }
@@ -125,11 +129,13 @@ class Channel {
     return conn;
   }
 
-  #currentSession(): string {
+  /** The client's latest session and the log position of its start marker. */
+  #currentSession(): { id: string; pos: number } {
     try {
-      return readFileSync(this.#paths.session, 'utf8').trim() || 'unknown';
+      const [id, pos] = readFileSync(this.#paths.session, 'utf8').trim().split(' ');
+      return { id: id || 'unknown', pos: Number(pos ?? 0) || 0 };
     } catch {
-      return 'unknown';
+      return { id: 'unknown', pos: 0 };
     }
   }
 
@@ -142,7 +148,7 @@ class Channel {
       const r = this.#held.shift();
       if (!r) break;
       if (!r.control) {
-        if (!this.#conn && this.#dropping === undefined) this.#start(this.#currentSession());
+        if (!this.#conn && this.#dropping === undefined) this.#start(this.#currentSession().id);
         if (!this.#conn) {
           this.reader.commit(r.end); // a session the hub closed: skip
           continue;
@@ -174,8 +180,10 @@ class Channel {
     if (this.#hub.closing) return;
     const gone = this.clientGone();
     const drained = this.#held.length === 0 && this.reader.atHead;
-    if (!this.#conn && !gone && drained && this.#dropping !== this.#currentSession()) {
-      this.#start(this.#currentSession());
+    const session = this.#currentSession();
+    if (!this.#conn && !gone && drained && this.#dropping !== session.id && this.reader.position > session.pos) {
+      // A live client whose session marker an earlier hub consumed: serve that session.
+      this.#start(session.id);
     } else if (this.#conn && gone && drained) {
       const conn = this.#conn;
       this.#conn = undefined;
@@ -263,6 +271,7 @@ export class SpoolHub implements Listener {
       this.#watcher?.close();
       this.accepted.end();
       await this.accepted.closeAll();
+      for (const ch of this.#channels.values()) ch.tick(); // drained channels of gone unnamed clients go
       this.closing = true;
       for (const ch of this.#channels.values()) ch.close();
       this.#channels.clear();

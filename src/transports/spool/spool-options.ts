@@ -15,6 +15,8 @@ export interface SpoolOptions {
   /** `true` (`?sync=batch`): fsync every batch before `send()` resolves; false (default): page cache. */
   sync: boolean;
   segmentSize: number;
+  /** `send()` waits while the peer has more than this many unhandled bytes (`?maxBacklog=`, default 64 MiB). */
+  maxBacklog: number;
   maxFrameSize: number;
   mode: number;
   onCorrupt: (c: Corruption) => void;
@@ -40,6 +42,9 @@ export function spoolOptions(url: string, options: TransportOptions = {}): Spool
   const segText = q.get('segmentSize');
   const segmentSize = segText !== null ? parseSize(segText, url, 'segmentSize') : (options.segmentSize as number | undefined) ?? 16 * 1024 * 1024;
   if (!Number.isSafeInteger(segmentSize) || segmentSize < 4096) throw new InvalidUrlError(url, `segmentSize must be at least 4096 (got ${segmentSize})`);
+  const backlogText = q.get('maxBacklog');
+  const maxBacklog = backlogText !== null ? parseSize(backlogText, url, 'maxBacklog') : (options.maxBacklog as number | undefined) ?? 64 * 1024 * 1024;
+  if (!Number.isSafeInteger(maxBacklog) || maxBacklog < 1) throw new InvalidUrlError(url, `maxBacklog must be a positive size (got ${maxBacklog})`);
   const onCorrupt = typeof options.onCorrupt === 'function' ? options.onCorrupt as (c: Corruption) => void : defaultOnCorrupt;
-  return { dir, consumer, sync, segmentSize, maxFrameSize, mode, onCorrupt };
+  return { dir, consumer, sync, segmentSize, maxBacklog, maxFrameSize, mode, onCorrupt };
 }
