@@ -9,6 +9,7 @@
 import { BaseConnection } from '../connection-base.js';
 import type { Append, LogWriter } from './log-writer.js';
 import { PositionFile } from './position-file.js';
+import { recordSize } from './record.js';
 import { encodeControl, type Control } from './channel-layout.js';
 
 export abstract class SpoolConnection extends BaseConnection {
@@ -75,7 +76,7 @@ export abstract class SpoolConnection extends BaseConnection {
       at += c.length;
     }
     this.#batch.push({ chunks: [copy], size });
-    this.#batchBytes += size + 24;
+    this.#batchBytes += recordSize(size);
     this.#schedule();
     if (this.#batchBytes + this.writer.end - this.#peerCommitted <= this.#maxBacklog) return true;
     this.#peerCommitted = this.#peerOffset.read() ?? this.#peerCommitted;
