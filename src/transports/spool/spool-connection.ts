@@ -83,6 +83,11 @@ export abstract class SpoolConnection extends BaseConnection {
     return this.#batchBytes + this.writer.end - this.#peerCommitted <= this.#maxBacklog;
   }
 
+  /** Resolves once every frame accepted so far is in the log (a durable point), and there is room. */
+  override drained(): Promise<void> {
+    return this.flushed().then(() => super.drained());
+  }
+
   /** Resolves once the frame is in the log (a process may exit right after), and there is room. */
   override send(frame: Uint8Array | readonly Uint8Array[]): Promise<void> {
     let room: boolean;
