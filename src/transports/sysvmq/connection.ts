@@ -92,6 +92,11 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
     this.#wantRead = true;
   }
 
+  /** The queue this side reads (for diagnostics and garbage-injection tests). */
+  get rxQueue(): number {
+    return this.#o.rx;
+  }
+
   override get peer(): PeerInfo {
     return this.#o.peer;
   }

@@ -11,7 +11,6 @@ import { AcceptQueue } from '../shared/accept-queue.js';
 import type { Connection, Listener } from '../transport.js';
 import { SysvConnection } from './connection.js';
 import type { LivenessHold } from './liveness.js';
-import { pidAlive } from './peer-watch.js';
 import { addRecord, dropRecord, removeIfOurs } from './rendezvous.js';
 import type { SysvmqAddress } from './url.js';
 import type { Waker, WakeTarget } from './waker.js';
@@ -110,8 +109,9 @@ export class SysvmqListener implements Listener, WakeTarget {
         dropRecord(rv, c2h);
         dropRecord(rv, h2c);
         dropRecord(rv, hello.wakeQueue);
-        // A dead client process cannot remove its own wake queue.
-        if (peerDead && !pidAlive(hello.pid)) removeIfOurs(hello.wakeQueue);
+        // A dead client process cannot remove its own wake queue. (`peerDead` comes from its
+        // pidfd: it has exited, though it may still be an unreaped zombie that kill(pid, 0) sees.)
+        if (peerDead) removeIfOurs(hello.wakeQueue);
       },
     });
     const sent = p.waker.post(hello.wakeQueue, hello.endpoint, encodeWelcome({
