@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, stat } from 'node:fs';
+import { existsSync, stat } from 'node:fs';
 import { join } from 'node:path';
 import { sysvmqTransport as t } from '../../../src/transports/sysvmq/sysvmq-transport.js';
 import { parseSysvmqUrl } from '../../../src/transports/sysvmq/url.js';
@@ -11,7 +11,8 @@ import type { Connection, Listener } from '../../../src/transports/transport.js'
 import { ChildSet, script, spawnNode } from '../../helpers/processes.js';
 import { tmpDir } from '../../helpers/run-id.js';
 import { until, within } from '../../helpers/watchdog.js';
-import { checkFrame, makeFrame } from './frames.js';
+import { checkFrame } from './frames.js';
+import { removeTmp } from '../../sync/cleanup.js';
 
 const dir = tmpDir('sysvmq');
 let n = 0;
@@ -48,7 +49,7 @@ async function pair(url: string): Promise<{ hub: Listener; client: Connection; s
 test.after(async () => {
   await children.killAll();
   await Promise.all([...hubs].map((h) => h.close()));
-  rmSync(dir, { recursive: true, force: true });
+  removeTmp(dir);
 });
 
 test('URLs: key files with proj, literal keys, and clear errors for bad ones', () => {
