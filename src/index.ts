@@ -26,3 +26,9 @@ export type {
   SpawnClientOptions, SpawnedClient,
 } from './transports/transport.js';
 export { DEFAULT_MAX_FRAME_SIZE } from './transports/transport.js';
+export { signals, type ObservableSignal, type ReceivedSignal } from './process/signals.js';
+export { heartbeat, type Heartbeat, type HeartbeatOptions, HEARTBEAT_FD_ENV } from './process/heartbeat.js';
+export { Supervisor } from './process/supervisor/index.js';
+export type {
+  SupervisorOptions, SupervisorEvent, SupervisorEventType, ChildSpec, RestartPolicy, RestartStrategy, SupervisorBus,
+} from './process/supervisor/index.js';

@@ -92,7 +92,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     fabric.status.subscribe({
       next: (s) => {
         this.#events.next(s as BusEvent);
-        if (s.type === 'disconnected' && !this.#closing) this.#end(new PeerGoneError(`lost the hub at ${fabric.url}`));
+        if (s.type === 'disconnected' && !s.reconnecting && !this.#closing) this.#end(new PeerGoneError(`lost the hub at ${fabric.url}`));
       },
       error: () => undefined,
     });

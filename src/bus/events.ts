@@ -7,7 +7,7 @@ import type { PeerDescription } from './fabric.js';
 
 export type BusEvent =
   | { readonly type: 'connected'; readonly url: string }
-  | { readonly type: 'disconnected'; readonly url: string; readonly error?: Error }
+  | { readonly type: 'disconnected'; readonly url: string; readonly error?: Error; readonly reconnecting?: boolean }
   | { readonly type: 'reconnected'; readonly url: string }
   | { readonly type: 'peer-joined'; readonly peer: PeerDescription }
   | { readonly type: 'peer-left'; readonly peer: PeerDescription; readonly reason: string; readonly error?: Error }

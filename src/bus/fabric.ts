@@ -52,7 +52,11 @@ export interface FabricSubscription {
 /** Connection state of a fabric, as a discriminated union. */
 export type FabricStatus =
   | { readonly type: 'connected'; readonly url: string }
-  | { readonly type: 'disconnected'; readonly url: string; readonly error?: Error }
+  | {
+    readonly type: 'disconnected'; readonly url: string; readonly error?: Error;
+    /** True when the fabric reconnects by itself and its subscriptions survive (NATS). */
+    readonly reconnecting?: boolean;
+  }
   | { readonly type: 'reconnected'; readonly url: string }
   | { readonly type: 'peer-joined'; readonly peer: PeerDescription }
   | { readonly type: 'peer-left'; readonly peer: PeerDescription; readonly reason: string; readonly error?: Error }

@@ -6,6 +6,8 @@
  * Subclass duties:
  * - `writeChunks(chunks, size)`: accept one frame; return false when the medium is now full,
  *   then call `notifyWritable()` once it has room again.
+ * - `committed()` (optional): resolve once the accepted frames are in the medium, when
+ *   `writeChunks` may hold them in process memory first (`send()` waits for it).
  * - `readStart()` / `readStop()`: start and stop taking frames from the medium; call
  *   `deliver(frame)` for each whole frame, in order.
  * - `mediumEnded(closed)`: call when the peer is gone or the medium failed, after delivering
@@ -75,10 +77,21 @@ export abstract class BaseConnection implements Connection {
 
   send(frame: Uint8Array | readonly Uint8Array[]): Promise<void> {
     try {
-      return this.write(frame) ? RESOLVED : this.drained();
+      return this.write(frame) ? this.committed() : this.drained().then(this.#committed);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  readonly #committed = (): Promise<void> => this.committed();
+
+  /**
+   * Resolves once every frame accepted so far is in the medium (kernel or ring), so that it
+   * survives this process dying: what `send()` waits for besides room. Backends that hold
+   * accepted frames in process memory (a write batch) override it; the default is at once.
+   */
+  protected committed(): Promise<void> {
+    return RESOLVED;
   }
 
   drained(): Promise<void> {
@@ -187,7 +200,9 @@ export abstract class BaseConnection implements Connection {
 
   /** Subclasses call this when the peer is gone or the medium failed. */
   protected mediumEnded(closed: Closed): void {
-    if (this.#state === 'closed' || this.#end) return;
+    // While close() or destroy() runs, the medium ending is its consequence, not a new cause:
+    // the reason stays the one this side gave ('clean' for close()).
+    if (this.#state !== 'open' || this.#end) return;
     this.#end = closed;
     void this.release(false).finally(() => this.#finish(closed));
   }

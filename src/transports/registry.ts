@@ -20,6 +20,7 @@ const builtins: Record<string, Loader> = {
   unix: async () => (await import('./unix/unix-transport.js')).unixTransport,
   memory: async () => (await import('./memory/memory-transport.js')).memoryTransport,
   sysvmq: async () => (await import('./sysvmq/sysvmq-transport.js')).sysvmqTransport,
+  shm: async () => (await import('./shm/shm-transport.js')).shmTransport,
 };
 
 const registered = new Map<string, Transport>();

@@ -6,10 +6,14 @@
  * frames are copied into a shared batch buffer; large frames (over COPY_LIMIT) go to the socket
  * as their own chunks, so payloads are never copied twice. The batch is flushed on
  * `process.nextTick`, i.e. when the current turn's synchronous work and microtasks are done.
+ *
+ * `send()` resolves only once its batch is in the kernel (the socket's write callback), so a
+ * process that exits, even by SIGKILL, right after `send()` resolved loses nothing; `write()`
+ * and `drained()` stay the fast path. One promise is shared by every send of a batch.
  * @module
  */
 import type { Socket } from 'node:net';
-import { ProtocolError } from '../errors.js';
+import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
 import { BaseConnection } from './connection-base.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
 import type { PeerInfo } from './transport.js';
@@ -47,6 +51,11 @@ export class StreamConnection extends BaseConnection {
   #flushScheduled = false;
   #waitingDrain = false;
   #released = false;
+  // Commit tracking: flushes handed to the socket, and flushes the kernel has taken (the
+  // socket calls back in order, once per flush).
+  #flushes = 0;
+  #flushesCommitted = 0;
+  #commitWaiters: Array<{ flushes: number; promise: Promise<void>; resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(input: Socket, output: Socket, options: StreamConnectionOptions) {
     super(options.maxFrameSize);
@@ -149,17 +158,56 @@ export class StreamConnection extends BaseConnection {
     this.#chunks = [];
     this.#batchBytes = 0;
     let ok: boolean;
+    this.#flushes += 1;
     if (chunks.length === 1) {
-      ok = this.#out.write(chunks[0]!);
+      ok = this.#out.write(chunks[0]!, this.#onFlushWritten);
     } else {
       this.#out.cork();
-      for (let i = 0; i < chunks.length; i++) this.#out.write(chunks[i]!);
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) this.#out.write(chunks[i]!);
+      this.#out.write(chunks[last]!, this.#onFlushWritten);
       this.#out.uncork();
       ok = this.#out.writableLength < HIGH_WATER;
     }
     if (ok) this.notifyWritable();
     else this.#waitingDrain = true;
   };
+
+  /** The socket's write callback for the last chunk of a flush: that batch is in the kernel. */
+  readonly #onFlushWritten = (err?: Error | null): void => {
+    if (err) {
+      this.#failCommits(err);
+      return;
+    }
+    this.#flushesCommitted += 1;
+    const waiters = this.#commitWaiters;
+    let n = 0;
+    while (n < waiters.length && waiters[n]!.flushes <= this.#flushesCommitted) waiters[n++]!.resolve();
+    if (n > 0) this.#commitWaiters = waiters.slice(n);
+  };
+
+  protected override committed(): Promise<void> {
+    // A batch still being built will be the next flush.
+    const target = this.#flushes + (this.#flushScheduled ? 1 : 0);
+    if (target <= this.#flushesCommitted) return Promise.resolve();
+    const last = this.#commitWaiters[this.#commitWaiters.length - 1];
+    if (last?.flushes === target) return last.promise;
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    this.#commitWaiters.push({ flushes: target, promise, resolve, reject });
+    return promise;
+  }
+
+  /** Frames that never reached the kernel: their sends fail. */
+  #failCommits(cause: Error & { code?: string }): void {
+    const waiters = this.#commitWaiters;
+    if (waiters.length === 0) return;
+    this.#commitWaiters = [];
+    const gone = cause.code === 'EPIPE' || cause.code === 'ECONNRESET';
+    const err = gone ? new PeerGoneError('the frame was not written before the peer left', { cause }) : new ClosedError('connection');
+    for (const w of waiters) w.reject(err);
+  }
 
   #onDrain(): void {
     if (this.#waitingDrain && this.#batchBytes + this.#out.writableLength < HIGH_WATER) {
@@ -178,6 +226,7 @@ export class StreamConnection extends BaseConnection {
     this.#chunks = [];
     this.#in.destroy();
     this.#out.destroy();
+    this.#failCommits(new ClosedError('connection'));
     this.#options.onRelease?.();
   }
 

@@ -2,7 +2,7 @@
  * Per-run names: every kernel object and path a test makes carries the run prefix, so runs never
  * collide and test/run.mjs can fail a run that leaves anything behind.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The run prefix (set by test/run.mjs; a fresh one when a file runs alone). */
@@ -21,5 +21,33 @@ export function uniqueName(label: string): string {
 export function tmpDir(label: string): string {
   const base = join('/tmp', `unibus-${runId}`);
   mkdirSync(base, { recursive: true, mode: 0o700 });
-  return mkdtempSync(join(base, `${label}-`));
+  if (made.length === 0) {
+    // This process's own directories go at exit (plain files and empty dirs only): sockets and
+    // FIFOs stay, so the runner reports them as leaks of the code under test. Other test files
+    // share the base directory, so only what this process made is touched.
+    process.on('exit', () => {
+      for (const dir of made) {
+        try { removeUnlessSpecial(dir); } catch { /* already gone */ }
+      }
+    });
+  }
+  const dir = mkdtempSync(join(base, `${label}-`));
+  made.push(dir);
+  return dir;
+}
+
+const made: string[] = [];
+
+/** Removes `dir` recursively unless it holds a socket or FIFO; returns true when removed. */
+function removeUnlessSpecial(dir: string): boolean {
+  let clean = true;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = lstatSync(p);
+    if (st.isDirectory()) clean = removeUnlessSpecial(p) && clean;
+    else if (st.isSocket() || st.isFIFO()) clean = false;
+    else rmSync(p, { force: true });
+  }
+  if (clean) rmSync(dir, { recursive: true, force: true });
+  return clean;
 }

@@ -23,3 +23,14 @@ export async function until<T>(what: string, check: () => T | Promise<T>, ms = 1
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+/** Resolves with the error `fn` rejects with; fails the test when it resolves or throws another kind. */
+export async function rejectsWith<E extends Error>(fn: () => Promise<unknown>, kind: new (...args: never[]) => E): Promise<E> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof kind) return err;
+    throw new Error(`expected ${kind.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`);
+  }
+  throw new Error(`expected ${kind.name}, but it resolved`);
+}

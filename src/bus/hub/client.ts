@@ -14,6 +14,7 @@ import {
   toPub, type Hello,
 } from '../protocol/messages.js';
 import { PubEncoder } from '../protocol/pub-encoder.js';
+import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 
 export interface ClientOptions {
@@ -87,19 +88,19 @@ export class HubClient {
   #onFrame(frame: Uint8Array): void {
     this.counters.received++;
     this.counters.bytesReceived += frame.length;
+    const fast = decodePubFast(frame);
+    if (fast) {
+      this.deliver(fast);
+      return;
+    }
     const msg = decodeFrame(frame);
     switch (msg[0]) {
-      case Op.PUB: {
-        const pub = toPub(msg);
-        const subs = this.#plain.match(pub.topic);
-        for (let i = 0; i < subs.length; i++) subs[i]!.handler(pub);
+      case Op.PUB:
+        this.deliver(toPub(msg));
         return;
-      }
-      case Op.QPUB: {
-        const pub = toPub(decodeFrame(msg[2] as Uint8Array));
-        for (const sid of msg[1] as number[]) this.#subs.get(sid)?.handler(pub);
+      case Op.QPUB:
+        this.deliverQueued(toPub(decodeFrame(msg[2] as Uint8Array)), msg[1] as number[]);
         return;
-      }
       case Op.PONG: {
         const p = this.#pings.get(msg[1] as number);
         this.#pings.delete(msg[1] as number);
@@ -122,6 +123,17 @@ export class HubClient {
       default:
         throw new ProtocolError(`unknown message type=${String(msg[0])} from the hub`);
     }
+  }
+
+  /** Dispatches a PUB to every local non-queue subscription that matches (also the router's direct path). */
+  deliver(pub: WireMessage): void {
+    const subs = this.#plain.match(pub.topic);
+    for (let i = 0; i < subs.length; i++) subs[i]!.handler(pub);
+  }
+
+  /** Dispatches a PUB to the listed queue-group subscriptions only. */
+  deliverQueued(pub: WireMessage, sids: readonly number[]): void {
+    for (const sid of sids) this.#subs.get(sid)?.handler(pub);
   }
 
   #onClosed(error: Error | undefined): void {

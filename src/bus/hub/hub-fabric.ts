@@ -54,9 +54,13 @@ export class HubFabric implements Fabric {
     });
     void router.serve(listener);
     const [local, remote] = memoryPair(options.maxFrameSize ?? 16 * 1024 * 1024);
-    router.attach(remote);
+    let client: HubClient | undefined;
+    router.attach(remote, {
+      deliver: (pub) => client?.deliver(pub),
+      deliverQueued: (pub, sids) => client?.deliverQueued(pub, sids),
+    });
     try {
-      const client = await HubClient.open(local, { name, busId: options.busId, transport: 'local' });
+      client = await HubClient.open(local, { name, busId: options.busId, transport: 'local' });
       return new HubFabric(listener.url, client, router, listener);
     } catch (err) {
       await router.close();
@@ -98,11 +102,13 @@ export class HubFabric implements Fabric {
 
   /** Stops reading from the hub (subscriber buffers full, policy `wait`). */
   pause(): void {
-    this.#client.pause();
+    if (this.#router) this.#router.holdInput(1);
+    else this.#client.pause();
   }
 
   resume(): void {
-    this.#client.resume();
+    if (this.#router) this.#router.holdInput(-1);
+    else this.#client.resume();
   }
 
   stats(): FabricStats {

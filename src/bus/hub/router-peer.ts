@@ -1,6 +1,12 @@
 /** One connection as the router sees it: its HELLO, its subscriptions, its flow state. */
 import type { Connection } from '../../transports/transport.js';
-import type { Hello } from '../protocol/messages.js';
+import type { Hello, Pub } from '../protocol/messages.js';
+
+/** How the router hands PUBs to the hub's own bus without a copy or a second decode. */
+export interface LocalDelivery {
+  deliver(pub: Pub): void;
+  deliverQueued(pub: Pub, sids: readonly number[]): void;
+}
 
 /** A subscription held by the router: which peer, which of its sids, which pattern and group. */
 export interface SubEntry {
@@ -20,8 +26,11 @@ export class RouterPeer {
   saidBye = false;
   stallTimer: NodeJS.Timeout | undefined;
 
-  constructor(id: string, conn: Connection) {
+  readonly local: LocalDelivery | undefined;
+
+  constructor(id: string, conn: Connection, local?: LocalDelivery) {
     this.id = id;
     this.conn = conn;
+    this.local = local;
   }
 }

@@ -15,12 +15,13 @@ import type { Connection, Listener } from '../../transports/transport.js';
 import { STATUS_HEADER, STATUS_NO_RESPONDERS, type FabricStatus, type PeerDescription } from '../fabric.js';
 import {
   Op, PROTOCOL_VERSION, decodeFrame, encodeErr, encodeHello, encodePeers, encodePong, encodeQpubHeader,
-  toHello, toPub, type Hello,
+  toHello, toPub, type Hello, type Pub,
 } from '../protocol/messages.js';
 import { PubEncoder } from '../protocol/pub-encoder.js';
+import { decodePubFast } from '../protocol/pub-decoder.js';
 import { checkPattern, checkTopic } from '../subjects/grammar.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
-import { RouterPeer, type SubEntry } from './router-peer.js';
+import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
 
 export interface RouterOptions {
   /** Hub name sent in HELLO. */
@@ -42,6 +43,7 @@ export class HubRouter {
   readonly #queueTurns = new Map<string, number>();
   readonly #encoder: PubEncoder;
   #stamp = 0;
+  #holds = 0;
   #nextPeer = 1;
   #closed = false;
   counters = { routed: 0, protocolErrors: 0, slowConsumers: 0 };
@@ -58,9 +60,12 @@ export class HubRouter {
     })();
   }
 
-  /** Adds one connection; it must say HELLO first. */
-  attach(conn: Connection): RouterPeer {
-    const peer = new RouterPeer(`p${this.#nextPeer++}`, conn);
+  /**
+   * Adds one connection; it must say HELLO first. `local` is the hub's own bus: PUBs reach it
+   * by a direct call (no copy, no second decode); control frames still use `conn`.
+   */
+  attach(conn: Connection, local?: LocalDelivery): RouterPeer {
+    const peer = new RouterPeer(`p${this.#nextPeer++}`, conn, local);
     this.#peers.add(peer);
     const helloTimer = setTimeout(() => {
       if (!peer.hello) this.#fail(peer, new ProtocolError('no HELLO within helloTimeout'));
@@ -77,11 +82,36 @@ export class HubRouter {
       clearTimeout(helloTimer);
       this.#detach(peer, closed.reason === 'clean' || peer.saidBye ? 'clean' : closed.reason, closed.error);
     });
-    if (this.#blocked.size > 0) conn.pause();
+    if (this.#blocked.size > 0 || this.#holds > 0) conn.pause();
     return peer;
   }
 
+  /** Stops (+1) or restarts (-1) reading from every peer: the hub's own buffers are full. */
+  holdInput(delta: 1 | -1): void {
+    const before = this.#reading();
+    this.#holds += delta;
+    this.#setReading(before);
+  }
+
+  #reading(): boolean {
+    return this.#blocked.size === 0 && this.#holds === 0;
+  }
+
+  #setReading(before: boolean): void {
+    const now = this.#reading();
+    if (now === before || this.#closed) return;
+    for (const p of this.#peers) if (now) p.conn.resume(); else p.conn.pause();
+  }
+
   #onFrame(peer: RouterPeer, frame: Uint8Array): void {
+    if (peer.hello) {
+      const fast = decodePubFast(frame);
+      if (fast) {
+        checkTopic(fast.topic);
+        this.#route(peer, frame, fast);
+        return;
+      }
+    }
     const msg = decodeFrame(frame);
     const op = msg[0];
     if (!peer.hello) {
@@ -93,7 +123,7 @@ export class HubRouter {
       case Op.PUB: {
         const pub = toPub(msg);
         checkTopic(pub.topic);
-        this.#route(peer, frame, pub.topic, pub.replyTo);
+        this.#route(peer, frame, pub);
         return;
       }
       case Op.SUB: {
@@ -145,10 +175,10 @@ export class HubRouter {
     this.#announcePeers();
   }
 
-  #route(from: RouterPeer, frame: Uint8Array, topic: string, replyTo: string | undefined): void {
-    const entries = this.#index.match(topic);
+  #route(from: RouterPeer, frame: Uint8Array, pub: Pub): void {
+    const entries = this.#index.match(pub.topic);
     if (entries.length === 0) {
-      if (replyTo !== undefined) this.#noResponders(from, replyTo);
+      if (pub.replyTo !== undefined) this.#noResponders(from, pub.replyTo);
       return;
     }
     this.counters.routed++;
@@ -163,14 +193,15 @@ export class HubRouter {
         else groups.set(e.queue, [e]);
       } else if (e.peer.stamp !== stamp) {
         e.peer.stamp = stamp;
-        this.#write(e.peer, frame);
+        if (e.peer.local) e.peer.local.deliver(pub);
+        else this.#write(e.peer, frame);
       }
     }
-    if (groups) this.#routeQueues(groups, frame);
+    if (groups) this.#routeQueues(groups, frame, pub);
   }
 
   /** One member per queue group, round robin; one QPUB per chosen peer with its sids. */
-  #routeQueues(groups: Map<string, SubEntry[]>, frame: Uint8Array): void {
+  #routeQueues(groups: Map<string, SubEntry[]>, frame: Uint8Array, pub: Pub): void {
     const chosen = new Map<RouterPeer, number[]>();
     for (const [queue, members] of groups) {
       const turn = this.#queueTurns.get(queue) ?? 0;
@@ -180,7 +211,10 @@ export class HubRouter {
       if (sids) sids.push(e.sid);
       else chosen.set(e.peer, [e.sid]);
     }
-    for (const [peer, sids] of chosen) this.#write(peer, [encodeQpubHeader(sids, frame.length), frame]);
+    for (const [peer, sids] of chosen) {
+      if (peer.local) peer.local.deliverQueued(pub, sids);
+      else this.#write(peer, [encodeQpubHeader(sids, frame.length), frame]);
+    }
   }
 
   #noResponders(to: RouterPeer, replyTo: string): void {
@@ -200,8 +234,9 @@ export class HubRouter {
   }
 
   #block(peer: RouterPeer): void {
+    const before = this.#reading();
     this.#blocked.add(peer);
-    if (this.#blocked.size === 1) for (const p of this.#peers) p.conn.pause();
+    this.#setReading(before);
     const maxStall = this.#options.maxStall ?? 5000;
     peer.stallTimer = setTimeout(() => {
       this.counters.slowConsumers++;
@@ -214,8 +249,9 @@ export class HubRouter {
 
   #unblock(peer: RouterPeer): void {
     clearTimeout(peer.stallTimer);
+    const before = this.#reading();
     if (!this.#blocked.delete(peer)) return;
-    if (this.#blocked.size === 0 && !this.#closed) for (const p of this.#peers) p.conn.resume();
+    this.#setReading(before);
   }
 
   #fail(peer: RouterPeer, err: Error): void {

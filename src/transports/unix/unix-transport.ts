@@ -92,8 +92,11 @@ class UnixListener implements Listener {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#accepted.end();
-      await new Promise<void>((r) => this.#server.close(() => r()));
+      // server.close() calls back only once every connection has ended, so close them first:
+      // awaiting it before closeAll() hung for as long as any client kept its socket open.
+      const serverClosed = new Promise<void>((r) => this.#server.close(() => r()));
       await this.#accepted.closeAll();
+      await serverClosed;
       try { unlinkSync(this.#path); } catch { /* already gone */ }
       await new Promise<void>((r) => this.#liveness.close(() => r()));
     })();

@@ -1,0 +1,103 @@
+/**
+ * The unibus cases: two Buses through the public API, on any registered URL scheme.
+ * The parent is the hub (`Bus.listen(url)`), the other side a client (`Bus.connect(url)`).
+ * Parent → child values go on topic `bench.down`, child → parent on `bench.up`; each side
+ * consumes its topic with the Observable (push, no promise per message).
+ *
+ * `send()` publishes without awaiting each promise; after WINDOW publishes it asks the caller
+ * to await the latest one (`publish()` waits while the path is full, so the latest promise
+ * covers the earlier ones), as a program that cares about throughput would. A rejected publish
+ * is an unhandled rejection: the measurement fails loudly, as it should.
+ *
+ * Where the transport starts its clients (`capabilities.spawnsClients`, e.g. `pipe:`), the
+ * child is started through the hub (`spawn`), not by the bench.
+ * @module
+ */
+import { Bus } from '../../src/index.js';
+import { transportFor } from '../../src/transports/registry.js';
+import type { CaseSpec, ChildCommand, Link, LinkFactory, ParentEnd } from '../link.js';
+import { Inbox, spawnSide } from './spawn.js';
+
+const DOWN = 'bench.down';
+const UP = 'bench.up';
+/** Pending publish promises allowed before the sender waits. */
+const WINDOW = 256;
+
+class BusLink implements Link {
+  readonly #bus: Bus;
+  readonly #topic: string;
+  readonly #inbox = new Inbox();
+  readonly #subscription: { unsubscribe(): void };
+  #pending = 0;
+  #last: Promise<void> | undefined;
+
+  constructor(bus: Bus, sendTopic: string, receiveTopic: string) {
+    this.#bus = bus;
+    this.#topic = sendTopic;
+    this.#subscription = bus.subscribe(receiveTopic).subscribe({
+      next: (m: { data: unknown }) => this.#inbox.deliver(m.data),
+      error: (e: unknown) => { process.stderr.write(`bench: subscription failed: ${String(e)}\n`); process.exit(1); },
+    });
+  }
+
+  send(value: unknown): boolean {
+    const wait = this.#bus.publish(this.#topic, value);
+    this.#last = wait;
+    return ++this.#pending < WINDOW;
+  }
+
+  async drained(): Promise<void> {
+    const last = this.#last;
+    this.#last = undefined;
+    this.#pending = 0;
+    if (last) await last;
+  }
+
+  onMessage(handler: (value: unknown) => void): void {
+    this.#inbox.set(handler);
+  }
+
+  /** Waits until the hub has everything sent so far (subscriptions included). */
+  flush(): Promise<void> {
+    return this.#bus.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.drained();
+    this.#subscription.unsubscribe();
+    await this.#bus.close();
+  }
+}
+
+export const busLink: LinkFactory = {
+  payloadKind: 'bytes',
+
+  async parent(spec: CaseSpec, child: ChildCommand): Promise<ParentEnd> {
+    const url = spec.url!;
+    const transport = await transportFor(url);
+    const hub = await Bus.listen(url);
+    const link = new BusLink(hub, DOWN, UP);
+    let otherDone: Promise<unknown>;
+    let sameProcess = false;
+    if (!transport.capabilities.crossProcess) {
+      // memory://: both sides live in this process; the other side runs as a task here.
+      sameProcess = true;
+      const { respond } = await import('../protocol.js');
+      const peer = new BusLink(await Bus.connect(url), UP, DOWN);
+      await peer.flush();
+      otherDone = respond(peer, spec, 'bytes').then(() => peer.close());
+    } else if (transport.capabilities.spawnsClients) {
+      otherDone = hub.spawn(child.command, child.args, { stdio: 'inherit' }).exited;
+    } else {
+      otherDone = spawnSide(child).exited;
+    }
+    return { link, sameProcess, otherDone, close: () => link.close() };
+  },
+
+  async child(spec: CaseSpec): Promise<Link> {
+    const link = new BusLink(await Bus.connect(spec.url!), UP, DOWN);
+    // The hub must know our subscription before the parent publishes to it.
+    await link.flush();
+    return link;
+  },
+};

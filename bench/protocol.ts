@@ -1,0 +1,216 @@
+/**
+ * The measurement protocol, written once over `Link`, identical for every case.
+ *
+ * The parent drives (`Driver`), the other side answers (`respond`):
+ * - one-way: the parent asks `{ op: 'send', n }`; the other side sends n payloads as fast as the
+ *   link accepts them (waiting on `drained()` only when `send()` says so); the parent times from
+ *   its request to the n-th arrival. Warm-up batches grow until `warmupMs` is spent; their rate
+ *   sizes the measured batch to last about `oneWayMs`. CPU time of both sides is read around the
+ *   measured batch (`{ op: 'cpu' }` asks the other side for its `process.cpuUsage()`).
+ * - ping-pong: the parent sends one payload, the other side echoes it, the parent times the
+ *   round trip; `pingWarmupMs` of unmeasured rounds, then rounds for `pingMs` (20 at least).
+ * @module
+ */
+import { isControl, makePayload, payloadSize, type CaseSpec, type Link, type PayloadKind } from './link.js';
+
+export interface OneWayResult {
+  readonly messages: number;
+  readonly seconds: number;
+  /** CPU time (user + system) of both processes during the measured batch, in µs. */
+  readonly cpuMicros: number;
+  /** Received values that were not a payload of the expected size. */
+  readonly errors: number;
+}
+
+export interface PingResult {
+  readonly samples: number;
+  /** Round-trip times in µs. */
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+/** BENCH_DEBUG=1 prints the warm-up batches. */
+const DEBUG = Boolean(process.env['BENCH_DEBUG']);
+
+/** Warm-up sends at least this many messages… */
+const WARM_MESSAGES = 30_000;
+/** …or this many payload bytes, whichever is fewer. */
+const WARM_BYTES = 64 * 1024 * 1024;
+/** Length warm-up batches grow to, in seconds. */
+const BATCH_SECONDS = 0.03;
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e9;
+
+/** The parent's half of the protocol. */
+export class Driver {
+  readonly #link: Link;
+  readonly #size: number;
+  #remaining = 0;
+  #errors = 0;
+  #whenCounted: (() => void) | undefined;
+  #whenNext: ((value: unknown) => void) | undefined;
+  readonly #early: unknown[] = [];
+
+  constructor(link: Link, size: number) {
+    this.#link = link;
+    this.#size = size;
+    link.onMessage((value) => this.#onMessage(value));
+  }
+
+  #onMessage(value: unknown): void {
+    if (this.#remaining > 0) {
+      if (payloadSize(value) !== this.#size) this.#errors++;
+      if (--this.#remaining === 0) {
+        const done = this.#whenCounted!;
+        this.#whenCounted = undefined;
+        done();
+      }
+      return;
+    }
+    const next = this.#whenNext;
+    if (next) {
+      this.#whenNext = undefined;
+      next(value);
+    } else {
+      this.#early.push(value);
+    }
+  }
+
+  /** The next single message (a control answer or a pong). */
+  next(): Promise<unknown> {
+    if (this.#early.length > 0) return Promise.resolve(this.#early.shift());
+    return new Promise((resolve) => { this.#whenNext = resolve; });
+  }
+
+  /** Waits for the other side's `ready`. */
+  async ready(): Promise<void> {
+    const first = await this.next();
+    if (!isControl(first) || first.op !== 'ready') throw new Error(`Expected ready, got ${describe(first)}`);
+  }
+
+  /** Asks for n payloads; resolves with the seconds from request to the n-th arrival. */
+  async #batch(n: number): Promise<number> {
+    const counted = new Promise<void>((resolve) => { this.#whenCounted = resolve; });
+    this.#remaining = n;
+    const t0 = now();
+    this.#link.send({ op: 'send', n });
+    await counted;
+    return now() - t0;
+  }
+
+  async #otherCpu(): Promise<number> {
+    const answer = this.next();
+    this.#link.send({ op: 'cpu' });
+    const cpu = await answer;
+    if (!isControl(cpu) || cpu.op !== 'cpu') throw new Error(`Expected cpu, got ${describe(cpu)}`);
+    return (cpu.user ?? 0) + (cpu.system ?? 0);
+  }
+
+  /**
+   * Warm-up and calibration, then one measured batch. Warm-up lasts `warmupMs` and at least
+   * WARM_MESSAGES (or WARM_BYTES of payload, whichever is fewer; 4 × `warmupMs` at most): a
+   * bus's longer code path needs thousands of messages before the JIT has optimised it. Batches
+   * grow 4x until one takes BATCH_SECONDS, then stay that long; the best of the last two
+   * batches' rates sizes the measured batch (one stalled batch must not shrink it).
+   */
+  async oneWay(spec: CaseSpec, sameProcess: boolean): Promise<OneWayResult> {
+    let k = spec.size >= 1 << 20 ? 1 : spec.size >= 1 << 16 ? 4 : 64;
+    const minMessages = Math.min(WARM_MESSAGES, Math.ceil(WARM_BYTES / spec.size));
+    const minSeconds = spec.warmupMs / 1000;
+    let spent = 0;
+    let sent = 0;
+    let rate = 0;
+    let previous = 0;
+    while (spent < minSeconds || ((sent < minMessages || previous === 0) && spent < 4 * minSeconds)) {
+      const seconds = await this.#batch(k);
+      spent += seconds;
+      sent += k;
+      previous = rate;
+      rate = k / Math.max(seconds, 1e-6);
+      if (DEBUG) process.stderr.write(`warm-up batch ${k}: ${Math.round(rate)}/s\n`);
+      k = seconds < BATCH_SECONDS ? k * 4 : Math.max(1, Math.round(rate * BATCH_SECONDS));
+    }
+    const n = Math.max(3, Math.min(20_000_000, Math.round(Math.max(rate, previous) * spec.oneWayMs / 1000)));
+    this.#errors = 0;
+    const otherBefore = sameProcess ? 0 : await this.#otherCpu();
+    const cpu0 = process.cpuUsage();
+    const seconds = await this.#batch(n);
+    const cpu = process.cpuUsage(cpu0);
+    const otherAfter = sameProcess ? 0 : await this.#otherCpu();
+    return {
+      messages: n,
+      seconds,
+      cpuMicros: cpu.user + cpu.system + otherAfter - otherBefore,
+      errors: this.#errors,
+    };
+  }
+
+  /** Warm-up rounds, then measured round trips. */
+  async ping(spec: CaseSpec, kind: PayloadKind): Promise<PingResult> {
+    const payload = makePayload(kind, spec.size);
+    let errors = 0;
+    const round = async (): Promise<number> => {
+      const answer = this.next();
+      const t0 = process.hrtime.bigint();
+      this.#link.send(payload);
+      const pong = await answer;
+      const micros = Number(process.hrtime.bigint() - t0) / 1000;
+      if (payloadSize(pong) !== spec.size) errors++;
+      return micros;
+    };
+    const warmEnd = now() + spec.pingWarmupMs / 1000;
+    for (let i = 0; i < 3 || now() < warmEnd; i++) await round();
+    errors = 0;
+    const samples: number[] = [];
+    const end = now() + spec.pingMs / 1000;
+    while ((samples.length < 20 || now() < end) && samples.length < 50_000) samples.push(await round());
+    samples.sort((a, b) => a - b);
+    return { samples: samples.length, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), errors };
+  }
+
+  /** Tells the other side to finish. */
+  bye(): void {
+    this.#link.send({ op: 'bye' });
+  }
+}
+
+/** The other side's half: answers until `bye`; resolves then. */
+export function respond(link: Link, spec: CaseSpec, kind: PayloadKind): Promise<void> {
+  const payload = makePayload(kind, spec.size);
+  return new Promise<void>((resolve, reject) => {
+    const sendMany = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        if (!link.send(payload)) await link.drained();
+      }
+    };
+    link.onMessage((value) => {
+      if (!isControl(value)) {
+        link.send(value); // ping: echo what came
+        return;
+      }
+      switch (value.op) {
+        case 'send': sendMany(value.n).catch(reject); break;
+        case 'cpu': {
+          const { user, system } = process.cpuUsage();
+          link.send({ op: 'cpu', user, system });
+          break;
+        }
+        case 'bye': resolve(); break;
+        default: reject(new Error(`Unexpected control ${describe(value)}`));
+      }
+    });
+    link.send({ op: 'ready' });
+  });
+}
+
+/** Quantile of sorted values (nearest rank). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+function describe(value: unknown): string {
+  const size = payloadSize(value);
+  return size >= 0 ? `a payload of ${size}` : JSON.stringify(value)?.slice(0, 100) ?? String(value);
+}

@@ -1,0 +1,134 @@
+/**
+ * Medians over runs and the printed tables: per payload size, each case's figures and its
+ * ratios against the baselines measured in the same run.
+ * @module
+ */
+import { IPC_ADVANCED, IPC_JSON, RAW, UNIX, type CaseDef } from './cases.js';
+import { formatSize } from './options.js';
+import type { SideResult } from './side.js';
+
+/** One measurement: a case, a size, a run. */
+export interface Measurement {
+  readonly case: string;
+  readonly size: number;
+  readonly run: number;
+  readonly result?: SideResult;
+  readonly error?: string;
+}
+
+/** Medians of one case at one size. */
+export interface Summary {
+  readonly case: string;
+  readonly size: number;
+  readonly runs: number;
+  readonly failures: number;
+  readonly msgsPerSec: number;
+  readonly bytesPerSec: number;
+  /** CPU time of both processes per message, µs. */
+  readonly cpuPerMsg: number;
+  /** (max − min) / median of msgs/s over runs. */
+  readonly spread: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Payloads that arrived with a wrong size, summed over runs. */
+  readonly errors: number;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function summarize(caseName: string, size: number, all: readonly Measurement[]): Summary {
+  const mine = all.filter((m) => m.case === caseName && m.size === size);
+  const ok = mine.filter((m) => m.result).map((m) => m.result!);
+  const rates = ok.map((r) => r.oneWay.messages / r.oneWay.seconds);
+  const rate = median(rates);
+  const pings = ok.filter((r) => r.ping);
+  return {
+    case: caseName,
+    size,
+    runs: ok.length,
+    failures: mine.length - ok.length,
+    msgsPerSec: rate,
+    bytesPerSec: rate * size,
+    cpuPerMsg: median(ok.map((r) => r.oneWay.cpuMicros / r.oneWay.messages)),
+    spread: rates.length > 1 ? (Math.max(...rates) - Math.min(...rates)) / rate : 0,
+    p50: median(pings.map((r) => r.ping!.p50)),
+    p99: median(pings.map((r) => r.ping!.p99)),
+    errors: ok.reduce((n, r) => n + r.oneWay.errors + (r.ping?.errors ?? 0), 0),
+  };
+}
+
+/** 1234567 → "1.23M", 45678 → "45.7k", 12.3 → "12.3". */
+export function si(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  const a = Math.abs(n);
+  if (a >= 1e9) return `${(n / 1e9).toPrecision(3)}G`;
+  if (a >= 1e6) return `${(n / 1e6).toPrecision(3)}M`;
+  if (a >= 1e3) return `${(n / 1e3).toPrecision(3)}k`;
+  if (a >= 100) return n.toFixed(0);
+  return n.toPrecision(3);
+}
+
+function ratio(a: number, b: number): string {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '–';
+  const r = a / b;
+  return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
+}
+
+function bytesRate(bps: number): string {
+  if (!Number.isFinite(bps)) return '–';
+  return bps >= 1e9 ? `${(bps / 1e9).toFixed(2)} GB/s` : `${(bps / 1e6).toPrecision(3)} MB/s`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The printed report: one table per size, then a legend. */
+export function render(cases: readonly CaseDef[], sizes: readonly number[], all: readonly Measurement[], withPing: boolean): string {
+  const out: string[] = [];
+  const hasUnix = cases.some((c) => c.name === UNIX);
+  for (const size of sizes) {
+    const sums = new Map(cases.map((c) => [c.name, summarize(c.name, size, all)]));
+    const raw = sums.get(RAW)!;
+    const ipcA = sums.get(IPC_ADVANCED)!;
+    const ipcJ = sums.get(IPC_JSON)!;
+    const unix = sums.get(UNIX);
+    const header = ['case', 'msg/s', 'payload', 'cpu µs/msg', '±', '×raw', '×ipcA', '×ipcJ'];
+    if (hasUnix) header.push('×unix');
+    if (withPing) header.push('p50 µs', 'p99 µs', 'p50/raw', 'p99/raw');
+    const rows = cases.map((c) => {
+      const s = sums.get(c.name)!;
+      const failed = s.failures > 0 ? ` (${s.failures} failed)` : '';
+      const bad = s.errors > 0 ? ` (${s.errors} bad)` : '';
+      const row = [
+        `${c.name}${failed}${bad}`,
+        si(s.msgsPerSec),
+        bytesRate(s.bytesPerSec),
+        s.cpuPerMsg >= 100 ? s.cpuPerMsg.toFixed(0) : Number.isFinite(s.cpuPerMsg) ? s.cpuPerMsg.toPrecision(3) : '–',
+        s.runs > 1 ? `${Math.round(s.spread * 100)}%` : '',
+        ratio(s.msgsPerSec, raw.msgsPerSec),
+        ratio(s.msgsPerSec, ipcA.msgsPerSec),
+        ratio(s.msgsPerSec, ipcJ.msgsPerSec),
+      ];
+      if (hasUnix) row.push(c.baseline || !unix ? '' : ratio(s.msgsPerSec, unix.msgsPerSec));
+      if (withPing) row.push(si(s.p50), si(s.p99), ratio(s.p50, raw.p50), ratio(s.p99, raw.p99));
+      return row;
+    });
+    out.push(`── ${formatSize(size)} ──`, table(header, rows), '');
+  }
+  out.push(
+    'Figures are medians over runs. msg/s, payload rate and cpu are one-way (cpu: user+system of both',
+    'processes per message); ± is the msg/s spread over runs; ×X = msg/s ratio against baseline X',
+    '(higher is better); p50/raw, p99/raw = round-trip latency ratio against the raw socket (lower is better).',
+    ...cases.map((c) => `  ${c.name.padEnd(14)} ${c.about}`),
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,71 @@
+/**
+ * One side of one measurement: `node dist/bench/side.js parent|child '<CaseSpec JSON>'`.
+ * The orchestrator (run.ts) starts the parent; the parent starts the child (itself, through a
+ * transport's listener where the scheme requires it) and prints one `RESULT {…}` line.
+ * @module
+ */
+import { fileURLToPath } from 'node:url';
+import { loadFactory } from './links/index.js';
+import type { CaseSpec } from './link.js';
+import { Driver, respond, type OneWayResult, type PingResult } from './protocol.js';
+
+/** What the parent prints after `RESULT `. */
+export interface SideResult {
+  readonly oneWay: OneWayResult;
+  readonly ping?: PingResult;
+}
+
+/** Milliseconds a side waits for the other to finish or for its own resources to close. */
+const GRACE_MS = 5000;
+
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function parent(spec: CaseSpec, specJson: string): Promise<void> {
+  const factory = await loadFactory(spec);
+  const self = fileURLToPath(import.meta.url);
+  // The child gets this process's Node flags (e.g. --cpu-prof when profiling a case).
+  const end = await factory.parent(spec, { command: process.execPath, args: [...process.execArgv, self, 'child', specJson] });
+  const driver = new Driver(end.link, spec.size);
+  const died = end.otherDone.then((code) => { throw new Error(`the other side ended before it was ready: ${String(code)}`); });
+  await within(30_000, 'the other side being ready', Promise.race([driver.ready(), died]));
+  died.catch(() => { /* it ends normally after bye */ });
+  const oneWay = await driver.oneWay(spec, end.sameProcess);
+  const ping = spec.pingMs > 0 ? await driver.ping(spec, factory.payloadKind) : undefined;
+  driver.bye();
+  const result: SideResult = ping ? { oneWay, ping } : { oneWay };
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  await within(GRACE_MS, 'the other side finishing', end.otherDone);
+  await within(GRACE_MS, 'closing the parent side', end.close());
+}
+
+async function child(spec: CaseSpec): Promise<void> {
+  const factory = await loadFactory(spec);
+  const link = await factory.child(spec);
+  await respond(link, spec, factory.payloadKind);
+  await within(GRACE_MS, 'closing the child side', link.close());
+}
+
+const [role, specJson] = process.argv.slice(2);
+if ((role !== 'parent' && role !== 'child') || !specJson) {
+  process.stderr.write('usage: side.js parent|child <spec JSON>\n');
+  process.exit(2);
+}
+const spec = JSON.parse(specJson) as CaseSpec;
+try {
+  await (role === 'parent' ? parent(spec, specJson) : child(spec));
+} catch (err) {
+  process.stderr.write(`bench ${role} ${spec.name} ${spec.size} B: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+}
+// Everything is closed: the process should now exit on its own. If a handle lingers, say so
+// (a transport that keeps a process alive after close() is a bug worth seeing) and leave.
+setTimeout(() => {
+  process.stderr.write(`bench ${role} ${spec.name}: process still alive ${GRACE_MS} ms after close\n`);
+  process.exit(0);
+}, GRACE_MS).unref();

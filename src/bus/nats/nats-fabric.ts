@@ -1,0 +1,462 @@
+/**
+ * NatsFabric: the Fabric seam over NATS. The NATS server routes; topics are subjects, queue
+ * groups are NATS queue groups, requests use NATS reply subjects, and payloads travel as the
+ * codec's bytes with the codec id in a header (see ./encoding.ts and docs/nats.md), so plain
+ * NATS clients interoperate.
+ *
+ * The NATS client (`@nats-io/transport-node`) is imported on first connect, so programs that
+ * only use local transports never load it.
+ *
+ * Guarantees and limits:
+ * - Per publisher and subject, order is kept (NATS keeps it per connection).
+ * - `publish()` is bounded twice: at most `maxPendingBytes` sent but not yet confirmed by the
+ *   server (a PING/PONG), and at most `reconnectBufferSize` held while disconnected. Past
+ *   either bound it returns a promise that waits; a wait while disconnected gives up after
+ *   `maxStall` with {@link DisconnectedError}, and the message is not accepted.
+ * - Messages held while disconnected are sent, in order, once reconnected. Messages already
+ *   handed to the socket when a server dies may be lost (NATS core is at-most-once).
+ * - `status` reports `disconnected` / `reconnected` / `slow-consumer` / `error`.
+ * @module
+ */
+import { Subject, type Observable } from 'rxjs';
+import type { MsgHdrs, NatsConnection, Status, Subscription } from '@nats-io/transport-node';
+import {
+  AbortedError, ClosedError, DisconnectedError, FrameTooLargeError, InvalidTopicError, TimeoutError, UnibusError,
+} from '../../errors.js';
+import type {
+  Fabric, FabricStats, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription,
+  WireHandler, WireMessage,
+} from '../fabric.js';
+import { fromNatsMsg, toNatsHeaders } from './encoding.js';
+import { parseNatsUrl } from './url.js';
+
+/** Options of {@link NatsFabric.connect}; URL query options override none of these. */
+export interface NatsFabricOptions {
+  /** Client name shown by the server's monitoring (default: the URL's `name` or `unibus`). */
+  readonly name?: string;
+  /** Bytes of messages held while disconnected before `publish()` waits (default 8 MiB). */
+  readonly reconnectBufferSize?: number;
+  /** Bytes sent but not yet confirmed by the server before `publish()` waits (default 4 MiB). */
+  readonly maxPendingBytes?: number;
+  /** Longest a `publish()` waits for room while disconnected, in ms (default 10 000). */
+  readonly maxStall?: number;
+  /** Delay between reconnect attempts to one server, in ms (default 250). */
+  readonly reconnectTimeWait?: number;
+  /** Reconnect attempts per server before it is dropped; -1 never gives up (default -1). */
+  readonly maxReconnectAttempts?: number;
+  /** Timeout of the first connection, in ms (default 5000). */
+  readonly connectTimeout?: number;
+  /** Shuffle the server list (default true, as NATS does; `?randomize=false` in the URL). */
+  readonly randomize?: boolean;
+  /** Codec id assumed for messages without a `unibus-codec` header (default 0, raw). */
+  readonly foreignCodec?: number;
+  /** Longest `close()` waits to flush accepted messages, in ms (default 5000). */
+  readonly closeTimeout?: number;
+}
+
+/**
+ * Opens a NatsFabric with the Bus's options (the Bus calls this for `nats://` URLs, through a
+ * dynamic import). With NATS the server routes, so `Bus.listen('nats://…')` is one more client.
+ */
+export function openNatsFabric(url: string, options: { name?: string; maxStall?: number } = {}): Promise<NatsFabric> {
+  return NatsFabric.connect(url, {
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
+  });
+}
+
+/** Counters of a NatsFabric: the Fabric's, plus what waited or was dropped around reconnects. */
+export interface NatsFabricStats extends FabricStats {
+  /** Messages held now because the fabric is disconnected. */
+  readonly held: number;
+  /** Messages held while disconnected that close() dropped. */
+  readonly droppedOnClose: number;
+}
+
+type Lib = typeof import('@nats-io/transport-node');
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const MiB = 1024 * 1024;
+/** Rough per-message overhead of the NATS protocol line, counted into byte budgets. */
+const OVERHEAD = 64;
+
+let libPromise: Promise<Lib> | undefined;
+/** Loads the NATS client once, on first use. */
+function loadLib(): Promise<Lib> {
+  return (libPromise ??= import('@nats-io/transport-node'));
+}
+
+interface Waiter {
+  readonly message: WireMessage | undefined;
+  readonly size: number;
+  resolve(): void;
+  reject(err: Error): void;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * A Fabric whose routing is done by NATS servers.
+ *
+ * @example
+ * ```ts
+ * const fabric = await NatsFabric.connect('nats://127.0.0.1:4222');
+ * fabric.subscribe('sensor.*.temp', (m) => console.log(m.topic, m.payload));
+ * fabric.publish({ topic: 'sensor.kitchen.temp', codec: 2, payload: new TextEncoder().encode('21.5') });
+ * await fabric.flush();
+ * await fabric.close();
+ * ```
+ */
+export class NatsFabric implements Fabric {
+  readonly url: string;
+  readonly isHub = false;
+  readonly status: Observable<FabricStatus>;
+
+  readonly #lib: Lib;
+  readonly #nc: NatsConnection;
+  readonly #opts: Required<Pick<NatsFabricOptions, 'reconnectBufferSize' | 'maxPendingBytes' | 'maxStall' | 'foreignCodec' | 'closeTimeout'>>;
+  readonly #status = new Subject<FabricStatus>();
+  readonly #subs = new Map<number, Subscription>();
+  readonly #makeHeaders: () => MsgHdrs;
+  #nextId = 1;
+  #closed = false;
+  #connected = true;
+  // Held while disconnected, and publishers waiting for room (FIFO, after the held ones).
+  #held: Array<{ message: WireMessage; size: number }> = [];
+  #heldBytes = 0;
+  #waiters: Waiter[] = [];
+  // Sent but not yet confirmed by a PONG.
+  #inFlight = 0;
+  #flushing: Promise<void> | undefined;
+  #reconnected: Promise<void> | undefined;
+  #resolveReconnected: (() => void) | undefined;
+  #stats: Mutable<NatsFabricStats> = {
+    sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, slowConsumers: 0, protocolErrors: 0,
+    reconnects: 0, peers: 0, held: 0, droppedOnClose: 0,
+  };
+
+  /**
+   * Connects to the servers a `nats://` URL names; rejects with {@link DisconnectedError} when
+   * none answers within `connectTimeout`.
+   */
+  static async connect(url: string, options: NatsFabricOptions = {}): Promise<NatsFabric> {
+    const parsed = parseNatsUrl(url);
+    const lib = await loadLib();
+    const nc = await lib.connect({
+      servers: parsed.servers,
+      name: options.name ?? parsed.name ?? 'unibus',
+      ...(parsed.user !== undefined ? { user: parsed.user, pass: parsed.pass } : {}),
+      ...(parsed.token !== undefined ? { token: parsed.token } : {}),
+      ...(parsed.tls ? { tls: {} } : {}),
+      noRandomize: !(options.randomize ?? parsed.randomize ?? true),
+      reconnect: true,
+      maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
+      reconnectTimeWait: options.reconnectTimeWait ?? 250,
+      reconnectJitter: 100,
+      timeout: options.connectTimeout ?? 5000,
+    }).catch((err: unknown) => {
+      throw Object.assign(new DisconnectedError(`cannot reach NATS at ${parsed.servers.join(',')}: ${(err as Error).message}`), { cause: err });
+    });
+    return new NatsFabric(url, lib, nc, { ...options, foreignCodec: options.foreignCodec ?? parsed.foreignCodec ?? 0 });
+  }
+
+  private constructor(url: string, lib: Lib, nc: NatsConnection, options: NatsFabricOptions) {
+    this.url = url;
+    this.#lib = lib;
+    this.#nc = nc;
+    this.#makeHeaders = () => lib.headers();
+    this.#opts = {
+      reconnectBufferSize: positive('reconnectBufferSize', options.reconnectBufferSize ?? 8 * MiB),
+      maxPendingBytes: positive('maxPendingBytes', options.maxPendingBytes ?? 4 * MiB),
+      maxStall: positive('maxStall', options.maxStall ?? 10_000),
+      foreignCodec: options.foreignCodec ?? 0,
+      closeTimeout: positive('closeTimeout', options.closeTimeout ?? 5000),
+    };
+    this.status = this.#status.asObservable();
+    this.#stats.peers = 1;
+    void this.#watchStatus();
+    void nc.closed().then((err) => this.#lost(err));
+  }
+
+  /** The server this fabric is connected to now (`host:port`). */
+  get server(): string {
+    return this.#nc.getServer();
+  }
+
+  subscribe(pattern: string, handler: WireHandler, options: FabricSubscribeOptions = {}): FabricSubscription {
+    if (this.#closed) throw new ClosedError('nats fabric');
+    const id = this.#nextId++;
+    const foreign = this.#opts.foreignCodec;
+    let sub: Subscription;
+    try {
+      sub = this.#nc.subscribe(pattern, {
+        ...(options.queue !== undefined ? { queue: options.queue } : {}),
+        callback: (err, msg) => {
+          if (err) {
+            this.#stats.protocolErrors += 1;
+            this.#status.next({ type: 'error', error: err });
+            return;
+          }
+          this.#stats.received += 1;
+          this.#stats.bytesReceived += msg.data.byteLength;
+          try {
+            handler(fromNatsMsg(msg, foreign));
+          } catch (error) {
+            this.#status.next({ type: 'error', error: error as Error });
+          }
+        },
+      });
+    } catch (err) {
+      throw this.#mapError(err, pattern);
+    }
+    this.#subs.set(id, sub);
+    return {
+      id,
+      pattern,
+      unsubscribe: () => {
+        const s = this.#subs.get(id);
+        if (s === undefined) return;
+        this.#subs.delete(id);
+        if (!this.#nc.isClosed()) s.unsubscribe();
+      },
+    };
+  }
+
+  publish(message: WireMessage): Promise<void> | undefined {
+    if (this.#closed) return Promise.reject(new ClosedError('nats fabric'));
+    const size = message.payload.byteLength + message.topic.length + OVERHEAD;
+    const max = this.#nc.info?.max_payload;
+    if (max !== undefined && message.payload.byteLength > max) {
+      return Promise.reject(new FrameTooLargeError(message.payload.byteLength, max));
+    }
+    if (!this.#connected || this.#waiters.length > 0) return this.#hold(message, size);
+    try {
+      this.#send(message, size);
+    } catch (err) {
+      return Promise.reject(this.#mapError(err, message.topic));
+    }
+    return this.#afterSend();
+  }
+
+  async flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {
+    if (this.#closed) throw new ClosedError('nats fabric');
+    const work = (async () => {
+      while (!this.#closed && (!this.#connected || this.#waiters.length > 0)) {
+        // Disconnected: wait for the reconnect; replaying: let the replay run a turn.
+        await (this.#reconnected ?? new Promise((resolve) => setImmediate(resolve)));
+      }
+      if (this.#closed) throw new ClosedError('nats fabric');
+      await this.#nc.flush();
+    })();
+    await bounded(work, 'flush', options);
+  }
+
+  peers(): PeerDescription[] {
+    const info = this.#nc.info;
+    if (!this.#connected || info === undefined) return [];
+    return [{ id: info.server_id, name: info.server_name, transport: 'nats' }];
+  }
+
+  stats(): NatsFabricStats {
+    return { ...this.#stats, held: this.#held.length, peers: this.#connected ? 1 : 0 };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#connected && this.#waiters.length === 0) {
+      await bounded(this.#nc.flush(), 'flush before close', { timeout: this.#opts.closeTimeout }).catch(() => undefined);
+    }
+    this.#stats.droppedOnClose += this.#held.length + this.#waiters.filter((w) => w.message).length;
+    this.#held = [];
+    this.#heldBytes = 0;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) { clearTimeout(w.timer); w.reject(new ClosedError('nats fabric')); }
+    this.#subs.clear();
+    await this.#nc.close().catch(() => undefined);
+    this.#resolveReconnected?.();
+    this.#status.complete();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- sending ----
+
+  #send(message: WireMessage, size: number): void {
+    const headers = toNatsHeaders(message, this.#makeHeaders);
+    if (headers === undefined && message.replyTo === undefined) this.#nc.publish(message.topic, message.payload);
+    else {
+      this.#nc.publish(message.topic, message.payload, {
+        ...(headers !== undefined ? { headers } : {}),
+        ...(message.replyTo !== undefined ? { reply: message.replyTo } : {}),
+      });
+    }
+    this.#stats.sent += 1;
+    this.#stats.bytesSent += message.payload.byteLength;
+    this.#inFlight += size;
+  }
+
+  /** Starts a PING/PONG once half the in-flight budget is used; waits when all of it is. */
+  #afterSend(): Promise<void> | undefined {
+    const max = this.#opts.maxPendingBytes;
+    if (this.#inFlight >= max / 2 && this.#flushing === undefined) this.#startFlush();
+    if (this.#inFlight < max) return undefined;
+    return this.#settled();
+  }
+
+  /** Resolves once the in-flight bytes are under budget again (or the fabric is disconnected). */
+  async #settled(): Promise<void> {
+    while (this.#flushing !== undefined && this.#inFlight >= this.#opts.maxPendingBytes) await this.#flushing;
+  }
+
+  #startFlush(): void {
+    const covered = this.#inFlight;
+    this.#flushing = this.#nc.flush().then(
+      () => { this.#inFlight = Math.max(0, this.#inFlight - covered); },
+      // Disconnected: what was in flight is either delivered or lost; it no longer counts.
+      () => { this.#inFlight = 0; },
+    ).finally(() => {
+      this.#flushing = undefined;
+      if (!this.#closed && this.#connected && this.#inFlight >= this.#opts.maxPendingBytes / 2) this.#startFlush();
+    });
+  }
+
+  /** Holds a message while disconnected, or makes the publisher wait when the hold is full. */
+  #hold(message: WireMessage, size: number): Promise<void> | undefined {
+    if (this.#waiters.length === 0 && this.#heldBytes + size <= this.#opts.reconnectBufferSize) {
+      this.#held.push({ message, size });
+      this.#heldBytes += size;
+      return undefined;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { message, size, resolve, reject };
+      if (!this.#connected) {
+        waiter.timer = setTimeout(() => {
+          const i = this.#waiters.indexOf(waiter);
+          if (i === -1) return;
+          this.#waiters.splice(i, 1);
+          reject(new DisconnectedError(`no NATS server for maxStall=${this.#opts.maxStall}ms; message to ${message.topic} not sent`));
+        }, this.#opts.maxStall);
+      }
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** After a reconnect: sends what was held, then the waiting publishers' messages, in order. */
+  async #replay(): Promise<void> {
+    const held = this.#held;
+    this.#held = [];
+    this.#heldBytes = 0;
+    for (const { message, size } of held) this.#trySend(message, size);
+    while (this.#waiters.length > 0 && this.#connected && !this.#closed) {
+      const w = this.#waiters.shift()!;
+      clearTimeout(w.timer);
+      if (w.message !== undefined) this.#trySend(w.message, w.size);
+      w.resolve();
+      if (this.#inFlight >= this.#opts.maxPendingBytes) {
+        if (this.#flushing === undefined) this.#startFlush();
+        await this.#settled();
+      }
+    }
+    if (this.#connected && this.#flushing === undefined && this.#inFlight > 0) this.#startFlush();
+  }
+
+  #trySend(message: WireMessage, size: number): void {
+    try {
+      this.#send(message, size);
+    } catch (err) {
+      this.#status.next({ type: 'error', error: this.#mapError(err, message.topic) });
+    }
+  }
+
+  // ---- connection state ----
+
+  async #watchStatus(): Promise<void> {
+    for await (const s of this.#nc.status()) this.#onStatus(s);
+  }
+
+  #onStatus(s: Status): void {
+    switch (s.type) {
+      case 'disconnect':
+        if (!this.#connected || this.#closed) return;
+        this.#connected = false;
+        this.#reconnected = new Promise((resolve) => { this.#resolveReconnected = resolve; });
+        // Subscriptions survive: the client re-subscribes on the server it reconnects to.
+        this.#status.next({ type: 'disconnected', url: `nats://${s.server}`, reconnecting: true });
+        return;
+      case 'reconnect':
+        if (this.#closed) return;
+        this.#connected = true;
+        this.#stats.reconnects += 1;
+        this.#resolveReconnected?.();
+        this.#reconnected = undefined;
+        this.#status.next({ type: 'reconnected', url: `nats://${s.server}` });
+        void this.#replay();
+        return;
+      case 'slowConsumer':
+        this.#stats.slowConsumers += 1;
+        this.#status.next({ type: 'slow-consumer', detail: `subscription ${s.sub.getSubject()} has ${s.pending} pending` });
+        return;
+      case 'error':
+        this.#stats.protocolErrors += 1;
+        this.#status.next({ type: 'error', error: s.error });
+        return;
+      default:
+        // ping, reconnecting, update, ldm, staleConnection (a disconnect follows), close.
+        return;
+    }
+  }
+
+  /** The client closed by itself (gave up reconnecting): fail every wait, end the status stream. */
+  #lost(err: void | Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connected = false;
+    const error = new DisconnectedError(`NATS connection closed${err ? `: ${err.message}` : ''}`);
+    this.#stats.droppedOnClose += this.#held.length;
+    this.#held = [];
+    for (const w of this.#waiters.splice(0)) { clearTimeout(w.timer); w.reject(error); }
+    this.#resolveReconnected?.();
+    this.#status.next({ type: 'error', error });
+    this.#status.next({ type: 'disconnected', url: this.url, error });
+    this.#status.complete();
+  }
+
+  #mapError(err: unknown, subject: string): Error {
+    if (err instanceof UnibusError) return err;
+    const e = err as Error;
+    if (e instanceof this.#lib.InvalidSubjectError) return new InvalidTopicError(subject, e.message);
+    if (e instanceof this.#lib.ClosedConnectionError) return new ClosedError('nats fabric');
+    if (e instanceof this.#lib.InvalidArgumentError) return new TypeError(e.message, { cause: e });
+    return e;
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!(typeof value === 'number' && value > 0)) throw new RangeError(`${name} must be a positive number: got ${value}`);
+  return value;
+}
+
+/** Races `work` against an optional timeout and abort signal. */
+async function bounded<T>(work: Promise<T>, what: string, options: { signal?: AbortSignal; timeout?: number }): Promise<T> {
+  const { signal, timeout } = options;
+  if (signal?.aborted) throw new AbortedError(what, signal.reason);
+  if (signal === undefined && timeout === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    if (timeout !== undefined) timer = setTimeout(() => reject(new TimeoutError(what, timeout)), timeout);
+    if (signal !== undefined) {
+      onAbort = () => reject(new AbortedError(what, signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  try {
+    return await Promise.race([work, stop]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal!.removeEventListener('abort', onAbort);
+  }
+}

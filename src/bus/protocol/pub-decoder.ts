@@ -1,0 +1,83 @@
+/**
+ * The hot path's other half: reads a PUB frame by hand, without msgpackr, for the common shape
+ * (fixarray of 8, type 4, no headers). The payload is a view of the frame (frames are owned by
+ * the receiver). Anything else returns undefined and takes the general msgpack path.
+ * @module
+ */
+import { ProtocolError } from '../../errors.js';
+import type { Pub } from './messages.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads position state while decoding one frame (module scope: decoding is synchronous). */
+let pos = 0;
+
+export function decodePubFast(f: Uint8Array): Pub | undefined {
+  if (f.length < 8 || f[0] !== 0x98 || f[1] !== 4) return undefined;
+  pos = 2;
+  const topic = readStr(f);
+  const codec = readUint(f);
+  const publisher = readStr(f);
+  const seq = readUint(f);
+  let replyTo: string | undefined;
+  if (f[pos] === 0xc0) pos++;
+  else replyTo = readStr(f);
+  if (f[pos] !== 0xc0) return undefined; // headers: the general path reads maps
+  pos++;
+  const payload = readBin(f);
+  if (topic === undefined || publisher === undefined || codec < 0 || seq < 0 || payload === undefined) return undefined;
+  if (pos !== f.length) throw new ProtocolError(`PUB frame has ${f.length - pos} bytes after its payload`);
+  return { topic, codec, publisher, seq, replyTo, headers: undefined, payload };
+}
+
+function readStr(f: Uint8Array): string | undefined {
+  const b = f[pos]!;
+  let n: number;
+  if ((b & 0xe0) === 0xa0) { n = b & 0x1f; pos += 1; }
+  else if (b === 0xd9) { n = f[pos + 1]!; pos += 2; }
+  else if (b === 0xda) { n = (f[pos + 1]! << 8) | f[pos + 2]!; pos += 3; }
+  else return undefined;
+  const start = pos;
+  const end = start + n;
+  if (end > f.length) throw new ProtocolError('PUB string runs past the frame');
+  pos = end;
+  if (n <= 64) {
+    let ascii = true;
+    for (let i = start; i < end; i++) if (f[i]! > 0x7f) { ascii = false; break; }
+    if (ascii) return String.fromCharCode.apply(null, f.subarray(start, end) as unknown as number[]);
+  }
+  return utf8.decode(f.subarray(start, end));
+}
+
+function readUint(f: Uint8Array): number {
+  const b = f[pos]!;
+  if (b < 0x80) { pos += 1; return b; }
+  if (b === 0xcc) { pos += 2; return f[pos - 1]!; }
+  if (b === 0xcd) { pos += 3; return (f[pos - 2]! << 8) | f[pos - 1]!; }
+  if (b === 0xce) {
+    const v = ((f[pos + 1]! << 24) >>> 0) + (f[pos + 2]! << 16) + (f[pos + 3]! << 8) + f[pos + 4]!;
+    pos += 5;
+    return v;
+  }
+  if (b === 0xcb) {
+    const v = new DataView(f.buffer, f.byteOffset + pos + 1, 8).getFloat64(0);
+    pos += 9;
+    return Number.isInteger(v) && v >= 0 ? v : -1;
+  }
+  return -1;
+}
+
+function readBin(f: Uint8Array): Uint8Array | undefined {
+  const b = f[pos]!;
+  let n: number;
+  if (b === 0xc4) { n = f[pos + 1]!; pos += 2; }
+  else if (b === 0xc5) { n = (f[pos + 1]! << 8) | f[pos + 2]!; pos += 3; }
+  else if (b === 0xc6) {
+    n = ((f[pos + 1]! << 24) >>> 0) + (f[pos + 2]! << 16) + (f[pos + 3]! << 8) + f[pos + 4]!;
+    pos += 5;
+  } else return undefined;
+  if (pos + n > f.length) throw new ProtocolError('PUB payload runs past the frame');
+  const payload = f.subarray(pos, pos + n);
+  pos += n;
+  return payload;
+}

@@ -1,0 +1,131 @@
+/**
+ * The client side of `fifo:///dir` (protocol in fifo-names.ts). Every open is O_NONBLOCK, every
+ * wait a libuv poll or a timer: a hub that never answers costs a timeout, never a parked thread.
+ * Whatever happens, the client's pair is unlinked before `connect` settles.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { AbortedError, PeerGoneError, TimeoutError, isSystemError } from '../../errors.js';
+import { closeFd, mkfifo, O, readFd, writeFd, WOULD_BLOCK } from '../../native/fds.js';
+import { watchReadable, type ReadableWatcher } from '../../native/poll.js';
+import { StreamConnection } from '../stream-connection.js';
+import { backoffDelay } from './fifo-backoff.js';
+import { checkDir, openFifo, unlinkQuiet } from './fifo-dir.js';
+import { ACK, RENDEZVOUS, WELCOME, announceLine, clientName, downName, isMagic, upName } from './fifo-names.js';
+
+/** Without a welcome after this long, the announce is written again. */
+const REANNOUNCE_MS = 1000;
+
+export interface FifoConnectOptions {
+  url: string;
+  dir: string;
+  maxFrameSize: number;
+  timeout: number;
+  signal?: AbortSignal;
+}
+
+/** Connects to the hub of `dir`. Rejects at once when no hub serves it (ENOENT, ENXIO). */
+export function connectFifo(o: FifoConnectOptions): Promise<StreamConnection> {
+  return new Promise((resolve, reject) => {
+    const name = clientName(process.pid, randomBytes(8));
+    const upPath = join(o.dir, upName(name));
+    const downPath = join(o.dir, downName(name));
+    let rendezvous = -1;
+    let down = -1;
+    let up = -1;
+    let watch: ReadableWatcher | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let attempt = 0;
+    let settled = false;
+
+    const cleanup = (keepPair: boolean): void => {
+      settled = true;
+      clearTimeout(deadline);
+      clearInterval(reannounce);
+      clearTimeout(retry);
+      o.signal?.removeEventListener('abort', onAbort);
+      watch?.close();
+      if (rendezvous >= 0) closeFd(rendezvous);
+      if (!keepPair) {
+        if (down >= 0) closeFd(down);
+        if (up >= 0) closeFd(up);
+      }
+      unlinkQuiet(upPath);
+      unlinkQuiet(downPath);
+    };
+    const fail = (err: Error): void => {
+      if (settled) return;
+      cleanup(false);
+      reject(err);
+    };
+    const onAbort = (): void => fail(new AbortedError(`connect to ${o.url}`, o.signal?.reason));
+    const deadline = setTimeout(() => fail(new TimeoutError(`connect to ${o.url}`, o.timeout)), o.timeout);
+    const announce = (): void => {
+      // One write of at most PIPE_BUF bytes: atomic among all announcers.
+      if (!settled) writeFd(rendezvous, announceLine(name));
+    };
+    const reannounce = setInterval(() => {
+      try { announce(); } catch (err) { fail(err as Error); }
+    }, REANNOUNCE_MS);
+
+    const openWriter = (): void => {
+      if (settled) return;
+      try {
+        up = openFifo(upPath, O.WRONLY);
+      } catch (err) {
+        if (isSystemError(err, 'ENXIO')) {
+          retry = setTimeout(openWriter, backoffDelay(attempt++));
+          return;
+        }
+        fail(err as Error);
+        return;
+      }
+      if (writeFd(up, ACK) !== ACK.length) {
+        fail(new PeerGoneError('the hub closed the handshake'));
+        return;
+      }
+      const input = new Socket({ fd: down, readable: true, writable: false });
+      const output = new Socket({ fd: up, readable: false, writable: true });
+      cleanup(true);
+      resolve(new StreamConnection(input, output, { maxFrameSize: o.maxFrameSize, peer: {} }));
+    };
+
+    const onWelcome = (): void => {
+      if (settled) return;
+      const buf = new Uint8Array(WELCOME.length);
+      let n: number;
+      try {
+        n = readFd(down, buf);
+      } catch (err) {
+        fail(err as Error);
+        return;
+      }
+      if (n === WOULD_BLOCK) return;
+      if (n !== WELCOME.length || !isMagic(buf, WELCOME)) {
+        fail(new PeerGoneError(n === 0 ? 'the hub closed the handshake' : 'the hub sent no welcome'));
+        return;
+      }
+      watch?.close();
+      watch = undefined;
+      clearInterval(reannounce);
+      openWriter();
+    };
+
+    try {
+      if (o.signal?.aborted) throw new AbortedError(`connect to ${o.url}`, o.signal.reason);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      checkDir(o.dir, o.url);
+      // The rendezvous first: without a hub (ENOENT) or with a dead one (ENXIO), fail at once.
+      rendezvous = openFifo(join(o.dir, RENDEZVOUS), O.WRONLY);
+      mkfifo(downPath, 0o600);
+      mkfifo(upPath, 0o600);
+      down = openFifo(downPath, O.RDONLY);
+      watch = watchReadable(down, onWelcome);
+      announce();
+    } catch (err) {
+      fail(err as Error);
+    }
+  });
+}

@@ -1,0 +1,279 @@
+/**
+ * One shm connection: an outbound ring this side produces into, an inbound ring it consumes,
+ * its own doorbell (woken for "data arrived" and "space freed") and a rope to the peer's.
+ *
+ * Hot path: `writeChunks` copies the frame into the ring and returns; the doorbell check (one
+ * atomic compare-exchange, and a 1-byte write only if the consumer is parked) runs once per
+ * event-loop turn on `process.nextTick`. Reading copies each record out (frames are owned by the
+ * receiver) in batches, then publishes the head once. No promise or closure per frame.
+ *
+ * Teardown: the peer watcher and heartbeat stop, the rings drop their views (`retire`), then the
+ * mapping is released: no callback can reach the memory afterwards.
+ * @module
+ */
+import { ProtocolError } from '../../errors.js';
+import { BaseConnection } from '../connection-base.js';
+import type { PeerInfo } from '../transport.js';
+import { BellRope, Doorbell } from './doorbell.js';
+import { Header, ringOffset } from './layout.js';
+import type { ShmOptions } from './options.js';
+import { watchPid } from './os.js';
+import { RingConsumer, RingProducer, segmentViews } from './ring.js';
+import type { Segment } from './segment.js';
+
+/** Frames delivered per drain before yielding to the event loop. */
+const DRAIN_BATCH = 4096;
+/** How long a graceful close waits for the peer to take frames still waiting for ring space. */
+const FLUSH_TIMEOUT = 2000;
+/** Heartbeat period (ms): each side bumps its word, the other may watch it (`peerTimeout`). */
+const HEARTBEAT_MS = 1000;
+
+export interface ShmConnectionInit {
+  readonly segment: Segment;
+  readonly side: 'hub' | 'client';
+  readonly bell: Doorbell;
+  readonly rope: BellRope;
+  readonly peerPid: number;
+  readonly options: ShmOptions;
+  /** Called once after everything is released (e.g. remove names the peer never removed). */
+  readonly onRelease?: () => void;
+}
+
+interface Pending {
+  chunks: readonly Uint8Array[];
+  size: number;
+}
+
+export class ShmConnection extends BaseConnection {
+  readonly #init: ShmConnectionInit;
+  readonly #out: RingProducer;
+  readonly #in: RingConsumer;
+  readonly #peer: PeerInfo;
+  readonly #spinMs: number;
+  /** Frames accepted while the ring was full, oldest first (the first may be partly written). */
+  #pending: Pending[] = [];
+  #flushScheduled = false;
+  #drainScheduled = false;
+  #reading = false;
+  #released = false;
+  #peerGone = false;
+  #lastActivity = 0;
+  #flushedWaiter: (() => void) | undefined;
+  #watcher: { close(): void } | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #peerBeat = -1;
+  #peerBeatSince = 0;
+
+  constructor(init: ShmConnectionInit) {
+    super(init.options.maxFrameSize);
+    this.#init = init;
+    const { segment, side } = init;
+    const views = segmentViews(segment.region.buffer);
+    const c = segment.capacity;
+    // Ring 0 carries client → hub, ring 1 hub → client.
+    this.#out = new RingProducer(views, ringOffset(c, side === 'client' ? 0 : 1), c);
+    this.#in = new RingConsumer(views, ringOffset(c, side === 'client' ? 1 : 0), c, init.options.maxFrameSize);
+    this.#peer = { pid: init.peerPid, uid: segment.uid };
+    this.#spinMs = init.options.spinMicros / 1000;
+    init.bell.onRing = this.#onRing;
+    this.#watcher = watchPid(init.peerPid, () => this.#onPeerExit());
+    const myBeat = (side === 'client' ? Header.clientHeartbeat : Header.hubHeartbeat) >>> 2;
+    const peerBeat = (side === 'client' ? Header.hubHeartbeat : Header.clientHeartbeat) >>> 2;
+    const i32 = views.i32;
+    this.#heartbeat = setInterval(() => {
+      if (this.#released) return;
+      Atomics.add(i32, myBeat, 1);
+      if (init.options.peerTimeout > 0) this.#checkPeerBeat(Atomics.load(i32, peerBeat));
+    }, HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  override get peer(): PeerInfo {
+    return this.#peer;
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
+    if (this.#pending.length === 0 && this.#out.offer(chunks, size)) {
+      this.#scheduleFlush();
+      return true;
+    }
+    this.#pending.push({ chunks, size });
+    return this.#pump();
+  }
+
+  /** Moves waiting frames into the ring; parks for space (and returns false) when it is full. */
+  #pump(): boolean {
+    const out = this.#out;
+    // Whatever gets committed below (a whole frame or pieces of one) must reach a parked reader.
+    this.#scheduleFlush();
+    while (this.#pending.length > 0) {
+      const f = this.#pending[0]!;
+      if (!out.offer(f.chunks, f.size)) {
+        out.parkForSpace();
+        // Re-check after raising the flag: the consumer may have freed space in between.
+        if (!out.offer(f.chunks, f.size)) return false;
+        out.unparkForSpace();
+      }
+      this.#pending.shift();
+    }
+    this.notifyWritable();
+    this.#flushedWaiter?.();
+    return true;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(this.#flush);
+  }
+
+  /** Once per turn: publish the tail and ring the peer if it sleeps waiting for data. */
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    if (this.#released) return;
+    if (this.#out.flush()) this.#init.rope.ring();
+  };
+
+  // ---- receiving -----------------------------------------------------------------------------
+
+  protected readStart(): void {
+    this.#reading = true;
+    this.#scheduleDrain();
+  }
+
+  protected readStop(): void {
+    this.#reading = false;
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    setImmediate(this.#drainTask);
+  }
+
+  readonly #drainTask = (): void => {
+    this.#drainScheduled = false;
+    this.#drain(false);
+  };
+
+  /** The doorbell rang: data arrived, or space was freed for frames waiting to be sent. */
+  readonly #onRing = (): void => {
+    if (this.#released) return;
+    if (this.#pending.length > 0) this.#pump();
+    if (this.#reading) this.#drain(false);
+  };
+
+  /**
+   * Delivers committed frames. `all`: the peer is gone, take everything it committed whatever
+   * the reader's pace. Parks (or spins) when the ring is empty.
+   */
+  #drain(all: boolean): void {
+    const input = this.#in;
+    for (;;) {
+      if (this.#released || (!this.#reading && !all)) return;
+      let delivered = 0;
+      let frame: Uint8Array | null;
+      try {
+        while ((frame = input.read()) !== null) {
+          this.deliver(frame);
+          if (this.#released || (!this.#reading && !all)) break;
+          if (++delivered >= DRAIN_BATCH && !all) break;
+        }
+      } catch (err) {
+        if (err instanceof ProtocolError) {
+          this.destroy('protocol', err);
+          return;
+        }
+        throw err;
+      }
+      if (this.#released) return;
+      if (input.publish()) this.#init.rope.ring();
+      if (delivered > 0) this.#lastActivity = performance.now();
+      if (all || !this.#reading) return;
+      if (delivered >= DRAIN_BATCH) {
+        this.#scheduleDrain(); // more is waiting: continue after other I/O had its turn
+        return;
+      }
+      if (input.producerClosed() && !input.ready()) {
+        this.#ended(input.discardPartial() > 0 ? 'the peer closed mid-frame' : undefined);
+        return;
+      }
+      if (this.#spinMs > 0 && performance.now() - this.#lastActivity < this.#spinMs) {
+        this.#scheduleDrain(); // bounded spin: poll on setImmediate, other I/O still runs
+        return;
+      }
+      if (input.park()) return; // asleep until the producer rings
+    }
+  }
+
+  #ended(torn?: string): void {
+    this.mediumEnded(torn ? { reason: 'clean', error: new ProtocolError(torn) } : { reason: 'clean' });
+  }
+
+  // ---- peer liveness -------------------------------------------------------------------------
+
+  #onPeerExit(): void {
+    if (this.#released || this.#peerGone) return;
+    this.#peerGone = true;
+    // A peer gone is not its data gone: take every record it committed, drop a torn frame.
+    this.#drain(true);
+    if (this.#released) return;
+    const torn = this.#in.discardPartial();
+    this.mediumEnded(torn > 0
+      ? { reason: 'peer-gone', error: new ProtocolError(`peer left mid-frame with ${torn} bytes pending`) }
+      : { reason: 'peer-gone' });
+  }
+
+  #checkPeerBeat(beat: number): void {
+    const now = Date.now();
+    if (beat !== this.#peerBeat) {
+      this.#peerBeat = beat;
+      this.#peerBeatSince = now;
+    } else if (now - this.#peerBeatSince > this.#init.options.peerTimeout) {
+      this.#onPeerExit();
+    }
+  }
+
+  // ---- teardown ------------------------------------------------------------------------------
+
+  protected async release(graceful: boolean): Promise<void> {
+    if (this.#released) return;
+    if (!graceful) this.#flushedWaiter?.(); // a graceful close waiting for space gives up
+    if (graceful && !this.#peerGone) {
+      if (this.#pending.length > 0) await this.#waitFlushed();
+      if (this.#released) return;
+      if (this.#pending.length === 0) {
+        // After the last commit: the consumer drains everything, then sees the end.
+        this.#out.markClosed();
+        if (this.#out.flush()) this.#init.rope.ring();
+      }
+    }
+    if (this.#released) return;
+    this.#released = true;
+    this.#pending = [];
+    this.#watcher?.close();
+    clearInterval(this.#heartbeat);
+    this.#init.bell.close();
+    this.#init.rope.close();
+    // Views first, then the mapping: nothing can touch the memory after this point.
+    this.#out.retire();
+    this.#in.retire();
+    this.#init.segment.region.release();
+    this.#init.onRelease?.();
+  }
+
+  /** Waits until frames waiting for space are in the ring, at most FLUSH_TIMEOUT. */
+  #waitFlushed(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#flushedWaiter = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, FLUSH_TIMEOUT);
+      this.#flushedWaiter = done;
+    });
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * `shm://name?size=4MiB`: two processes exchange frames through lock-free rings in shared
+ * memory; the kernel is involved only to wake a side that sleeps (a FIFO doorbell).
+ *
+ * - Per client, one segment with a ring for each direction (layout.ts), made by the client in
+ *   /dev/shm (`api=posix`, default) or with shmget (`api=sysv`), mode 0600; names are removed as
+ *   soon as both sides have them open, so a crash leaves nothing behind.
+ * - `size` is each ring's capacity (a power of two, 4KiB-1GiB, default 4MiB); frames larger than
+ *   a quarter of it stream through in pieces, up to `maxFrameSize` (default 16MiB).
+ * - `spin=µs` keeps an idle reader polling that long before it parks (lower latency, one busy
+ *   core); without it, an idle connection uses no CPU.
+ * - Peer death: pidfd / pid liveness of the pid in the header; `peerTimeout=ms` also ends a
+ *   connection whose peer's heartbeat word stands still that long.
+ *
+ * @example
+ * ```ts
+ * const hub = await shmTransport.listen('shm://app?size=1MiB');
+ * const conn = await shmTransport.connect('shm://app?size=1MiB'); // in another process
+ * await conn.send(new TextEncoder().encode('hello'));
+ * ```
+ * @module
+ */
+import type { Capabilities, Transport } from '../transport.js';
+import { connectShm } from './client.js';
+import { listenShm } from './hub.js';
+
+const capabilities: Capabilities = {
+  maxFrameSize: 16 * 1024 * 1024,
+  peerIdentity: 'pid+uid',
+  durable: false,
+  peerDeathEvents: true,
+  crossProcess: true,
+  spawnsClients: false,
+};
+
+/** The `shm:` transport. */
+export const shmTransport: Transport = { scheme: 'shm', capabilities, listen: listenShm, connect: connectShm };

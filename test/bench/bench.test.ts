@@ -1,0 +1,84 @@
+/**
+ * The bench keeps working: option parsing, statistics, and one tiny measurement of every kind
+ * of case (real processes, real sockets; durations so short the figures mean nothing).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseOptions, parseSize, formatSize } from '../../bench/options.js';
+import { quantile } from '../../bench/protocol.js';
+import { median } from '../../bench/report.js';
+import type { CaseSpec } from '../../bench/link.js';
+import type { SideResult } from '../../bench/side.js';
+import { script, spawnNode } from '../helpers/processes.js';
+import { uniqueName } from '../helpers/run-id.js';
+
+const SIDE = script(import.meta.url, '../../bench/side.js');
+
+test('options: sizes with units, quick defaults, bad values refused', () => {
+  const o = parseOptions(['--quick', '--sizes', '64,4k,1MiB', '--only', 'unix,shm', '--json=x.json']);
+  if (o === 'help') throw new Error('parsed as --help');
+  assert.equal(o.sizes, [64, 4096, 1048576]);
+  assert.equal(o.only, ['unix', 'shm']);
+  assert.is(o.runs, 1);
+  assert.is(o.json, 'x.json');
+  assert.is((parseOptions(['--runs', '5']) as { runs: number }).runs, 5);
+  assert.throws(() => parseOptions(['--runs', '0']), RangeError);
+  assert.throws(() => parseOptions(['--sizes', '12q']), RangeError);
+  assert.throws(() => parseOptions(['--frobnicate']), TypeError);
+  assert.throws(() => parseOptions(['--only']), TypeError);
+  assert.is(parseOptions(['--help']), 'help');
+  assert.is(parseSize('64 KiB'), 65536);
+  assert.is(formatSize(65536), '64 KiB');
+  assert.is(formatSize(100), '100 B');
+});
+
+test('statistics: median and nearest-rank quantiles', () => {
+  assert.is(median([3, 1, 2]), 2);
+  assert.is(median([4, 1, 3, 2]), 2.5);
+  const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.is(quantile(sorted, 0.5), 50);
+  assert.is(quantile(sorted, 0.99), 99);
+  assert.is(quantile([7], 0.99), 7);
+});
+
+/** Runs one tiny measurement and returns its result. */
+async function measureOnce(spec: Omit<CaseSpec, 'id' | 'size' | 'warmupMs' | 'oneWayMs' | 'pingWarmupMs' | 'pingMs'>, url?: (id: string) => string): Promise<SideResult> {
+  const id = uniqueName('bench');
+  const full: CaseSpec = {
+    ...spec, id, size: 3000, warmupMs: 20, oneWayMs: 30, pingWarmupMs: 10, pingMs: 20,
+    ...(url ? { url: url(id) } : {}),
+  };
+  const child = spawnNode(SIDE, ['parent', JSON.stringify(full)]);
+  const line = await child.waitLine(/^RESULT /, 60_000);
+  const exit = await child.waitExit(30_000);
+  assert.is(exit.code, 0, `side exited ${exit.code} ${exit.signal}: ${child.stderr}`);
+  return JSON.parse(line.slice(7)) as SideResult;
+}
+
+function check(result: SideResult): void {
+  assert.ok(result.oneWay.messages >= 3, `messages ${result.oneWay.messages}`);
+  assert.ok(result.oneWay.seconds > 0);
+  assert.ok(result.oneWay.cpuMicros > 0);
+  assert.is(result.oneWay.errors, 0);
+  assert.ok(result.ping, 'ping-pong figures');
+  assert.ok(result.ping!.samples >= 20);
+  assert.is(result.ping!.errors, 0);
+  assert.ok(result.ping!.p50 > 0 && result.ping!.p99 >= result.ping!.p50);
+}
+
+const sock = (id: string): string => `unix:///tmp/unibus-bench-${id}.sock`;
+const cases: Array<[string, Parameters<typeof measureOnce>[0], ((id: string) => string)?]> = [
+  ['net-msgpackr', { name: 'net-msgpackr', kind: 'net' }],
+  ['ipc-advanced', { name: 'ipc-advanced', kind: 'ipc', serialization: 'advanced' }],
+  ['ipc-json', { name: 'ipc-json', kind: 'ipc', serialization: 'json' }],
+  ['Bus over unix', { name: 'unix', kind: 'bus' }, sock],
+  ['Bus over memory', { name: 'memory', kind: 'bus' }, (id) => `memory://unibus-bench-${id}`],
+  ['unix transport alone', { name: 't-unix', kind: 'transport' }, sock],
+];
+for (const [label, spec, url] of cases) {
+  test(`one tiny measurement: ${label}`, async () => {
+    check(await measureOnce(spec, url));
+  });
+}
+
+test.run();

@@ -1,0 +1,16 @@
+/** A Bus-suite peer process: `node bus-client.js <role> ...args`, URL from UNIBUS_URL. Exits on stdin EOF. */
+import { runBusRole } from '../bus-roles.js';
+
+const [role, ...args] = process.argv.slice(2);
+const stop = new Promise<void>((resolve) => {
+  process.stdin.on('end', () => resolve());
+  process.stdin.on('error', () => resolve());
+  process.stdin.resume();
+});
+runBusRole(process.env.UNIBUS_URL!, role!, args, (line) => process.stdout.write(`${line}\n`), stop).then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`${err.stack}\n`);
+    process.exit(1);
+  },
+);

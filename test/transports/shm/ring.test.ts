@@ -1,0 +1,106 @@
+/** The SPSC ring algorithm in one process: wrap-around, pieces, zero-length frames, torn records. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { RingConsumer, RingProducer, segmentViews } from '../../../src/transports/shm/ring.js';
+import { ringOffset, segmentBytes } from '../../../src/transports/shm/layout.js';
+import { ProtocolError } from '../../../src/errors.js';
+
+function pair(capacity: number, maxFrameSize = 1 << 24) {
+  const views = segmentViews(new ArrayBuffer(segmentBytes(capacity)));
+  const at = ringOffset(capacity, 0);
+  return { views, at, p: new RingProducer(views, at, capacity), c: new RingConsumer(views, at, capacity, maxFrameSize) };
+}
+
+function frameOf(n: number, seed: number): Uint8Array {
+  const f = new Uint8Array(n);
+  for (let i = 0; i < n; i += 1) f[i] = (i * 31 + seed) & 0xff;
+  return f;
+}
+
+test('frames of every size cross many wrap-arounds in order, intact', () => {
+  const { p, c } = pair(4096);
+  let seed = 0;
+  const sent: Uint8Array[] = [];
+  const got: Uint8Array[] = [];
+  for (let round = 0; round < 3000; round += 1) {
+    const n = (round * 7919) % 3000; // 0 .. 2999: many above one record (1 KiB), some zero
+    const f = frameOf(n, seed++);
+    sent.push(f);
+    // A big frame may need several offers with reads in between (it streams through in pieces).
+    while (!p.offer([f.subarray(0, n >> 1), f.subarray(n >> 1)], n)) {
+      for (let r = c.read(); r !== null; r = c.read()) got.push(r);
+      c.publish();
+    }
+    p.flush();
+  }
+  for (let r = c.read(); r !== null; r = c.read()) got.push(r);
+  assert.is(got.length, sent.length);
+  for (let i = 0; i < sent.length; i += 1) assert.equal(got[i], sent[i], `frame ${i}`);
+});
+
+test('a record that is not committed is never read, and the ring resumes after the commit', () => {
+  const { views, at, p, c } = pair(4096);
+  assert.ok(p.offer([frameOf(10, 1)], 10));
+  // Simulate a producer killed mid-write: body bytes written past the head, length still 0.
+  views.u8.fill(0xee, at + 512 + 28, at + 512 + 64); // kind and body of record 2; its length (index 24) stays 0
+  assert.equal(c.read(), frameOf(10, 1));
+  assert.is(c.read(), null);
+  assert.not.ok(c.ready());
+});
+
+test('received frames are copies: later writes into the ring do not change them', () => {
+  const { p, c } = pair(4096);
+  p.offer([frameOf(100, 3)], 100);
+  const f = c.read()!;
+  c.publish();
+  for (let i = 0; i < 200; i += 1) { p.offer([frameOf(100, 9)], 100); c.read(); c.publish(); }
+  assert.equal(f, frameOf(100, 3));
+});
+
+test('parking: the producer takes the flag once after a commit; a parked producer is woken by publish', () => {
+  const { p, c } = pair(4096);
+  assert.ok(c.park(), 'empty ring: sleep');
+  p.offer([frameOf(1, 1)], 1);
+  assert.ok(p.flush(), 'consumer parked: ring');
+  assert.not.ok(p.flush(), 'flag already taken');
+  assert.not.ok(c.park(), 'record committed: do not sleep');
+  // Fill the ring, park the producer, drain: publish reports that it must be rung.
+  let n = 0;
+  while (p.offer([frameOf(200, n)], 200)) n += 1;
+  p.parkForSpace();
+  assert.not.ok(p.offer([frameOf(200, n)], 200));
+  while (c.read() !== null);
+  assert.ok(c.publish());
+  assert.ok(p.offer([frameOf(200, n)], 200));
+});
+
+test('a 16 MiB frame streams through a 64 KiB ring and arrives intact (checksum)', () => {
+  const { p, c } = pair(65536, 1 << 25);
+  const big = frameOf(16 * 1024 * 1024, 7);
+  const want = createHash('sha256').update(big).digest('hex');
+  let out: Uint8Array | null = null;
+  while (!p.offer([big], big.length)) {
+    out = c.read() ?? out;
+    c.publish();
+  }
+  out = c.read() ?? out;
+  assert.ok(out);
+  assert.is(createHash('sha256').update(out!).digest('hex'), want);
+});
+
+test('garbage records are refused with ProtocolError', () => {
+  const { views, at, c } = pair(4096);
+  const i = (at + 512) >>> 2;
+  views.i32[i + 1] = 99;
+  views.i32[i] = 16;
+  assert.throws(() => c.read(), (e: unknown) => e instanceof ProtocolError);
+  const q = pair(4096, 100);
+  const j = (q.at + 512) >>> 2;
+  q.views.i32[j + 1] = 2; // first piece announcing more than maxFrameSize
+  q.views.i32[j + 2] = 1000;
+  q.views.i32[j] = 24;
+  assert.throws(() => q.c.read(), (e: unknown) => e instanceof ProtocolError);
+});
+
+test.run();
