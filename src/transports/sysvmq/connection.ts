@@ -15,7 +15,7 @@
  *   Ending any other way removes the pair and wakes the peer, which then sees EIDRM.
  * @module
  */
-import { ProtocolError } from '../../errors.js';
+import { ClosedError, PeerGoneError, ProtocolError } from '../../errors.js';
 import { Errno } from '../../native/errno.js';
 import { IPC_NOWAIT, MsgBuffer, msgReceive, msgRemove } from '../../native/sysv-msg.js';
 import { BaseConnection } from '../connection-base.js';
@@ -77,6 +77,7 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
   #closing = false;
   #byeWaiter: (() => void) | undefined;
   #releasing: Promise<void> | undefined;
+  #sendWaiters: Array<{ end: number; resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(options: SysvConnectionOptions) {
     super(options.maxFrameSize);
@@ -90,6 +91,11 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
     this.#watch = watchPeer(options.peer.pid, () => this.#peerGone());
     // Frames may already wait (the peer can send before we are woken): look once.
     this.#wantRead = true;
+  }
+
+  /** The queue this side writes (for diagnostics and garbage-injection tests). */
+  get txQueue(): number {
+    return this.#o.tx;
   }
 
   /** The queue this side reads (for diagnostics and garbage-injection tests). */
@@ -120,6 +126,27 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
 
   // ---- sending ----
 
+  /**
+   * Resolves once the frame is in the kernel queue (not merely accepted here), so a peer that
+   * exits or is killed right after `send()` resolved loses nothing: the queue outlives it.
+   */
+  override send(frame: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    try {
+      this.write(frame);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => this.#sendWaiters.push({ end: this.#outbox.acceptedBytes, resolve, reject }));
+  }
+
+  #settleSends(): void {
+    const sent = this.#outbox.sentBytes;
+    const w = this.#sendWaiters;
+    let i = 0;
+    while (i < w.length && w[i]!.end <= sent) w[i++]!.resolve();
+    if (i > 0) w.splice(0, i);
+  }
+
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
     this.#outbox.push(chunks, size);
     this.#scheduleFlush();
@@ -138,6 +165,7 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
     if (this.#released) return;
     const r = this.#outbox.flush();
     if (this.#outbox.sentMessages > 0) this.#o.waker.post(this.#o.peerWakeQueue, this.#o.peerEndpoint, WAKE_DATA);
+    if (this.#sendWaiters.length > 0) this.#settleSends();
     if (r === FlushResult.Gone) {
       this.#rxGone = true;
       this.#scheduleDrain(); // deliver what the peer committed, then end
@@ -297,6 +325,10 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
     this.#watch.close();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#outbox.discard();
+    const unsent = this.#sendWaiters;
+    this.#sendWaiters = [];
+    const err = this.#peerDead || this.#rxGone ? new PeerGoneError('the peer went away before taking the frame') : new ClosedError('connection');
+    for (const w of unsent) w.reject(err);
     // A clean client close leaves the pair to the hub (it still has to read our BYE); every other
     // ending removes it, and the peer (woken) sees EIDRM.
     const leaveToHub = this.#o.role === 'client' && graceful && this.#outbox.byeSent && !this.#peerDead
