@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ChildSet } from '../helpers/processes.js';
+import { ftok, msgGetRaw } from '../../src/native/sysv-msg.js';
+import { DEFAULT_PROJ } from '../../src/transports/sysvmq/url.js';
 import { tmpDir } from '../helpers/run-id.js';
 import { until } from '../helpers/watchdog.js';
 import { cli, stderrHas } from './cli-helpers.js';
@@ -13,22 +14,27 @@ import { wildcardScenario } from './scenario.js';
 const children = new ChildSet();
 test.after.each(() => children.killAll());
 
-const queueCount = (): number => execFileSync('ipcs', ['-q'], { encoding: 'utf8' }).split('\n').filter((l) => /^0x/.test(l)).length;
+/** True while a queue exists at the key of a key-file URL's path (the rendezvous queue). */
+const rendezvousExists = (keyfile: string, key: number): boolean => msgGetRaw(key, 0) >= 0 || existsSync(keyfile);
 
 test('three processes on sysvmq://: each wildcard subscriber gets exactly its matches, in order; SIGINT leaves nothing', async () => {
-  const before = queueCount();
   const key = join(tmpDir('sysvmq-cli'), 'hub.key');
-  await wildcardScenario(`sysvmq://${key}`, children);
+  const url = `sysvmq://${key}`;
+  const scenario = wildcardScenario(url, children);
+  await until('the key file', () => existsSync(key));
+  const k = ftok(key, DEFAULT_PROJ);
+  await scenario;
   assert.not.ok(existsSync(key), 'the hub removed the key file it created');
   assert.not.ok(existsSync(`${key}.lock`), 'the hub released its liveness lock file');
-  await until('every queue removed', () => queueCount() === before);
+  assert.not.ok(rendezvousExists(key, k), 'the rendezvous queue is removed (the runner checks every other queue)');
 });
 
 test('200 messages of 20 KiB from two publishers at once arrive intact (checksums)', async () => {
-  const before = queueCount();
-  const url = `sysvmq://${join(tmpDir('sysvmq-cli'), 'big.key')}`;
+  const keyfile = join(tmpDir('sysvmq-cli'), 'big.key');
+  const url = `sysvmq://${keyfile}`;
   const hub = children.add(cli(['hub', url]));
   await hub.waitLine(/^listening /);
+  const k = ftok(keyfile, DEFAULT_PROJ);
   const sub = children.add(cli(['sub', url, 'big.*', '--count', '200', '--timeout', '120']));
   await stderrHas(sub, 'subscribed');
   const body = (): { body: string; sha: string } => {
@@ -54,7 +60,7 @@ test('200 messages of 20 KiB from two publishers at once arrive intact (checksum
   assert.equal([...next.values()], [100, 100]);
   hub.kill('SIGINT');
   assert.is((await hub.waitExit(30_000)).code, 0, hub.stderr);
-  await until('every queue removed', () => queueCount() === before);
+  assert.not.ok(rendezvousExists(keyfile, k), 'the rendezvous queue and key file are removed');
 });
 
 test.run();

@@ -33,6 +33,12 @@ const DRAIN_BATCH = 256;
 const RETRY_FIRST_MS = 5;
 const RETRY_MAX_MS = 200;
 const DEFAULT_FLUSH_TIMEOUT = 2000;
+/**
+ * Event-loop turns a writer that found the queue full retries (setImmediate) before it asks for
+ * a Space notice. Measured (noisy machine): about 1.3x at 64 B and up to 3x at 4 KiB; a reader
+ * that polled as well did worse at 64 B, so the reader only waits for wakes.
+ */
+const SPIN_TURNS = 32;
 
 const WAKE_DATA = Uint8Array.of(Wake.Data);
 const WAKE_BLOCKED = Uint8Array.of(Wake.Blocked);
@@ -77,6 +83,7 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
   #closing = false;
   #byeWaiter: (() => void) | undefined;
   #releasing: Promise<void> | undefined;
+  #sendSpins = 0;
   #sendWaiters: Array<{ end: number; resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(options: SysvConnectionOptions) {
@@ -172,12 +179,21 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
       return;
     }
     if (r === FlushResult.Blocked) {
+      // A queue holds only 16 KiB: under load the reader usually makes room within a few turns,
+      // sooner than a Blocked/Space round trip through the wakers.
+      if (this.#outbox.sentMessages > 0) this.#sendSpins = 0;
+      if (this.#sendSpins < SPIN_TURNS) {
+        this.#sendSpins++;
+        setImmediate(this.#flush);
+        return;
+      }
       if (!this.#blocked) {
         this.#blocked = true;
         this.#o.waker.post(this.#o.peerWakeQueue, this.#o.peerEndpoint, WAKE_BLOCKED);
       }
       this.#armRetry();
     } else {
+      this.#sendSpins = 0;
       this.#blocked = false;
       this.#retryDelay = RETRY_FIRST_MS;
       if (this.#retryTimer) { clearTimeout(this.#retryTimer); this.#retryTimer = undefined; }

@@ -9,6 +9,11 @@
 //                                       on its own (the parked wait must be woken)
 import { makeFrame } from './frames.js';
 import { sysvmqTransport as t } from '../../../src/transports/sysvmq/sysvmq-transport.js';
+import { acquireWaker } from '../../../src/transports/sysvmq/waker.js';
+import type { SysvConnection } from '../../../src/transports/sysvmq/connection.js';
+
+/** This process's wake queue (the waker exists while any endpoint is open). */
+const wakeQueue = (): number => acquireWaker().queueId;
 
 const [mode, url, ...args] = process.argv.slice(2) as [string, string, ...string[]];
 
@@ -22,18 +27,18 @@ if (mode === 'publish') {
   const c = await t.connect(url);
   c.write(new TextEncoder().encode('committed'));
   c.write(new Uint8Array(1 << 20).fill(7));
-  setTimeout(() => console.log('partial'), 200);
+  setTimeout(() => console.log(`partial ${wakeQueue()}`), 200);
   setInterval(() => {}, 1000);
 } else if (mode === 'hub') {
   const hub = await t.listen(url);
   const stop = (): void => { void hub.close().then(() => process.exit(0)); };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  console.log('ready');
+  console.log(`ready ${wakeQueue()}`);
   for await (const c of hub) c.consume((f) => c.write(f));
 } else if (mode === 'hold') {
-  await t.connect(url);
-  console.log('connected');
+  const c = await t.connect(url) as SysvConnection;
+  console.log(`connected ${wakeQueue()} ${c.txQueue} ${c.rxQueue}`);
   setInterval(() => {}, 1000);
 } else if (mode === 'cycle') {
   const hub = await t.listen(url);

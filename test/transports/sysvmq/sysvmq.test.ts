@@ -1,12 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
 import { existsSync, stat } from 'node:fs';
 import { join } from 'node:path';
 import { sysvmqTransport as t } from '../../../src/transports/sysvmq/sysvmq-transport.js';
 import { parseSysvmqUrl } from '../../../src/transports/sysvmq/url.js';
 import { FrameTooLargeError, HubRunningError, InvalidUrlError } from '../../../src/errors.js';
-import { IPC_NOWAIT, MsgBuffer, msgSend } from '../../../src/native/sysv-msg.js';
+import { IPC_NOWAIT, MsgBuffer, ftok, msgGetRaw, msgSend, msgStat } from '../../../src/native/sysv-msg.js';
+import { DEFAULT_PROJ } from '../../../src/transports/sysvmq/url.js';
+import { acquireWaker } from '../../../src/transports/sysvmq/waker.js';
+import type { SysvConnection } from '../../../src/transports/sysvmq/connection.js';
 import type { Connection, Listener } from '../../../src/transports/transport.js';
 import { ChildSet, script, spawnNode } from '../../helpers/processes.js';
 import { tmpDir } from '../../helpers/run-id.js';
@@ -20,10 +22,11 @@ const newUrl = (): string => `sysvmq://${join(dir, `k${++n}`)}`;
 const peer = script(import.meta.url, './peer.js');
 const children = new ChildSet();
 
-/** Our queues: every msqid in `ipcs -q` (tests run one file per process; the runner checks leftovers too). */
-function queueIds(): string[] {
-  return execFileSync('ipcs', ['-q'], { encoding: 'utf8' }).split('\n').filter((l) => /^0x/.test(l)).map((l) => l.split(/\s+/)[1]!);
-}
+/** The queues of `ids` that still exist (each test checks the ids of the objects it made). */
+const alive = (ids: number[]): number[] => ids.filter((q) => msgStat(q) !== null);
+/** The rendezvous queue of a key-file URL (while the key file exists). */
+const rendezvousOf = (url: string): number => msgGetRaw(ftok(url.slice('sysvmq://'.length), DEFAULT_PROJ), 0);
+const numbers = (line: string): number[] => line.split(' ').slice(1).map(Number);
 
 const hubs = new Set<Listener>();
 /** A hub closed at the end of the file even when a test fails (so the file can exit). */
@@ -66,10 +69,10 @@ test('URLs: key files with proj, literal keys, and clear errors for bad ones', (
 });
 
 test('frames of every size keep their boundaries and order, both ways', async () => {
-  const before = queueIds().length;
   const url = newUrl();
   const { hub, client, server } = await pair(url);
-  assert.ok(queueIds().length >= before + 4, 'rendezvous, wake queue and a pair exist');
+  const ids = [rendezvousOf(url), acquireWaker().queueId, (server as SysvConnection).rxQueue, (server as SysvConnection).txQueue];
+  assert.equal(alive(ids), ids, 'rendezvous, wake queue and a pair exist');
   const sizes = [0, 1, 64, 8187, 8188, 8192, 8193, 16384, 20 * 1024, 100_000, 1 << 20];
   const got: number[] = [];
   const echoed = new Promise<void>((resolve) => {
@@ -88,7 +91,7 @@ test('frames of every size keep their boundaries and order, both ways', async ()
   assert.equal(await client.closed, { reason: 'clean' });
   assert.is((await within(5000, 'server closed', server.closed)).reason, 'clean');
   await hub.close();
-  assert.is(queueIds().length, before, 'no queue left after close');
+  assert.equal(alive(ids), [], 'no queue left after close');
   assert.not.ok(existsSync(url.slice('sysvmq://'.length)), 'key file the hub created is removed');
 });
 
@@ -142,11 +145,10 @@ test('a client killed mid-frame: committed frames arrive, the half frame never d
   const url = newUrl();
   const hub = await listen(url);
   const accepted = nextAccepted(hub);
-  const before = queueIds().length;
   const child = children.add(spawnNode(peer, ['partial', url]));
-  const server = await accepted;
-  await child.waitLine(/^partial$/);
-  assert.ok(queueIds().length > before, 'the client has its pair and wake queue');
+  const server = await accepted as SysvConnection;
+  const ids = [...numbers(await child.waitLine(/^partial \d+$/)), server.rxQueue, server.txQueue];
+  assert.equal(alive(ids), ids, 'the client has its wake queue and pair');
   child.kill('SIGKILL');
   await child.waitExit();
   const frames: Uint8Array[] = [];
@@ -156,15 +158,15 @@ test('a client killed mid-frame: committed frames arrive, the half frame never d
   const closed = await server.closed;
   assert.is(closed.reason, 'peer-gone');
   assert.match(String(closed.error), /mid-frame/);
-  await until('the dead client\'s queues are removed', () => queueIds().length === before);
+  await until('the dead client\'s queues are removed', () => alive(ids).length === 0);
   await hub.close();
 });
 
 test('a live hub is never taken over; a killed hub\'s queues are removed by the next hub', async () => {
   const url = newUrl();
-  const before = queueIds().length;
   const first = children.add(spawnNode(peer, ['hub', url]));
-  await first.waitLine(/^ready$/);
+  const ids = numbers(await first.waitLine(/^ready \d+$/));
+  ids.push(rendezvousOf(url));
   try {
     await t.listen(url);
     assert.unreachable('second hub must fail');
@@ -172,26 +174,26 @@ test('a live hub is never taken over; a killed hub\'s queues are removed by the 
     assert.instance(err, HubRunningError);
   }
   const holder = children.add(spawnNode(peer, ['hold', url]));
-  await holder.waitLine(/^connected$/);
+  ids.push(...numbers(await holder.waitLine(/^connected [\d ]+$/)));
   first.kill('SIGKILL');
   holder.kill('SIGKILL');
   await first.waitExit();
   await holder.waitExit();
-  assert.ok(queueIds().length >= before + 4, 'the dead processes left their queues');
+  assert.equal(alive(ids), ids, 'the dead processes left their queues');
   const next = await listen(url);
   const client = await t.connect(url);
   await client.close();
   await next.close();
   hubs.delete(next);
-  assert.is(queueIds().length, before, 'the next hub removed everything the dead ones left');
+  assert.equal(alive(ids), [], 'the next hub removed everything the dead ones left');
 });
 
 test('SIGINT of a hub process removes everything; a connected client sees peer-gone or clean', async () => {
   const url = newUrl();
-  const before = queueIds().length;
   const hubProc = children.add(spawnNode(peer, ['hub', url]));
-  await hubProc.waitLine(/^ready$/);
-  const client = await t.connect(url);
+  const ids = [...numbers(await hubProc.waitLine(/^ready \d+$/)), rendezvousOf(url)];
+  const client = await t.connect(url) as SysvConnection;
+  ids.push(client.txQueue, client.rxQueue);
   await client.send(new Uint8Array([9]));
   const echo = await within(5000, 'echo', client[Symbol.asyncIterator]().next());
   assert.equal([...echo.value!], [9]);
@@ -199,7 +201,7 @@ test('SIGINT of a hub process removes everything; a connected client sees peer-g
   assert.is((await hubProc.waitExit()).code, 0);
   const closed = await within(10_000, 'client closed', client.closed);
   assert.ok(['clean', 'peer-gone'].includes(closed.reason), closed.reason);
-  await until('no queues left', () => queueIds().length === before);
+  await until('no queues left', () => alive(ids).length === 0);
 });
 
 test('close() wakes the parked wait: a process that listens, connects and closes exits on its own', async () => {
