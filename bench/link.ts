@@ -18,6 +18,8 @@ export interface Link {
   onMessage(handler: (value: unknown) => void): void;
   /** Sends what was accepted, then releases everything. */
   close(): Promise<void>;
+  /** Request/reply where the link has it (the Bus): resolves with the other side's echo. */
+  request?(value: unknown): Promise<unknown>;
 }
 
 /** What the payload of one case is made of. */

@@ -9,6 +9,7 @@
  *   measured batch (`{ op: 'cpu' }` asks the other side for its `process.cpuUsage()`).
  * - ping-pong: the parent sends one payload, the other side echoes it, the parent times the
  *   round trip; `pingWarmupMs` of unmeasured rounds, then rounds for `pingMs` (20 at least).
+ *   Links with request/reply (the Bus) are also timed through it, the same way.
  * @module
  */
 import { isControl, makePayload, payloadSize, type CaseSpec, type Link, type PayloadKind } from './link.js';
@@ -146,33 +147,46 @@ export class Driver {
     };
   }
 
-  /** Warm-up rounds, then measured round trips. */
-  async ping(spec: CaseSpec, kind: PayloadKind): Promise<PingResult> {
-    const payload = makePayload(kind, spec.size);
-    let errors = 0;
-    const round = async (): Promise<number> => {
+  /** Warm-up rounds, then measured round trips (send + echo). */
+  ping(spec: CaseSpec, kind: PayloadKind): Promise<PingResult> {
+    return timedRounds(spec, makePayload(kind, spec.size), async (payload) => {
       const answer = this.next();
-      const t0 = process.hrtime.bigint();
       this.#link.send(payload);
-      const pong = await answer;
-      const micros = Number(process.hrtime.bigint() - t0) / 1000;
-      if (payloadSize(pong) !== spec.size) errors++;
-      return micros;
-    };
-    const warmEnd = now() + spec.pingWarmupMs / 1000;
-    for (let i = 0; i < 3 || now() < warmEnd; i++) await round();
-    errors = 0;
-    const samples: number[] = [];
-    const end = now() + spec.pingMs / 1000;
-    while ((samples.length < 20 || now() < end) && samples.length < 50_000) samples.push(await round());
-    samples.sort((a, b) => a - b);
-    return { samples: samples.length, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), errors };
+      return answer;
+    });
+  }
+
+  /** The same with the link's request/reply (Bus `request` → the other side's `serve`). */
+  request(spec: CaseSpec, kind: PayloadKind): Promise<PingResult> | undefined {
+    const link = this.#link;
+    if (!link.request) return undefined;
+    return timedRounds(spec, makePayload(kind, spec.size), (payload) => link.request!(payload));
   }
 
   /** Tells the other side to finish. */
   bye(): void {
     this.#link.send({ op: 'bye' });
   }
+}
+
+/** Unmeasured rounds for `pingWarmupMs`, then timed rounds for `pingMs` (20 at least). */
+async function timedRounds(spec: CaseSpec, payload: unknown, exchange: (payload: unknown) => Promise<unknown>): Promise<PingResult> {
+  let errors = 0;
+  const round = async (): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    const answer = await exchange(payload);
+    const micros = Number(process.hrtime.bigint() - t0) / 1000;
+    if (payloadSize(answer) !== spec.size) errors++;
+    return micros;
+  };
+  const warmEnd = now() + spec.pingWarmupMs / 1000;
+  for (let i = 0; i < 3 || now() < warmEnd; i++) await round();
+  errors = 0;
+  const samples: number[] = [];
+  const end = now() + spec.pingMs / 1000;
+  while ((samples.length < 20 || now() < end) && samples.length < 50_000) samples.push(await round());
+  samples.sort((a, b) => a - b);
+  return { samples: samples.length, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), errors };
 }
 
 /** The other side's half: answers until `bye`; resolves then. */

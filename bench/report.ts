@@ -30,6 +30,9 @@ export interface Summary {
   readonly spread: number;
   readonly p50: number;
   readonly p99: number;
+  /** Request/reply round trips (µs), where the case has them. */
+  readonly reqP50: number;
+  readonly reqP99: number;
   /** Payloads that arrived with a wrong size, summed over runs. */
   readonly errors: number;
 }
@@ -47,6 +50,7 @@ export function summarize(caseName: string, size: number, all: readonly Measurem
   const rates = ok.map((r) => r.oneWay.messages / r.oneWay.seconds);
   const rate = median(rates);
   const pings = ok.filter((r) => r.ping);
+  const requests = ok.filter((r) => r.request);
   return {
     case: caseName,
     size,
@@ -58,7 +62,9 @@ export function summarize(caseName: string, size: number, all: readonly Measurem
     spread: rates.length > 1 ? (Math.max(...rates) - Math.min(...rates)) / rate : 0,
     p50: median(pings.map((r) => r.ping!.p50)),
     p99: median(pings.map((r) => r.ping!.p99)),
-    errors: ok.reduce((n, r) => n + r.oneWay.errors + (r.ping?.errors ?? 0), 0),
+    reqP50: median(requests.map((r) => r.request!.p50)),
+    reqP99: median(requests.map((r) => r.request!.p99)),
+    errors: ok.reduce((n, r) => n + r.oneWay.errors + (r.ping?.errors ?? 0) + (r.request?.errors ?? 0), 0),
   };
 }
 
@@ -123,11 +129,20 @@ export function render(cases: readonly CaseDef[], sizes: readonly number[], all:
       return row;
     });
     out.push(`── ${formatSize(size)} ──`, table(header, rows), '');
+    const withRequest = cases.filter((c) => Number.isFinite(sums.get(c.name)!.reqP50));
+    if (withPing && withRequest.length > 0) {
+      const reqRows = withRequest.map((c) => {
+        const s = sums.get(c.name)!;
+        return [c.name, si(s.reqP50), si(s.reqP99), ratio(s.reqP50, raw.p50), ratio(s.reqP99, raw.p99), ratio(s.reqP50, s.p50)];
+      });
+      out.push(table([`request/reply, ${formatSize(size)}`, 'p50 µs', 'p99 µs', 'p50/raw', 'p99/raw', 'p50/echo'], reqRows), '');
+    }
   }
   out.push(
     'Figures are medians over runs. msg/s, payload rate and cpu are one-way (cpu: user+system of both',
     'processes per message); ± is the msg/s spread over runs; ×X = msg/s ratio against baseline X',
-    '(higher is better); p50/raw, p99/raw = round-trip latency ratio against the raw socket (lower is better).',
+    '(higher is better); p50/raw, p99/raw = round-trip latency ratio against the raw socket (lower is better);',
+    'request/reply: Bus request() to a serve() echo; p50/echo = against the same case\'s publish/subscribe echo.',
     ...cases.map((c) => `  ${c.name.padEnd(14)} ${c.about}`),
   );
   return out.join('\n');

@@ -13,6 +13,8 @@ import { Driver, respond, type OneWayResult, type PingResult } from './protocol.
 export interface SideResult {
   readonly oneWay: OneWayResult;
   readonly ping?: PingResult;
+  /** Round trips through request/reply, where the link has it. */
+  readonly request?: PingResult;
 }
 
 /** Milliseconds a side waits for the other to finish or for its own resources to close. */
@@ -37,8 +39,9 @@ async function parent(spec: CaseSpec, specJson: string): Promise<void> {
   died.catch(() => { /* it ends normally after bye */ });
   const oneWay = await driver.oneWay(spec, end.sameProcess);
   const ping = spec.pingMs > 0 ? await driver.ping(spec, factory.payloadKind) : undefined;
+  const request = spec.pingMs > 0 ? await driver.request(spec, factory.payloadKind) : undefined;
   driver.bye();
-  const result: SideResult = ping ? { oneWay, ping } : { oneWay };
+  const result: SideResult = { oneWay, ...(ping ? { ping } : {}), ...(request ? { request } : {}) };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   await within(GRACE_MS, 'the other side finishing', end.otherDone);
   await within(GRACE_MS, 'closing the parent side', end.close());

@@ -9,6 +9,8 @@
  * covers the earlier ones), as a program that cares about throughput would. A rejected publish
  * is an unhandled rejection: the measurement fails loudly, as it should.
  *
+ * Request/reply: the hub requests on `bench.echo`, the client serves it with an echo.
+ *
  * Where the transport starts its clients (`capabilities.spawnsClients`, e.g. `pipe:`), the
  * child is started through the hub (`spawn`), not by the bench.
  * @module
@@ -20,6 +22,8 @@ import { Inbox, spawnSide } from './spawn.js';
 
 const DOWN = 'bench.down';
 const UP = 'bench.up';
+/** Request/reply: the parent (hub) requests, the child serves an echo. */
+const REQUEST = 'bench.echo';
 /** Pending publish promises allowed before the sender waits. */
 const WINDOW = 256;
 
@@ -29,6 +33,7 @@ class BusLink implements Link {
   readonly #inbox = new Inbox();
   readonly #subscription: { unsubscribe(): void };
   #pending = 0;
+  #serving: { close(): void } | undefined;
   #last: Promise<void> | undefined;
 
   constructor(bus: Bus, sendTopic: string, receiveTopic: string) {
@@ -57,6 +62,15 @@ class BusLink implements Link {
     this.#inbox.set(handler);
   }
 
+  request(value: unknown): Promise<unknown> {
+    return this.#bus.request(REQUEST, value, { timeout: 30_000 });
+  }
+
+  /** Answers requests with what they carry. */
+  serveEcho(): void {
+    this.#serving = this.#bus.serve(REQUEST, (value: unknown) => value);
+  }
+
   /** Waits until the hub has everything sent so far (subscriptions included). */
   flush(): Promise<void> {
     return this.#bus.flush();
@@ -65,6 +79,7 @@ class BusLink implements Link {
   async close(): Promise<void> {
     await this.drained();
     this.#subscription.unsubscribe();
+    this.#serving?.close();
     await this.#bus.close();
   }
 }
@@ -74,19 +89,23 @@ export const busLink: LinkFactory = {
 
   async parent(spec: CaseSpec, child: ChildCommand): Promise<ParentEnd> {
     const url = spec.url!;
-    const transport = await transportFor(url);
+    // nats: is a Fabric (the server routes), not a registered transport: a separate process.
+    const capabilities = url.startsWith('nats:')
+      ? { crossProcess: true, spawnsClients: false }
+      : (await transportFor(url)).capabilities;
     const hub = await Bus.listen(url);
     const link = new BusLink(hub, DOWN, UP);
     let otherDone: Promise<unknown>;
     let sameProcess = false;
-    if (!transport.capabilities.crossProcess) {
+    if (!capabilities.crossProcess) {
       // memory://: both sides live in this process; the other side runs as a task here.
       sameProcess = true;
       const { respond } = await import('../protocol.js');
       const peer = new BusLink(await Bus.connect(url), UP, DOWN);
+      peer.serveEcho();
       await peer.flush();
       otherDone = respond(peer, spec, 'bytes').then(() => peer.close());
-    } else if (transport.capabilities.spawnsClients) {
+    } else if (capabilities.spawnsClients) {
       otherDone = hub.spawn(child.command, child.args, { stdio: 'inherit' }).exited;
     } else {
       otherDone = spawnSide(child).exited;
@@ -96,7 +115,8 @@ export const busLink: LinkFactory = {
 
   async child(spec: CaseSpec): Promise<Link> {
     const link = new BusLink(await Bus.connect(spec.url!), UP, DOWN);
-    // The hub must know our subscription before the parent publishes to it.
+    link.serveEcho();
+    // The hub must know our subscription and service before the parent publishes to them.
     await link.flush();
     return link;
   },

@@ -23,6 +23,9 @@ import type { CloseReason, Closed, Connection, PeerInfo } from './transport.js';
 const QUEUE_HIGH = 1024;
 /** Reading resumes when the iterator has taken the queue below this. */
 const QUEUE_LOW = 256;
+/** The same bounds in bytes: 1024 frames of up to 16 MiB each would be no bound at all. */
+const QUEUE_HIGH_BYTES = 8 * 1024 * 1024;
+const QUEUE_LOW_BYTES = 2 * 1024 * 1024;
 const RESOLVED = Promise.resolve();
 
 type Waiter = { resolve: () => void; reject: (err: Error) => void };
@@ -40,6 +43,7 @@ export abstract class BaseConnection implements Connection {
   #iterating = false;
   #queue: Uint8Array[] = [];
   #queueHead = 0;
+  #queueBytes = 0;
   #pullWaiter: ((r: IteratorResult<Uint8Array>) => void) | undefined;
   #userPaused = false;
   #reading = false;
@@ -139,7 +143,8 @@ export abstract class BaseConnection implements Connection {
       return;
     }
     this.#queue.push(frame);
-    if (this.#queue.length - this.#queueHead >= QUEUE_HIGH) this.#updateReading();
+    this.#queueBytes += frame.length;
+    if (this.#queue.length - this.#queueHead >= QUEUE_HIGH || this.#queueBytes >= QUEUE_HIGH_BYTES) this.#updateReading();
   }
 
   #dispatch(frame: Uint8Array): void {
@@ -155,6 +160,7 @@ export abstract class BaseConnection implements Connection {
     if (this.#queueHead >= this.#queue.length) return undefined;
     const frame = this.#queue[this.#queueHead]!;
     this.#queue[this.#queueHead++] = undefined as never;
+    this.#queueBytes -= frame.length;
     if (this.#queueHead === this.#queue.length) {
       this.#queue = [];
       this.#queueHead = 0;
@@ -167,7 +173,8 @@ export abstract class BaseConnection implements Connection {
     const queued = this.#queue.length - this.#queueHead;
     const consumer = this.#onFrame !== undefined || this.#iterating;
     const want = consumer && !this.#userPaused
-      && (this.#onFrame !== undefined || queued < (this.#reading ? QUEUE_HIGH : QUEUE_LOW));
+      && (this.#onFrame !== undefined || (queued < (this.#reading ? QUEUE_HIGH : QUEUE_LOW)
+        && this.#queueBytes < (this.#reading ? QUEUE_HIGH_BYTES : QUEUE_LOW_BYTES)));
     if (want && !this.#reading) {
       this.#reading = true;
       this.readStart();

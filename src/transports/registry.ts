@@ -19,6 +19,8 @@ type Loader = () => Promise<Transport>;
 const builtins: Record<string, Loader> = {
   unix: async () => (await import('./unix/unix-transport.js')).unixTransport,
   memory: async () => (await import('./memory/memory-transport.js')).memoryTransport,
+  pipe: async () => (await import('./pipe/pipe-transport.js')).pipeTransport,
+  fifo: async () => (await import('./fifo/fifo-transport.js')).fifoTransport,
   sysvmq: async () => (await import('./sysvmq/sysvmq-transport.js')).sysvmqTransport,
   shm: async () => (await import('./shm/shm-transport.js')).shmTransport,
 };

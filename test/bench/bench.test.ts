@@ -64,6 +64,10 @@ function check(result: SideResult): void {
   assert.ok(result.ping!.samples >= 20);
   assert.is(result.ping!.errors, 0);
   assert.ok(result.ping!.p50 > 0 && result.ping!.p99 >= result.ping!.p50);
+  if (result.request) {
+    assert.ok(result.request.samples >= 20);
+    assert.is(result.request.errors, 0);
+  }
 }
 
 const sock = (id: string): string => `unix:///tmp/unibus-bench-${id}.sock`;
@@ -77,7 +81,10 @@ const cases: Array<[string, Parameters<typeof measureOnce>[0], ((id: string) => 
 ];
 for (const [label, spec, url] of cases) {
   test(`one tiny measurement: ${label}`, async () => {
-    check(await measureOnce(spec, url));
+    const result = await measureOnce(spec, url);
+    check(result);
+    // Bus cases are also timed through request/reply.
+    assert.is(Boolean(result.request), spec.kind === 'bus');
   });
 }
 

@@ -23,7 +23,7 @@ export function startPeer(fixture: TransportFixture, hub: Bus, url: string, role
   if (fixture.capabilities.crossProcess) {
     let child: Child;
     if (fixture.capabilities.spawnsClients) {
-      const spawned = hub.spawn(process.execPath, [clientScript, role, ...args], { stdio: 'pipe' });
+      const spawned = hub.spawn(process.execPath, [clientScript, role, ...args], { stdio: 'pipe', env: { UNIBUS_URL: url } });
       child = new Child(spawned.child);
     } else {
       child = fixture.spawnClient(undefined as never, url, clientScript, [role, ...args], {});

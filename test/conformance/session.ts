@@ -100,6 +100,9 @@ export function startPeer(
   };
 }
 
+/** A case's body must finish within this; its teardown then still runs. */
+export const SESSION_WATCHDOG_MS = 90_000;
+
 /** A hub for one test case. */
 export class Session {
   readonly fixture: TransportFixture;
@@ -153,7 +156,8 @@ export async function withSession(
   const session = new Session(fixture, url, await fixture.listen(url, options));
   let failure: unknown;
   try {
-    await body(session);
+    // A hung case still reaches teardown, which kills its peers and closes the hub.
+    await within(SESSION_WATCHDOG_MS, `case on ${url}`, body(session));
   } catch (err) {
     failure = err;
   }

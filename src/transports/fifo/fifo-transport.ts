@@ -6,7 +6,7 @@
  *
  * - A second hub on the same dir gets `HubRunningError`; a dead hub's dir is cleaned by the next.
  * - Writer departure (EOF) ends a connection (`peer-gone`) after every committed frame.
- * - Query options: `pipeSize` (default 1 MiB), `maxFrameSize`.
+ * - Query options: `pipeSize` (default 256 KiB, set with F_SETPIPE_SZ), `maxFrameSize`.
  *
  * @example
  * ```ts
@@ -29,7 +29,7 @@ const capabilities: Capabilities = {
   spawnsClients: false,
 };
 
-const DEFAULT_PIPE_SIZE = 1024 * 1024;
+const DEFAULT_PIPE_SIZE = 256 * 1024;
 const DEFAULT_HANDSHAKE_TIMEOUT = 5000;
 
 function pipeSizeOf(url: string): number {

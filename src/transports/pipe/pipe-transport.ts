@@ -6,7 +6,7 @@
  * - Child: `await pipeTransport.connect('pipe:')` finds its fds in `UNIBUS_PIPE_FDS`.
  * - A child's exit is EOF on its connection (`peer-gone`); the hub keeps serving the others.
  * - `close()` on the hub ends every connection and then every child (grace, SIGTERM, SIGKILL).
- * - Query option `pipeSize` (default 1 MiB, the unprivileged maximum) sets F_SETPIPE_SZ.
+ * - Query option `pipeSize` (default 256 KiB) sets F_SETPIPE_SZ.
  * @module
  */
 import type { Capabilities, Connection, Listener, Transport, TransportOptions } from '../transport.js';
