@@ -20,6 +20,7 @@ export type {
 } from './bus/types.js';
 export type { Fabric, FabricStatus, PeerDescription, WireMessage } from './bus/fabric.js';
 export { checkTopic, checkPattern, matches } from './bus/subjects/grammar.js';
+export { Bridge, BRIDGE_HEADER, type BridgeOptions, type BridgeStats } from './bus/bridge.js';
 export * from './errors.js';
 export { msgpackCodec, jsonCodec, rawCodec, registerCodec, CodecId, type Codec, type CodecName } from './codecs/index.js';
 export { transportFor, registerTransport, transportSchemes, schemeOf } from './transports/registry.js';
@@ -34,3 +35,7 @@ export { Supervisor } from './process/supervisor/index.js';
 export type {
   SupervisorOptions, SupervisorEvent, SupervisorEventType, ChildSpec, RestartPolicy, RestartStrategy, SupervisorBus,
 } from './process/supervisor/index.js';
+export { FileLock, withLock } from './sync/file-lock.js';
+export { Semaphore } from './sync/semaphore.js';
+export { LivenessLock } from './sync/liveness-lock.js';
+export { lockHolders } from './sync/lock-holders.js';
