@@ -332,7 +332,7 @@ export class HubRouter {
     const payload = msgpackCodec.encode(peers);
     const seq = ++this.#sysSeq;
     const chunks = this.#encoder.encode(SYS_PEERS, msgpackCodec.id, seq, payload, undefined, undefined);
-    const pubFrame = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const pubFrame = chunks instanceof Uint8Array ? chunks : Buffer.concat(chunks);
     this.#route(undefined, pubFrame, {
       topic: SYS_PEERS, codec: msgpackCodec.id, publisher: `hub:${this.#options.name}`, seq,
       replyTo: undefined, headers: undefined, payload,
