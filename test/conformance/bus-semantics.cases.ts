@@ -35,13 +35,18 @@ export function semanticsCases(ctx: SuiteContext): void {
   const { test, fixture, open, hubOn, peer, inProcessClient } = ctx;
   const caps = fixture.capabilities;
 
-  // Reconnect needs clients that dial a URL; a cross-process hub is a child that gets SIGKILL.
-  if (!caps.spawnsClients) {
+  // Reconnect needs clients that dial a URL and notice their hub is gone: a cross-process hub is
+  // a `unibus hub` child that gets SIGKILL (noticed only with peer-death events), an external
+  // server (NATS) is killed and restarted, an in-process hub is closed.
+  const server = fixture.externalServer;
+  if (!caps.spawnsClients && (server || caps.peerDeathEvents || !caps.crossProcess)) {
     test('hub restarted mid-stream: the subscription receives again without new code; gap publishes are held', async () => {
       const url = fixture.url('restart');
       let child: Child | undefined;
       let first: Bus | undefined;
-      if (caps.crossProcess) {
+      if (server) {
+        // The server already runs.
+      } else if (caps.crossProcess) {
         child = spawnNode(cliPath, ['hub', url]);
         await child.waitLine(/^listening /);
       } else {
@@ -61,7 +66,8 @@ export function semanticsCases(ctx: SuiteContext): void {
         await pub.flush();
         await until('first 100', () => got.length >= 100, 30_000);
 
-        if (child) child.kill('SIGKILL');
+        if (server) await server.kill();
+        else if (child) child.kill('SIGKILL');
         else await first!.close();
         const seen = (who: string, type: string) => events.some(([w, e]) => w === who && e.type === type);
         await until('both disconnected', () => seen('sub', 'disconnected') && seen('pub', 'disconnected'), 30_000);
@@ -69,11 +75,14 @@ export function semanticsCases(ctx: SuiteContext): void {
         // Published while no hub exists: held, then sent after the subscriptions (echo included).
         for (let i = 0; i < 50; i++) await sub.publish('r.b', { i });
 
-        const second = await until('a new hub', () => Bus.listen(url).catch((err: unknown) => {
-          if (err instanceof HubRunningError) return undefined;
-          throw err;
-        }), 30_000);
-        open.push(second);
+        if (server) await server.restart();
+        else {
+          const second = await until('a new hub', () => Bus.listen(url).catch((err: unknown) => {
+            if (err instanceof HubRunningError) return undefined;
+            throw err;
+          }), 30_000);
+          open.push(second);
+        }
         await until('both reconnected', () => seen('sub', 'reconnected') && seen('pub', 'reconnected'), 30_000);
         await sub.flush(); // the new hub has our re-sent subscription (the publisher is another connection)
         for (let i = 100; i < 200; i++) await pub.publish('r.a', { i });
@@ -84,6 +93,7 @@ export function semanticsCases(ctx: SuiteContext): void {
         assert.equal(of('r.b'), Array.from({ length: 50 }, (_, i) => i), 'r.b: the held gap publishes, in order');
         assert.ok(sub.stats().reconnects >= 1);
       } finally {
+        if (server && !server.running) await server.restart();
         child?.kill('SIGKILL');
         await child?.waitExit();
       }
@@ -167,7 +177,7 @@ export function semanticsCases(ctx: SuiteContext): void {
     assert.not.ok(p.lines.some((l) => l.startsWith('error')), p.lines.find((l) => l.startsWith('error')));
   });
 
-  test('presence: the hub publishes $sys.peers on join and leave', async () => {
+  if (!server) test('presence: the hub publishes $sys.peers on join and leave', async () => {
     const { hub, url } = await hubOn('presence');
     const lists: PeerDescription[][] = [];
     hub.subscribe('$sys.peers').subscribe((m) => lists.push(m.data as PeerDescription[]));
@@ -181,7 +191,7 @@ export function semanticsCases(ctx: SuiteContext): void {
     await until('a later list without it', () => lists.length > 0 && !named(lists.at(-1)!), 30_000);
   });
 
-  inProcessClient('presence on a client: peers() and peer-joined / peer-left events', async () => {
+  if (!server) inProcessClient('presence on a client: peers() and peer-joined / peer-left events', async () => {
     const { url } = await hubOn('presence2');
     const a = await Bus.connect(url, { name: 'alice' });
     open.push(a);
