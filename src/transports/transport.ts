@@ -148,6 +148,8 @@ export interface TransportOptions {
   connectTimeout?: number;
   /** File mode of created objects (default 0o600: owner only). */
   mode?: number;
+  /** ms a partial frame may wait for its next bytes before its connection ends (stream transports; default 30 s). */
+  partialFrameTimeout?: number;
   /** Accept peers of other uids (default false: a hub rejects them where the kernel tells). */
   allowOtherUsers?: boolean;
   /** Transport-specific extras, given by URL query parameters or code. */
