@@ -270,7 +270,11 @@ export class Supervisor implements AsyncDisposable {
     const hub = this.#hub;
     this.#hub = undefined;
     this.#spawn = undefined;
-    await hub?.close().catch(() => undefined);
+    if (hub) {
+      // The hub's own subscribers get the last events (`stopped`) before it closes.
+      await hub.flush({ timeout: 2000 }).catch(() => undefined);
+      await hub.close().catch(() => undefined);
+    }
     this.#resolveDone(reason);
     return reason;
   }
