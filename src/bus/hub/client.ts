@@ -175,7 +175,7 @@ export class HubClient {
   publish(m: WireMessage): Promise<void> | undefined {
     const chunks = this.#encoder.encode(m.topic, m.codec, ++this.#seq, m.payload, m.replyTo, m.headers);
     const limit = this.#hubHello ? Math.min(this.#hubHello.maxFrameSize, this.conn.maxFrameSize) : this.conn.maxFrameSize;
-    const size = chunks.length === 1 ? chunks[0]!.length : chunks[0]!.length + chunks[1]!.length;
+    const size = chunks instanceof Uint8Array ? chunks.length : chunks[0]!.length + chunks[1]!.length;
     if (size > limit) throw new FrameTooLargeError(size, limit);
     this.counters.sent++;
     this.counters.bytesSent += size;

@@ -11,6 +11,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads position state while decoding one frame (module scope: decoding is synchronous). */
 let pos = 0;
+/**
+ * Topics and publisher ids repeat from frame to frame: the last few decoded strings are kept
+ * with their bytes, and a byte compare (cheaper than building a string) returns the same one.
+ */
+const RECENT = 4;
+const recentBytes: Uint8Array[] = Array.from({ length: RECENT }, () => new Uint8Array(0));
+const recentText: string[] = Array(RECENT).fill('');
+let recentNext = 0;
 
 export function decodePubFast(f: Uint8Array): Pub | undefined {
   if (f.length < 8 || f[0] !== 0x98 || f[1] !== 4) return undefined;
@@ -41,12 +49,26 @@ function readStr(f: Uint8Array): string | undefined {
   const end = start + n;
   if (end > f.length) throw new ProtocolError('PUB string runs past the frame');
   pos = end;
-  if (n <= 64) {
-    let ascii = true;
-    for (let i = start; i < end; i++) if (f[i]! > 0x7f) { ascii = false; break; }
-    if (ascii) return String.fromCharCode.apply(null, f.subarray(start, end) as unknown as number[]);
+  if (n > 64) return utf8.decode(f.subarray(start, end));
+  for (let r = 0; r < RECENT; r++) {
+    const b = recentBytes[r]!;
+    if (b.length !== n) continue;
+    let same = true;
+    for (let i = 0; i < n; i++) if (b[i] !== f[start + i]) { same = false; break; }
+    if (same) return recentText[r]!;
   }
-  return utf8.decode(f.subarray(start, end));
+  let text = '';
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    const c = f[i]!;
+    if (c > 0x7f) { ascii = false; break; }
+    text += String.fromCharCode(c);
+  }
+  if (!ascii) text = utf8.decode(f.subarray(start, end));
+  recentBytes[recentNext] = f.slice(start, end);
+  recentText[recentNext] = text;
+  recentNext = (recentNext + 1) % RECENT;
+  return text;
 }
 
 function readUint(f: Uint8Array): number {

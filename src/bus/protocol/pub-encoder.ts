@@ -10,7 +10,9 @@ import { Packr } from 'msgpackr';
 import { Op } from './messages.js';
 
 /** Payloads up to this size are copied into the envelope. */
-const INLINE_LIMIT = 8 * 1024;
+const INLINE_LIMIT = 1024;
+/** Envelopes are cut from slabs of this size: no zero-filled allocation per message. */
+const SLAB_BYTES = 256 * 1024;
 const TOPIC_CACHE_LIMIT = 2048;
 const utf8 = new TextEncoder();
 const headerPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
@@ -18,32 +20,44 @@ const headerPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjec
 export class PubEncoder {
   readonly #topics = new Map<string, Uint8Array>();
   readonly #publisher: Uint8Array;
+  #lastTopic = '';
+  #lastTopicBytes: Uint8Array = new Uint8Array(0);
+  // A slab is only ever cut forward: a frame handed to a transport is never written again.
+  #slab = new Uint8Array(0);
+  #slabPos = 0;
 
   constructor(publisherId: string) {
     this.#publisher = strBytes(publisherId);
   }
 
-  /** Frame chunks of one PUB: `[frame]` or `[envelope, payload]`. */
+  /** One PUB frame: a single array when the payload is inline, else `[envelope, payload]`. */
   encode(topic: string, codec: number, seq: number, payload: Uint8Array,
-    replyTo: string | undefined, headers: Readonly<Record<string, string>> | undefined): Uint8Array[] {
-    let t = this.#topics.get(topic);
+    replyTo: string | undefined, headers: Readonly<Record<string, string>> | undefined): Uint8Array | Uint8Array[] {
+    let t = topic === this.#lastTopic ? this.#lastTopicBytes : this.#topics.get(topic);
     if (!t) {
       t = strBytes(topic);
       if (this.#topics.size >= TOPIC_CACHE_LIMIT) this.#topics.clear();
       this.#topics.set(topic, t);
     }
+    this.#lastTopic = topic;
+    this.#lastTopicBytes = t;
     const r = replyTo === undefined ? undefined : strBytes(replyTo);
     const h = headers === undefined ? undefined : headerPackr.pack(headers);
     const inline = payload.length <= INLINE_LIMIT;
-    const size = 2 + t.length + 2 + this.#publisher.length + 9 + (r ? r.length : 1) + (h ? h.length : 1)
+    const most = 3 + t.length + this.#publisher.length + 9 + (r ? r.length : 1) + (h ? h.length : 1)
       + 5 + (inline ? payload.length : 0);
-    const out = new Uint8Array(size);
-    out[0] = 0x98; // fixarray of 8
-    out[1] = Op.PUB;
-    let p = 2;
+    if (this.#slabPos + most > this.#slab.length) {
+      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, most)); // written before sent: no zero fill
+      this.#slabPos = 0;
+    }
+    // Absolute positions in the slab: one view is cut at the end, none before.
+    const out = this.#slab;
+    const start = this.#slabPos;
+    out[start] = 0x98; // fixarray of 8
+    out[start + 1] = Op.PUB;
+    let p = start + 2;
     out.set(t, p); p += t.length;
-    out[p++] = codec; // positive fixint: codec ids are < 128 or written as uint8 below
-    if (codec > 127) { out[p - 1] = 0xcc; out[p++] = codec; }
+    if (codec > 127) { out[p++] = 0xcc; out[p++] = codec; } else out[p++] = codec; // positive fixint
     out.set(this.#publisher, p); p += this.#publisher.length;
     p = writeUint(out, p, seq);
     if (r) { out.set(r, p); p += r.length; } else out[p++] = 0xc0;
@@ -51,9 +65,12 @@ export class PubEncoder {
     p = writeBinHeader(out, p, payload.length);
     if (inline) {
       out.set(payload, p);
-      return [out.subarray(0, p + payload.length)];
+      p += payload.length;
+      this.#slabPos = p;
+      return out.subarray(start, p);
     }
-    return [out.subarray(0, p), payload];
+    this.#slabPos = p;
+    return [out.subarray(start, p), payload];
   }
 }
 
@@ -75,7 +92,10 @@ function writeUint(out: Uint8Array, p: number, n: number): number {
   if (n < 128) { out[p] = n; return p + 1; }
   if (n < 256) { out[p] = 0xcc; out[p + 1] = n; return p + 2; }
   if (n < 65536) { out[p] = 0xcd; out[p + 1] = n >>> 8; out[p + 2] = n & 0xff; return p + 3; }
-  if (n < 2 ** 32) { out[p] = 0xce; new DataView(out.buffer, out.byteOffset).setUint32(p + 1, n); return p + 5; }
+  if (n < 2 ** 32) {
+    out[p] = 0xce; out[p + 1] = n >>> 24; out[p + 2] = (n >>> 16) & 0xff; out[p + 3] = (n >>> 8) & 0xff; out[p + 4] = n & 0xff;
+    return p + 5;
+  }
   out[p] = 0xcb; // float64 keeps integers exact up to 2^53
   new DataView(out.buffer, out.byteOffset).setFloat64(p + 1, n);
   return p + 9;
@@ -84,7 +104,6 @@ function writeUint(out: Uint8Array, p: number, n: number): number {
 function writeBinHeader(out: Uint8Array, p: number, n: number): number {
   if (n < 256) { out[p] = 0xc4; out[p + 1] = n; return p + 2; }
   if (n < 65536) { out[p] = 0xc5; out[p + 1] = n >>> 8; out[p + 2] = n & 0xff; return p + 3; }
-  out[p] = 0xc6;
-  new DataView(out.buffer, out.byteOffset).setUint32(p + 1, n);
+  out[p] = 0xc6; out[p + 1] = n >>> 24; out[p + 2] = (n >>> 16) & 0xff; out[p + 3] = (n >>> 8) & 0xff; out[p + 4] = n & 0xff;
   return p + 5;
 }

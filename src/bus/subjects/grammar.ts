@@ -10,8 +10,17 @@ import { InvalidTopicError } from '../../errors.js';
 const MAX_LENGTH = 1024;
 const BAD_CHARS = /[\s\0]/;
 
+/** The last topic found valid: publishers and hubs see the same topic again and again. */
+let lastValid = '';
+
 /** Throws `InvalidTopicError` unless `topic` is a valid topic to publish to. */
 export function checkTopic(topic: string): void {
+  if (topic === lastValid) return;
+  checkTopicUncached(topic);
+  lastValid = topic;
+}
+
+function checkTopicUncached(topic: string): void {
   if (typeof topic !== 'string') throw new InvalidTopicError(String(topic), 'a topic is a string');
   if (topic.length === 0 || topic.length > MAX_LENGTH) throw new InvalidTopicError(topic, `length must be 1-${MAX_LENGTH}`);
   if (BAD_CHARS.test(topic)) throw new InvalidTopicError(topic, 'whitespace and NUL are not allowed');

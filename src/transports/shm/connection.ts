@@ -241,16 +241,14 @@ export class ShmConnection extends BaseConnection {
   protected async release(graceful: boolean): Promise<void> {
     if (this.#released) return;
     if (!graceful) this.#flushedWaiter?.(); // a graceful close waiting for space gives up
-    if (graceful && !this.#peerGone) {
-      if (this.#pending.length > 0) await this.#waitFlushed();
-      if (this.#released) return;
-      if (this.#pending.length === 0) {
-        // After the last commit: the consumer drains everything, then sees the end.
-        this.#out.markClosed();
-        if (this.#out.flush()) this.#init.rope.ring();
-      }
-    }
+    if (graceful && !this.#peerGone && this.#pending.length > 0) await this.#waitFlushed();
     if (this.#released) return;
+    if (!this.#peerGone) {
+      // After the last commit (a frame still waiting for space is never half-announced: the
+      // reader drops a torn piece): the consumer drains everything, then sees the end.
+      this.#out.markClosed();
+      if (this.#out.flush()) this.#init.rope.ring();
+    }
     this.#released = true;
     this.#pending = [];
     this.#watcher?.close();
