@@ -54,6 +54,8 @@ interface Slot {
  * });
  * sup.events.subscribe((e) => console.log(JSON.stringify(e)));
  * sup.start();
+ * await sup.ready; // its pipe: hub is open: hear what the workers publish
+ * sup.hub?.subscribe('work.>').subscribe((m) => console.log(m.topic, m.data));
  * process.once('SIGINT', () => void sup.stop());
  * await sup.done;
  * ```
@@ -101,9 +103,10 @@ export class Supervisor implements AsyncDisposable {
     return this.#hub;
   }
 
-  /** Resolves once the bus is open and every child has been launched (after `start()`). */
+  /** Resolves once the bus is open and every child has been launched; read it after `start()`. */
   get ready(): Promise<void> {
-    return this.#ready ?? Promise.reject(new Error('Supervisor not started'));
+    if (!this.#ready) throw new Error('Supervisor not started: call start() first');
+    return this.#ready;
   }
 
   /** The supervisor's name (in events and topics). */
