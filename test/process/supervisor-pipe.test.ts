@@ -179,6 +179,16 @@ test('bus: false and a url of another scheme: the heartbeat stays on fd 3, UNIBU
   }
 });
 
+test('a command that cannot start through the pipe hub is spawn-failed, and the supervisor ends cleanly', async () => {
+  const sup = new Supervisor({ children: [{ name: 'ghost', command: '/nonexistent/unibus-ghost', restart: 'temporary' }] });
+  const log = new EventLog(sup);
+  sup.start();
+  assert.is(await within(30_000, 'done', sup.done), 'all-exited');
+  const failed = await log.wait('spawn-failed');
+  assert.match(failed.error, /ENOENT/);
+  assert.equal(log.types(), ['spawn-failed', 'done', 'stopping', 'stopped']);
+});
+
 test('pipe: options that cannot work are refused with the field named', () => {
   assert.throws(() => new Supervisor({ children: [], bus: false, url: 'pipe:' }), /url=pipe: needs a bus/);
   assert.throws(() => new Supervisor({ children: [], url: 'pipe://host/x' }), /Invalid supervisor option: url/);
