@@ -33,3 +33,7 @@ export { Supervisor } from './process/supervisor/index.js';
 export type {
   SupervisorOptions, SupervisorEvent, SupervisorEventType, ChildSpec, RestartPolicy, RestartStrategy, SupervisorBus,
 } from './process/supervisor/index.js';
+export { FileLock, withLock } from './sync/file-lock.js';
+export { Semaphore } from './sync/semaphore.js';
+export { LivenessLock } from './sync/liveness-lock.js';
+export { lockHolders } from './sync/lock-holders.js';
