@@ -26,7 +26,7 @@ export { msgpackCodec, jsonCodec, rawCodec, registerCodec, CodecId, type Codec, 
 export { transportFor, registerTransport, transportSchemes, schemeOf } from './transports/registry.js';
 export type {
   Transport, Connection, Listener, Capabilities, Closed, CloseReason, PeerInfo, TransportOptions,
-  SpawnClientOptions, SpawnedClient,
+  SpawnClientOptions, SpawnedClient, SpawnStdio,
 } from './transports/transport.js';
 export { DEFAULT_MAX_FRAME_SIZE } from './transports/transport.js';
 export { signals, type ObservableSignal, type ReceivedSignal } from './process/signals.js';
