@@ -49,6 +49,20 @@ export async function runBusRole(url: string, role: string, args: string[], out:
         out('drained');
         return;
       }
+      case 'watcher': {
+        // watcher <pattern>: reports how its subscription ends and the connection events.
+        bus.subscribe(args[0]!).subscribe({
+          complete: () => out('complete'),
+          error: (e: Error & { code?: string }) => out(`error ${e.code ?? e.name}`),
+        });
+        bus.events.subscribe((e) => {
+          if (e.type === 'disconnected') out(`event disconnected reconnecting=${String(e.reconnecting ?? false)}`);
+        });
+        await bus.flush();
+        out('ready');
+        await stop;
+        return;
+      }
       case 'drain-publisher': {
         // drain-publisher <topic> <count>: publishes without awaiting, then drains (no flush).
         const [topic, count] = args;

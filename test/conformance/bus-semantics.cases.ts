@@ -100,6 +100,18 @@ export function semanticsCases(ctx: SuiteContext): void {
     });
   }
 
+  // Clients started by their hub (`pipe:`) have no URL to dial again: no reconnect.
+  if (caps.spawnsClients) {
+    test('a client whose hub is its parent does not reconnect: its subscriptions complete when the hub stops', async () => {
+      const { hub, url } = await hubOn('parent');
+      const w = peer(hub, url, 'watcher', 'w.*');
+      await w.waitLine(/^ready$/);
+      await hub.close();
+      await w.waitLine(/^complete$/, 30_000);
+      assert.ok(w.lines.includes('event disconnected reconnecting=false'));
+    });
+  }
+
   // A departing member: killed (cross-process) or closed (in-process peers).
   if (caps.peerDeathEvents || !caps.crossProcess) {
     test('queue group: a member killed mid-stream stops receiving; nothing not handed to it is lost, nothing twice', async () => {
