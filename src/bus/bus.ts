@@ -44,19 +44,14 @@ export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOpt
   /** Runtime validators per topic, checked on publish and on receive. */
   validators?: { [K in keyof T]?: Validator<T[K]> };
   /**
-   * What a client does when its hub goes away (clients only; not `pipe:`, whose hub is its
-   * parent). Default: reconnect with backoff, keep every subscription, hold publishes up to
-   * `bufferBytes`, then let them wait up to `maxWait` before `DisconnectedError`. `false`:
-   * subscriptions end with `PeerGoneError` when the hub dies (they complete if it closed cleanly).
+   * Client whose hub goes away (not `pipe:`): by default reconnects, keeping subscriptions (see
+   * `ReconnectOptions`). `false`: subscriptions end (`PeerGoneError`; complete on a clean stop).
    */
   reconnect?: ReconnectOptions | false;
 }
 
-/** Options of `drain`. */
-export interface DrainOptions {
-  /** ms the drain may take before it fails with `TimeoutError` (the bus is closed anyway; default 10 000). */
-  timeout?: number;
-}
+/** Options of `drain`: `timeout` in ms (default 10 000; past it `TimeoutError`, closed anyway). */
+export interface DrainOptions { timeout?: number }
 
 /** Options of `publish`. */
 export interface PublishOptions {
@@ -289,23 +284,17 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   }
 
   /**
-   * Closes gracefully: no new subscriptions; every message the hub routed to this bus before
-   * its subscriptions were withdrawn reaches its handler (or its iterator's buffer); running
-   * `serve()` handlers finish and their replies are sent; what was published is flushed to the
-   * hub; then the bus closes. `close()` is the fast path. Rejects with `TimeoutError` after
-   * `timeout` (the bus is closed anyway).
-   * @example
-   * ```ts
-   * process.on('SIGTERM', () => void bus.drain());
-   * ```
+   * Closes gracefully: no new subscriptions; every message routed to this bus before its
+   * subscriptions were withdrawn reaches its handler (or iterator buffer); running `serve()`
+   * handlers reply; what was published is flushed; then it closes. `close()` is the fast path.
+   * @example `process.on('SIGTERM', () => void bus.drain());`
    */
   drain(options: DrainOptions = {}): Promise<void> {
     if (this.#closing) return this.#closing;
     this.#draining ??= (async () => {
       const timeout = options.timeout ?? 10_000;
       try {
-        const f = this.#fabric as { drain?: (o: { timeout: number }) => Promise<void> };
-        if (f.drain) await f.drain({ timeout });
+        if (this.#fabric.drain) await this.#fabric.drain({ timeout });
         else await this.#fabric.flush({ timeout });
         while (this.#serving.size > 0) await Promise.allSettled([...this.#serving]);
         await this.#fabric.flush({ timeout });
