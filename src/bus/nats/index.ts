@@ -3,7 +3,8 @@
  * programs on local transports never load the NATS client.
  * @module
  */
-export { NatsFabric, openNatsFabric } from './nats-fabric.js';
+export { NatsFabric } from './nats-fabric.js';
+export { openNatsFabric } from './open.js';
 export type { NatsFabricOptions, NatsFabricStats } from './options.js';
 export { parseNatsUrl, isNatsUrl, type NatsUrl } from './url.js';
 export { CODEC_HEADER, PUBLISHER_HEADER, SEQ_HEADER } from './encoding.js';

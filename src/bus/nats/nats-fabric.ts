@@ -31,41 +31,12 @@ import { bounded } from './bounded.js';
 import { fromNatsMsg, toNatsHeaders } from './encoding.js';
 import { resolveLimits, type Limits, type NatsFabricOptions, type NatsFabricStats } from './options.js';
 import { parseNatsUrl } from './url.js';
+import { loadLib, type Lib } from './lib.js';
 
-/**
- * Opens a NatsFabric with the Bus's options (the Bus calls this for `nats://` URLs, through a
- * dynamic import). With NATS the server routes, so `Bus.listen('nats://…')` is one more client.
- */
-export function openNatsFabric(
-  url: string,
-  options: {
-    name?: string; maxStall?: number; maxFrameSize?: number;
-    reconnect?: { bufferBytes?: number; maxWait?: number } | false;
-  } = {},
-): Promise<NatsFabric> {
-  // The Bus's `reconnect` options map onto the NATS client's own reconnection.
-  const r = options.reconnect;
-  return NatsFabric.connect(url, {
-    ...(options.name !== undefined ? { name: options.name } : {}),
-    ...(options.maxFrameSize !== undefined ? { maxFrameSize: options.maxFrameSize } : {}),
-    ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
-    ...(r === false ? { maxReconnectAttempts: 0 } : {}),
-    ...(r && r.bufferBytes !== undefined ? { reconnectBufferSize: Math.max(1, r.bufferBytes) } : {}),
-    ...(r && r.maxWait !== undefined ? { maxStall: Math.max(1, r.maxWait) } : {}),
-  });
-}
-
-type Lib = typeof import('@nats-io/transport-node');
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Rough per-message overhead of the NATS protocol line, counted into byte budgets. */
 const OVERHEAD = 64;
-
-let libPromise: Promise<Lib> | undefined;
-/** Loads the NATS client once, on first use. */
-function loadLib(): Promise<Lib> {
-  return (libPromise ??= import('@nats-io/transport-node'));
-}
 
 interface Waiter {
   readonly message: WireMessage | undefined;

@@ -7,7 +7,7 @@ import type { PipeListener } from '../../../src/transports/pipe/pipe-listener.js
 import type { Connection, Listener } from '../../../src/transports/transport.js';
 import { O } from '../../../src/native/fds.js';
 import { script } from '../../helpers/processes.js';
-import { within } from '../../helpers/watchdog.js';
+import { until, within } from '../../helpers/watchdog.js';
 
 const child = script(import.meta.url, './pipe-child.js');
 const enc = new TextEncoder();
@@ -166,10 +166,12 @@ test('detached and extraStdio: the child leads its own group and gets exactly fd
   assert.is(Number(session), c.pid, 'detached: session leader');
   assert.is(Number(stat(plain.pid)[2]), Number(stat(process.pid)[2]), 'not detached: our group');
   // Besides 0-5 the child holds only what this process inherited itself without close-on-exec.
+  // Look once it runs cat: while the shell runs `printf >&5` it keeps a saved copy of fd 1 (fd 10).
+  await until('the child execs cat', () => readFileSync(`/proc/${c.pid}/comm`, 'utf8').trim() === 'cat');
   const ours = new Set(readdirSync('/proc/self/fd').map((fd) => { try { return `${fd} ${readlinkSync(`/proc/self/fd/${fd}`)}`; } catch { return ''; } }));
   const theirs = readdirSync(`/proc/${c.pid}/fd`).map(Number).sort((a, b) => a - b);
   assert.equal(theirs.slice(0, 6), [0, 1, 2, 3, 4, 5]);
-  for (const fd of theirs.slice(6)) assert.ok(ours.has(`${fd} ${readlinkSync(`/proc/${c.pid}/fd/${fd}`)}`), `stray fd ${fd} in the child`);
+  for (const fd of theirs.slice(6)) assert.ok(ours.has(`${fd} ${readlinkSync(`/proc/${c.pid}/fd/${fd}`)}`), `stray fd ${fd} in the child: ${readlinkSync(`/proc/${c.pid}/fd/${fd}`)} (ours: ${[...ours].join(" | ")})`);
   assert.match(readlinkSync(`/proc/${c.pid}/fd/5`), /^socket:\[\d+\]$/);
   assert.match(readlinkSync(`/proc/${c.pid}/fd/3`), /^pipe:\[\d+\]$/);
   assert.throws(() => hub.spawn('/bin/true', [], { extraStdio: ['bogus' as never] }), /extraStdio\[0\]/);
