@@ -80,7 +80,12 @@ export async function selectCases(only: readonly string[], withTransports = fals
       about: `${scheme} transport Connection alone (no Bus), msgpackr values like net-msgpackr`,
     });
   }
+  // NATS is a Fabric, not a registered transport: benched when a server is named.
+  const nats = process.env.UNIBUS_BENCH_NATS;
+  const natsCase: CaseDef[] = nats ? [{ name: 'nats', kind: 'bus', baseline: false, url: () => nats, about: `unibus Bus over ${nats} (NATS server routes)` }] : [];
+  if (!nats) notes.push('nats: set UNIBUS_BENCH_NATS=nats://127.0.0.1:PORT (a running nats-server) to bench it');
   if (schemes.length === 0) notes.push('no transport registry on this branch yet: baselines only');
+  busCases.push(...natsCase);
   const known = new Set([...BASELINES, ...busCases, ...transportCases].map((c) => c.name));
   const unknown = only.filter((name) => !known.has(name));
   if (unknown.length > 0) {
@@ -90,7 +95,7 @@ export async function selectCases(only: readonly string[], withTransports = fals
   if (withTransports) for (const c of transportCases) if (only.length === 0 || wanted.has(c.name.slice(2))) wanted.add(c.name);
   if (busCases.some((c) => wanted.has(c.name))) wanted.add(UNIX);
   // Transport-level cases sit right after their Bus case.
-  const chosen = busCases.flatMap((c, i) => [c, transportCases[i]!]).filter((c) => wanted.has(c.name));
+  const chosen = busCases.flatMap((c, i) => (transportCases[i] ? [c, transportCases[i]!] : [c])).filter((c) => wanted.has(c.name));
   return { cases: [...BASELINES, ...chosen], notes };
 }
 

@@ -18,6 +18,7 @@ export type {
 } from './bus/types.js';
 export type { Fabric, FabricStatus, PeerDescription, WireMessage } from './bus/fabric.js';
 export { checkTopic, checkPattern, matches } from './bus/subjects/grammar.js';
+export { Bridge, BRIDGE_HEADER, type BridgeOptions, type BridgeStats } from './bus/bridge.js';
 export * from './errors.js';
 export { msgpackCodec, jsonCodec, rawCodec, registerCodec, CodecId, type Codec, type CodecName } from './codecs/index.js';
 export { transportFor, registerTransport, transportSchemes, schemeOf } from './transports/registry.js';

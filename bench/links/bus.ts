@@ -89,12 +89,15 @@ export const busLink: LinkFactory = {
 
   async parent(spec: CaseSpec, child: ChildCommand): Promise<ParentEnd> {
     const url = spec.url!;
-    const transport = await transportFor(url);
+    // nats: is a Fabric (the server routes), not a registered transport: a separate process.
+    const capabilities = url.startsWith('nats:')
+      ? { crossProcess: true, spawnsClients: false }
+      : (await transportFor(url)).capabilities;
     const hub = await Bus.listen(url);
     const link = new BusLink(hub, DOWN, UP);
     let otherDone: Promise<unknown>;
     let sameProcess = false;
-    if (!transport.capabilities.crossProcess) {
+    if (!capabilities.crossProcess) {
       // memory://: both sides live in this process; the other side runs as a task here.
       sameProcess = true;
       const { respond } = await import('../protocol.js');
@@ -102,7 +105,7 @@ export const busLink: LinkFactory = {
       peer.serveEcho();
       await peer.flush();
       otherDone = respond(peer, spec, 'bytes').then(() => peer.close());
-    } else if (transport.capabilities.spawnsClients) {
+    } else if (capabilities.spawnsClients) {
       otherDone = hub.spawn(child.command, child.args, { stdio: 'inherit' }).exited;
     } else {
       otherDone = spawnSide(child).exited;

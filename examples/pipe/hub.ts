@@ -14,7 +14,9 @@ const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
 const hub = await Bus.listen<Record<string, never>, Services>('pipe:');
 const children = [hub.spawn(process.execPath, [worker]), hub.spawn(process.execPath, [worker])];
 
-// Wait until a worker serves the topic (a request before that finds no responders).
+// Wait until both workers have joined (the hub's own bus is a peer too), then until one
+// serves the topic: a request before that finds no responders.
+while (hub.peers().length < 3) await new Promise((r) => setTimeout(r, 20));
 for (;;) {
   try {
     await hub.request('math.square', 0, { timeout: 2000 });

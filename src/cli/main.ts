@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Command>> = {
   request: () => import('./request.js'),
   demo: () => import('./demo.js'),
   supervise: () => import('./supervise.js'),
+  bridge: () => import('./bridge.js'),
 };
 
 const usage = `
@@ -27,6 +28,7 @@ Commands:
   request <url> <topic> <JSON>   send a request, print the reply
   demo                           a hub, two sensors and a monitor on a Unix socket
   supervise <config.json>        run and restart child processes, events as JSON lines
+  bridge <local> <nats> --export P --import P   carry chosen topics to NATS and back
 
 URLs: unix:///path.sock  memory://name  (see the README for every transport)`;
 

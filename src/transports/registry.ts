@@ -23,6 +23,7 @@ const builtins: Record<string, Loader> = {
   fifo: async () => (await import('./fifo/fifo-transport.js')).fifoTransport,
   sysvmq: async () => (await import('./sysvmq/sysvmq-transport.js')).sysvmqTransport,
   shm: async () => (await import('./shm/shm-transport.js')).shmTransport,
+  file: async () => (await import('./spool/spool-transport.js')).spoolTransport,
 };
 
 const registered = new Map<string, Transport>();

@@ -137,7 +137,8 @@ export class StreamConnection extends BaseConnection {
   #reserve(bytes: number): void {
     if (this.#slabPos + bytes <= this.#slab.length) return;
     this.#sealSegment();
-    this.#slab = new Uint8Array(Math.max(SLAB_BYTES, bytes));
+    // Not zero-filled: every byte is written before it is sent.
+    this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
     this.#slabPos = 0;
     this.#segStart = 0;
   }

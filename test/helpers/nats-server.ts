@@ -26,6 +26,7 @@ export class NatsServer {
   #ports: Ports | undefined;
   #routes: () => number[];
   #log = '';
+  #unref = false;
 
   private constructor(name: string, clusterName: string | undefined, routes: () => number[]) {
     this.name = name;
@@ -92,7 +93,25 @@ export class NatsServer {
     const cluster = this.clusterName === undefined ? undefined : port(/Listening for route connections on [^\s]*:(\d+)/);
     this.#ports = cluster === undefined ? { client, monitor } : { client, cluster, monitor };
     this.#proc = proc;
+    if (this.#unref) this.#detachFromLoop();
     void exited.then(() => { live.delete(proc); if (this.#proc === proc) this.#proc = undefined; });
+  }
+
+  /**
+   * Lets the test process exit while the server runs (for servers shared by a whole suite whose
+   * end the fixture does not see); the exit handler still kills it.
+   */
+  unref(): this {
+    this.#unref = true;
+    this.#detachFromLoop();
+    return this;
+  }
+
+  #detachFromLoop(): void {
+    const proc = this.#proc;
+    if (!proc) return;
+    proc.unref();
+    (proc.stderr as unknown as { unref(): void }).unref();
   }
 
   /** Number of routes the server has now (from its monitoring endpoint). */

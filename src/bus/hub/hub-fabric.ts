@@ -53,7 +53,9 @@ export class HubFabric implements Fabric {
       ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
     });
     void router.serve(listener);
-    const [local, remote] = memoryPair(options.maxFrameSize ?? 16 * 1024 * 1024);
+    // The hub's own bus: frames from our encoder are never rewritten, and same-turn delivery
+    // keeps the hub's publishes as quick as a remote client's.
+    const [local, remote] = memoryPair(options.maxFrameSize ?? 16 * 1024 * 1024, { immutableFrames: true, sameTurn: true });
     let client: HubClient | undefined;
     router.attach(remote, {
       deliver: (pub) => client?.deliver(pub),

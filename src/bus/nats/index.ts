@@ -3,6 +3,7 @@
  * programs on local transports never load the NATS client.
  * @module
  */
-export { NatsFabric, openNatsFabric, type NatsFabricOptions, type NatsFabricStats } from './nats-fabric.js';
+export { NatsFabric, openNatsFabric } from './nats-fabric.js';
+export type { NatsFabricOptions, NatsFabricStats } from './options.js';
 export { parseNatsUrl, isNatsUrl, type NatsUrl } from './url.js';
 export { CODEC_HEADER, PUBLISHER_HEADER, SEQ_HEADER } from './encoding.js';

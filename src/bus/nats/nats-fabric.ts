@@ -21,62 +21,32 @@
 import { Subject, type Observable } from 'rxjs';
 import type { MsgHdrs, NatsConnection, Status, Subscription } from '@nats-io/transport-node';
 import {
-  AbortedError, ClosedError, DisconnectedError, FrameTooLargeError, InvalidTopicError, TimeoutError, UnibusError,
+  ClosedError, DisconnectedError, FrameTooLargeError, InvalidTopicError, UnibusError,
 } from '../../errors.js';
 import type {
-  Fabric, FabricStats, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription,
+  Fabric, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription,
   WireHandler, WireMessage,
 } from '../fabric.js';
+import { bounded } from './bounded.js';
 import { fromNatsMsg, toNatsHeaders } from './encoding.js';
+import { resolveLimits, type Limits, type NatsFabricOptions, type NatsFabricStats } from './options.js';
 import { parseNatsUrl } from './url.js';
-
-/** Options of {@link NatsFabric.connect}; URL query options override none of these. */
-export interface NatsFabricOptions {
-  /** Client name shown by the server's monitoring (default: the URL's `name` or `unibus`). */
-  readonly name?: string;
-  /** Bytes of messages held while disconnected before `publish()` waits (default 8 MiB). */
-  readonly reconnectBufferSize?: number;
-  /** Bytes sent but not yet confirmed by the server before `publish()` waits (default 4 MiB). */
-  readonly maxPendingBytes?: number;
-  /** Longest a `publish()` waits for room while disconnected, in ms (default 10 000). */
-  readonly maxStall?: number;
-  /** Delay between reconnect attempts to one server, in ms (default 250). */
-  readonly reconnectTimeWait?: number;
-  /** Reconnect attempts per server before it is dropped; -1 never gives up (default -1). */
-  readonly maxReconnectAttempts?: number;
-  /** Timeout of the first connection, in ms (default 5000). */
-  readonly connectTimeout?: number;
-  /** Shuffle the server list (default true, as NATS does; `?randomize=false` in the URL). */
-  readonly randomize?: boolean;
-  /** Codec id assumed for messages without a `unibus-codec` header (default 0, raw). */
-  readonly foreignCodec?: number;
-  /** Longest `close()` waits to flush accepted messages, in ms (default 5000). */
-  readonly closeTimeout?: number;
-}
 
 /**
  * Opens a NatsFabric with the Bus's options (the Bus calls this for `nats://` URLs, through a
  * dynamic import). With NATS the server routes, so `Bus.listen('nats://…')` is one more client.
  */
-export function openNatsFabric(url: string, options: { name?: string; maxStall?: number } = {}): Promise<NatsFabric> {
+export function openNatsFabric(url: string, options: { name?: string; maxStall?: number; maxFrameSize?: number } = {}): Promise<NatsFabric> {
   return NatsFabric.connect(url, {
     ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.maxFrameSize !== undefined ? { maxFrameSize: options.maxFrameSize } : {}),
     ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
   });
-}
-
-/** Counters of a NatsFabric: the Fabric's, plus what waited or was dropped around reconnects. */
-export interface NatsFabricStats extends FabricStats {
-  /** Messages held now because the fabric is disconnected. */
-  readonly held: number;
-  /** Messages held while disconnected that close() dropped. */
-  readonly droppedOnClose: number;
 }
 
 type Lib = typeof import('@nats-io/transport-node');
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-const MiB = 1024 * 1024;
 /** Rough per-message overhead of the NATS protocol line, counted into byte budgets. */
 const OVERHEAD = 64;
 
@@ -113,7 +83,7 @@ export class NatsFabric implements Fabric {
 
   readonly #lib: Lib;
   readonly #nc: NatsConnection;
-  readonly #opts: Required<Pick<NatsFabricOptions, 'reconnectBufferSize' | 'maxPendingBytes' | 'maxStall' | 'foreignCodec' | 'closeTimeout'>>;
+  readonly #opts: Limits;
   readonly #status = new Subject<FabricStatus>();
   readonly #subs = new Map<number, Subscription>();
   readonly #makeHeaders: () => MsgHdrs;
@@ -140,6 +110,7 @@ export class NatsFabric implements Fabric {
    */
   static async connect(url: string, options: NatsFabricOptions = {}): Promise<NatsFabric> {
     const parsed = parseNatsUrl(url);
+    const limits = resolveLimits(options, parsed.foreignCodec);
     const lib = await loadLib();
     const nc = await lib.connect({
       servers: parsed.servers,
@@ -156,21 +127,15 @@ export class NatsFabric implements Fabric {
     }).catch((err: unknown) => {
       throw Object.assign(new DisconnectedError(`cannot reach NATS at ${parsed.servers.join(',')}: ${(err as Error).message}`), { cause: err });
     });
-    return new NatsFabric(url, lib, nc, { ...options, foreignCodec: options.foreignCodec ?? parsed.foreignCodec ?? 0 });
+    return new NatsFabric(url, lib, nc, limits);
   }
 
-  private constructor(url: string, lib: Lib, nc: NatsConnection, options: NatsFabricOptions) {
+  private constructor(url: string, lib: Lib, nc: NatsConnection, limits: Limits) {
     this.url = url;
     this.#lib = lib;
     this.#nc = nc;
     this.#makeHeaders = () => lib.headers();
-    this.#opts = {
-      reconnectBufferSize: positive('reconnectBufferSize', options.reconnectBufferSize ?? 8 * MiB),
-      maxPendingBytes: positive('maxPendingBytes', options.maxPendingBytes ?? 4 * MiB),
-      maxStall: positive('maxStall', options.maxStall ?? 10_000),
-      foreignCodec: options.foreignCodec ?? 0,
-      closeTimeout: positive('closeTimeout', options.closeTimeout ?? 5000),
-    };
+    this.#opts = limits;
     this.status = this.#status.asObservable();
     this.#stats.peers = 1;
     void this.#watchStatus();
@@ -224,8 +189,8 @@ export class NatsFabric implements Fabric {
   publish(message: WireMessage): Promise<void> | undefined {
     if (this.#closed) return Promise.reject(new ClosedError('nats fabric'));
     const size = message.payload.byteLength + message.topic.length + OVERHEAD;
-    const max = this.#nc.info?.max_payload;
-    if (max !== undefined && message.payload.byteLength > max) {
+    const max = Math.min(this.#nc.info?.max_payload ?? Infinity, this.#opts.maxFrameSize);
+    if (message.payload.byteLength > max) {
       return Promise.reject(new FrameTooLargeError(message.payload.byteLength, max));
     }
     if (!this.#connected || this.#waiters.length > 0) return this.#hold(message, size);
@@ -431,32 +396,5 @@ export class NatsFabric implements Fabric {
     if (e instanceof this.#lib.ClosedConnectionError) return new ClosedError('nats fabric');
     if (e instanceof this.#lib.InvalidArgumentError) return new TypeError(e.message, { cause: e });
     return e;
-  }
-}
-
-function positive(name: string, value: number): number {
-  if (!(typeof value === 'number' && value > 0)) throw new RangeError(`${name} must be a positive number: got ${value}`);
-  return value;
-}
-
-/** Races `work` against an optional timeout and abort signal. */
-async function bounded<T>(work: Promise<T>, what: string, options: { signal?: AbortSignal; timeout?: number }): Promise<T> {
-  const { signal, timeout } = options;
-  if (signal?.aborted) throw new AbortedError(what, signal.reason);
-  if (signal === undefined && timeout === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    if (timeout !== undefined) timer = setTimeout(() => reject(new TimeoutError(what, timeout)), timeout);
-    if (signal !== undefined) {
-      onAbort = () => reject(new AbortedError(what, signal.reason));
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-  });
-  try {
-    return await Promise.race([work, stop]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal!.removeEventListener('abort', onAbort);
   }
 }

@@ -10,7 +10,7 @@ import { Packr } from 'msgpackr';
 import { Op } from './messages.js';
 
 /** Payloads up to this size are copied into the envelope. */
-const INLINE_LIMIT = 8 * 1024;
+const INLINE_LIMIT = 1024;
 /** Envelopes are cut from slabs of this size: no zero-filled allocation per message. */
 const SLAB_BYTES = 256 * 1024;
 const TOPIC_CACHE_LIMIT = 2048;
@@ -47,7 +47,7 @@ export class PubEncoder {
     const most = 3 + t.length + this.#publisher.length + 9 + (r ? r.length : 1) + (h ? h.length : 1)
       + 5 + (inline ? payload.length : 0);
     if (this.#slabPos + most > this.#slab.length) {
-      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, most));
+      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, most)); // written before sent: no zero fill
       this.#slabPos = 0;
     }
     // Absolute positions in the slab: one view is cut at the end, none before.

@@ -1,0 +1,131 @@
+/**
+ * The client end of a spool: holds the channel's client lock (one live client per name),
+ * appends to `up` and reads `down` as the named consumer. It does not end when the hub dies
+ * (frames wait in the spool for the next hub); it ends when a new hub announces itself for
+ * its session (`peer-gone`: the hub lost its state, reconnect), or the hub says bye (`clean`).
+ * @module
+ */
+import { closeSync, constants, openSync, rmSync, writeFileSync } from 'node:fs';
+import { LivenessLock } from '../../sync/liveness-lock.js';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { PermissionDeniedError, isSystemError } from '../../errors.js';
+import { tryLock } from '../../native/locks.js';
+import { channelPaths, decodeControl, DOWN_CONSUMER, UP_CONSUMER } from './channel-layout.js';
+import { createLog, LogWriter } from './log-writer.js';
+import { LogReader } from './log-reader.js';
+import { SpoolConnection } from './spool-connection.js';
+import type { SpoolOptions } from './spool-options.js';
+import type { PeerInfo } from '../transport.js';
+
+export class SpoolClientConnection extends SpoolConnection {
+  readonly name: string;
+  readonly session = randomBytes(8).toString('hex');
+  readonly #reader: LogReader;
+  readonly #lockFd: number;
+  #epoch: string | undefined;
+  #released = false;
+  #byeSeen = false;
+  readonly #dir: string;
+  readonly #ephemeral: boolean;
+
+  private constructor(name: string, o: SpoolOptions, lockFd: number, writer: LogWriter, reader: LogReader, ephemeral: boolean) {
+    super(o.maxFrameSize, writer, join(channelPaths(o.dir, name).up, 'consumers', UP_CONSUMER), o.maxBacklog, o.mode);
+    this.name = name;
+    this.#lockFd = lockFd;
+    this.#reader = reader;
+    this.#dir = o.dir;
+    this.#ephemeral = ephemeral;
+  }
+
+  /** Opens (creating when missing) channel `name` of the spool at `dir` and starts a session. */
+  static async open(dir: string, name: string, ephemeral: boolean, o: SpoolOptions): Promise<SpoolClientConnection> {
+    const p = channelPaths(dir, name);
+    createLog(p.up, [UP_CONSUMER], o.mode);
+    createLog(p.down, [DOWN_CONSUMER], o.mode);
+    const { O_RDWR, O_CREAT, O_NOFOLLOW } = constants;
+    const lockFd = openSync(p.clientLock, O_RDWR | O_CREAT | O_NOFOLLOW, o.mode);
+    let writer: LogWriter | undefined;
+    try {
+      if (!tryLock(lockFd, 'exclusive', undefined, p.clientLock)) {
+        throw new PermissionDeniedError(`spool consumer name=${name} is in use by a live client: dir=${dir}`);
+      }
+      if (ephemeral) writeFileSync(p.ephemeral, '', { mode: o.mode });
+      writer = new LogWriter(p.up, { mode: o.mode, segmentSize: o.segmentSize, sync: o.sync, maxFrameSize: o.maxFrameSize });
+      const reader = new LogReader(p.down, DOWN_CONSUMER, { mode: o.mode, maxFrameSize: o.maxFrameSize, onCorrupt: o.onCorrupt });
+      const conn = new SpoolClientConnection(name, o, lockFd, writer, reader, ephemeral);
+      // The session and where its start marker goes: a restarted hub that finds its offset past
+      // that position knows the session is running and serves it without seeing the marker.
+      writeFileSync(p.session, `${conn.session} ${writer.end}`, { mode: o.mode });
+      await conn.appendControl({ t: 'session', s: conn.session, pid: process.pid });
+      return conn;
+    } catch (err) {
+      writer?.close();
+      closeSync(lockFd);
+      if (isSystemError(err, 'EACCES')) throw new PermissionDeniedError(`cannot open spool channel: dir=${dir} name=${name}`, { cause: err });
+      throw err;
+    }
+  }
+
+  override get peer(): PeerInfo {
+    return {};
+  }
+
+  /** Corrupt stretches skipped while reading `down`. */
+  get corruptions(): number {
+    return this.#reader.corruptions;
+  }
+
+  protected commitIncoming(end: number): void {
+    this.#reader.commit(end);
+  }
+
+  protected onReadStart(): void {
+    this.#reader.watch(this.#pump);
+    this.#pump();
+  }
+
+  readonly #pump = (): void => {
+    while (this.wanted && this.isOpen) {
+      const records = this.#reader.read();
+      if (records.length === 0) return;
+      for (const r of records) {
+        if (!r.control) {
+          this.pushFrame(r.payload, r.end);
+          continue;
+        }
+        this.passControl(r.end);
+        const c = decodeControl(r.payload);
+        if (c?.t === 'hub' && c.s === this.session) {
+          if (this.#epoch === undefined) this.#epoch = c.e;
+          else if (c.e !== this.#epoch) return this.mediumEnded({ reason: 'peer-gone' });
+        } else if (c?.t === 'bye' && c.s === this.session) {
+          this.#byeSeen = true;
+          return this.mediumEnded({ reason: 'clean' });
+        }
+      }
+    }
+  };
+
+  protected async release(graceful: boolean): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    this.#reader.unwatch();
+    try {
+      if (graceful) {
+        await this.flushed();
+        await this.appendControl({ t: 'close', s: this.session });
+      }
+    } finally {
+      this.releaseShared();
+      this.#reader.close();
+      this.writer.close();
+      closeSync(this.#lockFd); // drops the client lock
+      // An unnamed client cannot be resumed: once its hub said bye, or when no hub runs to
+      // drain it, its channel goes with it (a live hub deletes it after draining otherwise).
+      if (this.#ephemeral && (this.#byeSeen || !LivenessLock.isHeld(join(this.#dir, 'hub')))) {
+        rmSync(channelPaths(this.#dir, this.name).root, { recursive: true, force: true });
+      }
+    }
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The hub end of a spool: holds the spool's liveness lock, finds client channels (fs.watch on
+ * `channels/` plus a polling timer), and yields one Connection per client session. A channel's
+ * `up` reader outlives sessions and hub restarts (its offset is committed in the spool), so
+ * frames a client appended while no hub ran, or just before it died, are still delivered.
+ * A session's connection ends `clean` at the client's close record, or `peer-gone` once the
+ * client's lock is free (it died) and everything it appended was delivered, or when the next
+ * session of the same name starts.
+ * @module
+ */
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { LivenessLock } from '../../sync/liveness-lock.js';
+import { queryLock } from '../../native/locks.js';
+import { AcceptQueue } from '../shared/accept-queue.js';
+import type { Connection, Listener } from '../transport.js';
+import { channelPaths, channelsDir, decodeControl, DOWN_CONSUMER, UP_CONSUMER, type Control } from './channel-layout.js';
+import { createLog, LogWriter } from './log-writer.js';
+import { LogReader, type ReadRecord } from './log-reader.js';
+import { SpoolConnection } from './spool-connection.js';
+import type { SpoolOptions } from './spool-options.js';
+
+const SCAN_MS = 100;
+
+class HubConnection extends SpoolConnection {
+  readonly session: string;
+  readonly #channel: Channel;
+
+  constructor(channel: Channel, session: string, o: SpoolOptions) {
+    super(o.maxFrameSize, channel.writer, join(channelPaths(o.dir, channel.name).down, 'consumers', DOWN_CONSUMER), o.maxBacklog, o.mode);
+    this.#channel = channel;
+    this.session = session;
+  }
+
+  protected commitIncoming(end: number): void {
+    this.#channel.reader.commit(end);
+  }
+
+  protected onReadStart(): void {
+    this.#channel.pump();
+  }
+
+  frame(r: ReadRecord): void {
+    this.pushFrame(r.payload, r.end);
+  }
+
+  control(end: number): void {
+    this.passControl(end);
+  }
+
+  end(reason: 'clean' | 'peer-gone'): void {
+    this.mediumEnded({ reason });
+  }
+
+  get wantsFrames(): boolean {
+    return this.wanted && this.isOpen;
+  }
+
+  hello(epoch: string): Promise<void> {
+    return this.appendControl({ t: 'hub', e: epoch, s: this.session });
+  }
+
+  protected async release(graceful: boolean): Promise<void> {
+    this.#channel.detach(this);
+    try {
+      if (!this.#channel.clientGone()) {
+        if (graceful) await this.flushed();
+        // The down writer belongs to the channel; tell the client this session is over.
+        await this.appendControl({ t: 'bye', s: this.session }).catch(() => undefined);
+      }
+    } finally {
+      this.releaseShared();
+    }
+  }
+}
+
+/** One client name: its logs, its lock probe, and the connection of its current session. */
+class Channel {
+  readonly name: string;
+  readonly writer: LogWriter;
+  readonly reader: LogReader;
+  readonly #hub: SpoolHub;
+  readonly #paths: ReturnType<typeof channelPaths>;
+  #lockFd = -1;
+  #conn: HubConnection | undefined;
+  /** A session the hub closed: its remaining frames are skipped. */
+  #dropping: string | undefined;
+  #held: ReadRecord[] = [];
+
+  constructor(hub: SpoolHub, name: string) {
+    this.#hub = hub;
+    this.name = name;
+    const o = hub.options;
+    this.#paths = channelPaths(o.dir, name);
+    createLog(this.#paths.up, [UP_CONSUMER], o.mode);
+    createLog(this.#paths.down, [DOWN_CONSUMER], o.mode);
+    this.writer = new LogWriter(this.#paths.down, { mode: o.mode, segmentSize: o.segmentSize, sync: o.sync, maxFrameSize: o.maxFrameSize });
+    this.reader = new LogReader(this.#paths.up, UP_CONSUMER, { mode: o.mode, maxFrameSize: o.maxFrameSize, onCorrupt: o.onCorrupt });
+    this.reader.watch(() => this.pump());
+  }
+
+  /** True when no live process holds the client lock. */
+  clientGone(): boolean {
+    if (this.#lockFd < 0) {
+      try {
+        this.#lockFd = openSync(this.#paths.clientLock, constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch {
+        return true;
+      }
+    }
+    return queryLock(this.#lockFd, 'exclusive', undefined, this.#paths.clientLock) === null;
+  }
+
+  detach(conn: HubConnection): void {
+    if (this.#conn !== conn) return;
+    this.#conn = undefined;
+    this.#dropping = conn.session;
+  }
+
+  #start(session: string): HubConnection {
+    if (this.#conn?.session === session) return this.#conn; // found by tick, then by its marker
+    if (this.#conn) this.#conn.end('peer-gone');
+    const conn = new HubConnection(this, session, this.#hub.options);
+    this.#conn = conn;
+    this.#dropping = undefined;
+    void conn.hello(this.#hub.epoch).catch(() => undefined);
+    this.#hub.accepted.push(conn);
+    return conn;
+  }
+
+  /** The client's latest session and the log position of its start marker. */
+  #currentSession(): { id: string; pos: number } {
+    try {
+      const [id, pos] = readFileSync(this.#paths.session, 'utf8').trim().split(' ');
+      return { id: id || 'unknown', pos: Number(pos ?? 0) || 0 };
+    } catch {
+      return { id: 'unknown', pos: 0 };
+    }
+  }
+
+  /** Reads `up` while the current connection wants frames (or to find a session start). */
+  pump(): void {
+    if (this.#hub.closing) return;
+    for (;;) {
+      if (this.#conn && !this.#conn.wantsFrames) return;
+      if (this.#held.length === 0) this.#held = this.reader.read();
+      const r = this.#held.shift();
+      if (!r) break;
+      if (!r.control) {
+        if (!this.#conn && this.#dropping === undefined) this.#start(this.#currentSession().id);
+        if (!this.#conn) {
+          this.reader.commit(r.end); // a session the hub closed: skip
+          continue;
+        }
+        if (!this.#conn.wantsFrames) {
+          this.#held.unshift(r);
+          return;
+        }
+        this.#conn.frame(r);
+        continue;
+      }
+      const c = decodeControl(r.payload) as Control | undefined;
+      if (this.#conn) this.#conn.control(r.end);
+      else this.reader.commit(r.end);
+      if (c?.t === 'session') {
+        this.#start(c.s);
+      } else if (c?.t === 'close' && this.#conn?.session === c.s) {
+        const conn = this.#conn;
+        this.#conn = undefined;
+        this.#dropping = c.s;
+        conn.end('clean');
+      }
+    }
+    this.tick();
+  }
+
+  /** Periodic: start a connection for a live client, end one whose client died and was drained. */
+  tick(): void {
+    if (this.#hub.closing) return;
+    const gone = this.clientGone();
+    const drained = this.#held.length === 0 && this.reader.atHead;
+    const session = this.#currentSession();
+    if (!this.#conn && !gone && drained && this.#dropping !== session.id && this.reader.position > session.pos) {
+      // A live client whose session marker an earlier hub consumed: serve that session.
+      this.#start(session.id);
+    } else if (this.#conn && gone && drained) {
+      const conn = this.#conn;
+      this.#conn = undefined;
+      this.#dropping = conn.session;
+      conn.end('peer-gone');
+    }
+    if (!this.#conn && gone && drained && existsSync(this.#paths.ephemeral)) {
+      this.close();
+      rmSync(this.#paths.root, { recursive: true, force: true });
+      this.#hub.forget(this.name);
+    } else if (!this.#conn && !drained) {
+      this.pump();
+    }
+  }
+
+  close(): void {
+    this.reader.close();
+    this.writer.close();
+    if (this.#lockFd >= 0) closeSync(this.#lockFd);
+    this.#lockFd = -1;
+  }
+}
+
+export class SpoolHub implements Listener {
+  readonly url: string;
+  readonly options: SpoolOptions;
+  readonly accepted = new AcceptQueue();
+  /** Changes on every hub start, so clients notice a restarted hub. */
+  readonly epoch = randomBytes(8).toString('hex');
+  readonly #live: LivenessLock;
+  readonly #channels = new Map<string, Channel>();
+  #timer: NodeJS.Timeout | undefined;
+  #watcher: FSWatcher | undefined;
+  closing = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(url: string, options: SpoolOptions) {
+    this.url = url;
+    this.options = options;
+    mkdirSync(channelsDir(options.dir), { recursive: true, mode: 0o700 });
+    this.#live = LivenessLock.acquire(join(options.dir, 'hub'));
+    try {
+      this.#watcher = watch(channelsDir(options.dir), () => this.#scan());
+      this.#watcher.on('error', () => this.#watcher?.close());
+    } catch {
+      // the timer alone finds channels
+    }
+    this.#timer = setInterval(() => this.#scan(), SCAN_MS);
+    queueMicrotask(() => this.#scan());
+  }
+
+  #scan(): void {
+    if (this.closing) return;
+    let names: string[];
+    try {
+      names = readdirSync(channelsDir(this.options.dir));
+    } catch {
+      return; // the spool directory was removed under us
+    }
+    for (const name of names) {
+      let ch = this.#channels.get(name);
+      if (!ch) {
+        try {
+          ch = new Channel(this, name);
+        } catch {
+          continue; // a client still creating it
+        }
+        this.#channels.set(name, ch);
+      }
+      ch.tick();
+    }
+  }
+
+  forget(name: string): void {
+    this.#channels.delete(name);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Connection> {
+    return this.accepted[Symbol.asyncIterator]();
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      clearInterval(this.#timer);
+      this.#watcher?.close();
+      this.accepted.end();
+      await this.accepted.closeAll();
+      for (const ch of this.#channels.values()) ch.tick(); // drained channels of gone unnamed clients go
+      this.closing = true;
+      for (const ch of this.#channels.values()) ch.close();
+      this.#channels.clear();
+      this.#live.release();
+    })();
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
