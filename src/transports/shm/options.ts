@@ -76,7 +76,7 @@ export function parseShmUrl(url: string, options: TransportOptions = {}): ShmOpt
  * comes within the grace never pays it, and an idle connection still parks after this short
  * time, so it uses no CPU. A few event-loop turns: raise it (`spin=µs`) for latency.
  */
-export const DEFAULT_SPIN_MICROS = 50;
+export const DEFAULT_SPIN_MICROS = 20;
 
 const KNOWN = new Set(['size', 'api', 'spin', 'peerTimeout', 'maxFrameSize']);
 
