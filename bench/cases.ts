@@ -78,6 +78,10 @@ export async function selectCases(only: readonly string[], withTransports = fals
   const transportCases: CaseDef[] = [];
   for (const scheme of schemes) {
     const url = URLS[scheme];
+    if (scheme === 'file') {
+      notes.push('file: the durable spool is not benched (its point is surviving crashes, and each run would leave spool data to delete)');
+      continue;
+    }
     if (!url) {
       notes.push(`scheme ${scheme}: registered, but the bench has no URL for it (add one in bench/cases.ts)`);
       continue;

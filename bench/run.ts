@@ -6,7 +6,9 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { selectCases, type CaseDef } from './cases.js';
@@ -80,6 +82,34 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const stopNats = await startNatsIfAvailable();
+  try {
+    return await runAll(options);
+  } finally {
+    await stopNats();
+  }
+}
+
+/**
+ * NATS rows need a server: when none is named (UNIBUS_BENCH_NATS) and Debian's nats-server is
+ * installed, start one on a port the kernel picks, with max_payload raised for the 1 MiB rows.
+ */
+async function startNatsIfAvailable(): Promise<() => Promise<void>> {
+  if (process.env.UNIBUS_BENCH_NATS) return async () => undefined;
+  const { NatsServer, natsServerAvailable } = await import('../test/helpers/nats-server.js');
+  if (!natsServerAvailable()) return async () => undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'unibus-bench-nats-'));
+  const config = join(dir, 'nats.conf');
+  writeFileSync(config, 'max_payload: 8388608\n');
+  const server = await NatsServer.start({ name: 'unibus-bench', config });
+  process.env.UNIBUS_BENCH_NATS = server.url;
+  return async () => {
+    await server.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+async function runAll(options: BenchOptions): Promise<number> {
   const { cases, notes } = await selectCases(options.only, options.withTransports);
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
   const total = options.runs * options.sizes.length * cases.length;

@@ -24,7 +24,7 @@ export { msgpackCodec, jsonCodec, rawCodec, registerCodec, CodecId, type Codec, 
 export { transportFor, registerTransport, transportSchemes, schemeOf } from './transports/registry.js';
 export type {
   Transport, Connection, Listener, Capabilities, Closed, CloseReason, PeerInfo, TransportOptions,
-  SpawnClientOptions, SpawnedClient,
+  SpawnClientOptions, SpawnedClient, SpawnStdio,
 } from './transports/transport.js';
 export { DEFAULT_MAX_FRAME_SIZE } from './transports/transport.js';
 export { signals, type ObservableSignal, type ReceivedSignal } from './process/signals.js';
@@ -33,3 +33,7 @@ export { Supervisor } from './process/supervisor/index.js';
 export type {
   SupervisorOptions, SupervisorEvent, SupervisorEventType, ChildSpec, RestartPolicy, RestartStrategy, SupervisorBus,
 } from './process/supervisor/index.js';
+export { FileLock, withLock } from './sync/file-lock.js';
+export { Semaphore } from './sync/semaphore.js';
+export { LivenessLock } from './sync/liveness-lock.js';
+export { lockHolders } from './sync/lock-holders.js';

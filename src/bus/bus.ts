@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type * as TypedEmitterModule from 'typed-emitter';
 import { codecById, resolveCodec, type Codec, type CodecName } from '../codecs/index.js';
-import { ClosedError, CodecError, InvalidUrlError, PeerGoneError } from '../errors.js';
+import { AbortedError, ClosedError, CodecError, InvalidUrlError, PeerGoneError } from '../errors.js';
 import type { Listener, SpawnClientOptions, SpawnedClient, TransportOptions } from '../transports/transport.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
 import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
@@ -48,6 +48,11 @@ export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOpt
 export interface PublishOptions {
   headers?: Readonly<Record<string, string>>;
   replyTo?: string;
+  /**
+   * Stops waiting while the path is full (rejects with `AbortedError`). The message itself was
+   * already accepted and may still be delivered; only the wait ends.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of `request`. */
@@ -156,7 +161,8 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
       };
       const wait = this.#fabric.publish(wire);
       this.#counters.published++;
-      return wait ?? RESOLVED;
+      if (wait === undefined) return RESOLVED;
+      return options?.signal ? abortable(wait, options.signal, `publish to ${topic}`) : wait;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -323,6 +329,16 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     // One shape for every message (fields may be undefined): keeps the hot path monomorphic.
     deliver({ topic: w.topic, data, headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq });
   }
+}
+
+/** `promise`, or an `AbortedError` as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(new AbortedError(what, signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedError(what, signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function newBusId(): string {

@@ -7,9 +7,10 @@
  * bad command line or config.
  *
  * A child's relative `cwd` is resolved against the config file's directory, which is also the
- * default `cwd`. With `"url"` in the config, the command serves a hub there (or joins the hub
- * that already serves it), publishes the events on `$sys.supervisor.<name>.<type>`, and children
- * find the URL in `UNIBUS_URL`.
+ * default `cwd`. By default (or with `"url": "pipe:"`) the supervisor serves a `pipe:` hub and
+ * starts every child connected to it, publishing its events there. With another `"url"`, the
+ * command serves a hub there (or joins the hub that already serves it), publishes the events on
+ * `$sys.supervisor.<name>.<type>`, and children find the URL in `UNIBUS_URL`.
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -68,7 +69,8 @@ export async function run(argv: string[]): Promise<number> {
   let bus: Bus | undefined;
   try {
     const config = await loadSuperviseConfig(path);
-    if (config.url !== undefined) bus = await openBus(config.url);
+    // pipe: is served by the supervisor itself (it spawns the children through it).
+    if (config.url !== undefined && !/^pipe:/i.test(config.url)) bus = await openBus(config.url);
     supervisor = new Supervisor({ ...config, ...(bus ? { bus, url: bus.url } : {}) });
   } catch (err) {
     await bus?.close();

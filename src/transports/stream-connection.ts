@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
 import { BaseConnection } from './connection-base.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
+import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
 import type { PeerInfo } from './transport.js';
 
 /** Frames up to this size are copied into the batch buffer; larger ones are written as is. */
@@ -32,6 +33,8 @@ export interface StreamConnectionOptions {
   /** Peer credentials, or a function that reads them on first use. */
   peer?: PeerInfo | (() => PeerInfo);
   flushTimeout?: number;
+  /** ms a partial frame may wait for its next bytes before the connection ends (default 30 s). */
+  partialFrameTimeout?: number;
   /** Called once after the sockets are destroyed (remove files, close extra fds). */
   onRelease?: () => void;
 }
@@ -40,6 +43,7 @@ export class StreamConnection extends BaseConnection {
   readonly #in: Socket;
   readonly #out: Socket;
   readonly #decoder: LengthPrefixDecoder;
+  readonly #budget: ReassemblyAccount;
   readonly #options: StreamConnectionOptions;
   #peer: PeerInfo | undefined;
   // Batch being built in this turn.
@@ -51,6 +55,7 @@ export class StreamConnection extends BaseConnection {
   #flushScheduled = false;
   #waitingDrain = false;
   #released = false;
+  #hadPartial = false;
   // Commit tracking: flushes handed to the socket, and flushes the kernel has taken (the
   // socket calls back in order, once per flush).
   #flushes = 0;
@@ -63,6 +68,8 @@ export class StreamConnection extends BaseConnection {
     this.#out = output;
     this.#options = options;
     this.#decoder = new LengthPrefixDecoder(options.maxFrameSize, (frame) => this.deliver(frame));
+    this.#budget = new ReassemblyAccount(options.partialFrameTimeout ?? PARTIAL_FRAME_TIMEOUT,
+      (err) => this.destroy('protocol', err));
     input.on('data', (chunk: Buffer) => this.#onData(chunk));
     input.pause();
     input.on('end', () => this.#ended());
@@ -82,6 +89,12 @@ export class StreamConnection extends BaseConnection {
   #onData(chunk: Buffer): void {
     try {
       this.#decoder.push(chunk);
+      // Most reads end on a frame boundary: the budget is touched only around partial frames.
+      const pending = this.#decoder.pendingBytes;
+      if (pending !== 0 || this.#hadPartial) {
+        this.#hadPartial = pending !== 0;
+        this.#budget.update(pending);
+      }
     } catch (err) {
       this.destroy('protocol', err instanceof Error ? err : new ProtocolError(String(err)));
     }
@@ -224,6 +237,7 @@ export class StreamConnection extends BaseConnection {
       await this.#endOutput(this.#options.flushTimeout ?? DEFAULT_FLUSH_TIMEOUT);
     }
     this.#released = true;
+    this.#budget.release();
     this.#chunks = [];
     this.#in.destroy();
     this.#out.destroy();

@@ -122,12 +122,33 @@ export interface Listener extends AsyncIterable<Connection>, AsyncDisposable {
   spawn?(command: string, args?: readonly string[], options?: SpawnClientOptions): SpawnedClient;
 }
 
+/**
+ * One descriptor of a spawned child, in `child_process.spawn`'s stdio form: `'pipe'` (a
+ * socketpair; this process's end is `child.stdio[fd]`), `'ignore'`, `'inherit'`, or an fd of
+ * this process that the child gets a copy of.
+ */
+export type SpawnStdio = 'pipe' | 'ignore' | 'inherit' | number;
+
 /** Options for `Listener.spawn`. */
 export interface SpawnClientOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Where the child's stdout and stderr go; by default they are inherited. */
-  stdio?: 'inherit' | 'pipe' | 'ignore';
+  /**
+   * The child's fds 0, 1 and 2: `'inherit'` (default: stdin ignored, stdout and stderr
+   * inherited), `'pipe'`, `'ignore'`, or one entry per fd.
+   */
+  stdio?: 'inherit' | 'pipe' | 'ignore' | readonly [SpawnStdio, SpawnStdio, SpawnStdio];
+  /**
+   * Starts the child as the leader of a new session and process group (pgid = its pid), like
+   * `child_process.spawn`'s `detached`: `process.kill(-pid, sig)` reaches everything it starts,
+   * and a terminal's Ctrl-C reaches only this process. Default false.
+   */
+  detached?: boolean;
+  /**
+   * More fds for the child, numbered right after the transport's own (for `pipe:` from 5 on,
+   * `PIPE_EXTRA_FD`); `SpawnedClient.extraFds` lists them. E.g. `['pipe']` for a heartbeat channel.
+   */
+  extraStdio?: readonly SpawnStdio[];
 }
 
 /** A child started by `Listener.spawn`. */
@@ -136,6 +157,8 @@ export interface SpawnedClient {
   readonly child: import('node:child_process').ChildProcess;
   /** Resolves with the exit code (or the signal name) when the child has exited. */
   readonly exited: Promise<number | string>;
+  /** The child's fd numbers of `extraStdio`, in order (`child.stdio[fd]` for a `'pipe'`). */
+  readonly extraFds: readonly number[];
 }
 
 /** Options every transport accepts. */
@@ -148,6 +171,8 @@ export interface TransportOptions {
   connectTimeout?: number;
   /** File mode of created objects (default 0o600: owner only). */
   mode?: number;
+  /** ms a partial frame may wait for its next bytes before its connection ends (stream transports; default 30 s). */
+  partialFrameTimeout?: number;
   /** Accept peers of other uids (default false: a hub rejects them where the kernel tells). */
   allowOtherUsers?: boolean;
   /** Transport-specific extras, given by URL query parameters or code. */

@@ -20,6 +20,7 @@ export function busSuite(fixture: TransportFixture): void {
     const url = fixture.url(label);
     const hub = await Bus.listen(url, options);
     open.push(hub);
+    urls.push(url);
     return { hub, url: hub.url };
   };
   const peer = (hub: Bus, url: string, role: string, ...args: string[]): Peer => {
@@ -35,9 +36,13 @@ export function busSuite(fixture: TransportFixture): void {
     ? (_name: string, _body: () => Promise<void>): void => undefined
     : test;
 
+  const urls: string[] = [];
   test.after.each(async () => {
-    for (const p of peers.splice(0)) p.kill('SIGKILL');
+    // Peers leave the way programs do (stdin EOF ends them); a peer that will not is killed.
+    await Promise.all(peers.splice(0).map((p) => p.stop().catch(() => p.kill('SIGKILL'))));
     for (const o of open.splice(0).reverse()) await o.close();
+    // Every case leaves nothing behind (and the fixture removes its own durable test data).
+    for (const url of urls.splice(0)) assert.equal(await fixture.leftovers(url), [], `leftovers of ${url}`);
   });
 
   test('wildcards: a.* gets one token, a.> the rest, each in order, once per message', async () => {

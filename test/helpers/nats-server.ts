@@ -35,11 +35,14 @@ export class NatsServer {
   }
 
   /** Starts a server; with `cluster`, it listens for routes and connects to `routes()` ports. */
-  static async start(options: { name?: string; cluster?: string; routes?: () => number[] } = {}): Promise<NatsServer> {
+  static async start(options: { name?: string; cluster?: string; routes?: () => number[]; config?: string } = {}): Promise<NatsServer> {
     const server = new NatsServer(options.name ?? uniqueName('nats'), options.cluster, options.routes ?? (() => []));
+    server.#config = options.config;
     await server.#spawn();
     return server;
   }
+
+  #config: string | undefined;
 
   get port(): number { return this.#ports!.client; }
   get clusterPort(): number | undefined { return this.#ports?.cluster; }
@@ -54,6 +57,7 @@ export class NatsServer {
   async #spawn(): Promise<void> {
     const known = this.#ports;
     const args = ['-a', '127.0.0.1', '-p', String(known?.client ?? -1), '-m', String(known?.monitor ?? -1), '-n', this.name];
+    if (this.#config !== undefined) args.push('-c', this.#config);
     if (this.clusterName !== undefined) {
       args.push('--cluster_name', this.clusterName, '--cluster', `nats://127.0.0.1:${known?.cluster ?? -1}`);
       const routes = this.#routes().filter((p) => p !== known?.cluster);

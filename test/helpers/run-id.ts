@@ -2,7 +2,7 @@
  * Per-run names: every kernel object and path a test makes carries the run prefix, so runs never
  * collide and test/run.mjs can fail a run that leaves anything behind.
  */
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The run prefix (set by test/run.mjs; a fresh one when a file runs alone). */
@@ -29,6 +29,7 @@ export function tmpDir(label: string): string {
       for (const dir of made) {
         try { removeUnlessSpecial(dir); } catch { /* already gone */ }
       }
+      try { rmdirSync(base); } catch { /* other files still use it, or it is gone */ }
     });
   }
   const dir = mkdtempSync(join(base, `${label}-`));

@@ -9,7 +9,7 @@ const config = script(import.meta.url, '../../../examples/supervisor/supervise.j
 
 interface Line { type: string; child?: string; pid?: number; attempt?: number; reason?: string; code?: number | null }
 
-test('the hanger is killed and restarted, the quitter restarted, the steady shell worker untouched; SIGINT cleans up', async () => {
+test('the hanger is killed and restarted, the quitter restarted, the steady shell worker untouched, the watcher hears it on the bus; SIGINT cleans up', async () => {
   const sup = spawnNode(cli, ['supervise', config]);
   const events = (): Line[] => sup.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
   try {
@@ -27,6 +27,8 @@ test('the hanger is killed and restarted, the quitter restarted, the steady shel
     assert.not.ok(of('steady').includes('hung'));
     assert.is(all.filter((e) => e.child === 'steady' && e.type === 'started').length, 1);
     assert.is(all.at(-1)?.type, 'stopped');
+    // The watcher heard the hang on the supervisor's pipe: bus (its stdout is the CLI's stderr).
+    assert.match(sup.stderr, /watcher: hanger hung/);
     for (const e of all) if (e.type === 'started') assert.equal(await liveInGroup(e.pid!), [], `${e.child} pid=${e.pid}`);
   } finally {
     sup.kill('SIGKILL');

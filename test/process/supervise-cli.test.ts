@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bus } from '../../src/bus/bus.js';
 import { script, spawnNode, type Child } from '../helpers/processes.js';
@@ -16,6 +16,8 @@ import { liveInGroup } from './events.js';
 const cli = script(import.meta.url, '../../../bin/unibus.js');
 const worker = script(import.meta.url, './fixtures/worker.js');
 const busChild = script(import.meta.url, './fixtures/bus-child.js');
+const pipeChild = script(import.meta.url, './fixtures/pipe-bus-child.js');
+
 // Not tmpDir(): its exit hook in a test file running in parallel removes plain files under the
 // shared run directory, and these config files must live as long as this file runs.
 const dir = mkdtempSync(join('/tmp', `unibus-${runId}-supervise-`));
@@ -102,6 +104,39 @@ test('with a url in the config, the CLI serves a hub: events on $sys.supervisor.
     assert.is((await sup.waitExit(60_000)).code, 0, sup.stderr);
   } finally {
     await bus?.close();
+    sup.kill('SIGKILL');
+  }
+});
+
+test('by default children are on the supervisor\'s pipe: bus: one hears a sibling\'s restart on $sys.supervisor.*', async () => {
+  const path = join(dir, 'pipe.json');
+  writeFileSync(path, JSON.stringify({
+    name: 'clipipe', heartbeat: { intervalMs: 500, threshold: 20 }, backoff: { initialMs: 10 },
+    children: [
+      { name: 'alpha', command: process.execPath, args: [pipeChild] },
+      { name: 'beta', command: process.execPath, args: [worker, 'beat'] },
+    ],
+  }));
+  const sup = spawnNode(cli, ['supervise', path]);
+  const pids: number[] = [];
+  try {
+    const alpha = JSON.parse(await sup.waitLine(/^\{"type":"started","child":"alpha"/, 30_000)) as Line;
+    const beta = JSON.parse(await sup.waitLine(/^\{"type":"started","child":"beta"/, 30_000)) as Line;
+    pids.push(alpha.pid!, beta.pid!);
+    for (const pid of pids) {
+      assert.match(readlinkSync(`/proc/${pid}/fd/3`), /^pipe:\[\d+\]$/);
+      assert.match(readlinkSync(`/proc/${pid}/fd/4`), /^pipe:\[\d+\]$/);
+    }
+    // alpha's stdout goes to the CLI's stderr; it is subscribed once it has said hello.
+    await until('alpha subscribed', () => /^subscribed alpha$/m.test(sup.stderr), 30_000);
+    process.kill(beta.pid!, 'SIGKILL');
+    await until('alpha heard beta restart', () => /sys \$sys\.supervisor\.clipipe\.started beta/.test(sup.stderr), 30_000);
+    const again = events(sup).filter((e) => e.type === 'started' && e.child === 'beta').at(-1)!;
+    pids.push(again.pid!);
+    sup.kill('SIGINT');
+    assert.is((await sup.waitExit(60_000)).code, 0, sup.stderr);
+    for (const pid of pids) assert.equal(await liveInGroup(pid), [], `group ${pid}`);
+  } finally {
     sup.kill('SIGKILL');
   }
 });

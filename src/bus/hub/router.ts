@@ -274,7 +274,9 @@ export class HubRouter {
 
   #describe(peer: RouterPeer): PeerDescription {
     const h = peer.hello;
-    const cred = peer.conn.peer;
+    // Kernel credentials only when the peer never said HELLO: reading them loads the native
+    // layer, which a unix:// user should never pay for (connection.peer has them on demand).
+    const cred = h ? {} as { pid?: number; uid?: number } : peer.conn.peer;
     return {
       id: peer.id, name: h?.name ?? '?', transport: this.#options.transport,
       ...(h ? { pid: h.pid } : cred.pid !== undefined ? { pid: cred.pid } : {}),

@@ -1,5 +1,6 @@
 /**
- * One run of one child: spawn it in its own process group with a heartbeat fd, watch its beats
+ * One run of one child: spawn it (directly, or through a `pipe:` hub) in its own process group
+ * with a heartbeat fd, watch its beats
  * and its scheduler state, terminate its group (SIGTERM, then SIGKILL after the grace), and
  * report how it ended once nothing of its group runs any more. Restart decisions are the
  * supervisor's; a run never outlives its process.
@@ -7,14 +8,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { PIPE_EXTRA_FD } from '../../transports/pipe/pipe-env.js';
+import type { SpawnClientOptions, SpawnedClient } from '../../transports/transport.js';
 import { HEARTBEAT_FD_ENV, HEARTBEAT_INTERVAL_ENV } from '../heartbeat.js';
 import { isStoppedState, procStat } from '../proc-stat.js';
 import { clearGroup, signalGroup, type Reaper } from './process-group.js';
 import type { ResolvedChild } from './options.js';
 import type { HungReason, SignalReason, SupervisorEvent } from './types.js';
 
-/** The fd number the heartbeat socket has in every child (after stdin, stdout, stderr). */
+/** The fd number of the heartbeat socket in a child spawned directly (after stdin, stdout, stderr). */
 export const HEARTBEAT_FD = 3;
+/** The heartbeat fd of a child started by a `pipe:` hub: after its bus pipes (fds 3, 4). */
+export const PIPE_HEARTBEAT_FD = PIPE_EXTRA_FD;
 /** Env var with the child's name, so a child knows which spec it runs as. */
 export const CHILD_NAME_ENV = 'UNIBUS_SUPERVISOR_CHILD';
 
@@ -43,7 +48,10 @@ export interface RunEnd {
 export interface RunContext {
   readonly intervalMs: number;
   readonly threshold: number;
+  /** Handed to the child as `UNIBUS_URL`. */
   readonly url: string | undefined;
+  /** A `pipe:` hub's spawn: the child is started connected to it. Else a plain spawn. */
+  readonly spawn: ((command: string, args: readonly string[], options: SpawnClientOptions) => SpawnedClient) | undefined;
   readonly reap: Reaper;
   emit(event: EventInput): void;
 }
@@ -83,7 +91,6 @@ export class ChildRun {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...spec.env,
-      [HEARTBEAT_FD_ENV]: String(HEARTBEAT_FD),
       [HEARTBEAT_INTERVAL_ENV]: String(this.#ctx.intervalMs),
       [CHILD_NAME_ENV]: spec.name,
     };
@@ -92,14 +99,27 @@ export class ChildRun {
     const stdout = spec.stdout === 'inherit' ? 'inherit' : spec.stdout === 'stderr' ? 2 : 'ignore';
     // detached: the child leads a new session and process group (pgid = pid), so signals reach
     // its descendants and a terminal's Ctrl-C reaches only the supervisor, which stops children
-    // in order. fd 3 is a socketpair end (Node's 'pipe'): the child writes beats, and reads EOF
-    // when the supervisor dies.
-    const proc = spawn(spec.command, [...spec.args], {
-      cwd: spec.cwd,
-      env,
-      detached: true,
-      stdio: ['ignore', stdout, 'inherit', 'pipe'],
-    });
+    // in order. The heartbeat fd is a socketpair end (Node's 'pipe'): the child writes beats, and
+    // reads EOF when the supervisor dies. Through a pipe: hub it follows the bus pipes (3, 4).
+    const viaHub = this.#ctx.spawn;
+    const heartbeatFd = viaHub ? PIPE_HEARTBEAT_FD : HEARTBEAT_FD;
+    env[HEARTBEAT_FD_ENV] = String(heartbeatFd);
+    let proc: ChildProcess;
+    try {
+      proc = viaHub
+        ? viaHub(spec.command, spec.args, {
+          cwd: spec.cwd, env, detached: true, stdio: ['ignore', stdout, 'inherit'], extraStdio: ['pipe'],
+        }).child
+        : spawn(spec.command, [...spec.args], { cwd: spec.cwd, env, detached: true, stdio: ['ignore', stdout, 'inherit', 'pipe'] });
+    } catch (err) {
+      // E.g. the hub is closed, or no fds are left for the pipes.
+      const error = (err as Error).message;
+      queueMicrotask(() => {
+        this.#ctx.emit({ type: 'spawn-failed', child: spec.name, error, attempt });
+        this.#resolve({ code: null, signal: null, spawnError: error, ranMs: 0 });
+      });
+      return;
+    }
     this.#proc = proc;
     if (proc.pid === undefined) {
       proc.once('error', (err) => {
@@ -110,7 +130,7 @@ export class ChildRun {
     }
     const pid = proc.pid;
     proc.on('error', () => { /* signalling errors are handled where we signal */ });
-    const beats = proc.stdio[HEARTBEAT_FD] as Socket;
+    const beats = (proc.stdio as unknown[])[heartbeatFd] as Socket;
     beats.on('data', (chunk: Buffer) => { this.#beats += chunk.length; });
     beats.on('error', () => { /* a broken heartbeat socket shows as missed beats */ });
     proc.once('exit', (code, signal) => void this.#onExit(pid, beats, code, signal));

@@ -4,6 +4,7 @@
  * @module
  */
 import { basename } from 'node:path';
+import { checkPipeUrl } from '../../transports/pipe/pipe-url.js';
 import type { ChildSpec, RestartPolicy, RestartStrategy, SupervisorBus, SupervisorOptions } from './types.js';
 
 /** A child spec with every default filled in. */
@@ -29,9 +30,49 @@ export interface ResolvedOptions {
   readonly threshold: number;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly resetAfterMs: number };
   readonly intensity: { readonly maxRestarts: number; readonly periodMs: number };
-  readonly url: string | undefined;
+  /** How children reach the bus (see {@link BusPlan}). */
+  readonly plan: BusPlan;
+  /** Where events are published besides `events` (the own hub is added at start). */
   readonly bus: SupervisorBus | undefined;
   readonly subreaper: boolean;
+}
+
+/**
+ * How children reach the bus:
+ * - `own-pipe`: the supervisor listens on `url` (a `pipe:` URL) and starts children through it;
+ * - `given-pipe`: children are started through `options.bus`, a `pipe:` bus;
+ * - `url`: children are spawned directly with `UNIBUS_URL=url`;
+ * - `none`: children are spawned directly and get no URL.
+ */
+export type BusPlan =
+  | { readonly kind: 'own-pipe'; readonly url: string }
+  | { readonly kind: 'given-pipe'; readonly url: string }
+  | { readonly kind: 'url'; readonly url: string }
+  | { readonly kind: 'none' };
+
+const isPipeUrl = (url: string | undefined): boolean => url !== undefined && /^pipe:/i.test(url);
+
+function busPlan(url: string | undefined, bus: SupervisorBus | false | undefined): BusPlan {
+  if (url !== undefined && (typeof url !== 'string' || url === '')) {
+    throw new TypeError('Invalid supervisor option: url must be a non-empty string');
+  }
+  if (bus !== undefined && bus !== false && (typeof bus !== 'object' || bus === null || typeof bus.publish !== 'function')) {
+    throw new TypeError('Invalid supervisor option: bus must have a publish() method, or be false');
+  }
+  if (url !== undefined && !isPipeUrl(url)) return { kind: 'url', url };
+  if (bus === false) {
+    if (url !== undefined) throw new RangeError(`Invalid supervisor option: url=${url} needs a bus (bus=false)`);
+    return { kind: 'none' };
+  }
+  if (bus && isPipeUrl(bus.url) && typeof bus.spawn === 'function') return { kind: 'given-pipe', url: bus.url! };
+  if (bus && url === undefined) return bus.url ? { kind: 'url', url: bus.url } : { kind: 'none' };
+  const own = url ?? 'pipe:';
+  try {
+    checkPipeUrl(own);
+  } catch (err) {
+    throw new RangeError(`Invalid supervisor option: url: ${(err as Error).message}`);
+  }
+  return { kind: 'own-pipe', url: own };
 }
 
 /** True for `node`, `nodejs` (by name or path) and this process's own Node binary. */
@@ -122,7 +163,6 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
   }
   const maxMs = num(options.backoff?.maxMs, 'backoff.maxMs', 10_000, 0);
   const periodMs = num(options.intensity?.periodMs, 'intensity.periodMs', 10_000, 1);
-  if (options.url !== undefined && typeof options.url !== 'string') throw new TypeError('Invalid supervisor option: url must be a string');
   return {
     name,
     children,
@@ -138,8 +178,8 @@ export function resolveOptions(options: SupervisorOptions): ResolvedOptions {
       maxRestarts: num(options.intensity?.maxRestarts, 'intensity.maxRestarts', 5, 0, true),
       periodMs,
     },
-    url: options.url,
-    bus: options.bus,
+    plan: busPlan(options.url, options.bus),
+    bus: options.bus || undefined,
     subreaper: options.subreaper ?? true,
   };
 }

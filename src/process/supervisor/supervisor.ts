@@ -1,16 +1,18 @@
 /**
  * `Supervisor`: starts children, watches their heartbeats, restarts them by policy and strategy
  * with exponential backoff, gives up past the restart intensity (as OTP supervisors do), and
- * stops them in reverse start order. Lifecycle events are an Observable and, given a bus, are
- * published on `$sys.supervisor.<name>.<type>`.
+ * stops them in reverse start order. Children are started connected to the bus: by default on
+ * a `pipe:` hub the supervisor owns. Lifecycle events are an Observable and are published on
+ * `$sys.supervisor.<name>.<type>`.
  * @module
  */
 import { Subject, type Observable } from 'rxjs';
 import { reapZombie, setChildSubreaper } from '../../native/prctl.js';
-import { ChildRun, type EventInput, type RunEnd } from './child-run.js';
+import { ChildRun, type EventInput, type RunContext, type RunEnd } from './child-run.js';
 import { resolveOptions, type ResolvedChild, type ResolvedOptions } from './options.js';
 import type { Reaper } from './process-group.js';
-import type { StopReason, SupervisorEvent, SupervisorOptions } from './types.js';
+import type { StopReason, SupervisorBus, SupervisorEvent, SupervisorOptions } from './types.js';
+import type { Bus } from '../../bus/bus.js';
 
 /** Where one declared child stands. */
 export type ChildState = 'idle' | 'running' | 'waiting' | 'done';
@@ -38,6 +40,10 @@ interface Slot {
  * - `stop()` stops children in reverse start order, one at a time; the event stream then
  *   completes. Subscribe to `events` before `start()` to see every event.
  * - children exit when the supervisor dies, however it dies: they see EOF on their heartbeat fd.
+ * - by default the supervisor serves a `pipe:` hub ({@link Supervisor.hub}) and starts every
+ *   child through it: fds 3/4 are the child's bus pipes (`UNIBUS_URL=pipe:`), fd 5 its heartbeat
+ *   (`UNIBUS_HEARTBEAT_FD=5`); a restart gets fresh pipes. The hub closes after the last child.
+ *   With `url` set to another URL, children get `UNIBUS_URL` and the heartbeat on fd 3.
  *
  * @example
  * ```ts
@@ -48,6 +54,8 @@ interface Slot {
  * });
  * sup.events.subscribe((e) => console.log(JSON.stringify(e)));
  * sup.start();
+ * await sup.ready; // its pipe: hub is open: hear what the workers publish
+ * sup.hub?.subscribe('work.>').subscribe((m) => console.log(m.topic, m.data));
  * process.once('SIGINT', () => void sup.stop());
  * await sup.done;
  * ```
@@ -68,6 +76,14 @@ export class Supervisor implements AsyncDisposable {
   #stopping: Promise<StopReason> | undefined;
   #groupRestart = false;
   #resolveDone!: (reason: StopReason) => void;
+  #ready: Promise<void> | undefined;
+  /** Where events are published: `options.bus`, else the own hub once open. */
+  #publisher: SupervisorBus | undefined;
+  /** The `pipe:` hub this supervisor owns and closes. */
+  #hub: Bus | undefined;
+  /** What children are started with: a `pipe:` bus's spawn and the URL they get. */
+  #spawn: RunContext['spawn'];
+  #childUrl: string | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#options = resolveOptions(options);
@@ -76,6 +92,21 @@ export class Supervisor implements AsyncDisposable {
     }));
     this.events = this.#subject.asObservable();
     this.done = new Promise((resolve) => { this.#resolveDone = resolve; });
+    this.#publisher = this.#options.bus;
+  }
+
+  /**
+   * The `pipe:` hub this supervisor serves (the default), once `ready`: subscribe to hear what the
+   * children publish. Undefined with `bus` or another `url` in the options, and after `done`.
+   */
+  get hub(): Bus | undefined {
+    return this.#hub;
+  }
+
+  /** Resolves once the bus is open and every child has been launched; read it after `start()`. */
+  get ready(): Promise<void> {
+    if (!this.#ready) throw new Error('Supervisor not started: call start() first');
+    return this.#ready;
   }
 
   /** The supervisor's name (in events and topics). */
@@ -100,9 +131,34 @@ export class Supervisor implements AsyncDisposable {
         this.#emit({ type: 'warning', message: `not a child subreaper, descendants of a dead child may escape: ${(err as Error).message}` });
       }
     }
-    if (this.#slots.length === 0) void this.stop('all-exited');
-    for (const slot of this.#slots) this.#launch(slot);
+    this.#ready = this.#openBus().then(() => {
+      if (this.#slots.length === 0) void this.stop('all-exited');
+      for (const slot of this.#slots) this.#launch(slot);
+    });
     return this;
+  }
+
+  /** Decides how children reach the bus; opens the own `pipe:` hub when that is the plan. */
+  async #openBus(): Promise<void> {
+    const { plan } = this.#options;
+    if (plan.kind === 'url') this.#childUrl = plan.url;
+    if (plan.kind === 'given-pipe') {
+      const bus = this.#options.bus!;
+      this.#spawn = (command, args, options) => bus.spawn!(command, args, options);
+      this.#childUrl = plan.url;
+    }
+    if (plan.kind !== 'own-pipe') return;
+    try {
+      // Loaded here, not at the top: the supervisor without a bus stays a process-only module.
+      const { Bus: BusClass } = await import('../../bus/bus.js');
+      const hub = await BusClass.listen(plan.url, { name: `supervisor-${this.#options.name}` });
+      this.#hub = hub;
+      this.#publisher ??= hub;
+      this.#spawn = (command, args, options) => hub.spawn(command, args, options);
+      this.#childUrl = hub.url;
+    } catch (err) {
+      this.#emit({ type: 'warning', message: `could not serve ${plan.url}, children start without a bus: ${(err as Error).message}` });
+    }
   }
 
   /** Stops every child in reverse start order; resolves when all are gone. Idempotent. */
@@ -118,7 +174,7 @@ export class Supervisor implements AsyncDisposable {
   #emit(event: EventInput): void {
     const full = { ...event, supervisor: this.#options.name, at: Date.now() } as SupervisorEvent;
     this.#subject.next(full);
-    const bus = this.#options.bus;
+    const bus = this.#publisher;
     if (!bus) return;
     try {
       const published = bus.publish(`$sys.supervisor.${this.#options.name}.${full.type}`, full);
@@ -135,7 +191,8 @@ export class Supervisor implements AsyncDisposable {
     const run = new ChildRun(slot.spec, slot.attempt, {
       intervalMs: this.#options.intervalMs,
       threshold: this.#options.threshold,
-      url: this.#options.url,
+      url: this.#childUrl,
+      spawn: this.#spawn,
       reap: this.#reap,
       emit: (e) => this.#emit(e),
     });
@@ -203,6 +260,8 @@ export class Supervisor implements AsyncDisposable {
   }
 
   async #shutdown(reason: StopReason): Promise<StopReason> {
+    // Children launched while the hub was opening are stopped like the others.
+    await this.#ready?.catch(() => undefined);
     this.#emit({ type: 'stopping', reason });
     for (const slot of this.#slots) if (slot.timer) clearTimeout(slot.timer);
     for (const slot of [...this.#slots].reverse()) {
@@ -211,6 +270,14 @@ export class Supervisor implements AsyncDisposable {
     }
     this.#emit({ type: 'stopped', reason });
     this.#subject.complete();
+    const hub = this.#hub;
+    this.#hub = undefined;
+    this.#spawn = undefined;
+    if (hub) {
+      // The hub's own subscribers get the last events (`stopped`) before it closes.
+      await hub.flush({ timeout: 2000 }).catch(() => undefined);
+      await hub.close().catch(() => undefined);
+    }
     this.#resolveDone(reason);
     return reason;
   }

@@ -3,6 +3,7 @@
  * Durations are milliseconds and say so in their names, so a JSON config reads unambiguously.
  * @module
  */
+import type { SpawnClientOptions, SpawnedClient } from '../../transports/transport.js';
 
 /**
  * When a child that has exited is started again (OTP's terms):
@@ -80,9 +81,15 @@ export interface IntensitySettings {
   periodMs?: number;
 }
 
-/** What the supervisor needs from a bus: publishing its events (the seam to `Bus`). */
+/**
+ * What the supervisor needs from a bus (the seam to `Bus`): publishing its events and, for a
+ * `pipe:` hub, starting children connected to it (`Bus.spawn`).
+ */
 export interface SupervisorBus {
   publish(topic: string, payload: unknown): unknown;
+  /** The URL the bus serves; a `pipe:` bus with `spawn` starts the children. */
+  readonly url?: string;
+  spawn?(command: string, args?: readonly string[], options?: SpawnClientOptions): SpawnedClient;
 }
 
 /** Options of `new Supervisor(options)`; also the shape of `unibus supervise`'s config file. */
@@ -96,10 +103,19 @@ export interface SupervisorOptions {
   graceMs?: number;
   backoff?: BackoffSettings;
   intensity?: IntensitySettings;
-  /** Bus URL handed to every child as `UNIBUS_URL`. */
+  /**
+   * Where the children connect. `pipe:` (the default): a hub the supervisor owns (or `bus`, when
+   * that is a `pipe:` bus), which starts every child on its own pipe pair (`UNIBUS_URL=pipe:`,
+   * so `Bus.connect()` in a child just works). Any other URL is handed to the children as
+   * `UNIBUS_URL` and served by someone else (default then: `bus.url`).
+   */
   url?: string;
-  /** When given, every event is also published on `$sys.supervisor.<name>.<type>`. */
-  bus?: SupervisorBus;
+  /**
+   * Every event is also published on `$sys.supervisor.<name>.<type>`: on this bus, else on the
+   * supervisor's own `pipe:` hub. `false`: no bus at all (children get no `UNIBUS_URL` unless
+   * `url` names one; `url: 'pipe:'` then is refused).
+   */
+  bus?: SupervisorBus | false;
   /** Mark this process a child subreaper (default true). */
   subreaper?: boolean;
 }

@@ -13,6 +13,8 @@ export const PIPE_FDS_ENV = 'UNIBUS_PIPE_FDS';
 /** The fds a spawned child receives, in its own numbering (after stdin, stdout, stderr). */
 export const CHILD_READ_FD = 3;
 export const CHILD_WRITE_FD = 4;
+/** The first of `SpawnClientOptions.extraStdio`'s fds in a spawned child (5, 6, …). */
+export const PIPE_EXTRA_FD = 5;
 
 /** The variable's value for a child. */
 export function formatPipeFds(): string {

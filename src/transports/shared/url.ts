@@ -49,7 +49,9 @@ export function validateName(name: string, url: string): string {
 }
 
 /** Options every transport reads: query parameters first, then code options, then defaults. */
-export function commonOptions(url: string, options: TransportOptions = {}): { maxFrameSize: number; mode: number } {
+export function commonOptions(url: string, options: TransportOptions = {}): {
+  maxFrameSize: number; mode: number; partialFrameTimeout: number | undefined;
+} {
   const query = URL.canParse(url) ? new URL(url).searchParams : new URLSearchParams();
   const q = query.get('maxFrameSize');
   const maxFrameSize = q !== null ? parseSize(q, url, 'maxFrameSize') : options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
@@ -57,5 +59,9 @@ export function commonOptions(url: string, options: TransportOptions = {}): { ma
     throw new RangeError(`maxFrameSize must be an integer from 1 to 2^31: maxFrameSize=${maxFrameSize}`);
   }
   const mode = options.mode ?? 0o600;
-  return { maxFrameSize, mode };
+  const partial = options.partialFrameTimeout;
+  if (partial !== undefined && (typeof partial !== 'number' || !(partial > 0))) {
+    throw new RangeError(`partialFrameTimeout must be a positive number of ms: partialFrameTimeout=${String(partial)}`);
+  }
+  return { maxFrameSize, mode, partialFrameTimeout: partial };
 }

@@ -11,7 +11,7 @@ import { AcceptQueue } from '../shared/accept-queue.js';
 import type { Connection, Listener } from '../transport.js';
 import { SysvConnection } from './connection.js';
 import type { LivenessHold } from './liveness.js';
-import { pidAlive } from './peer-watch.js';
+import { watchPeer, type PeerWatch } from './peer-watch.js';
 import { addRecord, dropRecord, removeIfOurs } from './rendezvous.js';
 import type { SysvmqAddress } from './url.js';
 import type { Waker, WakeTarget } from './waker.js';
@@ -40,6 +40,12 @@ export class SysvmqListener implements Listener, WakeTarget {
   readonly #helloBuf = new MsgBuffer(HELLO_BYTES + 32);
   readonly #poll: NodeJS.Timeout;
   #wantAccept = true;
+  /**
+   * Exit watches on the client processes met, by their wake queue: a SIGKILLed client cannot
+   * remove its own wake queue, so the hub does once the process has exited. The watches outlive
+   * `close()` (unref'd pidfds) for clients that were killed just before it.
+   */
+  readonly #clientWakes = new Map<number, PeerWatch>();
   #closing: Promise<void> | undefined;
   /** HELLOs that broke the format (counted, otherwise ignored). */
   garbage = 0;
@@ -90,6 +96,13 @@ export class SysvmqListener implements Listener, WakeTarget {
       return;
     }
     const rv = p.rendezvous;
+    const wq = hello.wakeQueue;
+    if (!this.#clientWakes.has(wq)) {
+      this.#clientWakes.set(wq, watchPeer(hello.pid, () => {
+        this.#clientWakes.delete(wq);
+        removeIfOurs(wq);
+      }));
+    }
     addRecord(rv, c2h);
     addRecord(rv, h2c);
     addRecord(rv, hello.wakeQueue);
@@ -110,8 +123,9 @@ export class SysvmqListener implements Listener, WakeTarget {
         dropRecord(rv, c2h);
         dropRecord(rv, h2c);
         dropRecord(rv, hello.wakeQueue);
-        // A dead client process cannot remove its own wake queue.
-        if (peerDead && !pidAlive(hello.pid)) removeIfOurs(hello.wakeQueue);
+        // A dead client process cannot remove its own wake queue. (`peerDead` comes from its
+        // pidfd: it has exited, though it may still be an unreaped zombie that kill(pid, 0) sees.)
+        if (peerDead) removeIfOurs(hello.wakeQueue);
       },
     });
     const sent = p.waker.post(hello.wakeQueue, hello.endpoint, encodeWelcome({

@@ -33,6 +33,9 @@ export class Outbox {
   /** Bytes of `#items[#head]` already sent. */
   #offset = 0;
   #pendingBytes = 0;
+  /** Stream bytes ever accepted / ever taken by the kernel (both only grow). */
+  acceptedBytes = 0;
+  sentBytes = 0;
   #byeWanted = false;
   #byeSent = false;
   /** Messages sent by the last `flush()` (the caller wakes the peer once when > 0). */
@@ -58,6 +61,7 @@ export class Outbox {
     this.#items.push(size);
     for (let i = 0; i < chunks.length; i++) if (chunks[i]!.length > 0) this.#items.push(chunks[i]!);
     this.#pendingBytes += HEADER_BYTES + size;
+    this.acceptedBytes += HEADER_BYTES + size;
   }
 
   /** Asks for a BYE after everything accepted so far. */
@@ -112,6 +116,7 @@ export class Outbox {
       this.#head = head;
       this.#offset = offset;
       this.#pendingBytes -= pos;
+      this.sentBytes += pos;
     }
     if (this.#head > 0) {
       this.#items = [];

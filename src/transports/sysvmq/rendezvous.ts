@@ -4,7 +4,7 @@
  * removal of a dead hub's leftovers by the next hub (the caller holds the liveness lock).
  * @module
  */
-import { openSync, closeSync, constants, lstatSync } from 'node:fs';
+import { closeSync, constants, lstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Errno } from '../../native/errno.js';
 import {
   DEFAULT_MSGMAX, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, MSG_COPY, MSG_NOERROR, MsgBuffer, ftok, msgGetRaw, msgReceive,
@@ -22,18 +22,28 @@ function myUid(): number {
   return process.getuid?.() ?? 0;
 }
 
-/** The key of an address; for key files, creates the file (0600) when `create` and it is missing. */
+/** What a hub writes into a key file it creates, so a later hub knows the file is unibus's to remove. */
+const KEYFILE_MARK = 'unibus sysvmq key file: removed by the hub that serves it\n';
+
+/**
+ * The key of an address. With `create`, a missing key file is created (0600, marked); `ours` says
+ * the file is a marked one, which the hub removes on close (a file the user made is left alone).
+ */
 export function keyOf(address: SysvmqAddress, create: boolean): { key: number; createdFile: boolean } {
   if (address.key !== undefined) return { key: address.key, createdFile: false };
   const file = address.keyfile!;
   let createdFile = false;
   if (create) {
     try {
-      closeSync(openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+      const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      try { writeSync(fd, KEYFILE_MARK); } finally { closeSync(fd); }
       createdFile = true;
     } catch (err) {
       if ((err as { code?: string }).code !== 'EEXIST') throw err;
-      if (lstatSync(file).isSymbolicLink()) throw new PermissionDeniedError(`key file is a symlink: path=${file}`);
+      const st = lstatSync(file);
+      if (st.isSymbolicLink()) throw new PermissionDeniedError(`key file is a symlink: path=${file}`);
+      // A marked file was made by a hub that died: it is ours to remove as well.
+      createdFile = st.isFile() && st.size === KEYFILE_MARK.length && readFileSync(file, 'utf8') === KEYFILE_MARK;
     }
   }
   return { key: ftok(file, address.proj), createdFile };

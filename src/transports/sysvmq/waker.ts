@@ -56,8 +56,16 @@ export class Waker {
   constructor(onClose: () => void) {
     this.#onClose = onClose;
     this.queueId = msgGet(IPC_PRIVATE, IPC_CREAT | 0o600);
+    // process.exit() waits for the thread pool, and our parked msgrcv would never return: remove
+    // the queue on the way out so the call ends with EIDRM (and the queue does not outlive us).
+    process.once('exit', this.#onExit);
     this.#park();
   }
+
+  readonly #onExit = (): void => {
+    this.#closed = true;
+    msgRemove(this.queueId);
+  };
 
   /** Gets wakes whose endpoint has left (e.g. a WELCOME after its connect timed out). */
   onOrphan: ((text: Uint8Array) => void) | undefined;
@@ -180,6 +188,7 @@ export class Waker {
     this.#closed = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retries.clear();
+    process.off('exit', this.#onExit);
     // IPC_RMID ends the parked msgrcv with EIDRM: the pool thread is free and the process can exit.
     msgRemove(this.queueId);
     this.#onClose();

@@ -75,13 +75,16 @@ class UnixListener implements Listener {
   readonly #accepted = new AcceptQueue();
   #closing: Promise<void> | undefined;
 
-  constructor(url: string, path: string, server: Server, liveness: Server, maxFrameSize: number) {
+  constructor(url: string, path: string, server: Server, liveness: Server, maxFrameSize: number,
+    partialFrameTimeout: number | undefined) {
     this.url = url;
     this.#path = path;
     this.#server = server;
     this.#liveness = liveness;
     server.on('connection', (socket: Socket) => {
-      this.#accepted.push(new StreamConnection(socket, socket, { maxFrameSize, peer: readPeer(socket) }));
+      this.#accepted.push(new StreamConnection(socket, socket, {
+        maxFrameSize, peer: readPeer(socket), ...(partialFrameTimeout ? { partialFrameTimeout } : {}),
+      }));
     });
   }
 
@@ -110,7 +113,7 @@ class UnixListener implements Listener {
 
 async function listen(url: string, options: TransportOptions = {}): Promise<Listener> {
   const path = urlPath(url, 'unix');
-  const { maxFrameSize, mode } = commonOptions(url, options);
+  const { maxFrameSize, mode, partialFrameTimeout } = commonOptions(url, options);
   const liveness = await acquireHubLiveness(path, url);
   try {
     removeStale(path, url);
@@ -127,7 +130,7 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
       }
     });
     chmodSync(path, mode);
-    return new UnixListener(url, path, server, liveness, maxFrameSize);
+    return new UnixListener(url, path, server, liveness, maxFrameSize, partialFrameTimeout);
   } catch (err) {
     liveness.close();
     throw err;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { readlinkSync, readdirSync } from 'node:fs';
+import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import { listenPipe, pipeTransport } from '../../../src/transports/pipe/pipe-transport.js';
 import type { PipeListener } from '../../../src/transports/pipe/pipe-listener.js';
 import type { Connection, Listener } from '../../../src/transports/transport.js';
@@ -143,6 +143,43 @@ test('a command that cannot start: exited says ENOENT and its connection ends', 
   assert.is(await within(10_000, 'exited', c.exited), 'ENOENT');
   await within(10_000, 'connection ends', conn.closed);
   await hub.close();
+});
+
+test('detached and extraStdio: the child leads its own group and gets exactly fds 0-5, fd 5 a socketpair', async () => {
+  const before = openFds();
+  const hub = await startHub();
+  // cat holds the fds it was given and ends on EOF from the hub (fd 3 as its stdin).
+  const script = 'printf beat >&5; exec cat <&3 >/dev/null';
+  const c = hub.spawn('/bin/sh', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], extraStdio: ['pipe'] });
+  const plain = hub.spawn('/bin/sh', ['-c', script], { stdio: 'ignore', extraStdio: ['ignore'] });
+  await accept(hub);
+  await accept(hub);
+  assert.equal(c.extraFds, [5]);
+  const beat = (c.child.stdio as unknown[])[5] as import('node:net').Socket;
+  assert.ok(beat, 'the hub side of fd 5');
+  const got = await within(10_000, 'a byte on fd 5', new Promise<string>((resolve) => beat.once('data', (d) => resolve(String(d)))));
+  assert.is(got, 'beat');
+  assert.ok(c.child.stdout, 'stdio entries given one by one');
+  const stat = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const [, , pgrp, session] = stat(c.pid);
+  assert.is(Number(pgrp), c.pid, 'detached: process group leader');
+  assert.is(Number(session), c.pid, 'detached: session leader');
+  assert.is(Number(stat(plain.pid)[2]), Number(stat(process.pid)[2]), 'not detached: our group');
+  // Besides 0-5 the child holds only what this process inherited itself without close-on-exec.
+  const ours = new Set(readdirSync('/proc/self/fd').map((fd) => { try { return `${fd} ${readlinkSync(`/proc/self/fd/${fd}`)}`; } catch { return ''; } }));
+  const theirs = readdirSync(`/proc/${c.pid}/fd`).map(Number).sort((a, b) => a - b);
+  assert.equal(theirs.slice(0, 6), [0, 1, 2, 3, 4, 5]);
+  for (const fd of theirs.slice(6)) assert.ok(ours.has(`${fd} ${readlinkSync(`/proc/${c.pid}/fd/${fd}`)}`), `stray fd ${fd} in the child`);
+  assert.match(readlinkSync(`/proc/${c.pid}/fd/5`), /^socket:\[\d+\]$/);
+  assert.match(readlinkSync(`/proc/${c.pid}/fd/3`), /^pipe:\[\d+\]$/);
+  assert.throws(() => hub.spawn('/bin/true', [], { extraStdio: ['bogus' as never] }), /extraStdio\[0\]/);
+  assert.throws(() => hub.spawn('/bin/true', [], { stdio: ['ignore', 'ignore'] as never }), /3 entries/);
+  await hub.close();
+  assert.is(await c.exited, 0, 'EOF on fd 3 ended it');
+  assert.is(await plain.exited, 0);
+  beat.destroy();
+  c.child.stdout!.destroy();
+  assert.is(openFds(), before, 'every fd released');
 });
 
 test('bad URLs and a connect outside a spawned child are refused with typed errors', async () => {

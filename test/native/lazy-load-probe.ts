@@ -1,0 +1,16 @@
+/** Runs a hub and a client on argv[2], then prints which heavy modules were loaded. */
+import { createRequire } from 'node:module';
+import { Bus } from '../../src/index.js';
+
+const url = process.argv[2]!;
+const hub = await Bus.listen(url);
+const bus = await Bus.connect(url);
+const got = new Promise<void>((resolve) => hub.subscribe('probe').subscribe(() => resolve()));
+await hub.flush();
+await bus.publish('probe', 1);
+await got;
+void hub.peers();
+await bus.close();
+await hub.close();
+const loaded = Object.keys(createRequire(import.meta.url).cache);
+console.log(`koffi=${loaded.some((k) => k.includes("/koffi/"))}`);
