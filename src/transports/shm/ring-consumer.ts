@@ -15,7 +15,7 @@ import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align } from './layout.j
 import { RingEnd, type SegmentViews } from './ring-end.js';
 
 /** Bytes of one copy-out slab; a larger record gets a slab of its own size. */
-const SLAB_BYTES = 256 * 1024;
+const SLAB_BYTES = 64 * 1024;
 
 /** Result of {@link RingConsumer.read} when no complete frame is committed yet. */
 export const NOTHING = null;
