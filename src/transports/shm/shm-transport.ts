@@ -8,10 +8,9 @@
  * - `size` is each ring's capacity (a power of two, 4KiB-1GiB, default 4MiB); frames larger than
  *   a quarter of it stream through in pieces, up to `maxFrameSize` (default 16MiB).
  * - `spin=µs`: after traffic, a reader whose ring ran empty polls it (on setImmediate) that long
- *   before it parks on its doorbell; default 20 µs, so a steady stream rarely pays a kernel
- *   wake-up, and an idle connection uses no CPU. A longer spin lowers latency at the price of a
- *   busy core while traffic lasts (on a loaded machine, polling processes wait for a core and
- *   latency gets worse, not better); `spin=0` parks at once.
+ *   before it parks on its doorbell (default 0: parks at once, and an idle connection uses no
+ *   CPU). Spinning lowers latency at the price of a busy core while traffic lasts, where cores are
+ *   idle; on a loaded machine polling processes wait for a core and latency gets worse.
  * - Peer death: pidfd / pid liveness of the pid in the header; `peerTimeout=ms` also ends a
  *   connection whose peer's heartbeat word stands still that long.
  *

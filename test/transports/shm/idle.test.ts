@@ -1,6 +1,6 @@
 /**
- * An idle shm connection uses no CPU: after traffic, a reader polls its ring only for the short
- * grace (`spin`, default DEFAULT_SPIN_MICROS), then parks on its doorbell. Measured as the event
+ * An idle shm connection uses no CPU: after traffic, a reader polls its ring only for `spin` µs
+ * (default DEFAULT_SPIN_MICROS, none), then parks on its doorbell. Measured as the event
  * loop's utilisation (the share of time it is not waiting in epoll), which a loop polling on
  * setImmediate drives to about 1 whatever the machine's load, and a parked one to about 0.
  * A long spin is measured too, so the test can fail.
@@ -42,9 +42,15 @@ async function idleAfterTraffic(query: string): Promise<{ elu: number; cpuMs: nu
   return { elu, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
-test('an idle connection parks: event loop utilisation near 0 after traffic (default grace)', async () => {
+test('an idle connection parks: event loop utilisation near 0 after traffic (default options)', async () => {
   const idle = await idleAfterTraffic('');
   console.log(`default: idle event loop utilisation ${idle.elu.toFixed(3)}, CPU ${idle.cpuMs.toFixed(1)} ms in 500 ms`);
+  assert.ok(idle.elu < 0.2, `idle utilisation ${idle.elu}`);
+});
+
+test('a bounded spin (2 ms) still parks once traffic stops', async () => {
+  const idle = await idleAfterTraffic('?spin=2000');
+  console.log(`spin=2ms: idle event loop utilisation ${idle.elu.toFixed(3)}, CPU ${idle.cpuMs.toFixed(1)} ms in 500 ms`);
   assert.ok(idle.elu < 0.2, `idle utilisation ${idle.elu}`);
 });
 
