@@ -10,11 +10,13 @@
  * ```
  * @module
  */
-export { Bus, type BusOptions, type PublishOptions, type RequestOptions } from './bus/bus.js';
+export { Bus, type BusOptions, type DrainOptions, type PublishOptions, type RequestOptions } from './bus/bus.js';
 export { Subscription, type SubscribeOptions } from './bus/subscription.js';
+export { BroadcastChannel, type BroadcastChannelOptions } from './bus/broadcast-channel.js';
+export type { ReconnectOptions } from './bus/hub/reconnect.js';
 export type { BusEvent, BusEventType, BusStats, OverflowPolicy } from './bus/events.js';
 export type {
-  Message, TopicMap, ServiceMap, Validator, TopicsMatching, PatternPayload, PayloadOf,
+  Message, TopicMap, ServiceMap, SysTopics, Validator, TopicsMatching, PatternPayload, PayloadOf,
 } from './bus/types.js';
 export type { Fabric, FabricStatus, PeerDescription, WireMessage } from './bus/fabric.js';
 export { checkTopic, checkPattern, matches } from './bus/subjects/grammar.js';

@@ -19,6 +19,7 @@ import { Subject, type Observable } from 'rxjs';
 import type * as TypedEmitterModule from 'typed-emitter';
 import { codecById, resolveCodec, type Codec, type CodecName } from '../codecs/index.js';
 import { AbortedError, ClosedError, CodecError, InvalidUrlError, PeerGoneError } from '../errors.js';
+import type { ReconnectOptions } from './hub/reconnect.js';
 import type { Listener, SpawnClientOptions, SpawnedClient, TransportOptions } from '../transports/transport.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
 import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
@@ -42,7 +43,15 @@ export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOpt
   maxStall?: number;
   /** Runtime validators per topic, checked on publish and on receive. */
   validators?: { [K in keyof T]?: Validator<T[K]> };
+  /**
+   * Client whose hub goes away (not `pipe:`): by default reconnects, keeping subscriptions (see
+   * `ReconnectOptions`). `false`: subscriptions end (`PeerGoneError`; complete on a clean stop).
+   */
+  reconnect?: ReconnectOptions | false;
 }
+
+/** Options of `drain`: `timeout` in ms (default 10 000; past it `TimeoutError`, closed anyway). */
+export interface DrainOptions { timeout?: number }
 
 /** Options of `publish`. */
 export interface PublishOptions {
@@ -80,6 +89,9 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   #pressure = 0;
   #emitter: TypedEmitter<BusEventListeners> | undefined;
   #closing: Promise<void> | undefined;
+  #draining: Promise<void> | undefined;
+  /** Replies of `serve()` handlers still running (drain waits for them). */
+  readonly #serving = new Set<Promise<void>>();
   #counters = { published: 0, delivered: 0, dropped: 0, badPayloads: 0, requests: 0 };
   /** One decode per message per process, shared by every local subscription it reaches. */
   #lastWire: WireMessage | undefined;
@@ -97,7 +109,11 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     fabric.status.subscribe({
       next: (s) => {
         this.#events.next(s as BusEvent);
-        if (s.type === 'disconnected' && !s.reconnecting && !this.#closing) this.#end(new PeerGoneError(`lost the hub at ${fabric.url}`));
+        // Reconnecting: subscriptions survive. Given up or not reconnecting: they end, with
+        // PeerGoneError when the hub died, completing when it closed cleanly.
+        if (s.type === 'disconnected' && !s.reconnecting && !this.#closing) {
+          this.#end(s.error ? new PeerGoneError(`lost the hub at ${fabric.url}: ${s.error.message}`) : undefined);
+        }
       },
       error: () => undefined,
     });
@@ -173,7 +189,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
    * async iterable for `for await`. Call `await bus.flush()` to know the hub has the subscription.
    */
   subscribe<P extends string>(pattern: CheckedPattern<T, P>, options: SubscribeOptions = {}): Subscription<PatternPayload<T, P>> {
-    if (this.#closing) throw new ClosedError('bus');
+    if (this.#closing || this.#draining) throw new ClosedError('bus');
     checkPattern(pattern);
     return new Subscription<PatternPayload<T, P>>(this.#host, pattern, options);
   }
@@ -211,12 +227,12 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     handler: (request: RequestOf<S, K>, message: Message<RequestOf<S, K>>) => ResponseOf<S, K> | Promise<ResponseOf<S, K>>,
     options: { queue?: string } = {},
   ): { close(): void } & Disposable {
-    if (this.#closing) throw new ClosedError('bus');
+    if (this.#closing || this.#draining) throw new ClosedError('bus');
     checkPattern(topic);
     const stop = this.#host.open(topic, options.queue, (m) => {
       const replyTo = m.replyTo;
       if (replyTo === undefined) return;
-      void (async () => {
+      const serving: Promise<void> = (async () => {
         try {
           const result = await handler(m.data as RequestOf<S, K>, m as Message<RequestOf<S, K>>);
           await this.#fabric.publish({ topic: replyTo, codec: this.#codec.id, payload: this.#codec.encode(result) });
@@ -225,7 +241,8 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
           await this.#fabric.publish({ topic: replyTo, codec: 0, payload: text, headers: { 'unibus-status': STATUS_ERROR } })
             ?.catch(() => undefined);
         }
-      })();
+      })().finally(() => this.#serving.delete(serving));
+      this.#serving.add(serving);
     });
     return { close: stop, [Symbol.dispose]: stop };
   }
@@ -264,6 +281,28 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     }
     this.#emitter.on(type, listener);
     return this;
+  }
+
+  /**
+   * Closes gracefully: no new subscriptions; every message routed to this bus before its
+   * subscriptions were withdrawn reaches its handler (or iterator buffer); running `serve()`
+   * handlers reply; what was published is flushed; then it closes. `close()` is the fast path.
+   * @example `process.on('SIGTERM', () => void bus.drain());`
+   */
+  drain(options: DrainOptions = {}): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#draining ??= (async () => {
+      const timeout = options.timeout ?? 10_000;
+      try {
+        if (this.#fabric.drain) await this.#fabric.drain({ timeout });
+        else await this.#fabric.flush({ timeout });
+        while (this.#serving.size > 0) await Promise.allSettled([...this.#serving]);
+        await this.#fabric.flush({ timeout });
+      } finally {
+        await this.close();
+      }
+    })();
+    return this.#draining;
   }
 
   /** Closes the bus: flushes what was accepted, ends every subscription, releases everything. */

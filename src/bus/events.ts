@@ -7,7 +7,9 @@ import type { PeerDescription } from './fabric.js';
 
 export type BusEvent =
   | { readonly type: 'connected'; readonly url: string }
+  /** The hub (or server) is gone; `reconnecting`: the bus is dialling again and subscriptions survive. */
   | { readonly type: 'disconnected'; readonly url: string; readonly error?: Error; readonly reconnecting?: boolean }
+  /** Back: subscriptions re-established, held publishes sent. */
   | { readonly type: 'reconnected'; readonly url: string }
   | { readonly type: 'peer-joined'; readonly peer: PeerDescription }
   | { readonly type: 'peer-left'; readonly peer: PeerDescription; readonly reason: string; readonly error?: Error }

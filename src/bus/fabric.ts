@@ -54,7 +54,10 @@ export type FabricStatus =
   | { readonly type: 'connected'; readonly url: string }
   | {
     readonly type: 'disconnected'; readonly url: string; readonly error?: Error;
-    /** True when the fabric reconnects by itself and its subscriptions survive (NATS). */
+    /**
+     * True when the fabric reconnects by itself and its subscriptions survive (HubFabric clients
+     * of URL transports, NATS); false or absent: subscriptions end.
+     */
     readonly reconnecting?: boolean;
   }
   | { readonly type: 'reconnected'; readonly url: string }
@@ -101,6 +104,12 @@ export interface Fabric {
   publish(message: WireMessage): Promise<void> | undefined;
   /** Resolves when whoever routes has processed everything published before this call. */
   flush(options?: { signal?: AbortSignal; timeout?: number }): Promise<void>;
+  /**
+   * Drain, the fabric's part: withdraws every subscription from whoever routes, keeps
+   * dispatching locally, and resolves once every message routed to this fabric before the
+   * withdrawal has been handed to its handler. (A fabric without it: the Bus only flushes.)
+   */
+  drain?(options: { timeout?: number }): Promise<void>;
   /** The peers currently connected (hub: its clients; client: the hub and what it reports). */
   peers(): PeerDescription[];
   stats(): FabricStats;

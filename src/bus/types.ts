@@ -16,6 +16,11 @@
  * @module
  */
 
+import type { PeerDescription } from './fabric.js';
+
+/** System topics any bus may subscribe to, typed or not: `$sys.peers` (presence, from the hub). */
+export type SysTopics = { '$sys.peers': PeerDescription[] };
+
 /** Topic → payload type. */
 export type TopicMap = Record<string, unknown>;
 /** Served topic → request and response types. */
@@ -53,11 +58,12 @@ export type PayloadOf<T extends TopicMap, K extends string> = IsOpen<T> extends 
   : K extends keyof T ? T[K] : T[K & keyof T];
 
 /** Payload union for a pattern (never when no topic can match). */
-export type PatternPayload<T extends TopicMap, P extends string> = IsOpen<T> extends true ? unknown
-  : T[TopicsMatching<T, P>];
+export type PatternPayload<T extends TopicMap, P extends string> = P extends keyof SysTopics ? SysTopics[P]
+  : IsOpen<T> extends true ? unknown : T[TopicsMatching<T, P>];
 
 /** Makes a pattern that matches no known topic a compile error (with a readable message). */
 export type CheckedPattern<T extends TopicMap, P extends string> = IsOpen<T> extends true ? P
+  : P extends keyof SysTopics ? P
   : [TopicsMatching<T, P>] extends [never] ? `no topic of this bus matches the pattern ${P}` : P;
 
 /** Request type of a served topic. */

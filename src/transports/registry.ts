@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { InvalidUrlError } from '../errors.js';
+import { InvalidUrlError, UnsupportedError } from '../errors.js';
 import type { Transport } from './transport.js';
 
 type Loader = () => Promise<Transport>;
@@ -53,6 +53,10 @@ export async function transportFor(url: string): Promise<Transport> {
   const load = builtins[scheme];
   if (!load) {
     throw new InvalidUrlError(url, `no transport for scheme=${scheme} (known: ${transportSchemes().join(', ')}, nats)`);
+  }
+  // The kernel transports are Linux IPC (abstract sockets, pipe2, System V, /dev/shm).
+  if (process.platform !== 'linux' && scheme !== 'memory') {
+    throw new UnsupportedError(`${scheme}:// needs Linux; this is platform=${process.platform} (memory:// and nats:// work everywhere)`);
   }
   const transport = await load();
   registered.set(scheme, transport);

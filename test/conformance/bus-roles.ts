@@ -32,10 +32,43 @@ export async function runBusRole(url: string, role: string, args: string[], out:
       case 'server': {
         // server <topic> [queue]: replies { echo, by: pid }.
         const [topic, queue] = args;
-        bus.serve(topic!, (req) => ({ echo: req, by: process.pid }), queue ? { queue } : {});
+        bus.serve(topic!, (req) => ({ echo: req, by: process.pid, bus: bus.id }), queue ? { queue } : {});
         await bus.flush();
         out('ready');
         await stop;
+        return;
+      }
+      case 'drainer': {
+        // drainer <pattern> [queue]: a subscriber that, when told to stop, drains instead of closing.
+        const [pattern, queue] = args;
+        bus.subscribe(pattern!, queue ? { queue } : {}).subscribe((m) => out(`${m.topic} ${(m.data as { i: number }).i}`));
+        await bus.flush();
+        out('ready');
+        await stop;
+        await bus.drain({ timeout: 30_000 });
+        out('drained');
+        return;
+      }
+      case 'watcher': {
+        // watcher <pattern>: reports how its subscription ends and the connection events.
+        bus.subscribe(args[0]!).subscribe({
+          complete: () => out('complete'),
+          error: (e: Error & { code?: string }) => out(`error ${e.code ?? e.name}`),
+        });
+        bus.events.subscribe((e) => {
+          if (e.type === 'disconnected') out(`event disconnected reconnecting=${String(e.reconnecting ?? false)}`);
+        });
+        await bus.flush();
+        out('ready');
+        await stop;
+        return;
+      }
+      case 'drain-publisher': {
+        // drain-publisher <topic> <count>: publishes without awaiting, then drains (no flush).
+        const [topic, count] = args;
+        for (let i = 0; i < Number(count); i++) bus.publish(topic!, { i }).catch((e: Error) => out(`error ${e.message}`));
+        await bus.drain({ timeout: 30_000 });
+        out('done');
         return;
       }
       case 'stalled': {

@@ -11,6 +11,7 @@ import { NoRespondersError, InvalidTopicError, FrameTooLargeError } from '../../
 import { rejectsWith, within, until } from '../helpers/watchdog.js';
 import type { TransportFixture } from './fixture.js';
 import { startPeer, type Peer } from './bus-peers.js';
+import { semanticsCases } from './bus-semantics.cases.js';
 
 export function busSuite(fixture: TransportFixture): void {
   const test = suite(`Bus on ${fixture.scheme}:`);
@@ -169,6 +170,8 @@ export function busSuite(fixture: TransportFixture): void {
       await until('the fine subscriber gets all', () => fine.lines.length >= 3001, 60_000);
     });
   }
+
+  semanticsCases({ test, fixture, open, hubOn, peer, inProcessClient });
 
   inProcessClient('close() of every bus leaves nothing behind', async () => {
     const { hub, url } = await hubOn('leftovers');

@@ -39,6 +39,12 @@ export interface TransportFixture {
    * dropped that peer or after a few seconds. Absent when the medium has no raw form (memory://).
    */
   readonly injectGarbage?: (url: string, listener: Listener) => Promise<void>;
+  /**
+   * Only for a fabric whose router is an external server (NATS): stops it (SIGKILL) and starts
+   * it again on the same URL. The Bus suite then restarts this server in the hub-restart case
+   * instead of a `unibus hub` child, and skips cases that need a hub of ours (`$sys.peers`).
+   */
+  readonly externalServer?: { readonly running: boolean; kill(): Promise<void>; restart(): Promise<void> };
   /** Files, sockets and kernel objects of `url` still present (names, for the failure message). */
   leftovers(url: string): Promise<string[]>;
 }

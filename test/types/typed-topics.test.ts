@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Bus } from '../../src/index.js';
-import type { Message, TopicsMatching } from '../../src/index.js';
+import type { Message, PeerDescription, TopicsMatching } from '../../src/index.js';
 import { uniqueName } from '../helpers/run-id.js';
 
 type Topics = {
@@ -36,6 +36,15 @@ async function compileTimeCases(bus: Bus<Topics, Services>): Promise<void> {
   await bus.request('orders.created', { tz: 'UTC' });
   // @ts-expect-error case 7: a server returning the wrong response type
   bus.serve('time.now', () => ({ iso: 42 }));
+  // @ts-expect-error case 8: a server expecting the wrong request type
+  bus.serve('time.now', (req: { zone: string }) => ({ iso: req.zone }));
+  // @ts-expect-error case 9: serving a topic that is not a service
+  bus.serve('orders.created', () => ({ iso: 'x' }));
+  // @ts-expect-error case 10: a server in a queue group returning a promise of the wrong type
+  bus.serve('time.now', async () => ({ iso: 1 }), { queue: 'clocks' });
+  bus.serve('time.now', async ({ tz }) => ({ iso: tz }), { queue: 'clocks' });
+  // System topics are open to every bus, typed: presence.
+  bus.subscribe('$sys.peers').subscribe((m) => expectType<Equal<typeof m.data, PeerDescription[]>>());
 
   // Wildcards yield the union of the payloads of every topic they can match.
   const orders = bus.subscribe('orders.*');

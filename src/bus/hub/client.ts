@@ -1,11 +1,14 @@
 /**
  * The client side of the unibus protocol over one Connection: HELLO, subscriptions (sent to the
  * hub, dispatched locally), PUB encoding, the PING/PONG flush barrier, presence.
+ *
+ * A client outlives its connection: after a loss, `reattach(conn)` says HELLO on a new one,
+ * re-sends every subscription and every pending flush PING; local subscriptions never notice.
  * @module
  */
 import { Subject } from 'rxjs';
 import { ClosedError, FrameTooLargeError, ProtocolError, TimeoutError, AbortedError } from '../../errors.js';
-import type { Connection } from '../../transports/transport.js';
+import type { Closed, Connection } from '../../transports/transport.js';
 import type {
   FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler, WireMessage,
 } from '../fabric.js';
@@ -22,6 +25,11 @@ export interface ClientOptions {
   busId: string;
   transport: string;
   helloTimeout?: number;
+  /**
+   * Called when the connection ends without `close()`. Returns true when the owner will
+   * `reattach` a new one: pending flushes then wait for it instead of failing.
+   */
+  onLost?: (closed: Closed) => boolean;
 }
 
 interface LocalSub {
@@ -35,7 +43,8 @@ type Pending = { resolve: () => void; reject: (err: Error) => void };
 
 export class HubClient {
   readonly status = new Subject<FabricStatus>();
-  readonly conn: Connection;
+  /** The current connection (replaced by `reattach` after a reconnect). */
+  conn: Connection;
   readonly #options: ClientOptions;
   readonly #encoder: PubEncoder;
   readonly #plain = new SubjectIndex<LocalSub>();
@@ -47,6 +56,12 @@ export class HubClient {
   #nextSid = 1;
   #nextPing = 1;
   #seq = 0;
+  #paused = false;
+  #closing = false;
+  /** The hub said BYE on the current connection: its end is a clean stop. */
+  #hubBye = false;
+  /** Subscriptions are withdrawn from the hub (drain): never re-sent. */
+  #withdrawn = false;
   counters = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
 
   private constructor(conn: Connection, options: ClientOptions) {
@@ -58,26 +73,49 @@ export class HubClient {
   /** Says HELLO over `conn` and waits for the hub's. */
   static async open(conn: Connection, options: ClientOptions): Promise<HubClient> {
     const client = new HubClient(conn, options);
-    const timeout = options.helloTimeout ?? 5000;
-    const hello = new Promise<void>((resolve, reject) => { client.#helloWaiter = { resolve, reject }; });
-    conn.consume((frame) => client.#onFrame(frame));
-    void conn.closed.then((closed) => client.#onClosed(closed.error));
-    await conn.send(encodeHello({
-      version: PROTOCOL_VERSION, name: options.name, pid: process.pid,
-      maxFrameSize: conn.maxFrameSize, busId: options.busId,
-    }));
+    await client.#handshake(conn);
+    return client;
+  }
+
+  /**
+   * Continues on a new connection after the old one was lost: HELLO, then every subscription
+   * and pending flush again. Rejects (and destroys `conn`) when the handshake fails.
+   */
+  async reattach(conn: Connection): Promise<void> {
+    if (this.#closing) {
+      conn.destroy('clean');
+      throw new ClosedError('hub client');
+    }
+    this.conn = conn;
+    this.#hubHello = undefined;
+    this.#hubBye = false;
+    await this.#handshake(conn);
+    if (this.#paused) conn.pause();
+    if (!this.#withdrawn) this.resubscribeAll();
+    for (const id of this.#pings.keys()) this.#control(encodePing(id));
+  }
+
+  async #handshake(conn: Connection): Promise<void> {
+    const timeout = this.#options.helloTimeout ?? 5000;
+    const hello = new Promise<void>((resolve, reject) => { this.#helloWaiter = { resolve, reject }; });
+    conn.consume((frame) => this.#onFrame(frame));
+    void conn.closed.then((closed) => this.#onClosed(conn, closed));
     let timer: NodeJS.Timeout | undefined;
     try {
+      await conn.send(encodeHello({
+        version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
+        maxFrameSize: conn.maxFrameSize, busId: this.#options.busId,
+      }));
       await Promise.race([hello, new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new TimeoutError('waiting for the hub HELLO', timeout)), timeout);
       })]);
     } catch (err) {
+      this.#helloWaiter = undefined;
       conn.destroy('protocol', err as Error);
       throw err;
     } finally {
       clearTimeout(timer);
     }
-    return client;
   }
 
   /** The hub's HELLO. */
@@ -113,9 +151,12 @@ export class HubClient {
         this.#helloWaiter = undefined;
         return;
       case Op.PEERS:
-        this.#peers = (msg[1] as Array<[string, string, number, string]>).map(([id, name, pid, transport]) => ({
+        this.#updatePeers((msg[1] as Array<[string, string, number, string]>).map(([id, name, pid, transport]) => ({
           id, name, pid, transport,
-        }));
+        })));
+        return;
+      case Op.BYE:
+        this.#hubBye = true;
         return;
       case Op.ERR:
         this.status.next({ type: 'error', error: new ProtocolError(`hub says ${String(msg[1])}: ${String(msg[2])}`) });
@@ -136,10 +177,30 @@ export class HubClient {
     for (const sid of sids) this.#subs.get(sid)?.handler(pub);
   }
 
-  #onClosed(error: Error | undefined): void {
-    const err = error ?? new ClosedError('hub connection');
+  /** Presence: the hub's new list, and a peer-joined / peer-left event per difference. */
+  #updatePeers(next: PeerDescription[]): void {
+    const key = (p: PeerDescription): string => `${p.id}|${p.name}|${p.pid ?? ''}`;
+    const before = new Map(this.#peers.map((p) => [key(p), p]));
+    const after = new Set(next.map(key));
+    this.#peers = next;
+    for (const [k, p] of before) if (!after.has(k)) this.status.next({ type: 'peer-left', peer: p, reason: 'left' });
+    for (const p of next) if (!before.has(key(p))) this.status.next({ type: 'peer-joined', peer: p });
+  }
+
+  #onClosed(conn: Connection, closed: Closed): void {
+    if (conn !== this.conn) return;
+    const err = closed.error ?? new ClosedError('hub connection');
     this.#helloWaiter?.reject(err);
+    this.#helloWaiter = undefined;
+    // A reattach follows: pending flushes are re-sent on the new connection.
+    if (!this.#closing && this.#options.onLost?.(this.#hubBye ? { reason: 'clean' } : closed)) return;
     for (const p of this.#pings.values()) p.reject(err);
+    this.#pings.clear();
+  }
+
+  /** Fails every pending flush (reconnection was given up). */
+  abandon(err: Error): void {
+    for (const p of [...this.#pings.values()]) p.reject(err);
     this.#pings.clear();
   }
 
@@ -147,14 +208,14 @@ export class HubClient {
     const sub: LocalSub = { id: this.#nextSid++, pattern, queue: options.queue, handler };
     if (sub.queue === undefined) this.#plain.add(pattern, sub);
     this.#subs.set(sub.id, sub);
-    this.#control(encodeSub(sub.id, pattern, sub.queue));
+    if (!this.#withdrawn) this.#control(encodeSub(sub.id, pattern, sub.queue));
     return {
       id: sub.id,
       pattern,
       unsubscribe: () => {
         if (!this.#subs.delete(sub.id)) return;
         if (sub.queue === undefined) this.#plain.remove(pattern, sub);
-        this.#control(encodeUnsub(sub.id));
+        if (!this.#withdrawn) this.#control(encodeUnsub(sub.id));
       },
     };
   }
@@ -162,6 +223,16 @@ export class HubClient {
   /** Re-sends every subscription (after a reconnect to a fresh hub). */
   resubscribeAll(): void {
     for (const s of this.#subs.values()) this.#control(encodeSub(s.id, s.pattern, s.queue));
+  }
+
+  /**
+   * Drain, step one: withdraws every subscription from the hub (UNSUB) but keeps dispatching
+   * locally, so what the hub routed before it processed the UNSUBs still reaches its handlers
+   * (a `flush()` afterwards proves it has arrived).
+   */
+  withdrawAll(): void {
+    this.#withdrawn = true;
+    for (const s of this.#subs.values()) this.#control(encodeUnsub(s.id));
   }
 
   #control(frame: Uint8Array): void {
@@ -211,15 +282,18 @@ export class HubClient {
   }
 
   pause(): void {
+    this.#paused = true;
     this.conn.pause();
   }
 
   resume(): void {
+    this.#paused = false;
     this.conn.resume();
   }
 
   /** Says BYE (a clean leave), then closes the connection after flushing. */
   async close(): Promise<void> {
+    this.#closing = true;
     try {
       this.conn.write(encodeBye());
     } catch {

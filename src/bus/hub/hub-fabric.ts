@@ -2,18 +2,22 @@
  * HubFabric: the Fabric of every local transport. On the hub side it owns the Listener and the
  * router, and its own bus is a client of that router over an in-process link (so the hub's
  * publishes and subscriptions follow exactly the same path as everyone else's). On a client it
- * is one HubClient over one Connection.
+ * is one HubClient over one Connection at a time: when the hub goes away, the client reconnects
+ * with backoff and continues on a new connection (see ./reconnect.ts), unless its transport
+ * starts its clients (`pipe:`: the hub is the parent) or `reconnect: false`.
  * @module
  */
-import { merge, type Observable } from 'rxjs';
+import { merge, Subject, type Observable } from 'rxjs';
+import { ClosedError, DisconnectedError, PeerGoneError, TimeoutError, AbortedError } from '../../errors.js';
 import { memoryPair } from '../../transports/memory/memory-transport.js';
 import { schemeOf, transportFor } from '../../transports/registry.js';
-import type { Listener, TransportOptions } from '../../transports/transport.js';
+import type { Closed, Listener, Transport, TransportOptions } from '../../transports/transport.js';
 import type {
   Fabric, FabricStats, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler,
   WireMessage,
 } from '../fabric.js';
 import { HubClient } from './client.js';
+import { backoff, PublishHold, resolveReconnect, type ReconnectOptions, type ResolvedReconnect } from './reconnect.js';
 import { HubRouter } from './router.js';
 
 export interface HubFabricOptions extends TransportOptions {
@@ -23,6 +27,21 @@ export interface HubFabricOptions extends TransportOptions {
   busId: string;
   /** ms a subscriber may stay full before the hub disconnects it (default 5000). */
   maxStall?: number;
+  /** Reconnection of a client (default on, with the defaults of `ReconnectOptions`); `false`: off. */
+  reconnect?: ReconnectOptions | false;
+}
+
+/** How a client fabric reaches its hub again. */
+interface Redial {
+  readonly transport: Transport;
+  readonly options: TransportOptions;
+  readonly reconnect: ResolvedReconnect | undefined;
+}
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
 }
 
 export class HubFabric implements Fabric {
@@ -32,15 +51,24 @@ export class HubFabric implements Fabric {
   readonly #client: HubClient;
   readonly #router: HubRouter | undefined;
   readonly #listener: Listener | undefined;
+  readonly #redial: Redial | undefined;
+  readonly #status = new Subject<FabricStatus>();
   #closing: Promise<void> | undefined;
+  /** Defined while disconnected and reconnecting: publishes go here. */
+  #hold: PublishHold | undefined;
+  #reconnected: Deferred | undefined;
+  #wake: (() => void) | undefined;
+  #gaveUp = false;
+  #reconnects = 0;
 
-  private constructor(url: string, client: HubClient, router?: HubRouter, listener?: Listener) {
+  private constructor(url: string, client: HubClient, router?: HubRouter, listener?: Listener, redial?: Redial) {
     this.url = url;
     this.isHub = router !== undefined;
     this.#client = client;
     this.#router = router;
     this.#listener = listener;
-    this.status = router ? merge(router.status, client.status) : client.status;
+    this.#redial = redial;
+    this.status = router ? merge(router.status, client.status) : merge(client.status, this.#status);
   }
 
   /** Starts a hub on `url` (this process routes for everyone). */
@@ -74,11 +102,17 @@ export class HubFabric implements Fabric {
   /** Connects to the hub at `url`. */
   static async connect(url: string, options: HubFabricOptions): Promise<HubFabric> {
     const transport = await transportFor(url);
+    // A transport that starts its clients has no URL to dial again: its hub is the parent.
+    const reconnect = transport.capabilities.spawnsClients || options.reconnect === false
+      ? undefined : resolveReconnect(options.reconnect);
     const conn = await transport.connect(url, options);
+    let fabric: HubFabric | undefined;
     const client = await HubClient.open(conn, {
       name: options.name ?? `${process.title}-${process.pid}`, busId: options.busId, transport: schemeOf(url),
+      onLost: (closed) => (fabric ? fabric.#lost(closed) : false),
     });
-    return new HubFabric(url, client);
+    fabric = new HubFabric(url, client, undefined, undefined, { transport, options, reconnect });
+    return fabric;
   }
 
   /** The listener, for transports that start their clients (`pipe:`: `listener.spawn`). */
@@ -91,15 +125,40 @@ export class HubFabric implements Fabric {
   }
 
   publish(message: WireMessage): Promise<void> | undefined {
-    return this.#client.publish(message);
+    if (this.#hold) return this.#hold.hold(message);
+    if (this.#redial?.reconnect === undefined) return this.#client.publish(message);
+    try {
+      const wait = this.#client.publish(message);
+      // Accepted before the loss: a publisher waiting for room goes on; later ones are held.
+      return wait === undefined ? undefined : wait.catch((err: unknown) => {
+        if (!isLoss(err) || this.#gaveUp) throw err;
+      });
+    } catch (err) {
+      if (!isLoss(err)) throw err;
+      if (this.#gaveUp) throw new DisconnectedError(`gave up reconnecting to ${this.url}`);
+      this.#beginGap();
+      return this.#hold!.hold(message);
+    }
   }
 
-  flush(options?: { signal?: AbortSignal; timeout?: number }): Promise<void> {
+  async flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {
+    const gap = this.#reconnected;
+    if (gap) await bounded(gap.promise, 'flush (waiting for the hub to come back)', options);
     return this.#client.flush(options);
   }
 
+  /**
+   * Drain, fabric part: withdraws every subscription from the hub, then waits for the flush
+   * barrier, so every message the hub routed to this bus before has been dispatched.
+   */
+  async drain(options: { timeout?: number } = {}): Promise<void> {
+    this.#client.withdrawAll();
+    await this.flush(options);
+  }
+
   peers(): PeerDescription[] {
-    return this.#router ? this.#router.peers() : this.#client.peers();
+    if (this.#router) return this.#router.peers();
+    return this.#hold ? [] : this.#client.peers();
   }
 
   /** Stops reading from the hub (subscriber buffers full, policy `wait`). */
@@ -118,17 +177,116 @@ export class HubFabric implements Fabric {
     const r = this.#router?.counters;
     return {
       sent: c.sent, received: c.received, bytesSent: c.bytesSent, bytesReceived: c.bytesReceived,
-      slowConsumers: r?.slowConsumers ?? 0, protocolErrors: r?.protocolErrors ?? 0, reconnects: 0,
+      slowConsumers: r?.slowConsumers ?? 0, protocolErrors: r?.protocolErrors ?? 0, reconnects: this.#reconnects,
       peers: this.peers().length,
     };
   }
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      const err = new ClosedError('bus');
+      this.#hold?.fail(err);
+      this.#hold = undefined;
+      this.#reconnected?.reject(err);
+      this.#reconnected = undefined;
+      this.#wake?.();
       await this.#client.close();
       if (this.#router) await this.#router.close();
       if (this.#listener) await this.#listener.close();
+      this.#status.complete();
     })();
     return this.#closing;
+  }
+
+  // ---- reconnection ----
+
+  /** The client's connection ended without close(): true when we reconnect. */
+  #lost(closed: Closed): boolean {
+    if (this.#closing) return false;
+    if (this.#redial?.reconnect === undefined || this.#gaveUp) {
+      const error = closed.error ?? (closed.reason === 'clean' ? undefined : new PeerGoneError(`lost the hub at ${this.url}`));
+      this.#status.next({ type: 'disconnected', url: this.url, reconnecting: false, ...(error ? { error } : {}) });
+      return false;
+    }
+    this.#beginGap(closed.error);
+    return true;
+  }
+
+  #beginGap(error?: Error): void {
+    if (this.#hold || this.#closing) return;
+    this.#hold = new PublishHold(this.#redial!.reconnect!);
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    promise.catch(() => undefined);
+    this.#reconnected = { promise, resolve, reject };
+    this.#status.next({ type: 'disconnected', url: this.url, reconnecting: true, ...(error ? { error } : {}) });
+    void this.#redialLoop();
+  }
+
+  async #redialLoop(): Promise<void> {
+    const { transport, options, reconnect } = this.#redial!;
+    const r = reconnect!;
+    const started = Date.now();
+    for (let n = 0; !this.#closing; n++) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, backoff(n, r));
+        this.#wake = () => { clearTimeout(timer); resolve(); };
+      });
+      this.#wake = undefined;
+      if (this.#closing) return;
+      try {
+        const conn = await transport.connect(this.url, { ...options, connectTimeout: Math.min(options.connectTimeout ?? 5000, 2000) });
+        await this.#client.reattach(conn);
+        // Subscriptions are re-sent; now what was held, in order, before anything new.
+        this.#hold!.replay((m) => { void this.#client.publish(m)?.catch(() => undefined); });
+      } catch {
+        if (this.#closing) return;
+        if (Date.now() - started >= r.giveUpAfter) return this.#giveUp(r);
+        continue;
+      }
+      this.#hold = undefined;
+      this.#reconnects++;
+      this.#reconnected?.resolve();
+      this.#reconnected = undefined;
+      this.#status.next({ type: 'reconnected', url: this.url });
+      return;
+    }
+  }
+
+  #giveUp(r: ResolvedReconnect): void {
+    this.#gaveUp = true;
+    const error = new DisconnectedError(`no hub at ${this.url} for giveUpAfter=${r.giveUpAfter}ms`);
+    this.#hold?.fail(error);
+    this.#hold = undefined;
+    this.#reconnected?.reject(error);
+    this.#reconnected = undefined;
+    this.#client.abandon(error);
+    this.#status.next({ type: 'disconnected', url: this.url, reconnecting: false, error });
+  }
+}
+
+/** A failed write because the connection is gone (as opposed to a bad frame). */
+function isLoss(err: unknown): boolean {
+  return err instanceof ClosedError || err instanceof PeerGoneError;
+}
+
+/** Waits for `work`, bounded by an optional timeout and AbortSignal. */
+async function bounded(work: Promise<void>, what: string, options: { signal?: AbortSignal; timeout?: number }): Promise<void> {
+  const { signal } = options;
+  const timeout = options.timeout ?? 10_000;
+  if (signal?.aborted) throw new AbortedError(what, signal.reason);
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(what, timeout)), timeout);
+    onAbort = () => reject(new AbortedError(what, signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([work, stop]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -3,6 +3,15 @@
  * subject index and forwards each PUB frame, unchanged and undecoded, once per interested
  * connection (queue groups: to one member each, round robin). Clients dispatch locally.
  *
+ * Queue groups and departures: a message is a member's once the router has written it to that
+ * member's connection (`write` accepted it). A member that unsubscribes, leaves or dies is
+ * taken out of the group when the router processes its UNSUB or sees its connection end; a
+ * write that fails because the member's connection is already gone goes to the next member, so
+ * no message that was not handed to a member is lost.
+ *
+ * Presence: on every join and leave the router sends PEERS to every client and publishes the
+ * list on the topic `$sys.peers` (msgpack, an array of `{ id, name, pid, transport }`).
+ *
  * Backpressure: when a peer's connection is full, the router stops reading from every peer
  * (lossless: publishers' sends wait) until it drains; a peer that stays full longer than
  * `maxStall` is disconnected with reason `slow-consumer`, so one stalled process never freezes
@@ -12,9 +21,10 @@
 import { Subject } from 'rxjs';
 import { ProtocolError, SlowConsumerError } from '../../errors.js';
 import type { Connection, Listener } from '../../transports/transport.js';
+import { msgpackCodec } from '../../codecs/index.js';
 import { STATUS_HEADER, STATUS_NO_RESPONDERS, type FabricStatus, type PeerDescription } from '../fabric.js';
 import {
-  Op, PROTOCOL_VERSION, decodeFrame, encodeErr, encodeHello, encodePeers, encodePong, encodeQpubHeader,
+  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeErr, encodeHello, encodePeers, encodePong, encodeQpubHeader,
   toHello, toPub, type Hello, type Pub,
 } from '../protocol/messages.js';
 import { PubEncoder } from '../protocol/pub-encoder.js';
@@ -22,6 +32,9 @@ import { decodePubFast } from '../protocol/pub-decoder.js';
 import { checkPattern, checkTopic } from '../subjects/grammar.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
+
+/** Topic on which a hub publishes who is connected, on every join and leave. */
+export const SYS_PEERS = '$sys.peers';
 
 export interface RouterOptions {
   /** Hub name sent in HELLO. */
@@ -43,6 +56,7 @@ export class HubRouter {
   readonly #queueTurns = new Map<string, number>();
   readonly #encoder: PubEncoder;
   #stamp = 0;
+  #sysSeq = 0;
   #holds = 0;
   #nextPeer = 1;
   #closed = false;
@@ -175,10 +189,10 @@ export class HubRouter {
     this.#announcePeers();
   }
 
-  #route(from: RouterPeer, frame: Uint8Array, pub: Pub): void {
+  #route(from: RouterPeer | undefined, frame: Uint8Array, pub: Pub): void {
     const entries = this.#index.match(pub.topic);
     if (entries.length === 0) {
-      if (pub.replyTo !== undefined) this.#noResponders(from, pub.replyTo);
+      if (pub.replyTo !== undefined && from) this.#noResponders(from, pub.replyTo);
       return;
     }
     this.counters.routed++;
@@ -200,20 +214,38 @@ export class HubRouter {
     if (groups) this.#routeQueues(groups, frame, pub);
   }
 
-  /** One member per queue group, round robin; one QPUB per chosen peer with its sids. */
+  /**
+   * One member per queue group, round robin; one QPUB per chosen peer with its sids. A member
+   * whose connection refuses the write (already gone) is skipped for the next one, so the
+   * message is handed to some live member when there is one.
+   */
   #routeQueues(groups: Map<string, SubEntry[]>, frame: Uint8Array, pub: Pub): void {
-    const chosen = new Map<RouterPeer, number[]>();
-    for (const [queue, members] of groups) {
-      const turn = this.#queueTurns.get(queue) ?? 0;
-      this.#queueTurns.set(queue, turn + 1);
-      const e = members[turn % members.length]!;
-      const sids = chosen.get(e.peer);
-      if (sids) sids.push(e.sid);
-      else chosen.set(e.peer, [e.sid]);
-    }
-    for (const [peer, sids] of chosen) {
-      if (peer.local) peer.local.deliverQueued(pub, sids);
-      else this.#write(peer, [encodeQpubHeader(sids, frame.length), frame]);
+    let chosen = new Map<RouterPeer, number[]>();
+    let retry: Map<string, SubEntry[]> | undefined;
+    for (;;) {
+      for (const [queue, members] of groups) {
+        const turn = this.#queueTurns.get(queue) ?? 0;
+        this.#queueTurns.set(queue, turn + 1);
+        const e = members[turn % members.length]!;
+        const sids = chosen.get(e.peer);
+        if (sids) sids.push(e.sid);
+        else chosen.set(e.peer, [e.sid]);
+      }
+      for (const [peer, sids] of chosen) {
+        if (peer.local) peer.local.deliverQueued(pub, sids);
+        else if (!this.#write(peer, [encodeQpubHeader(sids, frame.length), frame])) {
+          // Not handed: choose again in each group this member was chosen for, without it.
+          for (const [queue, members] of groups) {
+            if (!members.some((m) => m.peer === peer && sids.includes(m.sid))) continue;
+            const rest = members.filter((m) => m.peer !== peer);
+            if (rest.length > 0) (retry ??= new Map()).set(queue, rest);
+          }
+        }
+      }
+      if (!retry) return;
+      groups = retry;
+      retry = undefined;
+      chosen = new Map();
     }
   }
 
@@ -222,15 +254,17 @@ export class HubRouter {
       { [STATUS_HEADER]: STATUS_NO_RESPONDERS }));
   }
 
-  #write(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): void {
+  /** Hands `frame` to `peer`'s connection; false when it refused it (too large, or closing). */
+  #write(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): boolean {
     let room: boolean;
     try {
       room = peer.conn.write(frame);
     } catch {
       // Too large for this peer's limit, or it is closing: skip this delivery only.
-      return;
+      return false;
     }
     if (!room && !this.#blocked.has(peer)) this.#block(peer);
+    return true;
   }
 
   #block(peer: RouterPeer): void {
@@ -291,14 +325,25 @@ export class HubRouter {
 
   #announcePeers(): void {
     if (this.#closed) return;
-    const list = this.peers().map((p) => [p.id, p.name, p.pid ?? 0, p.transport] as const);
-    const frame = encodePeers(list);
+    const peers = this.peers();
+    const frame = encodePeers(peers.map((p) => [p.id, p.name, p.pid ?? 0, p.transport] as const));
     for (const p of this.#peers) if (p.hello) this.#write(p, frame);
+    // The same list as a message, for subscribers of `$sys.peers` (a hub is a publisher here).
+    const payload = msgpackCodec.encode(peers);
+    const seq = ++this.#sysSeq;
+    const chunks = this.#encoder.encode(SYS_PEERS, msgpackCodec.id, seq, payload, undefined, undefined);
+    const pubFrame = chunks instanceof Uint8Array ? chunks : Buffer.concat(chunks);
+    this.#route(undefined, pubFrame, {
+      topic: SYS_PEERS, codec: msgpackCodec.id, publisher: `hub:${this.#options.name}`, seq,
+      replyTo: undefined, headers: undefined, payload,
+    });
   }
 
-  /** Closes every peer connection (each flushes what it accepted). */
+  /** Says BYE to every peer (a clean stop, not a death), then closes each connection after it flushed. */
   async close(): Promise<void> {
     this.#closed = true;
+    const bye = encodeBye();
+    for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, bye);
     for (const p of this.#blocked) clearTimeout(p.stallTimer);
     this.#blocked.clear();
     await Promise.all([...this.#peers].map((p) => p.conn.close()));

@@ -36,11 +36,22 @@ import { parseNatsUrl } from './url.js';
  * Opens a NatsFabric with the Bus's options (the Bus calls this for `nats://` URLs, through a
  * dynamic import). With NATS the server routes, so `Bus.listen('nats://…')` is one more client.
  */
-export function openNatsFabric(url: string, options: { name?: string; maxStall?: number; maxFrameSize?: number } = {}): Promise<NatsFabric> {
+export function openNatsFabric(
+  url: string,
+  options: {
+    name?: string; maxStall?: number; maxFrameSize?: number;
+    reconnect?: { bufferBytes?: number; maxWait?: number } | false;
+  } = {},
+): Promise<NatsFabric> {
+  // The Bus's `reconnect` options map onto the NATS client's own reconnection.
+  const r = options.reconnect;
   return NatsFabric.connect(url, {
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(options.maxFrameSize !== undefined ? { maxFrameSize: options.maxFrameSize } : {}),
     ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
+    ...(r === false ? { maxReconnectAttempts: 0 } : {}),
+    ...(r && r.bufferBytes !== undefined ? { reconnectBufferSize: Math.max(1, r.bufferBytes) } : {}),
+    ...(r && r.maxWait !== undefined ? { maxStall: Math.max(1, r.maxWait) } : {}),
   });
 }
 
@@ -213,6 +224,17 @@ export class NatsFabric implements Fabric {
       await this.#nc.flush();
     })();
     await bounded(work, 'flush', options);
+  }
+
+  /**
+   * Drain, fabric part: each subscription drains natively (the server stops sending, pending
+   * messages reach their handlers), then a flush.
+   */
+  async drain(options: { timeout?: number } = {}): Promise<void> {
+    if (this.#closed) throw new ClosedError('nats fabric');
+    const subs = [...this.#subs.values()];
+    this.#subs.clear();
+    await bounded(Promise.all(subs.map((s) => s.drain())).then(() => this.#nc.flush()), 'drain', options);
   }
 
   peers(): PeerDescription[] {
