@@ -44,6 +44,14 @@ const URLS: Record<string, (id: string) => string> = {
   shm: (id) => `shm://unibus-bench-${id}`,
 };
 
+/**
+ * Option variants of a scheme's Bus case, measured whenever that case is (issue 5 states its
+ * latency target "with the spin option"): name suffix, URL query, legend.
+ */
+const VARIANTS: Record<string, ReadonlyArray<{ suffix: string; query: string; about: string }>> = {
+  shm: [{ suffix: 'spin', query: '?spin=100', about: 'readers poll 100 µs before parking' }],
+};
+
 /** Preferred order in the report; schemes not listed come after, alphabetically. */
 const ORDER = ['unix', 'memory', 'pipe', 'fifo', 'sysvmq', 'shm'];
 
@@ -79,6 +87,12 @@ export async function selectCases(only: readonly string[], withTransports = fals
       continue;
     }
     busCases.push({ name: scheme, kind: 'bus', baseline: false, url, about: `unibus Bus over ${url('ID')}` });
+    for (const v of VARIANTS[scheme] ?? []) {
+      busCases.push({
+        name: `${scheme}-${v.suffix}`, kind: 'bus', baseline: false, url: (id) => url(id) + v.query,
+        about: `unibus Bus over ${url('ID')}${v.query}: ${v.about}`,
+      });
+    }
     transportCases.push({
       name: `t-${scheme}`, kind: 'transport', baseline: false, url,
       about: `${scheme} transport Connection alone (no Bus), msgpackr values like net-msgpackr`,
@@ -96,10 +110,15 @@ export async function selectCases(only: readonly string[], withTransports = fals
     throw new RangeError(`Unknown case: ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
   }
   const wanted = new Set(only.length > 0 ? only : busCases.map((c) => c.name));
+  for (const c of busCases) if (wanted.has(c.name)) for (const v of VARIANTS[c.name] ?? []) wanted.add(`${c.name}-${v.suffix}`);
   if (withTransports) for (const c of transportCases) if (only.length === 0 || wanted.has(c.name.slice(2))) wanted.add(c.name);
   if (busCases.some((c) => wanted.has(c.name))) wanted.add(UNIX);
-  // Transport-level cases sit right after their Bus case.
-  const chosen = busCases.flatMap((c, i) => (transportCases[i] ? [c, transportCases[i]!] : [c])).filter((c) => wanted.has(c.name));
+  // Transport-level cases sit right after their Bus case (and its variants).
+  const byScheme = new Map(transportCases.map((t) => [t.name.slice(2), t]));
+  const chosen = busCases.flatMap((c) => {
+    const t = byScheme.get(c.name);
+    return t ? [c, t] : [c];
+  }).filter((c) => wanted.has(c.name));
   return { cases: [...BASELINES, ...chosen], notes };
 }
 

@@ -23,6 +23,13 @@ import type { Segment } from './segment.js';
 
 /** Frames delivered per drain before yielding to the event loop. */
 const DRAIN_BATCH = 4096;
+/**
+ * A sender that commits this many bytes without yielding (a synchronous loop, or one that only
+ * awaits resolved promises, never reaches `process.nextTick`) flushes at once, so a parked reader
+ * starts on the burst instead of finding a full ring at its end.
+ */
+const EARLY_FLUSH_BYTES = 64 * 1024;
+
 /** How long a graceful close waits for the peer to take frames still waiting for ring space. */
 const FLUSH_TIMEOUT = 2000;
 /** Heartbeat period (ms): each side bumps its word, the other may watch it (`peerTimeout`). */
@@ -49,7 +56,8 @@ export class ShmConnection extends BaseConnection {
   readonly #out: RingProducer;
   readonly #in: RingConsumer;
   readonly #peer: PeerInfo;
-  readonly #spinMs: number;
+  /** Polling time (ms) before an emptied ring parks its reader. */
+  readonly #graceMs: number;
   /** Frames accepted while the ring was full, oldest first (the first may be partly written). */
   #pending: Pending[] = [];
   #flushScheduled = false;
@@ -72,9 +80,10 @@ export class ShmConnection extends BaseConnection {
     const c = segment.capacity;
     // Ring 0 carries client → hub, ring 1 hub → client.
     this.#out = new RingProducer(views, ringOffset(c, side === 'client' ? 0 : 1), c);
-    this.#in = new RingConsumer(views, ringOffset(c, side === 'client' ? 1 : 0), c, init.options.maxFrameSize);
+    this.#in = new RingConsumer(views, ringOffset(c, side === 'client' ? 1 : 0), c, init.options.maxFrameSize,
+      () => init.rope.ring());
     this.#peer = { pid: init.peerPid, uid: segment.uid };
-    this.#spinMs = init.options.spinMicros / 1000;
+    this.#graceMs = init.options.spinMicros / 1000;
     init.bell.onRing = this.#onRing;
     this.#watcher = watchPid(init.peerPid, () => this.#onPeerExit());
     const myBeat = (side === 'client' ? Header.clientHeartbeat : Header.hubHeartbeat) >>> 2;
@@ -95,8 +104,10 @@ export class ShmConnection extends BaseConnection {
   // ---- sending -------------------------------------------------------------------------------
 
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
-    if (this.#pending.length === 0 && this.#out.offer(chunks, size)) {
-      this.#scheduleFlush();
+    const out = this.#out;
+    if (this.#pending.length === 0 && out.offer(chunks, size)) {
+      if (out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#flushNow();
+      else this.#scheduleFlush();
       return true;
     }
     this.#pending.push({ chunks, size });
@@ -111,6 +122,8 @@ export class ShmConnection extends BaseConnection {
     while (this.#pending.length > 0) {
       const f = this.#pending[0]!;
       if (!out.offer(f.chunks, f.size)) {
+        // Full: the reader must see what is in the ring now to free space (no waiting for the turn).
+        this.#flushNow();
         out.parkForSpace();
         // Re-check after raising the flag: the consumer may have freed space in between.
         if (!out.offer(f.chunks, f.size)) return false;
@@ -129,12 +142,16 @@ export class ShmConnection extends BaseConnection {
     process.nextTick(this.#flush);
   }
 
-  /** Once per turn: publish the tail and ring the peer if it sleeps waiting for data. */
+  /** Once per turn (or per burst): publish the tail and ring the peer if it sleeps waiting for data. */
   readonly #flush = (): void => {
     this.#flushScheduled = false;
+    this.#flushNow();
+  };
+
+  #flushNow(): void {
     if (this.#released) return;
     if (this.#out.flush()) this.#init.rope.ring();
-  };
+  }
 
   // ---- receiving -----------------------------------------------------------------------------
 
@@ -200,8 +217,8 @@ export class ShmConnection extends BaseConnection {
         this.#ended(input.discardPartial() > 0 ? 'the peer closed mid-frame' : undefined);
         return;
       }
-      if (this.#spinMs > 0 && performance.now() - this.#lastActivity < this.#spinMs) {
-        this.#scheduleDrain(); // bounded spin: poll on setImmediate, other I/O still runs
+      if (this.#graceMs > 0 && performance.now() - this.#lastActivity < this.#graceMs) {
+        this.#scheduleDrain(); // grace (or spin): poll on setImmediate, other I/O still runs
         return;
       }
       if (input.park()) return; // asleep until the producer rings

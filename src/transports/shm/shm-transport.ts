@@ -7,8 +7,10 @@
  *   soon as both sides have them open, so a crash leaves nothing behind.
  * - `size` is each ring's capacity (a power of two, 4KiB-1GiB, default 4MiB); frames larger than
  *   a quarter of it stream through in pieces, up to `maxFrameSize` (default 16MiB).
- * - `spin=µs` keeps an idle reader polling that long before it parks (lower latency, one busy
- *   core); without it, an idle connection uses no CPU.
+ * - `spin=µs`: after traffic, a reader whose ring ran empty polls it (on setImmediate) that long
+ *   before it parks on its doorbell (default 0: parks at once, and an idle connection uses no
+ *   CPU). Spinning lowers latency at the price of a busy core while traffic lasts, where cores are
+ *   idle; on a loaded machine polling processes wait for a core and latency gets worse.
  * - Peer death: pidfd / pid liveness of the pid in the header; `peerTimeout=ms` also ends a
  *   connection whose peer's heartbeat word stands still that long.
  *

@@ -58,6 +58,20 @@ test('received frames are copies: later writes into the ring do not change them'
   assert.equal(f, frameOf(100, 3));
 });
 
+test('frames copied out in runs stay intact after the ring is rewritten (small, slab-sized and larger)', () => {
+  const { p, c } = pair(1 << 20); // records up to 256 KiB: some larger than a copy-out slab share
+  const sizes = [1, 64, 100, 5000, 200_000, 3, 70_000, 0, 64, 250_000, 9, 8, 7];
+  const held: Uint8Array[] = [];
+  for (let round = 0; round < 6; round += 1) {
+    for (let i = 0; i < sizes.length; i += 1) assert.ok(p.offer([frameOf(sizes[i]!, round * 100 + i)], sizes[i]!));
+    p.flush();
+    for (let r = c.read(); r !== null; r = c.read()) held.push(r);
+    c.publish();
+  }
+  assert.is(held.length, 6 * sizes.length);
+  held.forEach((f, k) => assert.equal(f, frameOf(sizes[k % sizes.length]!, Math.floor(k / sizes.length) * 100 + (k % sizes.length)), `frame ${k}`));
+});
+
 test('parking: the producer takes the flag once after a commit; a parked producer is woken by publish', () => {
   const { p, c } = pair(4096);
   assert.ok(c.park(), 'empty ring: sleep');
@@ -73,6 +87,23 @@ test('parking: the producer takes the flag once after a commit; a parked produce
   while (c.read() !== null);
   assert.ok(c.publish());
   assert.ok(p.offer([frameOf(200, n)], 200));
+});
+
+test('a producer waiting for space is woken mid-drain, once, before the drain ends', () => {
+  const views = segmentViews(new ArrayBuffer(segmentBytes(4096)));
+  const at = ringOffset(4096, 0);
+  let woken = 0;
+  const p = new RingProducer(views, at, 4096);
+  const c = new RingConsumer(views, at, 4096, 1 << 20, () => { woken += 1; });
+  while (p.offer([frameOf(100, 1)], 100));
+  p.parkForSpace();
+  assert.not.ok(p.offer([frameOf(100, 1)], 100));
+  for (let i = 0; i < 6; i += 1) assert.ok(c.read()); // 6 x 112 bytes: past capacity / 8
+  assert.is(woken, 1, 'rung while the drain goes on');
+  assert.ok(p.offer([frameOf(100, 2)], 100), 'the head it saw frees space');
+  while (c.read() !== null);
+  assert.not.ok(c.publish(), 'flag already taken');
+  assert.is(woken, 1);
 });
 
 test('a 16 MiB frame streams through a 64 KiB ring and arrives intact (checksum)', () => {

@@ -1,0 +1,216 @@
+/**
+ * The reading end of a ring (the algorithm and its ordering rules: `ring.ts`).
+ *
+ * Copy-out in runs: when the record at the head is a whole frame not yet copied, the consumer
+ * copies it together with the committed whole records that follow it (contiguous, up to the
+ * room in a private slab) with one `set`, then hands each frame out as a view of that slab. A
+ * frame then costs one view and no copy call of its own; a 64 KiB frame shares its allocation
+ * with the next few. Slabs are never reused once handed out, so every frame stays owned by the
+ * receiver (as with Node's own pooled socket reads), and slabs are allocated without zero-fill
+ * (every byte a frame exposes was copied in first).
+ * @module
+ */
+import { ProtocolError } from '../../errors.js';
+import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align } from './layout.js';
+import { RingEnd, type SegmentViews } from './ring-end.js';
+
+/** Bytes of one copy-out slab; a larger record gets a slab of its own size. */
+const SLAB_BYTES = 64 * 1024;
+
+/** Result of {@link RingConsumer.read} when no complete frame is committed yet. */
+export const NOTHING = null;
+
+/** A plain Uint8Array over memory that is not zero-filled (it is overwritten before use). */
+function uninitialized(bytes: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(bytes);
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/** The reading end: copies committed records out and reassembles pieces into whole frames. */
+export class RingConsumer extends RingEnd {
+  readonly #maxFrameSize: number;
+  /** Called when the head moved on mid-drain while the producer waits for space: ring it. */
+  readonly #onSpace: (() => void) | undefined;
+  /** The head is published this often during a long drain, not only at its end. */
+  readonly #publishEvery: number;
+  /** Next read position (only this process writes the head). */
+  #head = 0;
+  /** The head as last published to the producer. */
+  #published = 0;
+  #assembly: Uint8Array | null = null;
+  #filled = 0;
+  // Copy-out: ring positions [#runStart, #runEnd) are copied to #slab at offset #runBase.
+  #slab: Uint8Array = new Uint8Array(0);
+  #slabPos = 0;
+  #runStart = 0;
+  #runEnd = 0;
+  #runBase = 0;
+
+  constructor(views: SegmentViews, controlOffset: number, capacity: number, maxFrameSize: number, onSpace?: () => void) {
+    super(views, controlOffset, capacity);
+    this.#maxFrameSize = maxFrameSize;
+    this.#onSpace = onSpace;
+    this.#publishEvery = capacity >>> 3;
+  }
+
+  /** Bytes held for a frame whose pieces are still arriving. */
+  get pendingBytes(): number {
+    return this.#assembly === null ? 0 : this.#filled;
+  }
+
+  /**
+   * The next complete frame, copied out (the caller owns it), or `NOTHING`. Throws
+   * `ProtocolError` on a record that cannot be valid (garbage in the ring).
+   */
+  read(): Uint8Array | null {
+    const { u8, i32 } = this.v;
+    for (;;) {
+      const index = this.#head & this.mask;
+      const at = this.data + index;
+      // ORDER: load the length first; pairs with the producer's commit store.
+      const length = Atomics.load(i32, at >>> 2);
+      if (length === 0) return NOTHING;
+      const kind = i32[(at + 4) >>> 2];
+      const size = align(length);
+      if (kind === Kind.padding) {
+        if (length !== this.capacity - index) throw this.#garbage(`padding length=${length} at index=${index}`);
+        this.#advance(length);
+        continue;
+      }
+      if (length < RECORD_HEADER_BYTES || size > this.maxRecord || index + size > this.capacity) {
+        throw this.#garbage(`record length=${length} at index=${index}`);
+      }
+      const body = at + RECORD_HEADER_BYTES;
+      const end = at + length;
+      let frame: Uint8Array | null = null;
+      if (kind === Kind.whole) {
+        if (this.#assembly !== null) throw this.#garbage('whole record inside a pieced frame');
+        // Not (entirely) in the current run: copy a new run starting here.
+        if (this.#head + size > this.#runEnd) this.#copyRun(index, size);
+        const from = this.#runBase + (this.#head - this.#runStart) + RECORD_HEADER_BYTES;
+        frame = this.#slab.subarray(from, from + length - RECORD_HEADER_BYTES);
+      } else if (kind === Kind.first) {
+        if (this.#assembly !== null) throw this.#garbage('first piece inside a pieced frame');
+        const total = i32[body >>> 2]! >>> 0;
+        const piece = length - RECORD_HEADER_BYTES - FIRST_PREFIX_BYTES;
+        if (total > this.#maxFrameSize || piece < 0 || piece >= total) {
+          throw this.#garbage(`first piece total=${total} piece=${piece} maxFrameSize=${this.#maxFrameSize}`);
+        }
+        this.#assembly = uninitialized(total);
+        this.#assembly.set(u8.subarray(body + FIRST_PREFIX_BYTES, end), 0);
+        this.#filled = piece;
+      } else if (kind === Kind.next) {
+        const assembly = this.#assembly;
+        const piece = length - RECORD_HEADER_BYTES;
+        if (assembly === null || this.#filled + piece > assembly.length) throw this.#garbage('stray or oversized piece');
+        assembly.set(u8.subarray(body, end), this.#filled);
+        this.#filled += piece;
+        if (this.#filled === assembly.length) {
+          frame = assembly;
+          this.#assembly = null;
+          this.#filled = 0;
+        }
+      } else {
+        throw this.#garbage(`record kind=${kind} at index=${index}`);
+      }
+      this.#advance(size);
+      if (frame !== null) return frame;
+    }
+  }
+
+  /**
+   * Copies the whole record at ring index `index` (aligned size `size`, already checked) and the
+   * committed whole records right after it, while they are contiguous and fit the slab's room.
+   * Anything unusual ends the run; `read()` checks it when it gets there.
+   */
+  #copyRun(index: number, size: number): void {
+    const i32 = this.v.i32;
+    const data = this.data;
+    let room = this.#slab.length - this.#slabPos;
+    if (size > room) {
+      this.#slab = uninitialized(Math.max(SLAB_BYTES, size));
+      this.#slabPos = 0;
+      room = this.#slab.length;
+    }
+    let end = index + size;
+    while (end < this.capacity) {
+      // ORDER: each record's length is loaded before its bytes are copied below.
+      const length = Atomics.load(i32, (data + end) >>> 2);
+      if (length < RECORD_HEADER_BYTES || i32[(data + end + 4) >>> 2] !== Kind.whole) break;
+      const next = align(length);
+      if (next > this.maxRecord || end + next > this.capacity || end - index + next > room) break;
+      end += next;
+    }
+    const bytes = end - index;
+    this.#slab.set(this.v.u8.subarray(data + index, data + end), this.#slabPos);
+    this.#runStart = this.#head;
+    this.#runEnd = this.#head + bytes;
+    this.#runBase = this.#slabPos;
+    this.#slabPos += bytes; // stays 8-aligned: records are
+  }
+
+  #advance(bytes: number): void {
+    this.#head += bytes;
+    // Free space during a long drain too, not only at its end, and wake a producer waiting for it.
+    if (this.#head - this.#published >= this.#publishEvery) {
+      this.#storeHead();
+      if (this.#onSpace !== undefined && this.#takeProducerFlag()) this.#onSpace();
+    }
+  }
+
+  #storeHead(): void {
+    this.#published = this.#head;
+    // ORDER: after copying the records out; pairs with the producer's head load.
+    Atomics.store(this.v.i64, this.headIx, BigInt(this.#head));
+  }
+
+  #takeProducerFlag(): boolean {
+    // ORDER: after the head store; pairs with the producer's "store parked, then re-check".
+    return Atomics.compareExchange(this.v.i32, this.producerParkedIx, 1, 0) === 1;
+  }
+
+  /**
+   * Publishes the head (the space read so far becomes free) and takes the producer's parked
+   * flag. Returns true when the producer was waiting for space: ring its doorbell.
+   */
+  publish(): boolean {
+    if (this.#head !== this.#published) this.#storeHead();
+    return this.#takeProducerFlag();
+  }
+
+  /** True when a record is committed at the head (a cheap check, nothing is read). */
+  ready(): boolean {
+    return Atomics.load(this.v.i32, (this.data + (this.#head & this.mask)) >>> 2) !== 0;
+  }
+
+  /** True once the producer marked the end of its stream (check `ready()` again after this). */
+  producerClosed(): boolean {
+    return Atomics.load(this.v.i32, this.closedIx) === 1;
+  }
+
+  /**
+   * Prepares to sleep: sets the consumer's parked flag, then re-checks the ring. Returns true when
+   * the caller should sleep on its doorbell, false when a record or the end arrived meanwhile.
+   */
+  park(): boolean {
+    Atomics.store(this.v.i32, this.consumerParkedIx, 1);
+    // ORDER: re-check after publishing the flag (the producer commits, then takes the flag).
+    if (this.ready() || this.producerClosed()) {
+      Atomics.compareExchange(this.v.i32, this.consumerParkedIx, 1, 0);
+      return false;
+    }
+    return true;
+  }
+
+  /** Drops a partly received frame (its producer is gone and will never finish it). */
+  discardPartial(): number {
+    const bytes = this.pendingBytes;
+    this.#assembly = null;
+    this.#filled = 0;
+    return bytes;
+  }
+
+  #garbage(detail: string): ProtocolError {
+    return new ProtocolError(`shm ring holds an invalid record: ${detail}`);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The writing end of a ring (the algorithm and its ordering rules: `ring.ts`).
+ * @module
+ */
+import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align } from './layout.js';
+import { RingEnd } from './ring-end.js';
+
+/** The writing end. Frames of any size: a frame larger than one record goes in pieces. */
+export class RingProducer extends RingEnd {
+  /** Next write position (only this process writes the tail). */
+  #tail = 0;
+  /** Last head seen; reloaded only when it looks full. */
+  #head = 0;
+  /** Bytes of the current frame already in the ring (a large frame may take several calls). */
+  #sent = 0;
+  /** The tail as of the last `flush()`. */
+  #flushed = 0;
+
+  /** Body bytes of the largest single record. */
+  get maxPiece(): number {
+    return this.maxRecord - RECORD_HEADER_BYTES;
+  }
+
+  /** Bytes committed since the last `flush()` (a long burst flushes early, see the connection). */
+  get unflushedBytes(): number {
+    return this.#tail - this.#flushed;
+  }
+
+  /** True while a frame is partly written (the next `offer` must continue it). */
+  get midFrame(): boolean {
+    return this.#sent > 0;
+  }
+
+  /**
+   * Writes as much of `frame` (chunks, `size` bytes in all) as fits. Returns true when the whole
+   * frame is in the ring, false when the ring is full (call again with the same frame later).
+   */
+  offer(chunks: readonly Uint8Array[], size: number): boolean {
+    const maxPiece = this.maxPiece;
+    if (this.#sent === 0 && size <= maxPiece) {
+      const at = this.#reserve(size);
+      if (at < 0) return false;
+      copyChunks(chunks, 0, size, this.v.u8, at);
+      this.#commit(Kind.whole, size);
+      return true;
+    }
+    while (this.#sent < size) {
+      const first = this.#sent === 0;
+      const prefix = first ? FIRST_PREFIX_BYTES : 0;
+      const piece = Math.min(size - this.#sent, maxPiece - prefix);
+      const at = this.#reserve(prefix + piece);
+      if (at < 0) return false;
+      if (first) {
+        const i = at >>> 2; // `at` is 8-aligned
+        this.v.i32[i] = size;
+        this.v.i32[i + 1] = 0;
+      }
+      copyChunks(chunks, this.#sent, piece, this.v.u8, at + prefix);
+      this.#commit(first ? Kind.first : Kind.next, prefix + piece);
+      this.#sent += piece;
+    }
+    this.#sent = 0;
+    return true;
+  }
+
+  /**
+   * Finds room for a record with `body` bytes (writing a padding record first at the wrap).
+   * Returns the byte offset of the body, or -1 if the ring is too full now.
+   */
+  #reserve(body: number): number {
+    const need = align(RECORD_HEADER_BYTES + body);
+    let index = this.#tail & this.mask;
+    const pad = index + need > this.capacity ? this.capacity - index : 0;
+    // Room for the record, the padding and the next header, which we zero before committing.
+    const limit = this.#tail + pad + need + RECORD_HEADER_BYTES - this.capacity;
+    if (limit > this.#head) {
+      // ORDER: this load pairs with the consumer's head store, made after it copied the records out.
+      this.#head = Number(Atomics.load(this.v.i64, this.headIx));
+      if (limit > this.#head) return -1;
+    }
+    if (pad > 0) {
+      const i32 = this.v.i32;
+      i32[this.data >>> 2] = 0; // the header after the padding, at the start of the data area
+      i32[(this.data + index + 4) >>> 2] = Kind.padding;
+      // ORDER: commit of the padding, after its kind and the zeroed next header.
+      Atomics.store(i32, (this.data + index) >>> 2, pad);
+      this.#tail += pad;
+      index = 0;
+    }
+    return this.data + index + RECORD_HEADER_BYTES;
+  }
+
+  /** Publishes the record reserved last: kind, zeroed next header, then the length. */
+  #commit(kind: number, body: number): void {
+    const i32 = this.v.i32;
+    const length = RECORD_HEADER_BYTES + body;
+    const index = this.#tail & this.mask;
+    i32[(this.data + index + 4) >>> 2] = kind;
+    i32[(this.data + ((index + align(length)) & this.mask)) >>> 2] = 0;
+    // ORDER: the commit. Everything written above becomes visible to a consumer that loads it.
+    Atomics.store(i32, (this.data + index) >>> 2, length);
+    this.#tail += align(length);
+  }
+
+  /**
+   * After a batch of commits: publishes the tail (for inspection) and takes the consumer's parked
+   * flag. Returns true when the consumer was parked: ring its doorbell.
+   */
+  flush(): boolean {
+    this.#flushed = this.#tail;
+    Atomics.store(this.v.i64, this.tailIx, BigInt(this.#tail));
+    // ORDER: after the commits; pairs with the consumer's "store parked, then re-check".
+    return Atomics.compareExchange(this.v.i32, this.consumerParkedIx, 1, 0) === 1;
+  }
+
+  /**
+   * Prepares to wait for space: sets the producer's parked flag. The caller must then try its
+   * `offer` again (the re-check) and sleep on its doorbell only if that fails too; if it succeeds,
+   * it calls `unparkForSpace()`.
+   */
+  parkForSpace(): void {
+    // ORDER: the flag is stored before the caller's re-check loads the head again (the consumer
+    // stores its head, then takes the flag).
+    Atomics.store(this.v.i32, this.producerParkedIx, 1);
+  }
+
+  /** Clears the parked flag after a successful re-check (a doorbell byte may still come: harmless). */
+  unparkForSpace(): void {
+    Atomics.compareExchange(this.v.i32, this.producerParkedIx, 1, 0);
+  }
+
+  /** Marks the end of the stream, after the last commit; the consumer finishes cleanly. */
+  markClosed(): void {
+    Atomics.store(this.v.i32, this.closedIx, 1);
+  }
+}
+
+/** Copies bytes [from, from + n) of a chunk list into `dst` at `at`. */
+function copyChunks(chunks: readonly Uint8Array[], from: number, n: number, dst: Uint8Array, at: number): void {
+  if (chunks.length === 1) {
+    const c = chunks[0]!;
+    dst.set(from === 0 && n === c.length ? c : c.subarray(from, from + n), at);
+    return;
+  }
+  let skip = from;
+  for (const c of chunks) {
+    if (n === 0) return;
+    if (skip >= c.length) {
+      skip -= c.length;
+      continue;
+    }
+    const take = Math.min(c.length - skip, n);
+    dst.set(skip === 0 && take === c.length ? c : c.subarray(skip, skip + take), at);
+    at += take;
+    n -= take;
+    skip = 0;
+  }
+}
