@@ -39,3 +39,4 @@ export { FileLock, withLock } from './sync/file-lock.js';
 export { Semaphore } from './sync/semaphore.js';
 export { LivenessLock } from './sync/liveness-lock.js';
 export { lockHolders } from './sync/lock-holders.js';
+export { destroySpool } from './transports/spool/destroy.js';

@@ -59,6 +59,11 @@ export abstract class BaseConnection implements Connection {
   }
 
   protected abstract writeChunks(chunks: readonly Uint8Array[], size: number): boolean;
+
+  /** One frame in one piece: the common case. Backends may override it to skip the array. */
+  protected writeFrame(frame: Uint8Array): boolean {
+    return this.writeChunks([frame], frame.length);
+  }
   protected abstract readStart(): void;
   protected abstract readStop(): void;
   protected abstract release(graceful: boolean): Promise<void>;
@@ -70,11 +75,16 @@ export abstract class BaseConnection implements Connection {
 
   write(frame: Uint8Array | readonly Uint8Array[]): boolean {
     if (this.#state !== 'open') throw this.#sendError();
-    const chunks = frame instanceof Uint8Array ? [frame] : frame;
-    let size = 0;
-    for (let i = 0; i < chunks.length; i++) size += chunks[i]!.length;
-    if (size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize);
-    const room = this.writeChunks(chunks, size);
+    let room: boolean;
+    if (frame instanceof Uint8Array) {
+      if (frame.length > this.maxFrameSize) throw new FrameTooLargeError(frame.length, this.maxFrameSize);
+      room = this.writeFrame(frame);
+    } else {
+      let size = 0;
+      for (let i = 0; i < frame.length; i++) size += frame[i]!.length;
+      if (size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize);
+      room = this.writeChunks(frame, size);
+    }
     if (!room) this.#full = true;
     return room;
   }

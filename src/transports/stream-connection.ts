@@ -15,6 +15,7 @@
 import type { Socket } from 'node:net';
 import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
 import { BaseConnection } from './connection-base.js';
+import { uninitialized } from './shared/uninitialized.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
 import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
 import type { PeerInfo } from './transport.js';
@@ -23,8 +24,13 @@ import type { PeerInfo } from './transport.js';
 const COPY_LIMIT = 16 * 1024;
 /** Bytes of one batch buffer allocation. */
 const SLAB_BYTES = 256 * 1024;
-/** `write()` reports "full" past this many bytes not yet taken by the kernel. */
-const HIGH_WATER = 1024 * 1024;
+/**
+ * `write()` reports "full" past this many bytes not yet taken by the kernel. Node reports room
+ * only once its buffer is empty ('drain'), so a larger mark keeps the writer busy while the
+ * kernel drains: 4 MiB gave 10-20% more 64 B throughput than 1 MiB here. It bounds what one
+ * connection holds in memory; a peer that stays full is cut after the hub's `maxStall`.
+ */
+const HIGH_WATER = 4 * 1024 * 1024;
 /** A graceful close waits this long for the peer to take what was accepted. */
 const DEFAULT_FLUSH_TIMEOUT = 2000;
 
@@ -88,7 +94,9 @@ export class StreamConnection extends BaseConnection {
 
   #onData(chunk: Buffer): void {
     try {
-      this.#decoder.push(chunk);
+      // A plain Uint8Array view: every frame and payload view cut from it is a cheap typed-array
+      // subarray instead of a Buffer (FastBuffer) construction.
+      this.#decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
       // Most reads end on a frame boundary: the budget is touched only around partial frames.
       const pending = this.#decoder.pendingBytes;
       if (pending !== 0 || this.#hadPartial) {
@@ -121,6 +129,16 @@ export class StreamConnection extends BaseConnection {
     this.#in.pause();
   }
 
+  protected override writeFrame(frame: Uint8Array): boolean {
+    const size = frame.length;
+    if (size > COPY_LIMIT) return this.writeChunks([frame], size);
+    this.#reserve(HEADER_BYTES + size);
+    writeLength(this.#slab, this.#slabPos, size);
+    this.#slab.set(frame, this.#slabPos + HEADER_BYTES);
+    this.#slabPos += HEADER_BYTES + size;
+    return this.#accepted(size);
+  }
+
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
     if (size <= COPY_LIMIT) {
       this.#reserve(HEADER_BYTES + size);
@@ -138,6 +156,11 @@ export class StreamConnection extends BaseConnection {
       this.#sealSegment();
       for (let i = 0; i < chunks.length; i++) if (chunks[i]!.length > 0) this.#chunks.push(chunks[i]!);
     }
+    return this.#accepted(size);
+  }
+
+  /** Counts an accepted frame into the batch, schedules its flush, and says whether there is room. */
+  #accepted(size: number): boolean {
     this.#batchBytes += HEADER_BYTES + size;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -151,7 +174,7 @@ export class StreamConnection extends BaseConnection {
     if (this.#slabPos + bytes <= this.#slab.length) return;
     this.#sealSegment();
     // Not zero-filled: every byte is written before it is sent.
-    this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
+    this.#slab = uninitialized(Math.max(SLAB_BYTES, bytes));
     this.#slabPos = 0;
     this.#segStart = 0;
   }

@@ -8,6 +8,7 @@
  */
 import { Packr } from 'msgpackr';
 import { Op } from './messages.js';
+import { uninitialized } from '../../transports/shared/uninitialized.js';
 
 /** Payloads up to this size are copied into the envelope. */
 const INLINE_LIMIT = 1024;
@@ -23,7 +24,7 @@ export class PubEncoder {
   #lastTopic = '';
   #lastTopicBytes: Uint8Array = new Uint8Array(0);
   // A slab is only ever cut forward: a frame handed to a transport is never written again.
-  #slab = new Uint8Array(0);
+  #slab: Uint8Array = new Uint8Array(0);
   #slabPos = 0;
 
   constructor(publisherId: string) {
@@ -47,7 +48,7 @@ export class PubEncoder {
     const most = 3 + t.length + this.#publisher.length + 9 + (r ? r.length : 1) + (h ? h.length : 1)
       + 5 + (inline ? payload.length : 0);
     if (this.#slabPos + most > this.#slab.length) {
-      this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, most)); // written before sent: no zero fill
+      this.#slab = uninitialized(Math.max(SLAB_BYTES, most));
       this.#slabPos = 0;
     }
     // Absolute positions in the slab: one view is cut at the end, none before.

@@ -13,18 +13,13 @@
 import { ProtocolError } from '../../errors.js';
 import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align } from './layout.js';
 import { RingEnd, type SegmentViews } from './ring-end.js';
+import { uninitialized } from '../shared/uninitialized.js';
 
 /** Bytes of one copy-out slab; a larger record gets a slab of its own size. */
 const SLAB_BYTES = 64 * 1024;
 
 /** Result of {@link RingConsumer.read} when no complete frame is committed yet. */
 export const NOTHING = null;
-
-/** A plain Uint8Array over memory that is not zero-filled (it is overwritten before use). */
-function uninitialized(bytes: number): Uint8Array {
-  const b = Buffer.allocUnsafeSlow(bytes);
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
-}
 
 /** The reading end: copies committed records out and reassembles pieces into whole frames. */
 export class RingConsumer extends RingEnd {
