@@ -24,7 +24,8 @@ import type { Listener, SpawnClientOptions, SpawnedClient, TransportOptions } fr
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
 import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
 import { openFabric } from './open-fabric.js';
-import { RequestTracker, STATUS_ERROR } from './requests.js';
+import { answer, RequestTracker } from './requests.js';
+import { bounded } from './bounded.js';
 import { checkPattern, checkTopic } from './subjects/grammar.js';
 import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription.js';
 import type {
@@ -178,7 +179,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
       const wait = this.#fabric.publish(wire);
       this.#counters.published++;
       if (wait === undefined) return RESOLVED;
-      return options?.signal ? abortable(wait, options.signal, `publish to ${topic}`) : wait;
+      return options?.signal ? bounded(wait, `publish to ${topic}`, { signal: options.signal }) : wait;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -232,16 +233,9 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     const stop = this.#host.open(topic, options.queue, (m) => {
       const replyTo = m.replyTo;
       if (replyTo === undefined) return;
-      const serving: Promise<void> = (async () => {
-        try {
-          const result = await handler(m.data as RequestOf<S, K>, m as Message<RequestOf<S, K>>);
-          await this.#fabric.publish({ topic: replyTo, codec: this.#codec.id, payload: this.#codec.encode(result) });
-        } catch (err) {
-          const text = new TextEncoder().encode(err instanceof Error ? err.message : String(err));
-          await this.#fabric.publish({ topic: replyTo, codec: 0, payload: text, headers: { 'unibus-status': STATUS_ERROR } })
-            ?.catch(() => undefined);
-        }
-      })().finally(() => this.#serving.delete(serving));
+      const serving: Promise<void> = answer(this.#fabric, this.#codec, replyTo,
+        () => handler(m.data as RequestOf<S, K>, m as Message<RequestOf<S, K>>))
+        .finally(() => this.#serving.delete(serving));
       this.#serving.add(serving);
     });
     return { close: stop, [Symbol.dispose]: stop };
@@ -368,16 +362,6 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     // One shape for every message (fields may be undefined): keeps the hot path monomorphic.
     deliver({ topic: w.topic, data, headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq });
   }
-}
-
-/** `promise`, or an `AbortedError` as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(new AbortedError(what, signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortedError(what, signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function newBusId(): string {

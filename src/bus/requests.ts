@@ -5,7 +5,8 @@
  * @module
  */
 import { AbortedError, NoRespondersError, RequestFailedError, TimeoutError } from '../errors.js';
-import { STATUS_HEADER, STATUS_NO_RESPONDERS, type WireMessage } from './fabric.js';
+import type { Codec } from '../codecs/index.js';
+import { STATUS_HEADER, STATUS_NO_RESPONDERS, type Fabric, type WireMessage } from './fabric.js';
 
 /** Header a server sets on an error reply; the requester rejects with `RequestFailedError`. */
 export const STATUS_ERROR = 'error';
@@ -82,5 +83,26 @@ export class RequestTracker {
     p.signal?.removeEventListener('abort', p.onAbort);
     if (err) p.reject(err);
     else p.resolve(m!);
+  }
+}
+
+/**
+ * Runs a request handler and publishes its result to `replyTo`, or its error (header
+ * `unibus-status: error`, the message as a raw payload). Never rejects: when even the reply
+ * cannot be sent (this bus is closing), there is nobody left to tell.
+ */
+export async function answer(fabric: Fabric, codec: Codec, replyTo: string, run: () => unknown): Promise<void> {
+  let reply: WireMessage;
+  try {
+    const result = await run();
+    reply = { topic: replyTo, codec: codec.id, payload: codec.encode(result) };
+  } catch (err) {
+    const text = new TextEncoder().encode(err instanceof Error ? err.message : String(err));
+    reply = { topic: replyTo, codec: 0, payload: text, headers: { [STATUS_HEADER]: STATUS_ERROR } };
+  }
+  try {
+    await fabric.publish(reply);
+  } catch {
+    // The requester times out; this process is closing its bus.
   }
 }

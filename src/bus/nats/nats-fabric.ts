@@ -27,7 +27,7 @@ import type {
   Fabric, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription,
   WireHandler, WireMessage,
 } from '../fabric.js';
-import { bounded } from './bounded.js';
+import { bounded } from '../bounded.js';
 import { fromNatsMsg, toNatsHeaders } from './encoding.js';
 import { resolveLimits, type Limits, type NatsFabricOptions, type NatsFabricStats } from './options.js';
 import { parseNatsUrl } from './url.js';

@@ -1,5 +1,5 @@
 /** A wait bounded by an optional timeout and AbortSignal, with unibus's typed errors. */
-import { AbortedError, TimeoutError } from '../../errors.js';
+import { AbortedError, TimeoutError } from '../errors.js';
 
 /** Races `work` against an optional timeout and abort signal. */
 export async function bounded<T>(work: Promise<T>, what: string, options: { signal?: AbortSignal; timeout?: number }): Promise<T> {
