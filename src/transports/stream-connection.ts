@@ -194,20 +194,29 @@ export class StreamConnection extends BaseConnection {
     if (chunks.length === 0) return;
     this.#chunks = [];
     this.#batchBytes = 0;
-    let ok: boolean;
     this.#flushes += 1;
-    if (chunks.length === 1) {
-      ok = this.#out.write(chunks[0]!, this.#onFlushWritten);
-    } else {
-      this.#out.cork();
-      const last = chunks.length - 1;
-      for (let i = 0; i < last; i++) this.#out.write(chunks[i]!);
-      this.#out.write(chunks[last]!, this.#onFlushWritten);
-      this.#out.uncork();
-      ok = this.#out.writableLength < HIGH_WATER;
-    }
+    const last = chunks.length - 1;
+    // Small batches go out as one writev (cork). A batch with large frames goes out chunk by
+    // chunk, each with its own completion, so room is reported while the kernel is still taking
+    // the rest and the writer can encode the next frames meanwhile.
+    let large = false;
+    for (let i = 0; i <= last && !large; i++) large = chunks[i]!.length > COPY_LIMIT;
+    if (!large && last > 0) this.#out.cork();
+    for (let i = 0; i < last; i++) this.#out.write(chunks[i]!, large ? this.#onChunkWritten : undefined);
+    this.#out.write(chunks[last]!, this.#onFlushWritten);
+    if (!large && last > 0) this.#out.uncork();
+    // Node's own write() result means "past 16 KiB": our mark is HIGH_WATER.
+    const ok = this.#out.writableLength < HIGH_WATER;
     if (ok) this.notifyWritable();
     else this.#waitingDrain = true;
+  };
+
+  /** A chunk reached the kernel: report room once the buffer is below half the high water. */
+  readonly #onChunkWritten = (): void => {
+    if (this.#waitingDrain && this.#batchBytes + this.#out.writableLength < HIGH_WATER / 2) {
+      this.#waitingDrain = false;
+      this.notifyWritable();
+    }
   };
 
   /** The socket's write callback for the last chunk of a flush: that batch is in the kernel. */
@@ -216,6 +225,7 @@ export class StreamConnection extends BaseConnection {
       this.#failCommits(err);
       return;
     }
+    this.#onChunkWritten();
     this.#flushesCommitted += 1;
     const waiters = this.#commitWaiters;
     let n = 0;
