@@ -220,6 +220,21 @@ export class HubClient {
     };
   }
 
+  /**
+   * After `reattach`: sends again the PUBs a durable transport handed back from the old
+   * connection (accepted there, never taken by a hub), in order. Other frames of the old
+   * session (HELLO, SUB, UNSUB, PING, BYE) are not repeated: `reattach` re-sent the current
+   * subscriptions and pending flushes.
+   */
+  resendPublishes(frames: readonly Uint8Array[]): void {
+    for (const frame of frames) {
+      if (!decodePubFast(frame) && decodeFrame(frame)[0] !== Op.PUB) continue;
+      this.counters.sent++;
+      this.counters.bytesSent += frame.length;
+      this.conn.write(frame);
+    }
+  }
+
   /** Re-sends every subscription (after a reconnect to a fresh hub). */
   resubscribeAll(): void {
     for (const s of this.#subs.values()) this.#control(encodeSub(s.id, s.pattern, s.queue));
