@@ -132,6 +132,11 @@ export class HubClient {
       return;
     }
     const msg = decodeFrame(frame);
+    // Before the hub's HELLO a hub sends nothing but ERR; on a durable transport a reused name
+    // may first get the tail of an earlier session (frames a hub wrote for a client that died).
+    // Its PUBs are messages routed to this name (delivered: at least once); its replies to that
+    // session (PONG, QPUB for its sids, PEERS, BYE) mean nothing here.
+    if (!this.#hubHello && (msg[0] === Op.PONG || msg[0] === Op.QPUB || msg[0] === Op.PEERS || msg[0] === Op.BYE)) return;
     switch (msg[0]) {
       case Op.PUB:
         this.deliver(toPub(msg));
