@@ -198,7 +198,7 @@ export class HubClient {
     this.#helloWaiter?.reject(err);
     this.#helloWaiter = undefined;
     // A reattach follows: pending flushes are re-sent on the new connection.
-    if (!this.#closing && this.#options.onLost?.(this.#hubBye ? { reason: 'clean' } : closed)) return;
+    if (!this.#closing && this.#options.onLost?.(this.#hubBye ? { ...closed, reason: 'clean' } : closed)) return;
     for (const p of this.#pings.values()) p.reject(err);
     this.#pings.clear();
   }
