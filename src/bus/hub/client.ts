@@ -198,7 +198,7 @@ export class HubClient {
     this.#helloWaiter?.reject(err);
     this.#helloWaiter = undefined;
     // A reattach follows: pending flushes are re-sent on the new connection.
-    if (!this.#closing && this.#options.onLost?.(this.#hubBye ? { ...closed, reason: 'clean' } : closed)) return;
+    if (!this.#closing && this.#options.onLost?.(this.#hubBye ? clean(closed) : closed)) return;
     for (const p of this.#pings.values()) p.reject(err);
     this.#pings.clear();
   }
@@ -322,4 +322,9 @@ export class HubClient {
     await this.conn.close();
     this.status.complete();
   }
+}
+
+/** A connection end after the hub's BYE: clean, still carrying what a durable transport handed back. */
+function clean(closed: Closed): Closed {
+  return closed.unsent ? { reason: 'clean', unsent: closed.unsent } : { reason: 'clean' };
 }
