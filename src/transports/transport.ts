@@ -43,6 +43,13 @@ export type CloseReason =
 export interface Closed {
   readonly reason: CloseReason;
   readonly error?: Error;
+  /**
+   * Frames this side accepted that the peer never took and never will, handed back when the
+   * session ended: a durable transport whose new hub does not continue a session an earlier
+   * hub served (`file://` clients opened with `handBackUnsent: true`, as a Bus connects).
+   * The owner sends them again on its next connection.
+   */
+  readonly unsent?: readonly Uint8Array[];
 }
 
 /** What the kernel tells about the other end, where it tells anything. */

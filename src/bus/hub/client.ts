@@ -132,6 +132,11 @@ export class HubClient {
       return;
     }
     const msg = decodeFrame(frame);
+    // Before the hub's HELLO a hub sends nothing but ERR; on a durable transport a reused name
+    // may first get the tail of an earlier session (frames a hub wrote for a client that died).
+    // Its PUBs are messages routed to this name (delivered: at least once); its replies to that
+    // session (PONG, QPUB for its sids, PEERS, BYE) mean nothing here.
+    if (!this.#hubHello && (msg[0] === Op.PONG || msg[0] === Op.QPUB || msg[0] === Op.PEERS || msg[0] === Op.BYE)) return;
     switch (msg[0]) {
       case Op.PUB:
         this.deliver(toPub(msg));
@@ -193,7 +198,7 @@ export class HubClient {
     this.#helloWaiter?.reject(err);
     this.#helloWaiter = undefined;
     // A reattach follows: pending flushes are re-sent on the new connection.
-    if (!this.#closing && this.#options.onLost?.(this.#hubBye ? { reason: 'clean' } : closed)) return;
+    if (!this.#closing && this.#options.onLost?.(this.#hubBye ? clean(closed) : closed)) return;
     for (const p of this.#pings.values()) p.reject(err);
     this.#pings.clear();
   }
@@ -218,6 +223,21 @@ export class HubClient {
         if (!this.#withdrawn) this.#control(encodeUnsub(sub.id));
       },
     };
+  }
+
+  /**
+   * After `reattach`: sends again the PUBs a durable transport handed back from the old
+   * connection (accepted there, never taken by a hub), in order. Other frames of the old
+   * session (HELLO, SUB, UNSUB, PING, BYE) are not repeated: `reattach` re-sent the current
+   * subscriptions and pending flushes.
+   */
+  resendPublishes(frames: readonly Uint8Array[]): void {
+    for (const frame of frames) {
+      if (!decodePubFast(frame) && decodeFrame(frame)[0] !== Op.PUB) continue;
+      this.counters.sent++;
+      this.counters.bytesSent += frame.length;
+      this.conn.write(frame);
+    }
   }
 
   /** Re-sends every subscription (after a reconnect to a fresh hub). */
@@ -302,4 +322,9 @@ export class HubClient {
     await this.conn.close();
     this.status.complete();
   }
+}
+
+/** A connection end after the hub's BYE: clean, still carrying what a durable transport handed back. */
+function clean(closed: Closed): Closed {
+  return closed.unsent ? { reason: 'clean', unsent: closed.unsent } : { reason: 'clean' };
 }

@@ -60,6 +60,8 @@ export class HubFabric implements Fabric {
   #wake: (() => void) | undefined;
   #gaveUp = false;
   #reconnects = 0;
+  /** PUB frames a durable transport handed back when the connection ended: sent first on the next one. */
+  #unsent: Uint8Array[] = [];
 
   private constructor(url: string, client: HubClient, router?: HubRouter, listener?: Listener, redial?: Redial) {
     this.url = url;
@@ -105,13 +107,17 @@ export class HubFabric implements Fabric {
     // A transport that starts its clients has no URL to dial again: its hub is the parent.
     const reconnect = transport.capabilities.spawnsClients || options.reconnect === false
       ? undefined : resolveReconnect(options.reconnect);
-    const conn = await transport.connect(url, options);
+    // A durable transport keeps a session's frames across hub restarts; a new hub has none of
+    // the old one's protocol state, so the bus takes back what no hub took and sends it again.
+    const conn = await transport.connect(url, reconnect ? { ...options, handBackUnsent: true } : options);
     let fabric: HubFabric | undefined;
     const client = await HubClient.open(conn, {
       name: options.name ?? `${process.title}-${process.pid}`, busId: options.busId, transport: schemeOf(url),
       onLost: (closed) => (fabric ? fabric.#lost(closed) : false),
     });
-    fabric = new HubFabric(url, client, undefined, undefined, { transport, options, reconnect });
+    fabric = new HubFabric(url, client, undefined, undefined, {
+      transport, options: reconnect ? { ...options, handBackUnsent: true } : options, reconnect,
+    });
     return fabric;
   }
 
@@ -208,6 +214,7 @@ export class HubFabric implements Fabric {
       this.#status.next({ type: 'disconnected', url: this.url, reconnecting: false, ...(error ? { error } : {}) });
       return false;
     }
+    if (closed.unsent) this.#unsent.push(...closed.unsent);
     this.#beginGap(closed.error);
     return true;
   }
@@ -238,7 +245,10 @@ export class HubFabric implements Fabric {
       try {
         const conn = await transport.connect(this.url, { ...options, connectTimeout: Math.min(options.connectTimeout ?? 5000, 2000) });
         await this.#client.reattach(conn);
-        // Subscriptions are re-sent; now what was held, in order, before anything new.
+        // Subscriptions are re-sent; now what was handed back and what was held, in order,
+        // before anything new (a failed attempt may repeat some: at least once).
+        this.#client.resendPublishes(this.#unsent);
+        this.#unsent = [];
         this.#hold!.replay((m) => { void this.#client.publish(m)?.catch(() => undefined); });
       } catch {
         if (this.#closing) return;

@@ -10,7 +10,9 @@
  *   waits up to `maxWait` for the reconnect, then rejects with `DisconnectedError` (the message
  *   is not accepted). `maxWait: 0` with `bufferBytes: 0` fails every gap publish at once.
  * - Messages already written to the old connection when the hub died may be lost (at most
- *   once, as NATS core): only a durable transport keeps them.
+ *   once, as NATS core): only a durable transport keeps them (`file://` hands back those the
+ *   old hub never read, `Closed.unsent`; they are re-sent after the subscriptions, before the
+ *   held ones).
  * - After `giveUpAfter` ms without a hub, the bus stops trying: held messages are dropped,
  *   waiting publishers fail with `DisconnectedError` and subscriptions end with `PeerGoneError`.
  * @module

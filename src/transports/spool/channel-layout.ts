@@ -5,7 +5,7 @@
  *   hub.lock                   the hub's liveness lock (OFD): one live hub per spool
  *   channels/NAME/             one per client name (?consumer=NAME), kept across restarts
  *     client.lock              the live client of NAME holds an OFD lock on it
- *     session                  the id of the client's latest session (text)
+ *     session                  the client's latest session: "id startPosition [handback]" (text)
  *     ephemeral                present for unnamed clients: the hub deletes the channel after them
  *     up/                      log client → hub (appended by the client; consumer "hub")
  *     down/                    log hub → client (appended by the hub; consumer "client")
@@ -40,8 +40,11 @@ export type Control =
   | { t: 'session'; s: string; pid: number }
   /** The client closed session `s` after sending everything (`up`). */
   | { t: 'close'; s: string }
-  /** A hub (epoch `e`: one per hub start) serves session `s` (`down`). */
-  | { t: 'hub'; e: string; s: string }
+  /**
+   * A hub (epoch `e`: one per hub start) serves session `s` (`down`); with `h`, a new hub does
+   * not serve session `s` (an earlier hub did): its client takes back what no hub took and ends.
+   */
+  | { t: 'hub'; e: string; s: string; h?: true }
   /** The hub closed session `s` (`down`). */
   | { t: 'bye'; s: string };
 

@@ -28,6 +28,9 @@ export class SpoolClientConnection extends SpoolConnection {
   #byeSeen = false;
   readonly #dir: string;
   readonly #ephemeral: boolean;
+  readonly #options: SpoolOptions;
+  /** Set when a new hub declined this session: filled in release() with what no hub took. */
+  #handingBack: Uint8Array[] | undefined;
 
   private constructor(name: string, o: SpoolOptions, lockFd: number, writer: LogWriter, reader: LogReader, ephemeral: boolean) {
     super(o.maxFrameSize, writer, join(channelPaths(o.dir, name).up, 'consumers', UP_CONSUMER), o.maxBacklog, o.mode);
@@ -36,6 +39,7 @@ export class SpoolClientConnection extends SpoolConnection {
     this.#reader = reader;
     this.#dir = o.dir;
     this.#ephemeral = ephemeral;
+    this.#options = o;
   }
 
   /** Opens (creating when missing) channel `name` of the spool at `dir` and starts a session. */
@@ -56,7 +60,8 @@ export class SpoolClientConnection extends SpoolConnection {
       const conn = new SpoolClientConnection(name, o, lockFd, writer, reader, ephemeral);
       // The session and where its start marker goes: a restarted hub that finds its offset past
       // that position knows the session is running and serves it without seeing the marker.
-      writeFileSync(p.session, `${conn.session} ${writer.end}`, { mode: o.mode });
+      // With handBack, a later hub declines the session instead of continuing it (see release).
+      writeFileSync(p.session, `${conn.session} ${writer.end}${o.handBack ? ' handback' : ''}`, { mode: o.mode });
       await conn.appendControl({ t: 'session', s: conn.session, pid: process.pid });
       return conn;
     } catch (err) {
@@ -97,6 +102,12 @@ export class SpoolClientConnection extends SpoolConnection {
         this.passControl(r.end);
         const c = decodeControl(r.payload);
         if (c?.t === 'hub' && c.s === this.session) {
+          if (c.h && this.#options.handBack) {
+            // A new hub that has none of the old one's state: end, handing back what no hub took.
+            const closed = { reason: 'peer-gone' as const, unsent: [] as Uint8Array[] };
+            this.#handingBack = closed.unsent;
+            return this.mediumEnded(closed);
+          }
           if (this.#epoch === undefined) this.#epoch = c.e;
           else if (c.e !== this.#epoch) return this.mediumEnded({ reason: 'peer-gone' });
         } else if (c?.t === 'bye' && c.s === this.session) {
@@ -107,6 +118,21 @@ export class SpoolClientConnection extends SpoolConnection {
     }
   };
 
+  /** Data frames of our `up` log past the hub's committed offset (read, never committed). */
+  #notTaken(): Uint8Array[] {
+    const o = this.#options;
+    const reader = new LogReader(channelPaths(this.#dir, this.name).up, UP_CONSUMER, { mode: o.mode, maxFrameSize: o.maxFrameSize, onCorrupt: o.onCorrupt });
+    const out: Uint8Array[] = [];
+    try {
+      for (let batch = reader.read(); batch.length > 0; batch = reader.read()) {
+        for (const r of batch) if (!r.control) out.push(r.payload);
+      }
+    } finally {
+      reader.close();
+    }
+    return out;
+  }
+
   protected async release(graceful: boolean): Promise<void> {
     if (this.#released) return;
     this.#released = true;
@@ -115,6 +141,11 @@ export class SpoolClientConnection extends SpoolConnection {
       if (graceful) {
         await this.flushed();
         await this.appendControl({ t: 'close', s: this.session });
+      } else if (this.#handingBack) {
+        await this.flushed().catch(() => undefined);
+        // The new hub reads none of this session's frames until we ended it (our lock is gone
+        // or our next session started), so the hub offset is where the old hub stopped.
+        this.#handingBack.push(...this.#notTaken(), ...this.takePending());
       }
     } finally {
       this.releaseShared();

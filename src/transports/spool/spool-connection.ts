@@ -129,6 +129,14 @@ export abstract class SpoolConnection extends BaseConnection {
     if (this.#batch.length === 0 && !this.#failed) this.#notifyWhenRoom();
   }
 
+  /** Removes the accepted data frames not yet appended (they are handed back, never written). */
+  protected takePending(): Uint8Array[] {
+    const frames = this.#batch.filter((a) => !a.control).map((a) => a.chunks[0]!);
+    this.#batch = this.#batch.filter((a) => a.control);
+    this.#batchBytes = 0;
+    return frames;
+  }
+
   /** Resolves once everything accepted so far is in the log. */
   protected async flushed(): Promise<void> {
     while (this.#batch.length > 0 || this.#flushing || this.#scheduled) {

@@ -15,13 +15,21 @@ import { LivenessLock } from '../../sync/liveness-lock.js';
 import { queryLock } from '../../native/locks.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
 import type { Connection, Listener } from '../transport.js';
-import { channelPaths, channelsDir, decodeControl, DOWN_CONSUMER, UP_CONSUMER, type Control } from './channel-layout.js';
+import { channelPaths, channelsDir, decodeControl, DOWN_CONSUMER, encodeControl, UP_CONSUMER, type Control } from './channel-layout.js';
 import { createLog, LogWriter } from './log-writer.js';
 import { LogReader, type ReadRecord } from './log-reader.js';
 import { SpoolConnection } from './spool-connection.js';
 import type { SpoolOptions } from './spool-options.js';
 
 const SCAN_MS = 100;
+
+interface Session {
+  readonly id: string;
+  /** Log position of the session's start marker in `up`. */
+  readonly pos: number;
+  /** The client takes back what no hub took when a new hub declines the session. */
+  readonly handBack: boolean;
+}
 
 class HubConnection extends SpoolConnection {
   readonly session: string;
@@ -86,6 +94,11 @@ class Channel {
   #conn: HubConnection | undefined;
   /** A session the hub closed: its remaining frames are skipped. */
   #dropping: string | undefined;
+  /**
+   * A session an earlier hub served whose client takes back what no hub took (`handback`):
+   * declined, and `up` is not read until the client ended it (then its frames are skipped).
+   */
+  #declined: string | undefined;
   #held: ReadRecord[] = [];
 
   constructor(hub: SpoolHub, name: string) {
@@ -121,6 +134,7 @@ class Channel {
   #start(session: string): HubConnection {
     if (this.#conn?.session === session) return this.#conn; // found by tick, then by its marker
     if (this.#conn) this.#conn.end('peer-gone');
+    this.#declined = undefined;
     const conn = new HubConnection(this, session, this.#hub.options);
     this.#conn = conn;
     this.#dropping = undefined;
@@ -129,13 +143,38 @@ class Channel {
     return conn;
   }
 
-  /** The client's latest session and the log position of its start marker. */
-  #currentSession(): { id: string; pos: number } {
+  /**
+   * Takes over a session whose start an earlier hub saw: continues it (raw transport use: its
+   * frames are delivered), or, for a `handback` client (a Bus: its protocol state died with the
+   * old hub), declines it: the client ends that session, keeping what no hub took, and reconnects.
+   */
+  #inherit(session: Session): void {
+    if (!session.handBack) {
+      this.#start(session.id);
+      return;
+    }
+    if (this.#declined === session.id) return;
+    this.#declined = session.id;
+    const payload = encodeControl({ t: 'hub', e: this.#hub.epoch, s: session.id, h: true });
+    void this.writer.append([{ chunks: [payload], size: payload.length, control: true }]).catch(() => undefined);
+  }
+
+  /** True while a declined session's client has not ended it (its frames must stay unread). */
+  #waitingForDeclined(): boolean {
+    if (this.#declined === undefined) return false;
+    if (!this.clientGone() && this.#currentSession().id === this.#declined) return true;
+    this.#dropping = this.#declined;
+    this.#declined = undefined;
+    return false;
+  }
+
+  /** The client's latest session, the log position of its start marker, and its handback flag. */
+  #currentSession(): Session {
     try {
-      const [id, pos] = readFileSync(this.#paths.session, 'utf8').trim().split(' ');
-      return { id: id || 'unknown', pos: Number(pos ?? 0) || 0 };
+      const [id, pos, flag] = readFileSync(this.#paths.session, 'utf8').trim().split(' ');
+      return { id: id || 'unknown', pos: Number(pos ?? 0) || 0, handBack: flag === 'handback' };
     } catch {
-      return { id: 'unknown', pos: 0 };
+      return { id: 'unknown', pos: 0, handBack: false };
     }
   }
 
@@ -144,11 +183,18 @@ class Channel {
     if (this.#hub.closing) return;
     for (;;) {
       if (this.#conn && !this.#conn.wantsFrames) return;
+      if (this.#waitingForDeclined()) return;
       if (this.#held.length === 0) this.#held = this.reader.read();
       const r = this.#held.shift();
       if (!r) break;
       if (!r.control) {
-        if (!this.#conn && this.#dropping === undefined) this.#start(this.#currentSession().id);
+        if (!this.#conn && this.#dropping === undefined) {
+          this.#inherit(this.#currentSession());
+          if (this.#declined !== undefined) {
+            this.#held.unshift(r); // left for its client to take back
+            return;
+          }
+        }
         if (!this.#conn) {
           this.reader.commit(r.end); // a session the hub closed: skip
           continue;
@@ -181,9 +227,9 @@ class Channel {
     const gone = this.clientGone();
     const drained = this.#held.length === 0 && this.reader.atHead;
     const session = this.#currentSession();
-    if (!this.#conn && !gone && drained && this.#dropping !== session.id && this.reader.position > session.pos) {
-      // A live client whose session marker an earlier hub consumed: serve that session.
-      this.#start(session.id);
+    if (!this.#conn && !gone && drained && this.#dropping !== session.id && this.#declined !== session.id && this.reader.position > session.pos) {
+      // A live client whose session marker an earlier hub consumed: serve (or decline) that session.
+      this.#inherit(session);
     } else if (this.#conn && gone && drained) {
       const conn = this.#conn;
       this.#conn = undefined;

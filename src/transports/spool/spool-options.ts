@@ -20,6 +20,13 @@ export interface SpoolOptions {
   maxFrameSize: number;
   mode: number;
   onCorrupt: (c: Corruption) => void;
+  /**
+   * Code only (`handBackUnsent: true`; a Bus sets it): when a new hub finds this client's session
+   * served by an earlier hub, it does not continue it (it has none of that hub's state); the
+   * client ends the session and hands back, in `closed.unsent`, the frames no hub took.
+   * Without it (raw transport use) the new hub continues the session and delivers them.
+   */
+  handBack: boolean;
 }
 
 function defaultOnCorrupt(c: Corruption): void {
@@ -46,5 +53,6 @@ export function spoolOptions(url: string, options: TransportOptions = {}): Spool
   const maxBacklog = backlogText !== null ? parseSize(backlogText, url, 'maxBacklog') : (options.maxBacklog as number | undefined) ?? 64 * 1024 * 1024;
   if (!Number.isSafeInteger(maxBacklog) || maxBacklog < 1) throw new InvalidUrlError(url, `maxBacklog must be a positive size (got ${maxBacklog})`);
   const onCorrupt = typeof options.onCorrupt === 'function' ? options.onCorrupt as (c: Corruption) => void : defaultOnCorrupt;
-  return { dir, consumer, sync, segmentSize, maxBacklog, maxFrameSize, mode, onCorrupt };
+  const handBack = options.handBackUnsent === true;
+  return { dir, consumer, sync, segmentSize, maxBacklog, maxFrameSize, mode, onCorrupt, handBack };
 }
