@@ -19,7 +19,13 @@ export class Child {
 
   constructor(proc: ChildProcess) {
     this.proc = proc;
-    this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'exit' can come before the last stdout lines are read: wait for stdout to end too, but
+    // only briefly (a grandchild may hold the pipe open long after).
+    const stdoutEnded = proc.stdout ? new Promise<void>((r) => proc.stdout!.once('close', () => r())) : Promise.resolve();
+    this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => {
+      const timer = setTimeout(() => resolve({ code, signal }), 2000);
+      void stdoutEnded.then(() => { clearTimeout(timer); setImmediate(() => resolve({ code, signal })); });
+    }));
     if (proc.stdout) {
       createInterface({ input: proc.stdout }).on('line', (line) => {
         this.lines.push(line);
