@@ -11,6 +11,8 @@ import { within } from '../helpers/watchdog.js';
 export interface Peer {
   readonly lines: string[];
   readonly pid: number | undefined;
+  /** What the peer wrote on stderr (cross-process peers), for failure messages. */
+  readonly stderr: string;
   waitLine(re: RegExp, ms?: number): Promise<string>;
   /** Asks the peer to finish (stdin EOF / stop promise) and waits for it. */
   stop(): Promise<void>;
@@ -31,7 +33,8 @@ export function startPeer(fixture: TransportFixture, hub: Bus, url: string, role
     return {
       lines: child.lines,
       pid: child.pid,
-      waitLine: (re, ms) => child.waitLine(re, ms),
+      get stderr() { return `${child.stderr}${child.proc.exitCode !== null || child.proc.signalCode !== null ? ` (exit ${child.proc.exitCode ?? child.proc.signalCode})` : ''}`; },
+      waitLine: (re, ms = 60_000) => child.waitLine(re, ms),
       stop: async () => {
         child.proc.stdin?.end();
         await child.waitExit(30_000);
@@ -50,6 +53,7 @@ export function startPeer(fixture: TransportFixture, hub: Bus, url: string, role
   return {
     lines,
     pid: undefined,
+    stderr: '',
     waitLine: (re, ms = 15_000) => {
       const seen = lines.find((l) => re.test(l));
       if (seen) return Promise.resolve(seen);

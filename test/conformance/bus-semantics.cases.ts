@@ -181,7 +181,7 @@ export function semanticsCases(ctx: SuiteContext): void {
       await hub.publish('d.x', { i });
     }
     await stopping;
-    assert.ok(drainer.lines.includes('drained'));
+    assert.ok(drainer.lines.includes('drained'), `the drainer did not finish its drain: ${drainer.lines.slice(-3).join(' | ')} ${drainer.stderr}`);
     await hub.flush();
     await until('3000 deliveries', () => numbers(drainer).length + numbers(other).length >= 3000, 60_000);
     await hub.flush();

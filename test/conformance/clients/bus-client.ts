@@ -7,10 +7,11 @@ const stop = new Promise<void>((resolve) => {
   process.stdin.on('error', () => resolve());
   process.stdin.resume();
 });
+// stdout to a pipe is asynchronous on Linux: exit only once the last line is written.
+const exit = (code: number): void => { process.stdout.write('', () => process.exit(code)); };
 runBusRole(process.env.UNIBUS_URL!, role!, args, (line) => process.stdout.write(`${line}\n`), stop).then(
-  () => process.exit(0),
+  () => exit(0),
   (err: Error) => {
-    process.stderr.write(`${err.stack}\n`);
-    process.exit(1);
+    process.stderr.write(`${err.stack}\n`, () => exit(1));
   },
 );
