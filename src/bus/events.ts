@@ -3,7 +3,7 @@
  * the source of truth; `bus.on(type, listener)` is a typed-emitter view derived from it.
  * @module
  */
-import type { PeerDescription } from './fabric.js';
+import type { FabricStats, PeerDescription } from './fabric.js';
 
 export type BusEvent =
   | { readonly type: 'connected'; readonly url: string }
@@ -29,19 +29,11 @@ export type BusEventListeners = {
 /** What a bounded subscriber buffer does when full. */
 export type OverflowPolicy = 'wait' | 'drop-oldest' | 'drop-newest';
 
-/** Counters of one bus (cumulative since it started). */
-export interface BusStats {
+/** Counters of one bus (cumulative since it started): its fabric's, plus the Bus's own. */
+export interface BusStats extends FabricStats {
   readonly published: number;
   readonly delivered: number;
   readonly dropped: number;
   readonly badPayloads: number;
   readonly requests: number;
-  readonly sent: number;
-  readonly received: number;
-  readonly bytesSent: number;
-  readonly bytesReceived: number;
-  readonly slowConsumers: number;
-  readonly protocolErrors: number;
-  readonly reconnects: number;
-  readonly peers: number;
 }
