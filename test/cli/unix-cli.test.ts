@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ChildSet } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/run-id.js';
-import { cli } from './cli-helpers.js';
+import { cli, stderrHas } from './cli-helpers.js';
 import { wildcardScenario } from './scenario.js';
 
 const children = new ChildSet();
@@ -34,15 +34,9 @@ test('a hub killed with SIGKILL leaves a socket the next hub replaces; a live hu
   const second = children.add(cli(['hub', url]));
   await second.waitLine(/^listening /);
   const reply = children.add(cli(['sub', url, 'x.y', '--count', '1', '--timeout', '20']));
-  await new Promise((res) => setTimeout(res, 10));
+  await stderrHas(reply, 'subscribed'); // the new hub has the subscription
   const pubber = children.add(cli(['pub', url, 'x.y', '"hi"']));
-  // The sub may not be subscribed yet when pub runs: publish until it exits.
-  const deadline = Date.now() + 20_000;
-  while (reply.proc.exitCode === null && Date.now() < deadline) {
-    await pubber.exited;
-    await new Promise((res) => setTimeout(res, 100));
-    if (reply.proc.exitCode === null) await children.add(cli(['pub', url, 'x.y', '"hi"'])).exited;
-  }
+  assert.is((await pubber.waitExit()).code, 0, pubber.stderr);
   assert.is((await reply.waitExit()).code, 0);
   second.kill('SIGTERM');
   assert.is((await second.waitExit()).code, 0);
