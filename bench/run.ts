@@ -25,7 +25,9 @@ const SIDE = fileURLToPath(new URL('./side.js', import.meta.url));
 /** Runs one measurement: starts the parent side in its own process group, reads its RESULT. */
 function measure(spec: CaseSpec): Promise<{ result?: SideResult; error?: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [SIDE, 'parent', JSON.stringify(spec)], {
+    // BENCH_NODE_ARGS: extra Node flags for both sides (e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile).
+    const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const proc = spawn(process.execPath, [...nodeArgs, SIDE, 'parent', JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // own process group: the watchdog can end the parent and its child together
     });
