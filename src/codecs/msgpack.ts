@@ -6,11 +6,13 @@
  * (it allocates a new one when full), so the bytes stay valid while a transport holds them.
  * `unpack` returns binary values as views of the input; the input is a received frame, which
  * the transport contract says belongs to the receiver, so nothing aliases reusable memory.
+ * A value that is a `Uint8Array` skips msgpackr both ways (msgpack-bytes.ts: same bytes).
  * @module
  */
 import { Packr } from 'msgpackr';
 import { CodecError } from '../errors.js';
 import { CodecId, type Codec } from './codec.js';
+import { decodeBin, encodeBin } from './msgpack-bytes.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 
@@ -18,6 +20,7 @@ export const msgpackCodec: Codec = {
   id: CodecId.msgpack,
   name: 'msgpack',
   encode(value: unknown): Uint8Array {
+    if (value instanceof Uint8Array) return encodeBin(value);
     try {
       return packr.pack(value);
     } catch (err) {
@@ -25,6 +28,8 @@ export const msgpackCodec: Codec = {
     }
   },
   decode(bytes: Uint8Array): unknown {
+    const bin = decodeBin(bytes);
+    if (bin !== undefined) return bin;
     try {
       return packr.unpack(bytes);
     } catch (err) {
