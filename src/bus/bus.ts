@@ -170,6 +170,12 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
       checkTopic(topic);
       const validator = this.#validators[topic];
       if (validator) validatePayload(validator, value, topic);
+      if (options === undefined && this.#fabric.publishValue) {
+        // The common shape: the fabric encodes the value straight into its transport's buffer.
+        const wait = this.#fabric.publishValue(topic, this.#codec, value);
+        this.#counters.published++;
+        return wait === undefined ? RESOLVED : wait;
+      }
       const payload = this.#codec.encode(value);
       const wire: WireMessage = {
         topic, codec: this.#codec.id, payload,

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Observable } from 'rxjs';
+import type { Codec } from '../codecs/codec.js';
 
 /** A message as it crosses a fabric: payload bytes stay encoded. */
 export interface WireMessage {
@@ -102,6 +103,11 @@ export interface Fabric {
    * The fast form: returns `undefined` when accepted with no wait needed.
    */
   publish(message: WireMessage): Promise<void> | undefined;
+  /**
+   * Optional fast form of `publish` for a message with no replyTo or headers, given as a value
+   * and its codec: the fabric encodes it, straight into its transport's buffer where it can.
+   */
+  publishValue?(topic: string, codec: Codec, value: unknown): Promise<void> | undefined;
   /** Resolves when whoever routes has processed everything published before this call. */
   flush(options?: { signal?: AbortSignal; timeout?: number }): Promise<void>;
   /**

@@ -11,6 +11,14 @@ export interface Codec {
   readonly name: string;
   encode(value: unknown): Uint8Array;
   decode(bytes: Uint8Array): unknown;
+  /**
+   * Optional in-place form, for values whose encoding is cheap to size exactly (a byte array):
+   * the number of bytes `encodeInto` writes for `value`, or -1 when it has no in-place form
+   * (then use `encode`). Lets an encoder write the payload straight into a transport's buffer.
+   */
+  sizeOf?(value: unknown): number;
+  /** Writes the encoding of `value` (whose `sizeOf` was not -1) at `out[at]`. */
+  encodeInto?(value: unknown, out: Uint8Array, at: number): void;
 }
 
 /** Codec ids used on the wire (docs/protocol.md). */

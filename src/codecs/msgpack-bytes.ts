@@ -17,11 +17,24 @@ const SLAB_BYTES = 64 * 1024;
 let slab: Uint8Array = new Uint8Array(0);
 let slabPos = 0;
 
+/** Bytes of the msgpack `bin` of `n` bytes. */
+export function binSize(n: number): number {
+  return (n < 256 ? 2 : n < 65536 ? 3 : 5) + n;
+}
+
+/** Writes the msgpack `bin` of `bytes` at `out[p]` (`binSize(bytes.length)` bytes). */
+export function writeBin(bytes: Uint8Array, out: Uint8Array, p: number): void {
+  const n = bytes.length;
+  let head: number;
+  if (n < 256) { out[p] = 0xc4; out[p + 1] = n; head = 2; }
+  else if (n < 65536) { out[p] = 0xc5; out[p + 1] = n >>> 8; out[p + 2] = n & 0xff; head = 3; }
+  else { out[p] = 0xc6; out[p + 1] = n >>> 24; out[p + 2] = (n >>> 16) & 0xff; out[p + 3] = (n >>> 8) & 0xff; out[p + 4] = n & 0xff; head = 5; }
+  out.set(bytes, p + head);
+}
+
 /** msgpack `bin` of `bytes` (a copy: the caller may change `bytes` afterwards). */
 export function encodeBin(bytes: Uint8Array): Uint8Array {
-  const n = bytes.length;
-  const head = n < 256 ? 2 : n < 65536 ? 3 : 5;
-  const size = head + n;
+  const size = binSize(bytes.length);
   let out: Uint8Array;
   let p: number;
   if (size <= SLAB_CUT_LIMIT) {
@@ -36,12 +49,8 @@ export function encodeBin(bytes: Uint8Array): Uint8Array {
     out = uninitialized(size);
     p = 0;
   }
-  const start = p;
-  if (head === 2) { out[p] = 0xc4; out[p + 1] = n; }
-  else if (head === 3) { out[p] = 0xc5; out[p + 1] = n >>> 8; out[p + 2] = n & 0xff; }
-  else { out[p] = 0xc6; out[p + 1] = n >>> 24; out[p + 2] = (n >>> 16) & 0xff; out[p + 3] = (n >>> 8) & 0xff; out[p + 4] = n & 0xff; }
-  out.set(bytes, p + head);
-  return out === slab ? out.subarray(start, start + size) : out;
+  writeBin(bytes, out, p);
+  return out === slab ? out.subarray(p, p + size) : out;
 }
 
 /**

@@ -12,7 +12,7 @@
 import { Packr } from 'msgpackr';
 import { CodecError } from '../errors.js';
 import { CodecId, type Codec } from './codec.js';
-import { decodeBin, encodeBin } from './msgpack-bytes.js';
+import { binSize, decodeBin, encodeBin, writeBin } from './msgpack-bytes.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 
@@ -26,6 +26,12 @@ export const msgpackCodec: Codec = {
     } catch (err) {
       throw new CodecError(`msgpack cannot encode this value: ${(err as Error).message}`, { cause: err });
     }
+  },
+  sizeOf(value: unknown): number {
+    return value instanceof Uint8Array ? binSize(value.length) : -1;
+  },
+  encodeInto(value: unknown, out: Uint8Array, at: number): void {
+    writeBin(value as Uint8Array, out, at);
   },
   decode(bytes: Uint8Array): unknown {
     const bin = decodeBin(bytes);

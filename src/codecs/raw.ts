@@ -10,6 +10,12 @@ export const rawCodec: Codec = {
     if (typeof value === 'string') return new TextEncoder().encode(value);
     throw new CodecError('the raw codec takes Uint8Array or string values');
   },
+  sizeOf(value: unknown): number {
+    return value instanceof Uint8Array ? value.length : -1;
+  },
+  encodeInto(value: unknown, out: Uint8Array, at: number): void {
+    out.set(value as Uint8Array, at);
+  },
   decode(bytes: Uint8Array): unknown {
     return bytes;
   },

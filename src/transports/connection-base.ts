@@ -27,6 +27,8 @@ const QUEUE_LOW = 256;
 const QUEUE_HIGH_BYTES = 8 * 1024 * 1024;
 const QUEUE_LOW_BYTES = 2 * 1024 * 1024;
 const RESOLVED = Promise.resolve();
+/** `reservedBuffer` before any reservation. */
+const NO_BUFFER = new Uint8Array(0);
 
 type Waiter = { resolve: () => void; reject: (err: Error) => void };
 
@@ -87,6 +89,34 @@ export abstract class BaseConnection implements Connection {
     }
     if (!room) this.#full = true;
     return room;
+  }
+
+  /** See `Connection.reserveFrame`; backends that keep their own buffer override `reserveInPlace`. */
+  reservedBuffer: Uint8Array = NO_BUFFER;
+
+  reserveFrame(size: number): number {
+    if (this.#state !== 'open') throw this.#sendError();
+    if (size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize);
+    return this.reserveInPlace(size);
+  }
+
+  commitFrame(): boolean {
+    const room = this.commitInPlace();
+    if (!room) this.#full = true;
+    return room;
+  }
+
+  /**
+   * Room for a frame of `size` bytes in the backend's buffer: sets `reservedBuffer` and returns
+   * the offset there, or -1 (the default: no in-place writing).
+   */
+  protected reserveInPlace(_size: number): number {
+    return -1;
+  }
+
+  /** Sends the frame reserved last (only called after a successful `reserveInPlace`). */
+  protected commitInPlace(): boolean {
+    throw new Error('commitFrame() without a reservation');
   }
 
   send(frame: Uint8Array | readonly Uint8Array[]): Promise<void> {

@@ -64,6 +64,8 @@ export class StreamConnection extends BaseConnection {
   #slab: Uint8Array = new Uint8Array(0);
   #slabPos = 0;
   #segStart = 0;
+  /** Size of the frame reserved in place (`reserveInPlace`), written into its header on commit. */
+  #reservedSize = 0;
   #chunks: Uint8Array[] = [];
   #batchBytes = 0;
   #flushScheduled = false;
@@ -164,6 +166,22 @@ export class StreamConnection extends BaseConnection {
       this.#sealSegment();
       for (let i = 0; i < chunks.length; i++) if (chunks[i]!.length > 0) this.#chunks.push(chunks[i]!);
     }
+    return this.#accepted(size);
+  }
+
+  /** Small frames are encoded straight into the batch: no copy, no view per frame. */
+  protected override reserveInPlace(size: number): number {
+    if (size > COPY_LIMIT) return -1;
+    this.#reserve(HEADER_BYTES + size);
+    this.#reservedSize = size;
+    this.reservedBuffer = this.#slab;
+    return this.#slabPos + HEADER_BYTES;
+  }
+
+  protected override commitInPlace(): boolean {
+    const size = this.#reservedSize;
+    writeLength(this.#slab, this.#slabPos, size);
+    this.#slabPos += HEADER_BYTES + size;
     return this.#accepted(size);
   }
 

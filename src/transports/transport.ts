@@ -98,6 +98,24 @@ export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Resolves when the medium has room again (at once when it already has). */
   drained(): Promise<void>;
   /**
+   * In-place writing, the fast path for encoders of small frames: reserves room for one frame of
+   * exactly `size` bytes in the connection's own buffer (a write batch, a ring) and returns the
+   * offset in `reservedBuffer` where its bytes go, or -1 when the connection cannot take it in
+   * place now (then use `write()`). Between a reservation and `commitFrame()` nothing else may be
+   * written or awaited. Throws like `write()`.
+   * @example
+   * ```ts
+   * const at = conn.reserveFrame(3);
+   * if (at < 0) conn.write(bytes);
+   * else { conn.reservedBuffer.set(bytes, at); conn.commitFrame(); }
+   * ```
+   */
+  reserveFrame(size: number): number;
+  /** The buffer of the last successful `reserveFrame()`. */
+  readonly reservedBuffer: Uint8Array;
+  /** Sends the reserved frame; returns what `write()` would. */
+  commitFrame(): boolean;
+  /**
    * Push mode: every received frame is given to `onFrame` synchronously, in order, with no
    * per-frame promise. Exclusive with async iteration. Use `pause()` / `resume()` for flow
    * control; while paused, the medium fills and the peer's sends wait.

@@ -115,6 +115,44 @@ export function busSuite(fixture: TransportFixture): void {
     assert.equal(got, ['still fine']);
   });
 
+  inProcessClient('byte payloads of every bin size arrive intact and in order among other values', async () => {
+    const { hub, url } = await hubOn('bytes');
+    const bus = await Bus.connect(url);
+    open.push(bus);
+    const got: unknown[] = [];
+    hub.subscribe('b.*').subscribe((m) => got.push(m.data));
+    await hub.flush();
+    const sizes = [0, 1, 64, 255, 256, 1024, 1025, 4096, 65_535, 65_536, 300_000];
+    const sent: unknown[] = [];
+    for (const [i, n] of sizes.entries()) {
+      const bytes = new Uint8Array(n).map((_, j) => (i * 7 + j) & 0xff);
+      void bus.publish('b.bytes', bytes);
+      bytes.fill(0xee); // published values are copied: changing one afterwards changes nothing
+      sent.push(new Uint8Array(n).map((_, j) => (i * 7 + j) & 0xff), { i });
+      void bus.publish('b.obj', { i });
+    }
+    await bus.flush();
+    await until('every message', () => got.length === sent.length, 30_000);
+    const plain = (v: unknown): unknown => (v instanceof Uint8Array ? [...v] : v);
+    assert.equal(got.map(plain), sent.map(plain));
+    assert.ok(got.filter((v) => v instanceof Uint8Array).every((v) => !Buffer.isBuffer(v) || v instanceof Uint8Array));
+  });
+
+  inProcessClient('a small byte payload past a small maxFrameSize is refused with FrameTooLargeError', async () => {
+    // Payload and frame both past the limit (NATS limits payloads, the others frames).
+    const { hub, url } = await hubOn('smallmax', { maxFrameSize: 512 });
+    const bus = await Bus.connect(url, { maxFrameSize: 512 });
+    open.push(bus);
+    await rejectsWith(() => bus.publish('big', new Uint8Array(600)), FrameTooLargeError);
+    const got: unknown[] = [];
+    hub.subscribe('ok').subscribe((m) => got.push(m.data));
+    await hub.flush();
+    await bus.publish('ok', new Uint8Array([1, 2, 3]));
+    await bus.flush();
+    await until('delivery', () => got.length === 1);
+    assert.equal([...(got[0] as Uint8Array)], [1, 2, 3]);
+  });
+
   inProcessClient('an undecodable payload is skipped, counted and evented; the Observable goes on', async () => {
     const { hub, url } = await hubOn('badpayload');
     // A codec that lies: it claims msgpack's id but sends bytes that are no msgpack at all.

@@ -3,10 +3,10 @@
  * @module
  */
 import * as assert from 'uvu/assert';
-import { FrameTooLargeError } from '../../src/errors.js';
+import { ClosedError, FrameTooLargeError } from '../../src/errors.js';
 import { within } from '../helpers/watchdog.js';
 import { endedAs, fillUntilBlocked, MiB, nextFrame, quiet, random, roundTrip, type CaseContext } from './checks.js';
-import { numbered, OrderChecker, readNumbered, text, untext } from './roles.js';
+import { numbered, OrderChecker, readNumbered, text, untext, writeInPlace } from './roles.js';
 
 export function dataCases({ caps, it, session }: CaseContext): void {
   it('100k frames from a client arrive whole and in order', () => session('order-in', async (s) => {
@@ -55,6 +55,27 @@ export function dataCases({ caps, it, session }: CaseContext): void {
     const back = await nextFrame(replies, 'echo of the chunked frame');
     assert.ok(Buffer.from(back).equals(joined), 'a frame sent as chunks arrives as one frame of their bytes');
   }, { maxFrameSize: MiB }));
+
+  it('frames written in place (reserveFrame/commitFrame) keep their bytes and their place among write()s', () => session('in-place', async (s) => {
+    const peer = s.peer('echo');
+    const conn = await s.accept();
+    await peer.waitLine(/^ready/);
+    assert.throws(() => conn.reserveFrame(conn.maxFrameSize + 1),
+      (err: unknown) => err instanceof FrameTooLargeError && err.size === conn.maxFrameSize + 1);
+    // Small frames (a backend's in-place path) and large ones (where it may decline with -1).
+    const frames = [0, 1, 7, 100, 4096, 16 * 1024, 20_000, 3, 200_000, 64].map(random);
+    for (const [i, f] of frames.entries()) {
+      if (i % 2 === 0) writeInPlace(conn, f);
+      else conn.write(f);
+    }
+    const replies = conn[Symbol.asyncIterator]();
+    for (const [i, f] of frames.entries()) {
+      const back = await nextFrame(replies, `echo of frame ${i} (${f.length} B)`);
+      assert.ok(Buffer.from(back).equals(Buffer.from(f)), `frame ${i} of ${f.length} B came back as ${back.length} B or changed`);
+    }
+    await conn.close();
+    assert.throws(() => conn.reserveFrame(1), (err: unknown) => err instanceof ClosedError);
+  }));
 
   it(`a frame of the default maxFrameSize (${caps.maxFrameSize} B) crosses both ways`, () => session('max-default', async (s) => {
     const peer = s.peer('echo');

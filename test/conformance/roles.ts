@@ -75,8 +75,19 @@ const echo: Role = async ({ conn, print }) => {
 };
 
 /**
+ * Writes `frame` as `Connection.reserveFrame` / `commitFrame` do it (in place), or with
+ * `write()` where the connection cannot take it in place. Returns what `write()` would.
+ */
+export function writeInPlace(conn: Connection, frame: Uint8Array): boolean {
+  const at = conn.reserveFrame(frame.length);
+  if (at < 0) return conn.write(frame);
+  conn.reservedBuffer.set(frame, at);
+  return conn.commitFrame();
+}
+
+/**
  * `sender <count> <size> <then> [id]`: sends numbered frames, the bulk through `write()` and
- * `drained()`, the last through `send()`; then `close` (graceful), `exit` (process.exit right
+ * `drained()` (every other one written in place, `writeInPlace`), the last through `send()`; then `close` (graceful), `exit` (process.exit right
  * after the last send resolved), `kill` (SIGKILL itself right after) or `stay`.
  */
 const sender: Role = async ({ conn, args, print, exit, kill }) => {
@@ -86,7 +97,8 @@ const sender: Role = async ({ conn, args, print, exit, kill }) => {
   const id = Number(args[3] ?? 0);
   print('ready');
   for (let seq = 0; seq < count - 1; seq++) {
-    if (!conn.write(numbered(id, seq, size))) await conn.drained();
+    const frame = numbered(id, seq, size);
+    if (!((seq & 1) === 1 ? writeInPlace(conn, frame) : conn.write(frame))) await conn.drained();
   }
   if (count > 0) await conn.send(numbered(id, count - 1, size));
   if (then === 'exit') return exit();

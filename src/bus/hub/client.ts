@@ -9,6 +9,7 @@
 import { Subject } from 'rxjs';
 import { ClosedError, FrameTooLargeError, ProtocolError, TimeoutError, AbortedError } from '../../errors.js';
 import type { Closed, Connection } from '../../transports/transport.js';
+import type { Codec } from '../../codecs/codec.js';
 import type {
   FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler, WireMessage,
 } from '../fabric.js';
@@ -261,6 +262,26 @@ export class HubClient {
     } catch {
       // A closed connection: the hub forgets our subscriptions anyway.
     }
+  }
+
+  /**
+   * `publish` of a message with no replyTo or headers, given as a value and its codec: encoded
+   * straight into the connection's buffer where the codec and the connection allow it.
+   */
+  publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
+    const n = codec.sizeOf ? codec.sizeOf(value) : -1;
+    if (n >= 0) {
+      const conn = this.conn;
+      const limit = this.#hubHello ? Math.min(this.#hubHello.maxFrameSize, conn.maxFrameSize) : conn.maxFrameSize;
+      const room = this.#encoder.encodeInPlace(conn, limit, topic, codec, this.#seq + 1, value, n);
+      if (room >= 0) {
+        this.#seq++;
+        this.counters.sent++;
+        this.counters.bytesSent += this.#encoder.lastFrameSize;
+        return room === 1 ? undefined : conn.drained();
+      }
+    }
+    return this.publish({ topic, codec: codec.id, payload: codec.encode(value) });
   }
 
   publish(m: WireMessage): Promise<void> | undefined {

@@ -12,6 +12,7 @@ import { ClosedError, DisconnectedError, PeerGoneError, TimeoutError, AbortedErr
 import { memoryPair } from '../../transports/memory/memory-transport.js';
 import { schemeOf, transportFor } from '../../transports/registry.js';
 import type { Closed, Listener, Transport, TransportOptions } from '../../transports/transport.js';
+import type { Codec } from '../../codecs/codec.js';
 import type {
   Fabric, FabricStats, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler,
   WireMessage,
@@ -132,19 +133,38 @@ export class HubFabric implements Fabric {
 
   publish(message: WireMessage): Promise<void> | undefined {
     if (this.#hold) return this.#hold.hold(message);
-    if (this.#redial?.reconnect === undefined) return this.#client.publish(message);
     try {
-      const wait = this.#client.publish(message);
-      // Accepted before the loss: a publisher waiting for room goes on; later ones are held.
-      return wait === undefined ? undefined : wait.catch((err: unknown) => {
-        if (!isLoss(err) || this.#gaveUp) throw err;
-      });
+      return this.#accepted(this.#client.publish(message));
     } catch (err) {
-      if (!isLoss(err)) throw err;
-      if (this.#gaveUp) throw new DisconnectedError(`gave up reconnecting to ${this.url}`);
-      this.#beginGap();
+      this.#checkLoss(err);
       return this.#hold!.hold(message);
     }
+  }
+
+  /** `publish` of a value and its codec (no replyTo or headers): encoded in place where it can be. */
+  publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
+    if (this.#hold) return this.#hold.hold({ topic, codec: codec.id, payload: codec.encode(value) });
+    try {
+      return this.#accepted(this.#client.publishValue(topic, codec, value));
+    } catch (err) {
+      this.#checkLoss(err);
+      return this.#hold!.hold({ topic, codec: codec.id, payload: codec.encode(value) });
+    }
+  }
+
+  /** Accepted before a loss: a publisher waiting for room goes on (reconnecting); later ones are held. */
+  #accepted(wait: Promise<void> | undefined): Promise<void> | undefined {
+    if (wait === undefined || this.#redial?.reconnect === undefined) return wait;
+    return wait.catch((err: unknown) => {
+      if (!isLoss(err) || this.#gaveUp) throw err;
+    });
+  }
+
+  /** A publish that failed: rethrows unless it failed on the loss of the hub and a gap begins. */
+  #checkLoss(err: unknown): void {
+    if (this.#redial?.reconnect === undefined || !isLoss(err)) throw err;
+    if (this.#gaveUp) throw new DisconnectedError(`gave up reconnecting to ${this.url}`);
+    this.#beginGap();
   }
 
   async flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {

@@ -4,11 +4,16 @@
  * Small payloads are written into the envelope (one chunk); large ones are returned as a second
  * chunk (`[envelope, payload]`), which the transport sends back to back as one frame, so a
  * 1 MiB payload is never copied into an encoder buffer. Topic strings are encoded once and cached.
+ * `encodeInPlace` goes further for payloads a codec can size up front (byte arrays): the whole
+ * frame is written straight into the transport's batch or ring, with no intermediate buffer.
  * @module
  */
 import { Packr } from 'msgpackr';
 import { Op } from './messages.js';
 import { uninitialized } from '../../transports/shared/uninitialized.js';
+import type { Connection } from '../../transports/transport.js';
+import type { Codec } from '../../codecs/codec.js';
+import { FrameTooLargeError } from '../../errors.js';
 
 /** Payloads up to this size are copied into the envelope. */
 const INLINE_LIMIT = 1024;
@@ -31,10 +36,13 @@ export class PubEncoder {
     this.#publisher = strBytes(publisherId);
   }
 
-  /** One PUB frame: a single array when the payload is inline, else `[envelope, payload]`. */
-  encode(topic: string, codec: number, seq: number, payload: Uint8Array,
-    replyTo: string | undefined, headers: Readonly<Record<string, string>> | undefined): Uint8Array | Uint8Array[] {
-    let t = topic === this.#lastTopic ? this.#lastTopicBytes : this.#topics.get(topic);
+  /** Size of the frame written by the last successful `encodeInPlace`. */
+  lastFrameSize = 0;
+
+  /** The topic's msgpack str bytes, cached. */
+  #topicBytes(topic: string): Uint8Array {
+    if (topic === this.#lastTopic) return this.#lastTopicBytes;
+    let t = this.#topics.get(topic);
     if (!t) {
       t = strBytes(topic);
       if (this.#topics.size >= TOPIC_CACHE_LIMIT) this.#topics.clear();
@@ -42,6 +50,44 @@ export class PubEncoder {
     }
     this.#lastTopic = topic;
     this.#lastTopicBytes = t;
+    return t;
+  }
+
+  /**
+   * The fastest path: a PUB frame without replyTo or headers, whose payload is `value` as
+   * `codec.encodeInto` writes it (`n` bytes, `codec.sizeOf(value)`), encoded straight into the
+   * connection's own buffer (`Connection.reserveFrame`). Returns -1 when the connection cannot
+   * take it in place (nothing was written: use `encode`), else what `commitFrame()` returned
+   * (1 room, 0 full). Throws `FrameTooLargeError` past `limit`.
+   */
+  encodeInPlace(conn: Connection, limit: number, topic: string, codec: Codec, seq: number, value: unknown, n: number): number {
+    if (n > INLINE_LIMIT) return -1;
+    const t = this.#topicBytes(topic);
+    const id = codec.id;
+    const size = 2 + t.length + (id > 127 ? 2 : 1) + this.#publisher.length + uintSize(seq) + 2 + binHeaderSize(n) + n;
+    if (size > limit) throw new FrameTooLargeError(size, limit);
+    const at = conn.reserveFrame(size);
+    if (at < 0) return -1;
+    const out = conn.reservedBuffer;
+    out[at] = 0x98; // fixarray of 8
+    out[at + 1] = Op.PUB;
+    let p = at + 2;
+    out.set(t, p); p += t.length;
+    if (id > 127) { out[p++] = 0xcc; out[p++] = id; } else out[p++] = id;
+    out.set(this.#publisher, p); p += this.#publisher.length;
+    p = writeUint(out, p, seq);
+    out[p++] = 0xc0; // replyTo
+    out[p++] = 0xc0; // headers
+    p = writeBinHeader(out, p, n);
+    codec.encodeInto!(value, out, p);
+    this.lastFrameSize = size;
+    return conn.commitFrame() ? 1 : 0;
+  }
+
+  /** One PUB frame: a single array when the payload is inline, else `[envelope, payload]`. */
+  encode(topic: string, codec: number, seq: number, payload: Uint8Array,
+    replyTo: string | undefined, headers: Readonly<Record<string, string>> | undefined): Uint8Array | Uint8Array[] {
+    const t = this.#topicBytes(topic);
     const r = replyTo === undefined ? undefined : strBytes(replyTo);
     const h = headers === undefined ? undefined : headerPackr.pack(headers);
     const inline = payload.length <= INLINE_LIMIT;
@@ -87,6 +133,14 @@ export function strBytes(text: string): Uint8Array {
   else { out[0] = 0xdb; new DataView(out.buffer).setUint32(1, n); }
   out.set(body, head);
   return out;
+}
+
+function uintSize(n: number): number {
+  return n < 128 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : n < 2 ** 32 ? 5 : 9;
+}
+
+function binHeaderSize(n: number): number {
+  return n < 256 ? 2 : n < 65536 ? 3 : 5;
 }
 
 function writeUint(out: Uint8Array, p: number, n: number): number {

@@ -60,6 +60,8 @@ export class ShmConnection extends BaseConnection {
   readonly #graceMs: number;
   /** Frames accepted while the ring was full, oldest first (the first may be partly written). */
   #pending: Pending[] = [];
+  /** Size of the frame reserved in the ring (`reserveInPlace`). */
+  #reservedSize = 0;
   #flushScheduled = false;
   #drainScheduled = false;
   #reading = false;
@@ -112,6 +114,24 @@ export class ShmConnection extends BaseConnection {
     }
     this.#pending.push({ chunks, size });
     return this.#pump();
+  }
+
+  /** Small frames are encoded straight into the ring, unless frames are waiting for room. */
+  protected override reserveInPlace(size: number): number {
+    if (this.#pending.length > 0) return -1;
+    const at = this.#out.reserveWhole(size);
+    if (at < 0) return -1;
+    this.reservedBuffer = this.#out.bytes;
+    this.#reservedSize = size;
+    return at;
+  }
+
+  protected override commitInPlace(): boolean {
+    const out = this.#out;
+    out.commitWhole(this.#reservedSize);
+    if (out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#flushNow();
+    else this.#scheduleFlush();
+    return true;
   }
 
   /** Moves waiting frames into the ring; parks for space (and returns false) when it is full. */

@@ -64,6 +64,26 @@ export class RingProducer extends RingEnd {
   }
 
   /**
+   * In-place writing of a frame that fits one record: the byte offset (in the segment) where its
+   * `size` bytes go, or -1 when it does not fit a record, a frame is partly written, or the ring
+   * is full now. `commitWhole(size)` publishes it.
+   */
+  reserveWhole(size: number): number {
+    if (this.#sent !== 0 || size > this.maxPiece) return -1;
+    return this.#reserve(size);
+  }
+
+  /** The segment's bytes, where `reserveWhole` offsets point. */
+  get bytes(): Uint8Array {
+    return this.v.u8;
+  }
+
+  /** Publishes the frame written after `reserveWhole`. */
+  commitWhole(size: number): void {
+    this.#commit(Kind.whole, size);
+  }
+
+  /**
    * Finds room for a record with `body` bytes (writing a padding record first at the wrap).
    * Returns the byte offset of the body, or -1 if the ring is too full now.
    */
