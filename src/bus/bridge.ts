@@ -176,7 +176,8 @@ export class Bridge {
         this.#stats.skipped++;
         return;
       }
-      const out: WireMessage = { ...m, headers: { ...m.headers, [BRIDGE_HEADER]: this.id } };
+      // Field by field: a received message's payload may be a getter (FramePub), which a spread drops.
+      const out: WireMessage = { ...copyOf(m), headers: { ...m.headers, [BRIDGE_HEADER]: this.id } };
       if (m.replyTo !== undefined) (out as { replyTo?: string }).replyTo = this.#route(to === 'remote' ? 'local' : 'remote', m.replyTo);
       if (to === 'remote') this.#stats.exported++;
       else this.#stats.imported++;
@@ -190,7 +191,7 @@ export class Bridge {
     if (route === undefined || this.#closed) return;
     this.#routes.delete(m.topic);
     this.#stats.replies++;
-    const { replyTo: _drop, ...rest } = m;
+    const { replyTo: _drop, ...rest } = copyOf(m);
     this.#send(route.to, { ...rest, topic: route.replyTo, headers: { ...m.headers, [BRIDGE_HEADER]: this.id } });
   };
 
@@ -220,4 +221,15 @@ export class Bridge {
     }
     wait?.catch(() => { this.#stats.failed++; });
   }
+}
+
+/** A plain copy of a wire message's fields (getters included). */
+function copyOf(m: WireMessage): WireMessage {
+  return {
+    topic: m.topic, codec: m.codec, payload: m.payload,
+    ...(m.replyTo !== undefined ? { replyTo: m.replyTo } : {}),
+    ...(m.headers !== undefined ? { headers: m.headers } : {}),
+    ...(m.publisher !== undefined ? { publisher: m.publisher } : {}),
+    ...(m.seq !== undefined ? { seq: m.seq } : {}),
+  };
 }

@@ -32,7 +32,7 @@ import type {
   AnyServices, AnyTopics, CheckedPattern, Message, PatternPayload, PayloadOf, PublishTopic, RequestOf, ResponseOf,
   ServiceMap, ServiceTopic, TopicMap, Validator,
 } from './types.js';
-import { decodePayload, validatePayload } from './payloads.js';
+import { decodePayload, decodeWire, validatePayload } from './payloads.js';
 
 /** Options of `Bus.listen` and `Bus.connect`. */
 export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOptions {
@@ -353,7 +353,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     if (w === this.#lastWire) data = this.#lastData;
     else {
       try {
-        data = decodePayload(codecById(w.codec), w.payload, w.topic);
+        data = decodeWire(codecById(w.codec), w);
         const validator = this.#validators[w.topic];
         if (validator) validatePayload(validator, data, w.topic);
       } catch (err) {

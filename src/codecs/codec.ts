@@ -19,6 +19,8 @@ export interface Codec {
   sizeOf?(value: unknown): number;
   /** Writes the encoding of `value` (whose `sizeOf` was not -1) at `out[at]`. */
   encodeInto?(value: unknown, out: Uint8Array, at: number): void;
+  /** Optional: `decode` of bytes [start, end) of `bytes`, without a view of them first. */
+  decodeAt?(bytes: Uint8Array, start: number, end: number): unknown;
 }
 
 /** Codec ids used on the wire (docs/protocol.md). */

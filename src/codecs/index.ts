@@ -20,19 +20,20 @@ export { jsonCodec, msgpackCodec, rawCodec };
 /** Names accepted by the `codec` option. */
 export type CodecName = 'msgpack' | 'json' | 'raw';
 
-const byId = new Map<number, Codec>([[0, rawCodec], [1, msgpackCodec], [2, jsonCodec]]);
+/** Indexed by wire id (0-255): looked up once per received message. */
+const byId: Array<Codec | undefined> = [rawCodec, msgpackCodec, jsonCodec];
 
 /** Registers a user codec (ids 128-255). */
 export function registerCodec(codec: Codec): void {
   if (!Number.isInteger(codec.id) || codec.id < 128 || codec.id > 255) {
     throw new RangeError(`user codec ids are 128-255: id=${codec.id}`);
   }
-  byId.set(codec.id, codec);
+  byId[codec.id] = codec;
 }
 
 /** The codec for a wire id; `CodecError` for an unknown id. */
 export function codecById(id: number): Codec {
-  const codec = byId.get(id);
+  const codec = byId[id];
   if (!codec) throw new CodecError(`unknown codec id=${id}`);
   return codec;
 }
@@ -43,7 +44,7 @@ export function resolveCodec(codec: CodecName | Codec | undefined): Codec {
   if (codec === 'json') return jsonCodec;
   if (codec === 'raw') return rawCodec;
   if (typeof codec === 'object' && typeof codec.encode === 'function') {
-    if (!byId.has(codec.id)) registerCodec(codec);
+    if (byId[codec.id] === undefined) registerCodec(codec);
     return codec;
   }
   throw new TypeError(`codec must be 'msgpack', 'json', 'raw' or a Codec: got ${String(codec)}`);

@@ -8,6 +8,7 @@
  * @module
  */
 import { uninitialized } from '../transports/shared/uninitialized.js';
+import { view } from '../transports/shared/view.js';
 
 /** Encodings up to this size are cut from a shared slab instead of allocated one by one. */
 const SLAB_CUT_LIMIT = 4096;
@@ -50,23 +51,25 @@ export function encodeBin(bytes: Uint8Array): Uint8Array {
     p = 0;
   }
   writeBin(bytes, out, p);
-  return out === slab ? out.subarray(p, p + size) : out;
+  return out === slab ? view(out, p, p + size) : out;
 }
 
 /**
- * The value of an encoding that is one `bin` and nothing else: a view of `bytes` (received
+ * The value of an encoding (bytes [start, end)) that is one `bin` and nothing else: a view of `bytes` (received
  * frames belong to the receiver, so the view aliases nothing reusable), or undefined when the
  * encoding is anything else.
  */
-export function decodeBin(bytes: Uint8Array): Uint8Array | undefined {
-  const b = bytes[0];
+export function decodeBin(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array | undefined {
+  const b = bytes[start];
   let head: number;
   let n: number;
-  if (b === 0xc4) { head = 2; n = bytes[1]!; }
-  else if (b === 0xc5) { head = 3; n = (bytes[1]! << 8) | bytes[2]!; }
-  else if (b === 0xc6) { head = 5; n = ((bytes[1]! << 24) >>> 0) + (bytes[2]! << 16) + (bytes[3]! << 8) + bytes[4]!; }
-  else return undefined;
+  if (b === 0xc4) { head = 2; n = bytes[start + 1]!; }
+  else if (b === 0xc5) { head = 3; n = (bytes[start + 1]! << 8) | bytes[start + 2]!; }
+  else if (b === 0xc6) {
+    head = 5;
+    n = ((bytes[start + 1]! << 24) >>> 0) + (bytes[start + 2]! << 16) + (bytes[start + 3]! << 8) + bytes[start + 4]!;
+  } else return undefined;
   // A length that disagrees with the buffer is msgpackr's to report (as a CodecError).
-  if (head + n !== bytes.length) return undefined;
-  return bytes.subarray(head);
+  if (head + n !== end - start) return undefined;
+  return view(bytes, start + head, end);
 }

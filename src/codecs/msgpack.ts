@@ -33,6 +33,10 @@ export const msgpackCodec: Codec = {
   encodeInto(value: unknown, out: Uint8Array, at: number): void {
     writeBin(value as Uint8Array, out, at);
   },
+  decodeAt(bytes: Uint8Array, start: number, end: number): unknown {
+    const bin = decodeBin(bytes, start, end);
+    return bin !== undefined ? bin : this.decode(bytes.subarray(start, end));
+  },
   decode(bytes: Uint8Array): unknown {
     const bin = decodeBin(bytes);
     if (bin !== undefined) return bin;

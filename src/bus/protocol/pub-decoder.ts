@@ -6,6 +6,7 @@
  */
 import { ProtocolError } from '../../errors.js';
 import type { Pub } from './messages.js';
+import { view } from '../../transports/shared/view.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -20,7 +21,34 @@ const recentBytes: Uint8Array[] = Array.from({ length: RECENT }, () => new Uint8
 const recentText: string[] = Array(RECENT).fill('');
 let recentNext = 0;
 
-export function decodePubFast(f: Uint8Array): Pub | undefined {
+/**
+ * A PUB read by `decodePubFast`: the payload stays where it is in the frame until someone asks
+ * for it (`payload`, a view cut on first use), so a codec with `decodeAt` reads it in place and
+ * a routed frame never gets a payload view at all (one typed-array view less per message).
+ * `payload` is a getter: copy fields by name, not with `{ ...pub }`.
+ */
+export class FramePub implements Pub {
+  readonly headers = undefined;
+  #payload: Uint8Array | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly codec: number,
+    readonly publisher: string,
+    readonly seq: number,
+    readonly replyTo: string | undefined,
+    /** The whole frame, and where the payload lies in it. */
+    readonly frame: Uint8Array,
+    readonly payloadStart: number,
+    readonly payloadEnd: number,
+  ) {}
+
+  get payload(): Uint8Array {
+    return (this.#payload ??= view(this.frame, this.payloadStart, this.payloadEnd));
+  }
+}
+
+export function decodePubFast(f: Uint8Array): FramePub | undefined {
   if (f.length < 8 || f[0] !== 0x98 || f[1] !== 4) return undefined;
   pos = 2;
   const topic = readStr(f);
@@ -32,10 +60,10 @@ export function decodePubFast(f: Uint8Array): Pub | undefined {
   else replyTo = readStr(f);
   if (f[pos] !== 0xc0) return undefined; // headers: the general path reads maps
   pos++;
-  const payload = readBin(f);
-  if (topic === undefined || publisher === undefined || codec < 0 || seq < 0 || payload === undefined) return undefined;
-  if (pos !== f.length) throw new ProtocolError(`PUB frame has ${f.length - pos} bytes after its payload`);
-  return { topic, codec, publisher, seq, replyTo, headers: undefined, payload };
+  const payloadEnd = readBin(f);
+  if (topic === undefined || publisher === undefined || codec < 0 || seq < 0 || payloadEnd < 0) return undefined;
+  if (payloadEnd !== f.length) throw new ProtocolError(`PUB frame has ${f.length - payloadEnd} bytes after its payload`);
+  return new FramePub(topic, codec, publisher, seq, replyTo, f, pos, payloadEnd);
 }
 
 function readStr(f: Uint8Array): string | undefined {
@@ -89,7 +117,8 @@ function readUint(f: Uint8Array): number {
   return -1;
 }
 
-function readBin(f: Uint8Array): Uint8Array | undefined {
+/** Skips a bin header: `pos` is left at its first byte; returns where it ends, or -1 if not a bin. */
+function readBin(f: Uint8Array): number {
   const b = f[pos]!;
   let n: number;
   if (b === 0xc4) { n = f[pos + 1]!; pos += 2; }
@@ -97,9 +126,7 @@ function readBin(f: Uint8Array): Uint8Array | undefined {
   else if (b === 0xc6) {
     n = ((f[pos + 1]! << 24) >>> 0) + (f[pos + 2]! << 16) + (f[pos + 3]! << 8) + f[pos + 4]!;
     pos += 5;
-  } else return undefined;
+  } else return -1;
   if (pos + n > f.length) throw new ProtocolError('PUB payload runs past the frame');
-  const payload = f.subarray(pos, pos + n);
-  pos += n;
-  return payload;
+  return pos + n;
 }

@@ -14,6 +14,7 @@ import { uninitialized } from '../../transports/shared/uninitialized.js';
 import type { Connection } from '../../transports/transport.js';
 import type { Codec } from '../../codecs/codec.js';
 import { FrameTooLargeError } from '../../errors.js';
+import { view } from '../../transports/shared/view.js';
 
 /** Payloads up to this size are copied into the envelope. */
 const INLINE_LIMIT = 1024;
@@ -114,10 +115,10 @@ export class PubEncoder {
       out.set(payload, p);
       p += payload.length;
       this.#slabPos = p;
-      return out.subarray(start, p);
+      return view(out, start, p);
     }
     this.#slabPos = p;
-    return [out.subarray(start, p), payload];
+    return [view(out, start, p), payload];
   }
 }
 

@@ -8,6 +8,7 @@
  * @module
  */
 import { ProtocolError } from '../../errors.js';
+import { view } from '../shared/view.js';
 
 /** Bytes in the length header. */
 export const HEADER_BYTES = 4;
@@ -50,7 +51,7 @@ export class LengthPrefixDecoder {
       if (len - pos - HEADER_BYTES < size) break;
       const start = pos + HEADER_BYTES;
       pos = start + size;
-      this.#onFrame(chunk.subarray(start, pos));
+      this.#onFrame(view(chunk, start, pos));
     }
     if (pos < len) {
       // A frame starts here but does not end in this chunk: keep its bytes.

@@ -14,6 +14,7 @@ import { ProtocolError } from '../../errors.js';
 import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align } from './layout.js';
 import { RingEnd, type SegmentViews } from './ring-end.js';
 import { uninitialized } from '../shared/uninitialized.js';
+import { view } from '../shared/view.js';
 
 /** Bytes of one copy-out slab; a larger record gets a slab of its own size. */
 const SLAB_BYTES = 64 * 1024;
@@ -83,7 +84,7 @@ export class RingConsumer extends RingEnd {
         // Not (entirely) in the current run: copy a new run starting here.
         if (this.#head + size > this.#runEnd) this.#copyRun(index, size);
         const from = this.#runBase + (this.#head - this.#runStart) + RECORD_HEADER_BYTES;
-        frame = this.#slab.subarray(from, from + length - RECORD_HEADER_BYTES);
+        frame = view(this.#slab, from, from + length - RECORD_HEADER_BYTES);
       } else if (kind === Kind.first) {
         if (this.#assembly !== null) throw this.#garbage('first piece inside a pieced frame');
         const total = i32[body >>> 2]! >>> 0;
