@@ -38,6 +38,8 @@ export interface CaseSpec {
   /** For `ipc`: Node's serialization of the channel. */
   readonly serialization?: 'json' | 'advanced';
   readonly size: number;
+  /** `object`: every payload is `{ id, text }` with a text of `size` characters (`--payload object`). */
+  readonly shape?: 'object';
   readonly warmupMs: number;
   readonly oneWayMs: number;
   readonly pingWarmupMs: number;
@@ -71,8 +73,18 @@ export interface LinkFactory {
   child(spec: CaseSpec): Promise<Link>;
 }
 
-/** A payload of `size` bytes (or characters), filled with varied bytes, made once per side. */
-export function makePayload(kind: PayloadKind, size: number): Uint8Array | string {
+/** An object payload: what `--payload object` sends on every case (a text of `size` characters). */
+export interface ObjectPayload {
+  readonly id: number;
+  readonly text: string;
+}
+
+/**
+ * A payload of `size` bytes (or characters), filled with varied bytes, made once per side; with
+ * `shape: 'object'`, an `ObjectPayload` on every kind of link.
+ */
+export function makePayload(kind: PayloadKind, size: number, shape?: 'object'): Uint8Array | string | ObjectPayload {
+  if (shape === 'object') return { id: 42, text: makePayload('string', size) as string };
   if (kind === 'string') return 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(size / 36)).slice(0, size);
   const bytes = new Uint8Array(size);
   let x = 0x2545f491;
@@ -87,6 +99,9 @@ export function makePayload(kind: PayloadKind, size: number): Uint8Array | strin
 export function payloadSize(value: unknown): number {
   if (typeof value === 'string') return value.length;
   if (value instanceof Uint8Array) return value.byteLength;
+  if (typeof value === 'object' && value !== null && typeof (value as ObjectPayload).text === 'string' && !('op' in value)) {
+    return (value as ObjectPayload).text.length;
+  }
   return -1;
 }
 

@@ -5,6 +5,9 @@
  */
 
 /** How long each phase of one measurement lasts, in milliseconds. */
+/** What payloads are made of (see `makePayload` in link.ts). */
+export type PayloadShape = 'bytes' | 'object';
+
 export interface Durations {
   /** Warm-up and calibration of the one-way phase (the JIT settles, the rate is estimated). */
   readonly warmupMs: number;
@@ -30,6 +33,8 @@ export interface BenchOptions {
   readonly noPing: boolean;
   /** Add the transport-level case (`t-<scheme>`) beside each Bus case. */
   readonly withTransports: boolean;
+  /** `bytes` (default): payloads are byte arrays (strings for ipc-json); `object`: `{ id, text }`. */
+  readonly payload: PayloadShape;
 }
 
 export const DEFAULT_SIZES: readonly number[] = [64, 4096, 65536, 1048576];
@@ -45,6 +50,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --quick          one run, shorter phases: a sanity check, not a measurement
   --no-ping        skip ping-pong latency
   --transports     add t-<scheme> cases: each transport's Connection without the Bus
+  --payload object payloads are objects { id, text } (text of the size) for every case,
+                   instead of byte arrays: every codec on every path encodes a map
   --json FILE      write all runs and medians as JSON
   --help           this text`;
 
@@ -57,6 +64,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let json: string | undefined;
   let noPing = false;
   let withTransports = false;
+  let payload: PayloadShape = 'bytes';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? splitOnce(arg) : [arg, undefined];
@@ -73,6 +81,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--no-ping': noPing = true; break;
       case '--transports': withTransports = true; break;
       case '--json': json = value(); break;
+      case '--payload': {
+        const v = value();
+        if (v !== 'bytes' && v !== 'object') throw new RangeError(`--payload must be bytes or object: ${v}`);
+        payload = v;
+        break;
+      }
       case '--help': case '-h': return 'help';
       default: throw new TypeError(`Unknown option: ${arg}`);
     }
@@ -84,6 +98,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     durations: quick ? QUICK : NORMAL,
     noPing,
     withTransports,
+    payload,
     ...(json === undefined ? {} : { json }),
   };
 }

@@ -149,7 +149,7 @@ export class Driver {
 
   /** Warm-up rounds, then measured round trips (send + echo). */
   ping(spec: CaseSpec, kind: PayloadKind): Promise<PingResult> {
-    return timedRounds(spec, makePayload(kind, spec.size), async (payload) => {
+    return timedRounds(spec, makePayload(kind, spec.size, spec.shape), async (payload) => {
       const answer = this.next();
       this.#link.send(payload);
       return answer;
@@ -160,7 +160,7 @@ export class Driver {
   request(spec: CaseSpec, kind: PayloadKind): Promise<PingResult> | undefined {
     const link = this.#link;
     if (!link.request) return undefined;
-    return timedRounds(spec, makePayload(kind, spec.size), (payload) => link.request!(payload));
+    return timedRounds(spec, makePayload(kind, spec.size, spec.shape), (payload) => link.request!(payload));
   }
 
   /** Tells the other side to finish. */
@@ -191,7 +191,7 @@ async function timedRounds(spec: CaseSpec, payload: unknown, exchange: (payload:
 
 /** The other side's half: answers until `bye`; resolves then. */
 export function respond(link: Link, spec: CaseSpec, kind: PayloadKind): Promise<void> {
-  const payload = makePayload(kind, spec.size);
+  const payload = makePayload(kind, spec.size, spec.shape);
   return new Promise<void>((resolve, reject) => {
     const sendMany = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) {

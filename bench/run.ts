@@ -65,6 +65,7 @@ function specFor(def: CaseDef, size: number, options: BenchOptions, id: string):
     ...(def.url ? { url: def.url(id) } : {}),
     ...(def.serialization ? { serialization: def.serialization } : {}),
     size,
+    ...(options.payload === 'object' ? { shape: 'object' as const } : {}),
     warmupMs: d.warmupMs,
     oneWayMs: d.oneWayMs,
     pingWarmupMs: d.pingWarmupMs,
@@ -130,7 +131,8 @@ async function runAll(options: BenchOptions): Promise<number> {
     }
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  process.stdout.write(`\nunibus bench: ${options.runs} run(s), medians; Node ${process.version}, ${seconds} s\n\n`);
+  const shape = options.payload === 'object' ? '; payloads: objects { id, text }' : '';
+  process.stdout.write(`\nunibus bench: ${options.runs} run(s), medians; Node ${process.version}, ${seconds} s${shape}\n\n`);
   process.stdout.write(`${render(cases, options.sizes, all, !options.noPing)}\n`);
   if (options.json) {
     const summaries = options.sizes.flatMap((size) => cases.map((c) => summarize(c.name, size, all)));
