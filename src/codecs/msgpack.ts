@@ -35,7 +35,13 @@ export const msgpackCodec: Codec = {
   },
   decodeAt(bytes: Uint8Array, start: number, end: number): unknown {
     const bin = decodeBin(bytes, start, end);
-    return bin !== undefined ? bin : this.decode(bytes.subarray(start, end));
+    if (bin !== undefined) return bin;
+    if (end <= start) return this.decode(bytes.subarray(start, end)); // msgpackr reads `end: 0` as "to the end"
+    try {
+      return packr.unpack(bytes, { start, end });
+    } catch (err) {
+      throw new CodecError(`msgpack cannot decode ${end - start} bytes: ${(err as Error).message}`, { cause: err });
+    }
   },
   decode(bytes: Uint8Array): unknown {
     const bin = decodeBin(bytes);

@@ -17,7 +17,7 @@ import {
   Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeHello, encodePing, encodeSub, encodeUnsub, toHello,
   toPub, type Hello,
 } from '../protocol/messages.js';
-import { PubEncoder } from '../protocol/pub-encoder.js';
+import { copyBytes, PubEncoder, type PayloadWriter } from '../protocol/pub-encoder.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 
@@ -57,6 +57,8 @@ export class HubClient {
   #nextSid = 1;
   #nextPing = 1;
   #seq = 0;
+  #writerCodec: Codec | undefined;
+  #writer: PayloadWriter = copyBytes;
   #paused = false;
   #closing = false;
   /** The hub said BYE on the current connection: its end is a clean stop. */
@@ -271,17 +273,38 @@ export class HubClient {
   publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
     const n = codec.sizeOf ? codec.sizeOf(value) : -1;
     if (n >= 0) {
-      const conn = this.conn;
-      const limit = this.#hubHello ? Math.min(this.#hubHello.maxFrameSize, conn.maxFrameSize) : conn.maxFrameSize;
-      const room = this.#encoder.encodeInPlace(conn, limit, topic, codec, this.#seq + 1, value, n);
-      if (room >= 0) {
-        this.#seq++;
-        this.counters.sent++;
-        this.counters.bytesSent += this.#encoder.lastFrameSize;
-        return room === 1 ? undefined : conn.drained();
-      }
+      const room = this.#inPlace(topic, codec.id, value, n, this.#writerFor(codec));
+      if (room >= 0) return room === 1 ? undefined : this.conn.drained();
     }
-    return this.publish({ topic, codec: codec.id, payload: codec.encode(value) });
+    const payload = codec.encode(value);
+    if (n < 0) {
+      // Encoded by the codec, then copied once, straight into the connection's buffer.
+      const room = this.#inPlace(topic, codec.id, payload, payload.length, copyBytes);
+      if (room >= 0) return room === 1 ? undefined : this.conn.drained();
+    }
+    return this.publish({ topic, codec: codec.id, payload });
+  }
+
+  /** `PubEncoder.encodeInPlace` with this client's limit, sequence and counters. */
+  #inPlace(topic: string, id: number, value: unknown, n: number, write: PayloadWriter): number {
+    const conn = this.conn;
+    const limit = this.#hubHello ? Math.min(this.#hubHello.maxFrameSize, conn.maxFrameSize) : conn.maxFrameSize;
+    const room = this.#encoder.encodeInPlace(conn, limit, topic, id, this.#seq + 1, value, n, write);
+    if (room >= 0) {
+      this.#seq++;
+      this.counters.sent++;
+      this.counters.bytesSent += this.#encoder.lastFrameSize;
+    }
+    return room;
+  }
+
+  /** The codec's `encodeInto` as a writer (made once per codec, not per message). */
+  #writerFor(codec: Codec): PayloadWriter {
+    if (codec !== this.#writerCodec) {
+      this.#writerCodec = codec;
+      this.#writer = (value, out, at) => codec.encodeInto!(value, out, at);
+    }
+    return this.#writer;
   }
 
   publish(m: WireMessage): Promise<void> | undefined {

@@ -12,7 +12,6 @@ import { Packr } from 'msgpackr';
 import { Op } from './messages.js';
 import { uninitialized } from '../../transports/shared/uninitialized.js';
 import type { Connection } from '../../transports/transport.js';
-import type { Codec } from '../../codecs/codec.js';
 import { FrameTooLargeError } from '../../errors.js';
 import { view } from '../../transports/shared/view.js';
 
@@ -23,6 +22,12 @@ const SLAB_BYTES = 256 * 1024;
 const TOPIC_CACHE_LIMIT = 2048;
 const utf8 = new TextEncoder();
 const headerPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+
+/** Writes a payload of known size at `out[at]`. */
+export type PayloadWriter = (value: unknown, out: Uint8Array, at: number) => void;
+
+/** A `PayloadWriter` for payload bytes already encoded. */
+export const copyBytes: PayloadWriter = (value, out, at) => out.set(value as Uint8Array, at);
 
 export class PubEncoder {
   readonly #topics = new Map<string, Uint8Array>();
@@ -56,15 +61,15 @@ export class PubEncoder {
 
   /**
    * The fastest path: a PUB frame without replyTo or headers, whose payload is `value` as
-   * `codec.encodeInto` writes it (`n` bytes, `codec.sizeOf(value)`), encoded straight into the
-   * connection's own buffer (`Connection.reserveFrame`). Returns -1 when the connection cannot
+   * `write` writes it (`n` bytes: a codec's `encodeInto` after its `sizeOf`, or a copy of bytes
+   * a codec encoded, codec id `id`), encoded straight into the connection's own buffer (`Connection.reserveFrame`). Returns -1 when the connection cannot
    * take it in place (nothing was written: use `encode`), else what `commitFrame()` returned
    * (1 room, 0 full). Throws `FrameTooLargeError` past `limit`.
    */
-  encodeInPlace(conn: Connection, limit: number, topic: string, codec: Codec, seq: number, value: unknown, n: number): number {
+  encodeInPlace(conn: Connection, limit: number, topic: string, id: number, seq: number, value: unknown, n: number,
+    write: PayloadWriter): number {
     if (n > INLINE_LIMIT) return -1;
     const t = this.#topicBytes(topic);
-    const id = codec.id;
     const size = 2 + t.length + (id > 127 ? 2 : 1) + this.#publisher.length + uintSize(seq) + 2 + binHeaderSize(n) + n;
     if (size > limit) throw new FrameTooLargeError(size, limit);
     const at = conn.reserveFrame(size);
@@ -80,7 +85,7 @@ export class PubEncoder {
     out[p++] = 0xc0; // replyTo
     out[p++] = 0xc0; // headers
     p = writeBinHeader(out, p, n);
-    codec.encodeInto!(value, out, p);
+    write(value, out, p);
     this.lastFrameSize = size;
     return conn.commitFrame() ? 1 : 0;
   }
