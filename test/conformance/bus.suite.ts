@@ -138,6 +138,27 @@ export function busSuite(fixture: TransportFixture): void {
     assert.ok(got.filter((v) => v instanceof Uint8Array).every((v) => !Buffer.isBuffer(v) || v instanceof Uint8Array));
   });
 
+  inProcessClient('a burst of 64 KiB byte payloads, far more than a buffer holds, arrives whole and in order', async () => {
+    const { hub, url } = await hubOn('burst');
+    const bus = await Bus.connect(url);
+    open.push(bus);
+    let next = 0;
+    let bad = 0;
+    hub.subscribe('burst').subscribe((m) => {
+      const d = m.data as Uint8Array;
+      if (d.length !== (next % 3 === 0 ? 70 : 65_536) || d[0] !== (next & 0xff) || d[d.length - 1] !== (next & 0xff)) bad++;
+      next++;
+    });
+    await hub.flush();
+    const count = 600; // ~26 MiB: past a 4 MiB shm ring, a socket's buffers, a queue's limits
+    let last: Promise<void> = Promise.resolve();
+    for (let i = 0; i < count; i++) last = bus.publish('burst', new Uint8Array(i % 3 === 0 ? 70 : 65_536).fill(i & 0xff));
+    await last;
+    await bus.flush();
+    await until('every payload', () => next === count, 60_000);
+    assert.is(bad, 0, 'every payload whole, in order');
+  });
+
   inProcessClient('a small byte payload past a small maxFrameSize is refused with FrameTooLargeError', async () => {
     // Payload and frame both past the limit (NATS limits payloads, the others frames).
     const { hub, url } = await hubOn('smallmax', { maxFrameSize: 512 });

@@ -68,7 +68,8 @@ export class PubEncoder {
    */
   encodeInPlace(conn: Connection, limit: number, topic: string, id: number, seq: number, value: unknown, n: number,
     write: PayloadWriter): number {
-    if (n > INLINE_LIMIT) return -1;
+    // No size limit here: the connection declines what it cannot take in place (a socket batch
+    // takes frames up to 16 KiB; a shm ring whole records, so a 64 KiB payload goes straight in).
     const t = this.#topicBytes(topic);
     const size = 2 + t.length + (id > 127 ? 2 : 1) + this.#publisher.length + uintSize(seq) + 2 + binHeaderSize(n) + n;
     if (size > limit) throw new FrameTooLargeError(size, limit);
