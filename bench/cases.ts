@@ -35,7 +35,7 @@ const BASELINES: readonly CaseDef[] = [
 const base = (id: string): string => join(tmpdir(), `unibus-bench-${id}`);
 
 /** How to make a private URL for each scheme the bench knows; other schemes are skipped. */
-const URLS: Record<string, (id: string) => string> = {
+export const URLS: Record<string, (id: string) => string> = {
   unix: (id) => `unix://${base(id)}.sock`,
   memory: (id) => `memory://unibus-bench-${id}`,
   pipe: () => 'pipe:',

@@ -1,0 +1,100 @@
+/**
+ * The transport floor: how many frames per second each transport's Connection moves between
+ * two processes with no Bus and no encoding at all: frames written in place
+ * (`reserveFrame`/`commitFrame`, or `write()` where a backend declines), consumed in push mode
+ * by a handler that only counts. It is the ceiling of any Bus case on that transport, and shows
+ * how much of a Bus ratio between two transports the transports themselves can explain.
+ *
+ *   npm run bench:floor                    # unix and shm, 64-byte frames, 3 runs
+ *   npm run bench:floor -- fifo,sysvmq 4096
+ *
+ * One process per run is the reader (this one listens); a forked child writes N frames.
+ * Figures: frames/s (median of runs) and CPU µs per frame of each side.
+ * @module
+ */
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { URLS } from './cases.js';
+import { transportFor } from '../src/transports/registry.js';
+
+const RUNS = 3;
+const SECONDS = 1.5;
+
+interface Run { rate: number; readerCpu: number; writerCpu: number }
+
+async function writer(url: string, size: number, count: number): Promise<void> {
+  const conn = await (await transportFor(url)).connect(url);
+  const frame = randomBytes(size);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < count; i++) {
+    const at = conn.reserveFrame(size);
+    let room: boolean;
+    if (at < 0) room = conn.write(frame);
+    else {
+      conn.reservedBuffer.set(frame, at);
+      room = conn.commitFrame();
+    }
+    if (!room) await conn.drained();
+  }
+  const c = process.cpuUsage(c0);
+  process.send!({ cpu: (c.user + c.system) / count });
+  await conn.close();
+}
+
+async function reader(url: string, size: number, count: number): Promise<Run> {
+  const listener = await (await transportFor(url)).listen(url);
+  const child = fork(fileURLToPath(import.meta.url), ['writer', url, String(size), String(count)]);
+  let writerCpu = NaN;
+  child.on('message', (m: { cpu: number }) => { writerCpu = m.cpu; });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const conn = (await listener[Symbol.asyncIterator]().next()).value!;
+  let n = 0;
+  let t0 = 0n;
+  let c0 = process.cpuUsage();
+  await new Promise<void>((resolve) => conn.consume(() => {
+    // Timed from the first frame: connection set-up is not a transport's per-frame cost.
+    if (n === 0) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); }
+    if (++n === count) resolve();
+  }));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  await exited;
+  await listener.close();
+  return { rate: count / seconds, readerCpu: (c.user + c.system) / count, writerCpu };
+}
+
+async function main(): Promise<void> {
+  const [, , role, ...rest] = process.argv;
+  if (role === 'writer') return writer(rest[0]!, Number(rest[1]), Number(rest[2]));
+  const schemes = (role ?? 'unix,shm').split(',');
+  const size = Number(rest[0] ?? 64);
+  process.stdout.write(`transport floor: ${size}-byte frames, ${RUNS} runs, medians; Node ${process.version}\n`);
+  const medians: Array<[string, Run]> = [];
+  for (const scheme of schemes) {
+    const url = URLS[scheme]?.(`floor-${process.pid}`);
+    if (!url || scheme === 'memory' || scheme === 'pipe') throw new Error(`no floor for scheme=${scheme} (two processes over a URL needed)`);
+    // A first short run sizes the measured ones to about SECONDS each.
+    const probe = await reader(URLS[scheme]!(`floor-${process.pid}-probe`), size, 200_000);
+    const count = Math.max(100_000, Math.round(probe.rate * SECONDS));
+    const runs: Run[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await reader(URLS[scheme]!(`floor-${process.pid}-${i}`), size, count));
+    const mid = (f: (r: Run) => number): number => runs.map(f).sort((a, b) => a - b)[RUNS >> 1]!;
+    medians.push([scheme, { rate: mid((r) => r.rate), readerCpu: mid((r) => r.readerCpu), writerCpu: mid((r) => r.writerCpu) }]);
+  }
+  const first = medians[0]![1].rate;
+  for (const [scheme, r] of medians) {
+    process.stdout.write(`${scheme.padEnd(8)} ${rate(r.rate).padStart(6)} frames/s ${bytes(r.rate * size).padStart(10)}/s  `
+      + `x${(r.rate / first).toFixed(2)} ${medians[0]![0]}  reader ${r.readerCpu.toFixed(3)} µs  writer ${r.writerCpu.toFixed(3)} µs per frame\n`);
+  }
+}
+
+function rate(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
+}
+
+function bytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`;
+}
+
+await main();
