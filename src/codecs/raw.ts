@@ -1,4 +1,8 @@
-/** Raw bytes: payloads are `Uint8Array`s passed through untouched (a copy on decode is not needed: frames are owned). */
+/**
+ * Raw bytes: payloads are `Uint8Array`s passed through untouched. `encode` copies (a transport
+ * may hold the bytes until the end of the turn, and the caller may change its array as soon as
+ * `publish()` returns); a copy on decode is not needed: received frames are owned.
+ */
 import { CodecError } from '../errors.js';
 import { CodecId, type Codec } from './codec.js';
 
@@ -6,7 +10,7 @@ export const rawCodec: Codec = {
   id: CodecId.raw,
   name: 'raw',
   encode(value: unknown): Uint8Array {
-    if (value instanceof Uint8Array) return value;
+    if (value instanceof Uint8Array) return value.slice();
     if (typeof value === 'string') return new TextEncoder().encode(value);
     throw new CodecError('the raw codec takes Uint8Array or string values');
   },
