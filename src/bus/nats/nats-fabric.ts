@@ -32,19 +32,12 @@ import { fromNatsMsg, toNatsHeaders } from './encoding.js';
 import { resolveLimits, type Limits, type NatsFabricOptions, type NatsFabricStats } from './options.js';
 import { parseNatsUrl } from './url.js';
 import { loadLib, type Lib } from './lib.js';
+import { NatsPublishQueue } from './publish-queue.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Rough per-message overhead of the NATS protocol line, counted into byte budgets. */
 const OVERHEAD = 64;
-
-interface Waiter {
-  readonly message: WireMessage | undefined;
-  readonly size: number;
-  resolve(): void;
-  reject(err: Error): void;
-  timer?: NodeJS.Timeout;
-}
 
 /**
  * A Fabric whose routing is done by NATS servers.
@@ -72,10 +65,8 @@ export class NatsFabric implements Fabric {
   #nextId = 1;
   #closed = false;
   #connected = true;
-  // Held while disconnected, and publishers waiting for room (FIFO, after the held ones).
-  #held: Array<{ message: WireMessage; size: number }> = [];
-  #heldBytes = 0;
-  #waiters: Waiter[] = [];
+  /** Held while disconnected, and publishers waiting for room (FIFO, after the held ones). */
+  readonly #queue: NatsPublishQueue;
   // Sent but not yet confirmed by a PONG.
   #inFlight = 0;
   #flushing: Promise<void> | undefined;
@@ -118,6 +109,7 @@ export class NatsFabric implements Fabric {
     this.#nc = nc;
     this.#makeHeaders = () => lib.headers();
     this.#opts = limits;
+    this.#queue = new NatsPublishQueue(limits.reconnectBufferSize, limits.maxStall);
     this.status = this.#status.asObservable();
     this.#stats.peers = 1;
     void this.#watchStatus();
@@ -175,7 +167,7 @@ export class NatsFabric implements Fabric {
     if (message.payload.byteLength > max) {
       return Promise.reject(new FrameTooLargeError(message.payload.byteLength, max));
     }
-    if (!this.#connected || this.#waiters.length > 0) return this.#hold(message, size);
+    if (!this.#connected || this.#queue.waiting) return this.#queue.hold(message, size, this.#connected);
     try {
       this.#send(message, size);
     } catch (err) {
@@ -187,7 +179,7 @@ export class NatsFabric implements Fabric {
   async flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {
     if (this.#closed) throw new ClosedError('nats fabric');
     const work = (async () => {
-      while (!this.#closed && (!this.#connected || this.#waiters.length > 0)) {
+      while (!this.#closed && (!this.#connected || this.#queue.waiting)) {
         // Disconnected: wait for the reconnect; replaying: let the replay run a turn.
         await (this.#reconnected ?? new Promise((resolve) => setImmediate(resolve)));
       }
@@ -215,21 +207,16 @@ export class NatsFabric implements Fabric {
   }
 
   stats(): NatsFabricStats {
-    return { ...this.#stats, held: this.#held.length, peers: this.#connected ? 1 : 0 };
+    return { ...this.#stats, held: this.#queue.held, peers: this.#connected ? 1 : 0 };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#connected && this.#waiters.length === 0) {
+    if (this.#connected && !this.#queue.waiting) {
       await bounded(this.#nc.flush(), 'flush before close', { timeout: this.#opts.closeTimeout }).catch(() => undefined);
     }
-    this.#stats.droppedOnClose += this.#held.length + this.#waiters.filter((w) => w.message).length;
-    this.#held = [];
-    this.#heldBytes = 0;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) { clearTimeout(w.timer); w.reject(new ClosedError('nats fabric')); }
+    this.#stats.droppedOnClose += this.#queue.failAll(new ClosedError('nats fabric'));
     this.#subs.clear();
     await this.#nc.close().catch(() => undefined);
     this.#resolveReconnected?.();
@@ -281,37 +268,12 @@ export class NatsFabric implements Fabric {
     });
   }
 
-  /** Holds a message while disconnected, or makes the publisher wait when the hold is full. */
-  #hold(message: WireMessage, size: number): Promise<void> | undefined {
-    if (this.#waiters.length === 0 && this.#heldBytes + size <= this.#opts.reconnectBufferSize) {
-      this.#held.push({ message, size });
-      this.#heldBytes += size;
-      return undefined;
-    }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { message, size, resolve, reject };
-      if (!this.#connected) {
-        waiter.timer = setTimeout(() => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i === -1) return;
-          this.#waiters.splice(i, 1);
-          reject(new DisconnectedError(`no NATS server for maxStall=${this.#opts.maxStall}ms; message to ${message.topic} not sent`));
-        }, this.#opts.maxStall);
-      }
-      this.#waiters.push(waiter);
-    });
-  }
-
   /** After a reconnect: sends what was held, then the waiting publishers' messages, in order. */
   async #replay(): Promise<void> {
-    const held = this.#held;
-    this.#held = [];
-    this.#heldBytes = 0;
-    for (const { message, size } of held) this.#trySend(message, size);
-    while (this.#waiters.length > 0 && this.#connected && !this.#closed) {
-      const w = this.#waiters.shift()!;
-      clearTimeout(w.timer);
-      if (w.message !== undefined) this.#trySend(w.message, w.size);
+    for (const { message, size } of this.#queue.takeHeld()) this.#trySend(message, size);
+    while (this.#queue.waiting && this.#connected && !this.#closed) {
+      const w = this.#queue.nextWaiter()!;
+      this.#trySend(w.message, w.size);
       w.resolve();
       if (this.#inFlight >= this.#opts.maxPendingBytes) {
         if (this.#flushing === undefined) this.#startFlush();
@@ -373,9 +335,7 @@ export class NatsFabric implements Fabric {
     this.#closed = true;
     this.#connected = false;
     const error = new DisconnectedError(`NATS connection closed${err ? `: ${err.message}` : ''}`);
-    this.#stats.droppedOnClose += this.#held.length;
-    this.#held = [];
-    for (const w of this.#waiters.splice(0)) { clearTimeout(w.timer); w.reject(error); }
+    this.#stats.droppedOnClose += this.#queue.failAll(error);
     this.#resolveReconnected?.();
     this.#status.next({ type: 'error', error });
     this.#status.next({ type: 'disconnected', url: this.url, error });
