@@ -4,6 +4,11 @@
  * process that exits right after `send()` loses nothing), and incoming frames are committed
  * as handled: in push mode once the handler returned, with `for await` when the loop asks for
  * the next frame. A crash replays at most the frames read after the last commit.
+ *
+ * A handled frame is committed only once every frame its handler wrote (to any spool connection
+ * of this process: a hub routes a frame by writing it to other clients' logs) is in its log.
+ * Committing at once would leave a window, between the commit and the next microtask's append,
+ * in which a SIGKILL loses a routed message: consumed from one log, in none.
  * @module
  */
 import { BaseConnection } from '../connection-base.js';
@@ -11,6 +16,11 @@ import type { Append, LogWriter } from './log-writer.js';
 import { PositionFile } from './position-file.js';
 import { recordSize } from './record.js';
 import { encodeControl, type Control } from './channel-layout.js';
+
+/** Spool connections of this process holding accepted frames not yet in their log. */
+const unwritten = new Set<SpoolConnection>();
+/** Counts writes to any spool connection of this process: what a handler wrote is what came after. */
+let writeCount = 0;
 
 export abstract class SpoolConnection extends BaseConnection {
   protected readonly writer: LogWriter;
@@ -24,6 +34,21 @@ export abstract class SpoolConnection extends BaseConnection {
   #ends: number[] = [];
   #iterating = false;
   #lastTaken = -1;
+  /** `writeCount` when the frame handed to a `for await` loop was taken. */
+  #takenAt = 0;
+  /** `writeCount` of this connection's latest write. */
+  #lastWrite = 0;
+  /** Batches taken for appending, and how many of them have been appended (or failed), in order. */
+  #taken = 0;
+  #appended = 0;
+  #appendWaiters: Array<{ batch: number; resolve: () => void }> = [];
+  /** Highest incoming position committed (commits never go back), and the one waiting for appends. */
+  #committedEnd = -1;
+  #waitingEnd = -1;
+  /** A commit asked for while another waits: its position, and the writes it must wait for. */
+  #nextEnd = -1;
+  #nextSince = 0;
+  #shared = true;
   /** Wants frames (readStart called and not readStop). */
   protected wanted = false;
 
@@ -59,6 +84,11 @@ export abstract class SpoolConnection extends BaseConnection {
 
   /** Stops the backlog timer and closes the peer-offset file (subclasses call it in release). */
   protected releaseShared(): void {
+    this.#shared = false;
+    unwritten.delete(this);
+    // Frames not appended by now never will be: nobody waits for them any longer.
+    this.#appended = Number.MAX_SAFE_INTEGER;
+    for (const w of this.#appendWaiters.splice(0)) w.resolve();
     clearTimeout(this.#backlogTimer);
     this.#backlogTimer = undefined;
     this.#peerOffset.close();
@@ -108,6 +138,8 @@ export abstract class SpoolConnection extends BaseConnection {
   }
 
   #schedule(): void {
+    this.#lastWrite = ++writeCount;
+    if (this.#shared) unwritten.add(this);
     if (this.#scheduled) return;
     this.#scheduled = true;
     queueMicrotask(() => void this.#flush());
@@ -120,13 +152,32 @@ export abstract class SpoolConnection extends BaseConnection {
     this.#batch = [];
     this.#batchBytes = 0;
     if (batch.length === 0) return;
+    const id = ++this.#taken;
     this.#flushing = this.writer.append(batch).catch((err: Error) => {
       this.#failed = err;
       this.destroy('error', err);
     });
     await this.#flushing;
     this.#flushing = undefined;
+    this.#appendSettled(id);
     if (this.#batch.length === 0 && !this.#failed) this.#notifyWhenRoom();
+  }
+
+  #appendSettled(id: number): void {
+    if (id > this.#appended) this.#appended = id;
+    if (this.#batch.length === 0 && !this.#scheduled) unwritten.delete(this);
+    const waiters = this.#appendWaiters;
+    let n = 0;
+    while (n < waiters.length && waiters[n]!.batch <= this.#appended) waiters[n++]!.resolve();
+    if (n > 0) this.#appendWaiters = waiters.slice(n);
+  }
+
+  /** Resolves once every frame accepted so far is appended (or never will be); undefined: already. */
+  #appendedSoFar(): Promise<void> | undefined {
+    // Frames still in #batch go with the next batch taken (or were taken back: takePending).
+    const batch = this.#batch.length > 0 ? this.#taken + 1 : this.#taken;
+    if (this.#appended >= batch) return undefined;
+    return new Promise((resolve) => this.#appendWaiters.push({ batch, resolve }));
   }
 
   /** Removes the accepted data frames not yet appended (they are handed back, never written). */
@@ -134,6 +185,8 @@ export abstract class SpoolConnection extends BaseConnection {
     const frames = this.#batch.filter((a) => !a.control).map((a) => a.chunks[0]!);
     this.#batch = this.#batch.filter((a) => a.control);
     this.#batchBytes = 0;
+    // An emptied batch is never appended: count it as done, so nobody waits for it.
+    if (this.#batch.length === 0) this.#appendSettled(++this.#taken);
     return frames;
   }
 
@@ -148,22 +201,63 @@ export abstract class SpoolConnection extends BaseConnection {
 
   /** Delivers one incoming data frame that ends at log position `end`. */
   protected pushFrame(payload: Uint8Array, end: number): void {
+    const before = writeCount;
     this.#ends.push(end);
     this.deliver(payload);
-    if (!this.#iterating) this.#commitThrough(this.#ends.length);
+    if (!this.#iterating) this.#commitThrough(this.#ends.length, before);
   }
 
-  /** A control record ending at `end` was read: commit it if no data frame waits before it. */
+  /** A control record ending at `end` was read: committed with the data frame before it, if any. */
   protected passControl(end: number): void {
-    if (this.#ends.length === 0) this.commitIncoming(end);
+    if (this.#ends.length === 0) this.#commitAfter(end, writeCount);
     else this.#ends[this.#ends.length - 1] = Math.max(this.#ends[this.#ends.length - 1]!, end);
   }
 
-  #commitThrough(count: number): void {
+  /** Commits the first `count` handled frames once what was written since `since` is appended. */
+  #commitThrough(count: number, since: number): void {
     count = Math.min(count, this.#ends.length);
     if (count <= 0) return;
     const end = this.#ends[count - 1]!;
     this.#ends.splice(0, count);
+    this.#commitAfter(end, since);
+  }
+
+  /**
+   * Commits `end` once every spool connection of this process written to after write number
+   * `since` (by the handlers of the frames up to `end`) has appended those frames. One wait at a
+   * time: commits asked for meanwhile are taken together after it.
+   */
+  #commitAfter(end: number, since: number): void {
+    if (this.#waitingEnd >= 0) {
+      this.#nextSince = this.#nextEnd < 0 ? since : Math.min(this.#nextSince, since);
+      this.#nextEnd = Math.max(this.#nextEnd, end);
+      return;
+    }
+    let waits: Array<Promise<void>> | undefined;
+    for (const c of unwritten) {
+      if (c.#lastWrite <= since) continue;
+      const w = c.#appendedSoFar();
+      if (w) (waits ??= []).push(w);
+    }
+    if (waits === undefined) {
+      this.#commit(end);
+      return;
+    }
+    this.#waitingEnd = end;
+    void Promise.all(waits).then(() => {
+      this.#commit(this.#waitingEnd);
+      this.#waitingEnd = -1;
+      const next = this.#nextEnd;
+      this.#nextEnd = -1;
+      if (next >= 0) this.#commitAfter(next, this.#nextSince);
+    });
+  }
+
+  #commit(end: number): void {
+    // Released meanwhile: the frames after the last commit are replayed to the next session
+    // (at least once), never lost.
+    if (end <= this.#committedEnd || !this.#shared) return;
+    this.#committedEnd = end;
     this.commitIncoming(end);
   }
 
@@ -175,10 +269,13 @@ export abstract class SpoolConnection extends BaseConnection {
         // The loop asks for the next frame: the previous one was handled.
         if (this.#lastTaken >= 0) {
           this.#lastTaken = -1;
-          this.#commitThrough(1);
+          this.#commitThrough(1, this.#takenAt);
         }
         const r = await inner.next();
-        if (!r.done) this.#lastTaken = 1;
+        if (!r.done) {
+          this.#lastTaken = 1;
+          this.#takenAt = writeCount;
+        }
         return r;
       },
       return: async () => (inner.return ? inner.return() : { value: undefined, done: true }),
