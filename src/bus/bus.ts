@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type * as TypedEmitterModule from 'typed-emitter';
 import { codecById, resolveCodec, type Codec, type CodecName } from '../codecs/index.js';
-import { AbortedError, ClosedError, CodecError, InvalidUrlError, PeerGoneError } from '../errors.js';
+import { ClosedError, CodecError, InvalidUrlError, PeerGoneError } from '../errors.js';
 import type { ReconnectOptions } from './hub/reconnect.js';
 import type { Listener, SpawnClientOptions, SpawnedClient, TransportOptions } from '../transports/transport.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';

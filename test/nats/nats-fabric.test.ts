@@ -9,7 +9,7 @@ import { STATUS_HEADER, STATUS_NO_RESPONDERS, type FabricStatus, type WireMessag
 import { ClosedError, InvalidUrlError, DisconnectedError } from '../../src/errors.js';
 import { NatsServer, natsServerAvailable } from '../helpers/nats-server.js';
 import { uniqueName } from '../helpers/run-id.js';
-import { until, within } from '../helpers/watchdog.js';
+import { until } from '../helpers/watchdog.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

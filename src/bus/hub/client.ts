@@ -7,7 +7,7 @@
  * @module
  */
 import { Subject } from 'rxjs';
-import { ClosedError, FrameTooLargeError, ProtocolError, TimeoutError, AbortedError } from '../../errors.js';
+import { ClosedError, ProtocolError, TimeoutError, AbortedError } from '../../errors.js';
 import type { Closed, Connection } from '../../transports/transport.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
@@ -17,7 +17,7 @@ import {
   Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeHello, encodePing, encodeSub, encodeUnsub, toHello,
   toPub, type Hello,
 } from '../protocol/messages.js';
-import { copyBytes, PubEncoder, type PayloadWriter } from '../protocol/pub-encoder.js';
+import { PubSender } from './pub-sender.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 
@@ -47,7 +47,7 @@ export class HubClient {
   /** The current connection (replaced by `reattach` after a reconnect). */
   conn: Connection;
   readonly #options: ClientOptions;
-  readonly #encoder: PubEncoder;
+  readonly #sender: PubSender;
   readonly #plain = new SubjectIndex<LocalSub>();
   readonly #subs = new Map<number, LocalSub>();
   readonly #pings = new Map<number, Pending>();
@@ -56,21 +56,18 @@ export class HubClient {
   #peers: PeerDescription[] = [];
   #nextSid = 1;
   #nextPing = 1;
-  #seq = 0;
-  #writerCodec: Codec | undefined;
-  #writer: PayloadWriter = copyBytes;
   #paused = false;
   #closing = false;
   /** The hub said BYE on the current connection: its end is a clean stop. */
   #hubBye = false;
   /** Subscriptions are withdrawn from the hub (drain): never re-sent. */
   #withdrawn = false;
-  counters = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
+  readonly counters = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
 
   private constructor(conn: Connection, options: ClientOptions) {
     this.conn = conn;
     this.#options = options;
-    this.#encoder = new PubEncoder(options.busId);
+    this.#sender = new PubSender(options.busId, this.counters);
   }
 
   /** Says HELLO over `conn` and waits for the hub's. */
@@ -271,50 +268,17 @@ export class HubClient {
    * straight into the connection's buffer where the codec and the connection allow it.
    */
   publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
-    const n = codec.sizeOf ? codec.sizeOf(value) : -1;
-    if (n >= 0) {
-      const room = this.#inPlace(topic, codec.id, value, n, this.#writerFor(codec));
-      if (room >= 0) return room === 1 ? undefined : this.conn.drained();
-    }
-    const payload = codec.encode(value);
-    if (n < 0) {
-      // Encoded by the codec, then copied once, straight into the connection's buffer.
-      const room = this.#inPlace(topic, codec.id, payload, payload.length, copyBytes);
-      if (room >= 0) return room === 1 ? undefined : this.conn.drained();
-    }
-    return this.publish({ topic, codec: codec.id, payload });
-  }
-
-  /** `PubEncoder.encodeInPlace` with this client's limit, sequence and counters. */
-  #inPlace(topic: string, id: number, value: unknown, n: number, write: PayloadWriter): number {
-    const conn = this.conn;
-    const limit = this.#hubHello ? Math.min(this.#hubHello.maxFrameSize, conn.maxFrameSize) : conn.maxFrameSize;
-    const room = this.#encoder.encodeInPlace(conn, limit, topic, id, this.#seq + 1, value, n, write);
-    if (room >= 0) {
-      this.#seq++;
-      this.counters.sent++;
-      this.counters.bytesSent += this.#encoder.lastFrameSize;
-    }
-    return room;
-  }
-
-  /** The codec's `encodeInto` as a writer (made once per codec, not per message). */
-  #writerFor(codec: Codec): PayloadWriter {
-    if (codec !== this.#writerCodec) {
-      this.#writerCodec = codec;
-      this.#writer = (value, out, at) => codec.encodeInto!(value, out, at);
-    }
-    return this.#writer;
+    return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, value);
   }
 
   publish(m: WireMessage): Promise<void> | undefined {
-    const chunks = this.#encoder.encode(m.topic, m.codec, ++this.#seq, m.payload, m.replyTo, m.headers);
-    const limit = this.#hubHello ? Math.min(this.#hubHello.maxFrameSize, this.conn.maxFrameSize) : this.conn.maxFrameSize;
-    const size = chunks instanceof Uint8Array ? chunks.length : chunks[0]!.length + chunks[1]!.length;
-    if (size > limit) throw new FrameTooLargeError(size, limit);
-    this.counters.sent++;
-    this.counters.bytesSent += size;
-    return this.conn.write(chunks) ? undefined : this.conn.drained();
+    return this.#sender.publish(this.conn, this.#frameLimit(), m);
+  }
+
+  /** The largest frame this connection and the hub both take. */
+  #frameLimit(): number {
+    const own = this.conn.maxFrameSize;
+    return this.#hubHello ? Math.min(this.#hubHello.maxFrameSize, own) : own;
   }
 
   flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {
