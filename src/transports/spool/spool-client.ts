@@ -15,6 +15,7 @@ import { channelPaths, decodeControl, DOWN_CONSUMER, UP_CONSUMER } from './chann
 import { createLog, LogWriter } from './log-writer.js';
 import { LogReader } from './log-reader.js';
 import { SpoolConnection } from './spool-connection.js';
+import { notTaken, readSession, takeBackFromPredecessor, writeSession } from './take-back.js';
 import type { SpoolOptions } from './spool-options.js';
 import type { PeerInfo } from '../transport.js';
 
@@ -31,6 +32,11 @@ export class SpoolClientConnection extends SpoolConnection {
   readonly #options: SpoolOptions;
   /** Set when a new hub declined this session: filled in release() with what no hub took. */
   #handingBack: Uint8Array[] | undefined;
+  /**
+   * Frames of this name's previous session, which a hub declined after its client died: taken
+   * back when this session opened (take-back.ts); the owner sends them again (a Bus does).
+   */
+  takenBack: readonly Uint8Array[] = [];
 
   private constructor(name: string, o: SpoolOptions, lockFd: number, writer: LogWriter, reader: LogReader, ephemeral: boolean) {
     super(o.maxFrameSize, writer, join(channelPaths(o.dir, name).up, 'consumers', UP_CONSUMER), o.maxBacklog, o.mode);
@@ -58,10 +64,12 @@ export class SpoolClientConnection extends SpoolConnection {
       writer = new LogWriter(p.up, { mode: o.mode, segmentSize: o.segmentSize, sync: o.sync, maxFrameSize: o.maxFrameSize });
       const reader = new LogReader(p.down, DOWN_CONSUMER, { mode: o.mode, maxFrameSize: o.maxFrameSize, onCorrupt: o.onCorrupt });
       const conn = new SpoolClientConnection(name, o, lockFd, writer, reader, ephemeral);
+      // Before this session's file replaces the previous one's: what a dead predecessor left.
+      conn.takenBack = takeBackFromPredecessor(p.session, p.up, p.down, o);
       // The session and where its start marker goes: a restarted hub that finds its offset past
       // that position knows the session is running and serves it without seeing the marker.
       // With handBack, a later hub declines the session instead of continuing it (see release).
-      writeFileSync(p.session, `${conn.session} ${writer.end}${o.handBack ? ' handback' : ''}`, { mode: o.mode });
+      writeSession(p.session, { id: conn.session, pos: writer.end, handBack: o.handBack, taken: false }, o.mode);
       await conn.appendControl({ t: 'session', s: conn.session, pid: process.pid });
       return conn;
     } catch (err) {
@@ -118,21 +126,6 @@ export class SpoolClientConnection extends SpoolConnection {
     }
   };
 
-  /** Data frames of our `up` log past the hub's committed offset (read, never committed). */
-  #notTaken(): Uint8Array[] {
-    const o = this.#options;
-    const reader = new LogReader(channelPaths(this.#dir, this.name).up, UP_CONSUMER, { mode: o.mode, maxFrameSize: o.maxFrameSize, onCorrupt: o.onCorrupt });
-    const out: Uint8Array[] = [];
-    try {
-      for (let batch = reader.read(); batch.length > 0; batch = reader.read()) {
-        for (const r of batch) if (!r.control) out.push(r.payload);
-      }
-    } finally {
-      reader.close();
-    }
-    return out;
-  }
-
   protected async release(graceful: boolean): Promise<void> {
     if (this.#released) return;
     this.#released = true;
@@ -145,7 +138,11 @@ export class SpoolClientConnection extends SpoolConnection {
         await this.flushed().catch(() => undefined);
         // The new hub reads none of this session's frames until we ended it (our lock is gone
         // or our next session started), so the hub offset is where the old hub stopped.
-        this.#handingBack.push(...this.#notTaken(), ...this.takePending());
+        this.#handingBack.push(...notTaken(channelPaths(this.#dir, this.name).up, this.#options), ...this.takePending());
+        // Handed back: the next session of this name must not take them back again.
+        const p = channelPaths(this.#dir, this.name).session;
+        const current = readSession(p);
+        if (current?.id === this.session) writeSession(p, { ...current, taken: true }, this.#options.mode);
       }
     } finally {
       this.releaseShared();

@@ -8,7 +8,7 @@
  * session of the same name starts.
  * @module
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LivenessLock } from '../../sync/liveness-lock.js';
@@ -20,16 +20,12 @@ import { createLog, LogWriter } from './log-writer.js';
 import { LogReader, type ReadRecord } from './log-reader.js';
 import { SpoolConnection } from './spool-connection.js';
 import type { SpoolOptions } from './spool-options.js';
+import { readSession, type SessionRecord } from './take-back.js';
 
 const SCAN_MS = 100;
 
-interface Session {
-  readonly id: string;
-  /** Log position of the session's start marker in `up`. */
-  readonly pos: number;
-  /** The client takes back what no hub took when a new hub declines the session. */
-  readonly handBack: boolean;
-}
+/** A client's session: id, start marker position, handBack flag (take-back.ts). */
+type Session = SessionRecord;
 
 class HubConnection extends SpoolConnection {
   readonly session: string;
@@ -159,10 +155,14 @@ class Channel {
     void this.writer.append([{ chunks: [payload], size: payload.length, control: true }]).catch(() => undefined);
   }
 
-  /** True while a declined session's client has not ended it (its frames must stay unread). */
+  /**
+   * True while a declined session's client has not ended it: its frames stay unread. A live
+   * client ends it and hands them back; a dead one's next session takes them back when it opens
+   * (take-back.ts), so they wait for it. Only an unnamed client's never comes back: they go.
+   */
   #waitingForDeclined(): boolean {
     if (this.#declined === undefined) return false;
-    if (!this.clientGone() && this.#currentSession().id === this.#declined) return true;
+    if (this.#currentSession().id === this.#declined && !(this.clientGone() && existsSync(this.#paths.ephemeral))) return true;
     this.#dropping = this.#declined;
     this.#declined = undefined;
     return false;
@@ -170,12 +170,7 @@ class Channel {
 
   /** The client's latest session, the log position of its start marker, and its handback flag. */
   #currentSession(): Session {
-    try {
-      const [id, pos, flag] = readFileSync(this.#paths.session, 'utf8').trim().split(' ');
-      return { id: id || 'unknown', pos: Number(pos ?? 0) || 0, handBack: flag === 'handback' };
-    } catch {
-      return { id: 'unknown', pos: 0, handBack: false };
-    }
+    return readSession(this.#paths.session) ?? { id: 'unknown', pos: 0, handBack: false, taken: false };
   }
 
   /** Reads `up` while the current connection wants frames (or to find a session start). */

@@ -1,0 +1,15 @@
+// Gap publisher: `node gap-publisher.js <url>` connects a Bus and, for each stdin line
+// `publish <from> <to>`, publishes the numbers [from, to) on topic `g` (each publish awaited: the
+// message is accepted, here: in the spool log), then prints `published <to>`. It never closes by
+// itself: the test kills it.
+import { createInterface } from 'node:readline';
+import { Bus } from '../../../src/bus/bus.js';
+
+const bus = await Bus.connect(process.argv[2]!);
+console.log('connected');
+for await (const line of createInterface({ input: process.stdin })) {
+  const [cmd, from, to] = line.split(' ');
+  if (cmd !== 'publish') continue;
+  for (let i = Number(from); i < Number(to); i++) await bus.publish('g', i);
+  console.log(`published ${to}`);
+}

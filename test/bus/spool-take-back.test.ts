@@ -1,0 +1,78 @@
+/**
+ * `file://`: a Bus client that dies while no hub runs must not lose what it published in the
+ * gap. The next hub declines its session (it has none of the old hub's state) and, as the client
+ * is dead, keeps the session's frames unread; the client's next process on that name takes them
+ * back when it connects and publishes them again (at least once).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bus } from '../../src/bus/bus.js';
+import { channelPaths } from '../../src/transports/spool/channel-layout.js';
+import { declinedIn } from '../../src/transports/spool/take-back.js';
+import { ChildSet, script, spawnNode, type Child } from '../helpers/processes.js';
+import { tmpDir } from '../helpers/run-id.js';
+import { until } from '../helpers/watchdog.js';
+import { removeTmp } from '../sync/cleanup.js';
+
+const cli = fileURLToPath(new URL('../../../bin/unibus.js', import.meta.url));
+const publisher = script(import.meta.url, './peers/gap-publisher.js');
+const dir = tmpDir('take-back');
+const children = new ChildSet();
+const open: Bus[] = [];
+
+test.after(async () => {
+  for (const b of open.splice(0).reverse()) await b.close();
+  await children.killAll();
+  removeTmp(dir);
+});
+
+async function hub(url: string): Promise<Child> {
+  const child = children.add(spawnNode(cli, ['hub', url]));
+  await child.waitLine(/^listening /);
+  return child;
+}
+
+test('what a client published in a hub gap reaches subscribers, though the client died before the next hub', async () => {
+  const spool = join(dir, 'spool');
+  const url = `file://${spool}`;
+  const hub1 = await hub(url);
+  const sub = await Bus.connect(`${url}?consumer=sub`);
+  open.push(sub);
+  const got = new Set<number>();
+  sub.subscribe('g').subscribe((m) => got.add(m.data as number));
+  await sub.flush();
+
+  const pub1 = children.add(spawnNode(publisher, [`${url}?consumer=pub`]));
+  await pub1.waitLine(/^connected$/);
+  pub1.proc.stdin!.write('publish 0 5\n');
+  await pub1.waitLine(/^published 5$/);
+  await until('0-4 delivered through the first hub', () => got.size === 5, 20_000);
+
+  hub1.kill('SIGKILL');
+  await hub1.exited;
+  pub1.proc.stdin!.write('publish 5 10\n'); // the gap: accepted into the spool, no hub reads it
+  await pub1.waitLine(/^published 10$/);
+  pub1.kill('SIGKILL');
+  await pub1.exited;
+
+  await hub(url);
+  // The new hub declines the dead client's session (and keeps its frames for the next one).
+  await until('the session declined', () => declinedIn(channelPaths(spool, 'pub').down, readSessionId(spool), { mode: 0o600, maxFrameSize: 16 << 20, onCorrupt: () => undefined }), 20_000);
+  await until('the subscriber is back', () => sub.stats().reconnects >= 1, 20_000);
+  await sub.flush();
+
+  const pub2 = children.add(spawnNode(publisher, [`${url}?consumer=pub`]));
+  await pub2.waitLine(/^connected$/);
+  await until('5-9, published in the gap, delivered', () => got.size === 10, 20_000);
+  assert.equal([...got].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+/** The id of the latest session of client `pub` (its session file). */
+function readSessionId(spool: string): string {
+  return readFileSync(channelPaths(spool, 'pub').session, 'utf8').split(' ')[0]!;
+}
+
+test.run();
