@@ -5,7 +5,7 @@
  *   hub.lock                   the hub's liveness lock (OFD): one live hub per spool
  *   channels/NAME/             one per client name (?consumer=NAME), kept across restarts
  *     client.lock              the live client of NAME holds an OFD lock on it
- *     session                  the client's latest session: "id startPosition [handback]" (text)
+ *     session                  the client's latest session: "id startPosition [handback [taken]]" (text)
  *     ephemeral                present for unnamed clients: the hub deletes the channel after them
  *     up/                      log client → hub (appended by the client; consumer "hub")
  *     down/                    log hub → client (appended by the hub; consumer "client")
