@@ -1,4 +1,4 @@
-// Gap publisher: `node gap-publisher.js <url>` connects a Bus and, for each stdin line
+// Gap publisher: `node gap-publisher.js <url>` connects a Bus (prints `connected sent=N`) and, for each stdin line
 // `publish <from> <to>`, publishes the numbers [from, to) on topic `g` (each publish awaited: the
 // message is accepted, here: in the spool log), then prints `published <to>`. It never closes by
 // itself: the test kills it.
@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { Bus } from '../../../src/bus/bus.js';
 
 const bus = await Bus.connect(process.argv[2]!);
-console.log('connected');
+// `sent` counts what the bus re-sent on connecting (frames its name's dead predecessor left).
+console.log(`connected sent=${bus.stats().sent}`);
 for await (const line of createInterface({ input: process.stdin })) {
   const [cmd, from, to] = line.split(' ');
   if (cmd !== 'publish') continue;
