@@ -12,5 +12,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   const [cmd, from, to] = line.split(' ');
   if (cmd !== 'publish') continue;
   for (let i = Number(from); i < Number(to); i++) await bus.publish('g', i);
+  // publish() resolves once accepted; the spool appends the turn's batch in a microtask. Let it
+  // run before saying so (the test SIGKILLs this process as soon as it reads the line).
+  await new Promise((resolve) => setImmediate(resolve));
   console.log(`published ${to}`);
 }
