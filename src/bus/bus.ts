@@ -162,6 +162,8 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
 
   /**
    * Publishes `value` on `topic`. Resolves when accepted locally; waits while the path is full.
+   * On a durable transport (`file://`) it resolves once the message is in the spool, so a
+   * process killed right after loses nothing it saw published.
    * Rejects with `InvalidTopicError`, `FrameTooLargeError`, `CodecError`, `ClosedError`.
    */
   publish<K extends PublishTopic<T>>(topic: K, value: PayloadOf<T, K>, options?: PublishOptions): Promise<void> {

@@ -65,8 +65,10 @@ test('what a client published in a hub gap reaches subscribers, though the clien
   await sub.flush();
 
   const pub2 = children.add(spawnNode(publisher, [`${url}?consumer=pub`]));
-  const connected = await pub2.waitLine(/^connected /);
-  assert.is(connected, 'connected sent=5', 'the next process took back the 5 gap messages and sent them');
+  // The 5 gap messages, and at most one more: the last one the killed hub routed may not have
+  // been committed yet (it commits once the routed copy is written): at least once.
+  const sent = Number((await pub2.waitLine(/^connected /)).split('=')[1]);
+  assert.ok(sent === 5 || sent === 6, `the next process took back the gap messages and sent them: sent=${sent}`);
   await until(`5-9, published in the gap, delivered (got ${[...got].join(',')})`, () => got.size === 10, 20_000);
   assert.equal([...got].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });

@@ -27,6 +27,12 @@ export interface ClientOptions {
   transport: string;
   helloTimeout?: number;
   /**
+   * The transport keeps frames across crashes (`file://`): `publish()` then resolves once the
+   * frame is in the medium (the connection's `drained()`), not when it is accepted in memory,
+   * so a process killed right after a publish resolved loses nothing.
+   */
+  durable?: boolean;
+  /**
    * Called when the connection ends without `close()`. Returns true when the owner will
    * `reattach` a new one: pending flushes then wait for it instead of failing.
    */
@@ -67,7 +73,7 @@ export class HubClient {
   private constructor(conn: Connection, options: ClientOptions) {
     this.conn = conn;
     this.#options = options;
-    this.#sender = new PubSender(options.busId, this.counters);
+    this.#sender = new PubSender(options.busId, this.counters, options.durable === true);
   }
 
   /** Says HELLO over `conn` and waits for the hub's. */

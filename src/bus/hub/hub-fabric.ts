@@ -114,6 +114,7 @@ export class HubFabric implements Fabric {
     let fabric: HubFabric | undefined;
     const client = await HubClient.open(conn, {
       name: options.name ?? `${process.title}-${process.pid}`, busId: options.busId, transport: schemeOf(url),
+      durable: transport.capabilities.durable,
       onLost: (closed) => (fabric ? fabric.#lost(closed) : false),
     });
     fabric = new HubFabric(url, client, undefined, undefined, {

@@ -20,31 +20,34 @@ export interface SendCounters {
 export class PubSender {
   readonly #encoder: PubEncoder;
   readonly #counters: SendCounters;
+  /** Publishes wait until their frame is in the medium (a durable transport's `drained()`). */
+  readonly #durable: boolean;
   #seq = 0;
   #writerCodec: Codec | undefined;
   #writer: PayloadWriter = copyBytes;
 
-  constructor(publisherId: string, counters: SendCounters) {
+  constructor(publisherId: string, counters: SendCounters, durable = false) {
     this.#encoder = new PubEncoder(publisherId);
     this.#counters = counters;
+    this.#durable = durable;
   }
 
   /**
    * A message with no replyTo or headers, given as a value and its codec: encoded straight into
    * `conn`'s buffer where the codec and the connection allow it. `limit`: the largest frame.
-   * Returns undefined (accepted, room left) or the wait for room.
+   * Returns undefined (accepted, room left) or the wait for room (durable: for the medium).
    */
   publishValue(conn: Connection, limit: number, topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
     const n = codec.sizeOf ? codec.sizeOf(value) : -1;
     if (n >= 0) {
       const room = this.#inPlace(conn, limit, topic, codec.id, value, n, this.#writerFor(codec));
-      if (room >= 0) return room === 1 ? undefined : conn.drained();
+      if (room >= 0) return room === 1 && !this.#durable ? undefined : conn.drained();
     }
     const payload = codec.encode(value);
     if (n < 0) {
       // Encoded by the codec, then copied once, straight into the connection's buffer.
       const room = this.#inPlace(conn, limit, topic, codec.id, payload, payload.length, copyBytes);
-      if (room >= 0) return room === 1 ? undefined : conn.drained();
+      if (room >= 0) return room === 1 && !this.#durable ? undefined : conn.drained();
     }
     return this.publish(conn, limit, { topic, codec: codec.id, payload });
   }
@@ -57,7 +60,7 @@ export class PubSender {
     this.#seq++;
     this.#counters.sent++;
     this.#counters.bytesSent += size;
-    return conn.write(chunks) ? undefined : conn.drained();
+    return conn.write(chunks) && !this.#durable ? undefined : conn.drained();
   }
 
   /** `PubEncoder.encodeInPlace` with the next sequence number; counts what was sent. */
