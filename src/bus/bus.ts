@@ -32,7 +32,7 @@ import type {
   AnyServices, AnyTopics, CheckedPattern, Message, PatternPayload, PayloadOf, PublishTopic, RequestOf, ResponseOf,
   ServiceMap, ServiceTopic, TopicMap, Validator,
 } from './types.js';
-import { decodePayload, decodeWire, validatePayload } from './payloads.js';
+import { decodePayload, validatePayload } from './payloads.js';
 
 /** Options of `Bus.listen` and `Bus.connect`. */
 export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOptions {
@@ -223,7 +223,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
       this.#requests.fail(replyTo, err as Error);
     }
     const m = await reply;
-    return decodePayload(codecById(m.codec), m.payload, m.topic) as ResponseOf<S, K>;
+    return decodePayload(codecById(m.codec), m) as ResponseOf<S, K>;
   }
 
   /**
@@ -355,7 +355,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     if (w === this.#lastWire) data = this.#lastData;
     else {
       try {
-        data = decodeWire(codecById(w.codec), w);
+        data = decodePayload(codecById(w.codec), w);
         const validator = this.#validators[w.topic];
         if (validator) validatePayload(validator, data, w.topic);
       } catch (err) {

@@ -17,6 +17,10 @@ export interface WireMessage {
   readonly topic: string;
   /** Codec id of `payload` (see src/codecs). */
   readonly codec: number;
+  /**
+   * The codec's bytes. On received messages this may be a getter (the payload is cut from its
+   * frame on first use: `FramePub`): copy a message field by field, never with `{ ...m }`.
+   */
   readonly payload: Uint8Array;
   readonly replyTo?: string;
   readonly headers?: Readonly<Record<string, string>>;

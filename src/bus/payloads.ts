@@ -5,19 +5,12 @@ import type { Validator } from './types.js';
 import type { WireMessage } from './fabric.js';
 import { FramePub } from './protocol/pub-decoder.js';
 
-export function decodePayload(codec: Codec, payload: Uint8Array, topic: string): unknown {
-  try {
-    return codec.decode(payload);
-  } catch (err) {
-    throw new CodecError(`cannot decode the payload of topic=${topic} with codec=${codec.name}`, { cause: err });
-  }
-}
-
 /** The data of a received message: read in place from its frame where the codec can. */
-export function decodeWire(codec: Codec, w: WireMessage): unknown {
-  if (!(w instanceof FramePub) || codec.decodeAt === undefined) return decodePayload(codec, w.payload, w.topic);
+export function decodePayload(codec: Codec, w: WireMessage): unknown {
   try {
-    return codec.decodeAt(w.frame, w.payloadStart, w.payloadEnd);
+    return w instanceof FramePub && codec.decodeAt !== undefined
+      ? codec.decodeAt(w.frame, w.payloadStart, w.payloadEnd)
+      : codec.decode(w.payload);
   } catch (err) {
     throw new CodecError(`cannot decode the payload of topic=${w.topic} with codec=${codec.name}`, { cause: err });
   }

@@ -34,22 +34,22 @@ export const msgpackCodec: Codec = {
     writeBin(value as Uint8Array, out, at);
   },
   decodeAt(bytes: Uint8Array, start: number, end: number): unknown {
-    const bin = decodeBin(bytes, start, end);
-    if (bin !== undefined) return bin;
-    if (end <= start) return this.decode(bytes.subarray(start, end)); // msgpackr reads `end: 0` as "to the end"
-    try {
-      return packr.unpack(bytes, { start, end });
-    } catch (err) {
-      throw new CodecError(`msgpack cannot decode ${end - start} bytes: ${(err as Error).message}`, { cause: err });
-    }
+    return unpackRange(bytes, start, end);
   },
   decode(bytes: Uint8Array): unknown {
-    const bin = decodeBin(bytes);
-    if (bin !== undefined) return bin;
-    try {
-      return packr.unpack(bytes);
-    } catch (err) {
-      throw new CodecError(`msgpack cannot decode ${bytes.length} bytes: ${(err as Error).message}`, { cause: err });
-    }
+    return unpackRange(bytes, 0, bytes.length);
   },
 };
+
+/** The value encoded in bytes [start, end) of `bytes`. */
+function unpackRange(bytes: Uint8Array, start: number, end: number): unknown {
+  const bin = decodeBin(bytes, start, end);
+  if (bin !== undefined) return bin;
+  try {
+    if (start === 0 && end === bytes.length) return packr.unpack(bytes);
+    // msgpackr reads `end: 0` as "to the end": an empty range goes as an empty view.
+    return end > start ? packr.unpack(bytes, { start, end }) : packr.unpack(bytes.subarray(start, end));
+  } catch (err) {
+    throw new CodecError(`msgpack cannot decode ${end - start} bytes: ${(err as Error).message}`, { cause: err });
+  }
+}

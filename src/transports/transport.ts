@@ -132,6 +132,12 @@ export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
   close(): Promise<void>;
   /** Closes at once without flushing (used on protocol errors and slow consumers). */
   destroy(reason: CloseReason, error?: Error): void;
+  /**
+   * Durable transports only (`file://` with `handBackUnsent`): frames a dead earlier process of
+   * this client name accepted that no hub took and none will (its session was declined), taken
+   * back when this connection opened. The owner sends them again, as it does `Closed.unsent`.
+   */
+  readonly takenBack?: readonly Uint8Array[];
 }
 
 /** The hub side of a transport: accepted connections, then `close()`. */

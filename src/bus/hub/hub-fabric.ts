@@ -11,7 +11,7 @@ import { merge, Subject, type Observable } from 'rxjs';
 import { ClosedError, DisconnectedError, PeerGoneError, TimeoutError, AbortedError } from '../../errors.js';
 import { memoryPair } from '../../transports/memory/memory-transport.js';
 import { schemeOf, transportFor } from '../../transports/registry.js';
-import type { Closed, Connection, Listener, Transport, TransportOptions } from '../../transports/transport.js';
+import type { Closed, Listener, Transport, TransportOptions } from '../../transports/transport.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
   Fabric, FabricStats, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler,
@@ -120,7 +120,8 @@ export class HubFabric implements Fabric {
     fabric = new HubFabric(url, client, undefined, undefined, {
       transport, options: reconnect ? { ...options, handBackUnsent: true } : options, reconnect,
     });
-    client.resendPublishes(takenBack(conn));
+    // What a dead predecessor of this name published and no hub took (`Connection.takenBack`).
+    client.resendPublishes(conn.takenBack ?? []);
     return fabric;
   }
 
@@ -269,7 +270,7 @@ export class HubFabric implements Fabric {
         await this.#client.reattach(conn);
         // Subscriptions are re-sent; now what was handed back and what was held, in order,
         // before anything new (a failed attempt may repeat some: at least once).
-        this.#client.resendPublishes([...this.#unsent, ...takenBack(conn)]);
+        this.#client.resendPublishes([...this.#unsent, ...(conn.takenBack ?? [])]);
         this.#unsent = [];
         this.#hold!.replay((m) => { void this.#client.publish(m)?.catch(() => undefined); });
       } catch {
@@ -299,14 +300,6 @@ export class HubFabric implements Fabric {
 }
 
 /** A failed write because the connection is gone (as opposed to a bad frame). */
-/**
- * PUBs a durable connection took back from a dead predecessor of its name when it opened
- * (`file://`: a session a new hub declined after its client died); sent again, at least once.
- */
-function takenBack(conn: Connection): readonly Uint8Array[] {
-  return (conn as { takenBack?: readonly Uint8Array[] }).takenBack ?? [];
-}
-
 function isLoss(err: unknown): boolean {
   return err instanceof ClosedError || err instanceof PeerGoneError;
 }

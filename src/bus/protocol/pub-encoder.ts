@@ -62,9 +62,10 @@ export class PubEncoder {
   /**
    * The fastest path: a PUB frame without replyTo or headers, whose payload is `value` as
    * `write` writes it (`n` bytes: a codec's `encodeInto` after its `sizeOf`, or a copy of bytes
-   * a codec encoded, codec id `id`), encoded straight into the connection's own buffer (`Connection.reserveFrame`). Returns -1 when the connection cannot
-   * take it in place (nothing was written: use `encode`), else what `commitFrame()` returned
-   * (1 room, 0 full). Throws `FrameTooLargeError` past `limit`.
+   * a codec encoded, codec id `id`), encoded straight into the connection's own buffer
+   * (`Connection.reserveFrame`). Returns -1 when the connection cannot take it in place (nothing
+   * was written: use `encode`), else what `commitFrame()` returned (1 room, 0 full). Throws
+   * `FrameTooLargeError` past `limit`.
    */
   encodeInPlace(conn: Connection, limit: number, topic: string, id: number, seq: number, value: unknown, n: number,
     write: PayloadWriter): number {
@@ -76,19 +77,24 @@ export class PubEncoder {
     const at = conn.reserveFrame(size);
     if (at < 0) return -1;
     const out = conn.reservedBuffer;
-    out[at] = 0x98; // fixarray of 8
-    out[at + 1] = Op.PUB;
-    let p = at + 2;
-    out.set(t, p); p += t.length;
-    if (id > 127) { out[p++] = 0xcc; out[p++] = id; } else out[p++] = id;
-    out.set(this.#publisher, p); p += this.#publisher.length;
-    p = writeUint(out, p, seq);
+    let p = this.#writeHead(out, at, t, id, seq);
     out[p++] = 0xc0; // replyTo
     out[p++] = 0xc0; // headers
     p = writeBinHeader(out, p, n);
     write(value, out, p);
     this.lastFrameSize = size;
     return conn.commitFrame() ? 1 : 0;
+  }
+
+  /** Writes a PUB's fields up to its replyTo at `out[at]`: array header, type, topic, codec, publisher, seq. */
+  #writeHead(out: Uint8Array, at: number, topic: Uint8Array, codec: number, seq: number): number {
+    out[at] = 0x98; // fixarray of 8
+    out[at + 1] = Op.PUB;
+    let p = at + 2;
+    out.set(topic, p); p += topic.length;
+    if (codec > 127) { out[p++] = 0xcc; out[p++] = codec; } else out[p++] = codec; // positive fixint
+    out.set(this.#publisher, p); p += this.#publisher.length;
+    return writeUint(out, p, seq);
   }
 
   /** One PUB frame: a single array when the payload is inline, else `[envelope, payload]`. */
@@ -107,13 +113,7 @@ export class PubEncoder {
     // Absolute positions in the slab: one view is cut at the end, none before.
     const out = this.#slab;
     const start = this.#slabPos;
-    out[start] = 0x98; // fixarray of 8
-    out[start + 1] = Op.PUB;
-    let p = start + 2;
-    out.set(t, p); p += t.length;
-    if (codec > 127) { out[p++] = 0xcc; out[p++] = codec; } else out[p++] = codec; // positive fixint
-    out.set(this.#publisher, p); p += this.#publisher.length;
-    p = writeUint(out, p, seq);
+    let p = this.#writeHead(out, start, t, codec, seq);
     if (r) { out.set(r, p); p += r.length; } else out[p++] = 0xc0;
     if (h) { out.set(h, p); p += h.length; } else out[p++] = 0xc0;
     p = writeBinHeader(out, p, payload.length);

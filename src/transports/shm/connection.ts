@@ -108,8 +108,7 @@ export class ShmConnection extends BaseConnection {
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
     const out = this.#out;
     if (this.#pending.length === 0 && out.offer(chunks, size)) {
-      if (out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#flushNow();
-      else this.#scheduleFlush();
+      this.#committed();
       return true;
     }
     this.#pending.push({ chunks, size });
@@ -127,11 +126,15 @@ export class ShmConnection extends BaseConnection {
   }
 
   protected override commitInPlace(): boolean {
-    const out = this.#out;
-    out.commitWhole(this.#reservedSize);
-    if (out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#flushNow();
-    else this.#scheduleFlush();
+    this.#out.commitWhole(this.#reservedSize);
+    this.#committed();
     return true;
+  }
+
+  /** A frame is in the ring: the reader hears of it at the end of the turn, or now after a long burst. */
+  #committed(): void {
+    if (this.#out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#flushNow();
+    else this.#scheduleFlush();
   }
 
   /** Moves waiting frames into the ring; parks for space (and returns false) when it is full. */

@@ -138,11 +138,11 @@ export class SpoolClientConnection extends SpoolConnection {
         await this.flushed().catch(() => undefined);
         // The new hub reads none of this session's frames until we ended it (our lock is gone
         // or our next session started), so the hub offset is where the old hub stopped.
-        this.#handingBack.push(...notTaken(channelPaths(this.#dir, this.name).up, this.#options), ...this.takePending());
+        const paths = channelPaths(this.#dir, this.name);
+        this.#handingBack.push(...notTaken(paths.up, this.#options), ...this.takePending());
         // Handed back: the next session of this name must not take them back again.
-        const p = channelPaths(this.#dir, this.name).session;
-        const current = readSession(p);
-        if (current?.id === this.session) writeSession(p, { ...current, taken: true }, this.#options.mode);
+        const current = readSession(paths.session);
+        if (current?.id === this.session) writeSession(paths.session, { ...current, taken: true }, this.#options.mode);
       }
     } finally {
       this.releaseShared();

@@ -24,9 +24,6 @@ import { readSession, type SessionRecord } from './take-back.js';
 
 const SCAN_MS = 100;
 
-/** A client's session: id, start marker position, handBack flag (take-back.ts). */
-type Session = SessionRecord;
-
 class HubConnection extends SpoolConnection {
   readonly session: string;
   readonly #channel: Channel;
@@ -144,7 +141,7 @@ class Channel {
    * frames are delivered), or, for a `handback` client (a Bus: its protocol state died with the
    * old hub), declines it: the client ends that session, keeping what no hub took, and reconnects.
    */
-  #inherit(session: Session): void {
+  #inherit(session: SessionRecord): void {
     if (!session.handBack) {
       this.#start(session.id);
       return;
@@ -169,7 +166,7 @@ class Channel {
   }
 
   /** The client's latest session, the log position of its start marker, and its handback flag. */
-  #currentSession(): Session {
+  #currentSession(): SessionRecord {
     return readSession(this.#paths.session) ?? { id: 'unknown', pos: 0, handBack: false, taken: false };
   }
 

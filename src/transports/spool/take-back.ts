@@ -12,7 +12,7 @@
  *   (`SpoolClientConnection.takenBack`), if it finds the decline in `down`.
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { LogReader } from './log-reader.js';
 import { decodeControl, DOWN_CONSUMER, UP_CONSUMER } from './channel-layout.js';
 import type { SpoolOptions } from './spool-options.js';
@@ -37,9 +37,11 @@ export function readSession(path: string): SessionRecord | undefined {
   }
 }
 
+/** Replaces the session file at once (write, then rename): a hub never reads it half written. */
 export function writeSession(path: string, s: SessionRecord, mode: number): void {
   const flags = s.handBack ? (s.taken ? ' handback taken' : ' handback') : '';
-  writeFileSync(path, `${s.id} ${s.pos}${flags}`, { mode });
+  writeFileSync(`${path}.tmp`, `${s.id} ${s.pos}${flags}`, { mode });
+  renameSync(`${path}.tmp`, path);
 }
 
 type ReadOptions = Pick<SpoolOptions, 'mode' | 'maxFrameSize' | 'onCorrupt'>;
