@@ -16,10 +16,13 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { URLS } from './cases.js';
+import { bytesRate, median, si } from './report.js';
 import { transportFor } from '../src/transports/registry.js';
 
 const RUNS = 3;
 const SECONDS = 1.5;
+/** A run that takes longer is killed (its writer too) and the floor fails, as `run.ts` does. */
+const WATCHDOG_MS = 60_000;
 
 interface Run { rate: number; readerCpu: number; writerCpu: number }
 
@@ -48,6 +51,11 @@ async function reader(url: string, size: number, count: number): Promise<Run> {
   let writerCpu = NaN;
   child.on('message', (m: { cpu: number }) => { writerCpu = m.cpu; });
   const exited = new Promise((resolve) => child.on('exit', resolve));
+  const watchdog = setTimeout(() => {
+    child.kill('SIGKILL');
+    process.stderr.write(`floor: ${url} did not finish within ${WATCHDOG_MS} ms\n`);
+    process.exit(1);
+  }, WATCHDOG_MS);
   const conn = (await listener[Symbol.asyncIterator]().next()).value!;
   let n = 0;
   let t0 = 0n;
@@ -57,6 +65,7 @@ async function reader(url: string, size: number, count: number): Promise<Run> {
     if (n === 0) { t0 = process.hrtime.bigint(); c0 = process.cpuUsage(); }
     if (++n === count) resolve();
   }));
+  clearTimeout(watchdog);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(c0);
   await exited;
@@ -73,28 +82,21 @@ async function main(): Promise<void> {
   const medians: Array<[string, Run]> = [];
   for (const scheme of schemes) {
     const url = URLS[scheme]?.(`floor-${process.pid}`);
-    if (!url || scheme === 'memory' || scheme === 'pipe') throw new Error(`no floor for scheme=${scheme} (two processes over a URL needed)`);
+    const caps = url === undefined ? undefined : (await transportFor(url)).capabilities;
+    if (!caps?.crossProcess || caps.spawnsClients) throw new Error(`no floor for scheme=${scheme} (two processes, the second dialling a URL, are needed)`);
     // A first short run sizes the measured ones to about SECONDS each.
     const probe = await reader(URLS[scheme]!(`floor-${process.pid}-probe`), size, 200_000);
     const count = Math.max(100_000, Math.round(probe.rate * SECONDS));
     const runs: Run[] = [];
     for (let i = 0; i < RUNS; i++) runs.push(await reader(URLS[scheme]!(`floor-${process.pid}-${i}`), size, count));
-    const mid = (f: (r: Run) => number): number => runs.map(f).sort((a, b) => a - b)[RUNS >> 1]!;
+    const mid = (f: (r: Run) => number): number => median(runs.map(f));
     medians.push([scheme, { rate: mid((r) => r.rate), readerCpu: mid((r) => r.readerCpu), writerCpu: mid((r) => r.writerCpu) }]);
   }
   const first = medians[0]![1].rate;
   for (const [scheme, r] of medians) {
-    process.stdout.write(`${scheme.padEnd(8)} ${rate(r.rate).padStart(6)} frames/s ${bytes(r.rate * size).padStart(10)}/s  `
+    process.stdout.write(`${scheme.padEnd(8)} ${si(r.rate).padStart(6)} frames/s ${bytesRate(r.rate * size).padStart(11)}  `
       + `x${(r.rate / first).toFixed(2)} ${medians[0]![0]}  reader ${r.readerCpu.toFixed(3)} µs  writer ${r.writerCpu.toFixed(3)} µs per frame\n`);
   }
-}
-
-function rate(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
-}
-
-function bytes(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`;
 }
 
 await main();

@@ -4,10 +4,10 @@
  * @module
  */
 
-/** How long each phase of one measurement lasts, in milliseconds. */
 /** What payloads are made of (see `makePayload` in link.ts). */
 export type PayloadShape = 'bytes' | 'object';
 
+/** How long each phase of one measurement lasts, in milliseconds. */
 export interface Durations {
   /** Warm-up and calibration of the one-way phase (the JIT settles, the rate is estimated). */
   readonly warmupMs: number;

@@ -85,7 +85,7 @@ function ratio(a: number, b: number): string {
   return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
 }
 
-function bytesRate(bps: number): string {
+export function bytesRate(bps: number): string {
   if (!Number.isFinite(bps)) return '–';
   return bps >= 1e9 ? `${(bps / 1e9).toFixed(2)} GB/s` : `${(bps / 1e6).toPrecision(3)} MB/s`;
 }

@@ -54,6 +54,8 @@ export class BroadcastChannel extends EventTarget {
    */
   readonly ready: Promise<void>;
   readonly #id = randomBytes(8).toString('hex');
+  /** Every post carries our id (to skip our own messages): one options object for all of them. */
+  readonly #publishOptions = { headers: { [SENDER]: this.#id } };
   readonly #topic: string;
   readonly #ownBus: boolean;
   #bus: Bus | undefined;
@@ -116,7 +118,7 @@ export class BroadcastChannel extends EventTarget {
   }
 
   #send(data: unknown): void {
-    this.#bus!.publish(this.#topic, data, { headers: { [SENDER]: this.#id } }).catch((error: unknown) => {
+    this.#bus!.publish(this.#topic, data, this.#publishOptions).catch((error: unknown) => {
       this.dispatchEvent(Object.assign(new Event('error'), { error }));
     });
   }

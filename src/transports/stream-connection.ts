@@ -140,13 +140,10 @@ export class StreamConnection extends BaseConnection {
   }
 
   protected override writeFrame(frame: Uint8Array): boolean {
-    const size = frame.length;
-    if (size > COPY_LIMIT) return this.writeChunks([frame], size);
-    this.#reserve(HEADER_BYTES + size);
-    writeLength(this.#slab, this.#slabPos, size);
-    this.#slab.set(frame, this.#slabPos + HEADER_BYTES);
-    this.#slabPos += HEADER_BYTES + size;
-    return this.#accepted(size);
+    const at = this.reserveInPlace(frame.length);
+    if (at < 0) return this.writeChunks([frame], frame.length);
+    this.#slab.set(frame, at);
+    return this.commitInPlace();
   }
 
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {

@@ -6,12 +6,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bus } from '../../src/bus/bus.js';
 import { channelPaths } from '../../src/transports/spool/channel-layout.js';
-import { declinedIn } from '../../src/transports/spool/take-back.js';
+import { declinedIn, readSession } from '../../src/transports/spool/take-back.js';
 import { ChildSet, script, spawnNode, type Child } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/run-id.js';
 import { until } from '../helpers/watchdog.js';
@@ -75,7 +74,7 @@ test('what a client published in a hub gap reaches subscribers, though the clien
 
 /** The id of the latest session of client `pub` (its session file). */
 function readSessionId(spool: string): string {
-  return readFileSync(channelPaths(spool, 'pub').session, 'utf8').split(' ')[0]!;
+  return readSession(channelPaths(spool, 'pub').session)!.id;
 }
 
 test.run();

@@ -327,7 +327,8 @@ export class HubRouter {
     if (this.#closed) return;
     const peers = this.peers();
     const frame = encodePeers(peers.map((p) => [p.id, p.name, p.pid ?? 0, p.transport] as const));
-    for (const p of this.#peers) if (p.hello) this.#write(p, frame);
+    // Not to the hub's own bus: its events come from this router's status already.
+    for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, frame);
     // The same list as a message, for subscribers of `$sys.peers` (a hub is a publisher here).
     const payload = msgpackCodec.encode(peers);
     const seq = ++this.#sysSeq;

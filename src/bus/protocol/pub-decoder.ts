@@ -15,8 +15,9 @@ let pos = 0;
 /**
  * Topics and publisher ids repeat from frame to frame: the last few decoded strings are kept
  * with their bytes, and a byte compare (cheaper than building a string) returns the same one.
+ * Eight: a few publishers and a handful of rotating topics still hit.
  */
-const RECENT = 4;
+const RECENT = 8;
 const recentBytes: Uint8Array[] = Array.from({ length: RECENT }, () => new Uint8Array(0));
 const recentText: string[] = Array(RECENT).fill('');
 let recentNext = 0;
@@ -57,7 +58,7 @@ export function decodePubFast(f: Uint8Array): FramePub | undefined {
   const seq = readUint(f);
   let replyTo: string | undefined;
   if (f[pos] === 0xc0) pos++;
-  else replyTo = readStr(f);
+  else replyTo = readStr(f, false); // reply subjects are unique: they would only evict topics
   if (f[pos] !== 0xc0) return undefined; // headers: the general path reads maps
   pos++;
   const payloadEnd = readBin(f);
@@ -66,7 +67,7 @@ export function decodePubFast(f: Uint8Array): FramePub | undefined {
   return new FramePub(topic, codec, publisher, seq, replyTo, f, pos, payloadEnd);
 }
 
-function readStr(f: Uint8Array): string | undefined {
+function readStr(f: Uint8Array, remember = true): string | undefined {
   const b = f[pos]!;
   let n: number;
   if ((b & 0xe0) === 0xa0) { n = b & 0x1f; pos += 1; }
@@ -77,7 +78,7 @@ function readStr(f: Uint8Array): string | undefined {
   const end = start + n;
   if (end > f.length) throw new ProtocolError('PUB string runs past the frame');
   pos = end;
-  if (n > 64) return utf8.decode(f.subarray(start, end));
+  if (n > 64 || !remember) return utf8.decode(f.subarray(start, end));
   for (let r = 0; r < RECENT; r++) {
     const b = recentBytes[r]!;
     if (b.length !== n) continue;

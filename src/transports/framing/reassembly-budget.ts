@@ -39,7 +39,9 @@ export class ReassemblyAccount {
       this.#timer = setTimeout(() => this.#onTimeout(new ProtocolError(
         `a partial frame (${this.#mine} bytes) made no progress for partialFrameTimeout=${this.#timeout}ms`)), this.#timeout);
       this.#timer.unref();
-    } else if (grew) {
+    } else {
+      // Bytes arrived (update runs per read): progress, even when a frame completed and the
+      // next partial one is no larger than the last.
       this.#timer.refresh();
     }
     if (grew && held > PROCESS_BUDGET) {

@@ -237,6 +237,14 @@ class Channel {
     }
   }
 
+  /** Its directory is gone: ends a connection still attached, then closes. */
+  removed(): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    conn?.end('peer-gone');
+    this.close();
+  }
+
   close(): void {
     this.reader.close();
     this.writer.close();
@@ -292,6 +300,15 @@ export class SpoolHub implements Listener {
         this.#channels.set(name, ch);
       }
       ch.tick();
+    }
+    // An unnamed client removes its own channel after our bye: let go of its logs and timers.
+    if (this.#channels.size > names.length) {
+      const present = new Set(names);
+      for (const [name, ch] of this.#channels) {
+        if (present.has(name)) continue;
+        ch.removed();
+        this.#channels.delete(name);
+      }
     }
   }
 

@@ -39,10 +39,11 @@ test('a frame routed by a hub SIGKILLed before the copy was written reaches its 
   await hub1.waitLine(/^b joined$/);
   const a = await spoolTransport.connect(`${url}?consumer=a`);
   a.consume(() => undefined);
+  // One frame per hub turn: each of 0-4 is sent once the one before reached b, so frame 5
+  // arrives alone and its kill lands between its handling and its copy's append.
   for (let i = 0; i < 10; i++) {
     await a.send(enc(String(i)));
-    // One frame per hub turn: frame 5's kill lands between its handling and its copy's append.
-    await new Promise((r) => setTimeout(r, 30));
+    if (i < 5) await until(`frame ${i} routed`, () => got.has(i), 10_000);
   }
   await within(10_000, 'the hub kills itself at frame 5', hub1.exited);
   await until('frames 0-4 routed before the kill', () => [0, 1, 2, 3, 4].every((n) => got.has(n)), 10_000);

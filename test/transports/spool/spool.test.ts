@@ -9,9 +9,8 @@ import { crc32Portable } from '../../../src/transports/spool/crc32.js';
 import { crc32 } from 'node:zlib';
 import { tmpDir } from '../../helpers/run-id.js';
 import { script, spawnNode } from '../../helpers/processes.js';
-import { until } from '../../helpers/watchdog.js';
 import { readFileSync } from 'node:fs';
-import { within } from '../../helpers/watchdog.js';
+import { until, within } from '../../helpers/watchdog.js';
 import { removeTmp } from '../../sync/cleanup.js';
 
 const dir = tmpDir('spool');
@@ -161,7 +160,7 @@ test('segments are deleted once the consumer passed them', async () => {
   const big = 'x'.repeat(1000);
   for (let i = 0; i < 40; i++) await client.send(enc(`${i}:${big}`));
   const upDir = join(dir, `s${n}`, 'channels', 'dave', 'up');
-  await within(10_000, 'all delivered', (async () => { while (got.length < 40) await new Promise((r) => setTimeout(r, 20)); })());
+  await until('all delivered', () => got.length >= 40, 10_000);
   await client.send(enc('last'));
   const segs = readdirSync(upDir).filter((f) => f.endsWith('.seg'));
   assert.ok(segs.length <= 3, `segments left: ${segs.length}`);
@@ -180,7 +179,7 @@ test('an anonymous client\'s channel is removed after it closes; a name in use i
   await anon.close();
   await within(10_000, 'closed', s.closed);
   const channels = join(dir, `s${n}`, 'channels');
-  await within(10_000, 'channel removed', (async () => { while (readdirSync(channels).length) await new Promise((r) => setTimeout(r, 20)); })());
+  await until('channel removed', () => readdirSync(channels).length === 0, 10_000);
   const a = await spoolTransport.connect(`${url}?consumer=erin`);
   const err = await spoolTransport.connect(`${url}?consumer=erin`).catch((e: unknown) => e);
   assert.is((err as { code?: string }).code, 'ERR_UNIBUS_PERMISSION');
