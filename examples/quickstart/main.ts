@@ -31,9 +31,13 @@ const start = (name: string) => (capabilities.spawnsClients
   : new Promise((resolve) => fork(here(name), { env: { ...process.env, UNIBUS_URL: hub.url } }).once('exit', resolve)));
 
 const subscriber = start('subscriber');
-await ready;
+// A worker that dies early ends the demo with its exit code, instead of a wait forever.
+const died = (name: string, exited: Promise<unknown>) => exited.then((code) => {
+  throw new Error(`${name} exited (${String(code)}) before its part was done`);
+});
+await Promise.race([ready, died('subscriber', subscriber)]);
 const publisher = start('publisher');
-await acks;
+await Promise.race([acks, died('subscriber', subscriber)]);
 await hub.publish('control.bye', null);
 console.log(`hub: publisher exited ${String(await publisher)}, subscriber exited ${String(await subscriber)}`);
 await hub.close();

@@ -8,7 +8,8 @@
  * @module
  */
 import { merge, Subject, type Observable } from 'rxjs';
-import { ClosedError, DisconnectedError, PeerGoneError, TimeoutError, AbortedError } from '../../errors.js';
+import { ClosedError, DisconnectedError, PeerGoneError } from '../../errors.js';
+import { bounded } from '../bounded.js';
 import { memoryPair } from '../../transports/memory/memory-transport.js';
 import { schemeOf, transportFor } from '../../transports/registry.js';
 import type { Closed, Listener, Transport, TransportOptions } from '../../transports/transport.js';
@@ -172,7 +173,8 @@ export class HubFabric implements Fabric {
 
   async flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {
     const gap = this.#reconnected;
-    if (gap) await bounded(gap.promise, 'flush (waiting for the hub to come back)', options);
+    // The same default as the client's flush (10 s).
+    if (gap) await bounded(gap.promise, 'flush (waiting for the hub to come back)', { ...options, timeout: options.timeout ?? 10_000 });
     return this.#client.flush(options);
   }
 
@@ -302,24 +304,4 @@ export class HubFabric implements Fabric {
 /** A failed write because the connection is gone (as opposed to a bad frame). */
 function isLoss(err: unknown): boolean {
   return err instanceof ClosedError || err instanceof PeerGoneError;
-}
-
-/** Waits for `work`, bounded by an optional timeout and AbortSignal. */
-async function bounded(work: Promise<void>, what: string, options: { signal?: AbortSignal; timeout?: number }): Promise<void> {
-  const { signal } = options;
-  const timeout = options.timeout ?? 10_000;
-  if (signal?.aborted) throw new AbortedError(what, signal.reason);
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(what, timeout)), timeout);
-    onAbort = () => reject(new AbortedError(what, signal?.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([work, stop]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-  }
 }
