@@ -4,14 +4,17 @@
  * the same code runs over a Unix socket, pipes, FIFOs, System V queues, shared memory or NATS.
  *
  *   UNIBUS_URL=shm://quickstart node dist/examples/quickstart/main.js
+ *   UNIBUS_URL=shm://quickstart deno run -A dist/examples/quickstart/main.js   (or bun)
  */
-import { fork } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Bus, transportFor } from '../../src/index.js';
 import type { Topics } from './topics.js';
 
 const url = process.env.UNIBUS_URL ?? `unix:///tmp/unibus-quickstart-${process.pid}.sock`;
-const here = (name: string) => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+// Workers run in this program's runtime: Node and Bun take the script, Deno `run -A` first.
+const worker = (name: string) => [...('Deno' in globalThis ? ['run', '-A'] : []),
+  fileURLToPath(new URL(`./${name}.js`, import.meta.url))];
 
 const hub = await Bus.listen<Topics>(url);
 const acks = new Promise<void>((resolve) => {
@@ -27,8 +30,9 @@ await hub.flush();
 // A transport that starts its own clients (pipe:) hands them their pipes; the others only need the URL.
 const { capabilities } = await transportFor(url).catch(() => ({ capabilities: { spawnsClients: false } }));
 const start = (name: string) => (capabilities.spawnsClients
-  ? hub.spawn(process.execPath, [here(name)]).exited
-  : new Promise((resolve) => fork(here(name), { env: { ...process.env, UNIBUS_URL: hub.url } }).once('exit', resolve)));
+  ? hub.spawn(process.execPath, worker(name)).exited
+  : new Promise((resolve) => spawn(process.execPath, worker(name), { stdio: 'inherit', env: { ...process.env, UNIBUS_URL: hub.url } })
+    .once('exit', resolve)));
 
 const subscriber = start('subscriber');
 // A worker that dies early ends the demo with its exit code, instead of a wait forever.

@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { fstatSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { native } from './loader.js';
 import { Errno, lastErrno, lastError } from './errno.js';
 import { systemError } from '../errors.js';
@@ -64,6 +64,7 @@ interface FdBindings {
   write: (fd: number, buf: Uint8Array, n: number) => number;
   fcntl: (fd: number, cmd: number, ...vararg: unknown[]) => number;
   mkfifo: (path: string, mode: number) => number;
+  ftruncate: (fd: number, length: number) => number;
 }
 
 let bound: FdBindings | undefined;
@@ -80,6 +81,7 @@ function libc(): FdBindings {
     write: lib.func('intptr write(int fd, const void *buf, size_t count)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
     mkfifo: lib.func('int mkfifo(const char *path, uint32 mode)'),
+    ftruncate: lib.func('int ftruncate(int fd, int64 length)'),
   } as FdBindings;
   return bound;
 }
@@ -199,7 +201,21 @@ export function mkfifo(path: string, mode = 0o600): void {
   if (libc().mkfifo(path, mode) < 0) throw lastError('mkfifo', path);
 }
 
-/** True when `fd` is a pipe or FIFO (fstat). */
+/**
+ * `fstat(2)` of an fd made by this module (or inherited). Read through `/proc/self/fd/N`, which
+ * names exactly the open file: Deno's `node:fs` knows only the fds it opened itself (its own
+ * resource ids) and answers EBADF for an OS fd, while a path works on every runtime.
+ */
+export function statFd(fd: number): Stats {
+  return statSync(`/proc/self/fd/${fd}`);
+}
+
+/** True when `fd` is a pipe or FIFO. */
 export function isFifo(fd: number): boolean {
-  return fstatSync(fd).isFIFO();
+  return statFd(fd).isFIFO();
+}
+
+/** `ftruncate(2)`: sets the size of the file open on `fd`. */
+export function truncateFd(fd: number, bytes: number): void {
+  if (libc().ftruncate(fd, bytes) < 0) throw lastError('ftruncate');
 }

@@ -9,6 +9,7 @@
  * @module
  */
 import { native } from './loader.js';
+import { requireRuntimeFeature } from './runtime.js';
 
 /**
  * koffi's poll handle stops silently when garbage-collected, so every live watcher is held here
@@ -21,6 +22,7 @@ export class ReadableWatcher {
   #handle: { close(): void; unref(): void } | undefined;
 
   constructor(fd: number, onReadable: () => void) {
+    requireRuntimeFeature('fd-poll');
     this.#handle = native().koffi.node.poll(fd, { readable: true, disconnect: true }, () => onReadable());
     active.add(this);
   }

@@ -12,6 +12,7 @@
  * @module
  */
 import { native } from './loader.js';
+import { runtimeHas } from './runtime.js';
 import { Errno, lastErrno } from './errno.js';
 import { closeFd } from './fds.js';
 import { systemError } from '../errors.js';
@@ -80,6 +81,11 @@ export class PidWatcher {
   constructor(pid: number, onExit: () => void) {
     this.pid = pid;
     this.#onExit = onExit;
+    if (!runtimeHas('fd-poll')) {
+      // A runtime without libuv polling (Bun): the weaker timer check, as on kernels before 5.3.
+      this.#watchByTimer();
+      return;
+    }
     try {
       this.#fd = pidfdOpen(pid);
     } catch (err) {
@@ -91,13 +97,17 @@ export class PidWatcher {
         return;
       }
       if (code !== 'ENOSYS' && code !== 'EPERM') throw err;
-      // No pidfd here: poll liveness on a timer (pid reuse makes this a weaker check).
-      active.add(this);
-      this.#timer = setInterval(() => { if (!isAlive(pid)) this.#fire(); }, FALLBACK_POLL_MS);
+      this.#watchByTimer(); // no pidfd on this kernel
       return;
     }
     active.add(this);
     this.#poll = native().koffi.node.poll(this.#fd, { readable: true }, () => this.#fire());
+  }
+
+  /** Liveness checked on a timer instead of a pidfd (pid reuse makes this a weaker check). */
+  #watchByTimer(): void {
+    active.add(this);
+    this.#timer = setInterval(() => { if (!isAlive(this.pid)) this.#fire(); }, FALLBACK_POLL_MS);
   }
 
   /** True until the process exited or the watcher was closed. */

@@ -11,6 +11,7 @@
  * @module
  */
 import { InvalidUrlError, UnsupportedError } from '../errors.js';
+import { requireRuntimeFeature } from '../native/runtime.js';
 import type { Transport } from './transport.js';
 
 type Loader = () => Promise<Transport>;
@@ -47,6 +48,12 @@ export function registerTransport(transport: Transport): void {
 
 /** The transport serving `url`; rejects with `InvalidUrlError` for an unknown scheme. */
 export async function transportFor(url: string): Promise<Transport> {
+  const transport = await loadTransport(url);
+  for (const feature of transport.requires ?? []) requireRuntimeFeature(feature, transport.scheme);
+  return transport;
+}
+
+async function loadTransport(url: string): Promise<Transport> {
   const scheme = schemeOf(url);
   const found = registered.get(scheme);
   if (found) return found;

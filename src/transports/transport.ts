@@ -25,6 +25,7 @@
  *   of a frame it delivered. Frames passed to `send()` must not be changed until it resolves.
  * @module
  */
+import type { RuntimeFeature } from '../native/runtime.js';
 
 /** Why a connection ended. */
 export type CloseReason =
@@ -215,6 +216,11 @@ export interface Transport {
   /** URL scheme without the colon, e.g. `unix`. */
   readonly scheme: string;
   readonly capabilities: Capabilities;
+  /**
+   * Native runtime features the transport cannot work without; `transportFor()` refuses it with
+   * `UnsupportedError` on a runtime that lacks one (see `native/runtime.ts`), before it makes anything.
+   */
+  readonly requires?: readonly RuntimeFeature[];
   listen(url: string, options?: TransportOptions): Promise<Listener>;
   connect(url: string, options?: TransportOptions): Promise<Connection>;
 }

@@ -1,4 +1,5 @@
 /** Real child processes for tests: spawn, read lines, wait for readiness and exit. */
+import { jsCommand } from './runtime.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +65,7 @@ export class Child {
 
 /** Starts `node <file> ...args` with extra env; stdout is read line by line. */
 export function spawnNode(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Child {
-  const proc = spawn(process.execPath, [file, ...args], {
+  const proc = spawn(...jsCommand(file, args), {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -22,6 +22,9 @@ import { HubClient } from './client.js';
 import { backoff, PublishHold, resolveReconnect, type ReconnectOptions, type ResolvedReconnect } from './reconnect.js';
 import { HubRouter } from './router.js';
 
+/** ms a child started by the hub (`pipe:`) has to say HELLO. */
+const SPAWNED_HELLO_TIMEOUT = 120_000;
+
 export interface HubFabricOptions extends TransportOptions {
   /** Name shown to peers (default: the program name and pid). */
   name?: string;
@@ -83,6 +86,9 @@ export class HubFabric implements Fabric {
     const router = new HubRouter({
       name, transport: transport.scheme,
       ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
+      // A spawned child's HELLO waits for its runtime to start, which takes seconds on a loaded
+      // machine; the hub owns the child and its exit ends the connection, so waiting costs nothing.
+      ...(transport.capabilities.spawnsClients ? { helloTimeout: SPAWNED_HELLO_TIMEOUT } : {}),
     });
     void router.serve(listener);
     // The hub's own bus: frames from our encoder are never rewritten, and same-turn delivery

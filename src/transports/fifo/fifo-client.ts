@@ -5,9 +5,9 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { AbortedError, PeerGoneError, TimeoutError, isSystemError } from '../../errors.js';
+import { fdSocket } from '../../native/fd-socket.js';
 import { closeFd, mkfifo, O, readFd, writeFd, WOULD_BLOCK } from '../../native/fds.js';
 import { watchReadable, type ReadableWatcher } from '../../native/poll.js';
 import { StreamConnection } from '../stream-connection.js';
@@ -86,8 +86,8 @@ export function connectFifo(o: FifoConnectOptions): Promise<StreamConnection> {
         fail(new PeerGoneError('the hub closed the handshake'));
         return;
       }
-      const input = new Socket({ fd: down, readable: true, writable: false });
-      const output = new Socket({ fd: up, readable: false, writable: true });
+      const input = fdSocket(down, 'read');
+      const output = fdSocket(up, 'write');
       cleanup(true);
       resolve(new StreamConnection(input, output, { maxFrameSize: o.maxFrameSize, peer: {} }));
     };

@@ -4,10 +4,10 @@
  * Also the one checked way to open a FIFO in it.
  * @module
  */
-import { chmodSync, fstatSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidUrlError, PermissionDeniedError, isSystemError } from '../../errors.js';
-import { closeFd, openFd, O } from '../../native/fds.js';
+import { closeFd, openFd, O, statFd } from '../../native/fds.js';
 import { isAlive } from '../../native/process.js';
 import { isProtocolFile, pidOfClientFile } from './fifo-names.js';
 
@@ -92,7 +92,7 @@ export function openFifo(path: string, flags: number): number {
     throw new PermissionDeniedError(`not a FIFO owned by uid=${uid()}: path=${path}`);
   }
   const fd = openFd(path, flags | O.NONBLOCK | O.NOFOLLOW);
-  const after = fstatSync(fd);
+  const after = statFd(fd);
   if (!after.isFIFO() || after.ino !== before.ino || after.dev !== before.dev) {
     closeFd(fd);
     throw new PermissionDeniedError(`FIFO replaced while opening: path=${path}`);

@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from 'node:path';
-import { Socket } from 'node:net';
+import { fdSocket } from '../../native/fd-socket.js';
 import { closeFd, O, readFd, setPipeSize, writeFd, WOULD_BLOCK } from '../../native/fds.js';
 import { watchReadable, type ReadableWatcher } from '../../native/poll.js';
 import { isSystemError } from '../../errors.js';
@@ -99,8 +99,8 @@ export class HubHandshake {
     this.#up = -1;
     this.#down = -1;
     const conn = new StreamConnection(
-      new Socket({ fd: up, readable: true, writable: false }),
-      new Socket({ fd: down, readable: false, writable: true }),
+      fdSocket(up, 'read'),
+      fdSocket(down, 'write'),
       { maxFrameSize: this.#o.maxFrameSize, peer: { pid: this.#o.pid } },
     );
     this.#settle(conn);

@@ -5,7 +5,8 @@
  * come and go, so libuv never spins on a hang-up. Announce lines are read by a `net.Socket`.
  * @module
  */
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { fdSocket } from '../../native/fd-socket.js';
 import { join } from 'node:path';
 import { mkfifo, O } from '../../native/fds.js';
 import { LivenessLock } from '../../sync/liveness-lock.js';
@@ -44,7 +45,7 @@ export class FifoListener implements Listener {
     this.dir = dir;
     this.#o = options;
     this.#lock = lock;
-    this.#rendezvous = new Socket({ fd: rendezvousFd, readable: true, writable: false });
+    this.#rendezvous = fdSocket(rendezvousFd, 'read');
     this.#rendezvous.setEncoding('latin1');
     this.#rendezvous.on('data', (text: string) => this.#onAnnounceData(text));
     this.#rendezvous.on('error', () => undefined);

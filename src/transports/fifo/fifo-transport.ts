@@ -52,4 +52,4 @@ async function connect(url: string, options: TransportOptions = {}): Promise<Con
 }
 
 /** The `fifo:` transport. */
-export const fifoTransport: Transport = { scheme: 'fifo', capabilities, listen, connect };
+export const fifoTransport: Transport = { scheme: 'fifo', capabilities, requires: ['fd-poll', 'fd-streams'], listen, connect };

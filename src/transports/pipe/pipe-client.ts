@@ -4,7 +4,7 @@
  * the variable, so a grandchild neither inherits the pipes nor connects by mistake.
  * @module
  */
-import { Socket } from 'node:net';
+import { fdSocket } from '../../native/fd-socket.js';
 import { InvalidUrlError } from '../../errors.js';
 import { getStatusFlags, isFifo, O, setCloseOnExec } from '../../native/fds.js';
 import { StreamConnection } from '../stream-connection.js';
@@ -36,7 +36,7 @@ export async function connectPipe(url: string, options: TransportOptions = {}): 
   setCloseOnExec(read, true);
   setCloseOnExec(write, true);
   delete process.env[PIPE_FDS_ENV];
-  const input = new Socket({ fd: read, readable: true, writable: false });
-  const output = new Socket({ fd: write, readable: false, writable: true });
+  const input = fdSocket(read, 'read');
+  const output = fdSocket(write, 'write');
   return new StreamConnection(input, output, { maxFrameSize, peer: { pid: process.ppid } });
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import { spawn as spawnProcess, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { Socket } from 'node:net';
+import { fdSocket } from '../../native/fd-socket.js';
 import { closeFd, pipe, setNonBlocking, setPipeSize } from '../../native/fds.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
 import { StreamConnection } from '../stream-connection.js';
@@ -139,8 +139,8 @@ export class PipeListener implements Listener {
     if (options.detached === true) this.#leaders.add(spawned);
     this.#children.add(spawned);
     void spawned.exited.then(() => this.#children.delete(spawned));
-    const input = new Socket({ fd: hubRead, readable: true, writable: false });
-    const output = new Socket({ fd: hubWrite, readable: false, writable: true });
+    const input = fdSocket(hubRead, 'read');
+    const output = fdSocket(hubWrite, 'write');
     const conn = new StreamConnection(input, output, {
       maxFrameSize: this.#options.maxFrameSize,
       peer: { pid: spawned.pid },

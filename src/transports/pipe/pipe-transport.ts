@@ -50,4 +50,4 @@ function listen(url: string, options?: TransportOptions): Promise<Listener> {
 }
 
 /** The `pipe:` transport. */
-export const pipeTransport: Transport = { scheme: 'pipe', capabilities, listen, connect };
+export const pipeTransport: Transport = { scheme: 'pipe', capabilities, requires: ['fd-streams'], listen, connect };

@@ -5,9 +5,10 @@
  * doorbell and removes the last names, so nothing of this connection stays in /dev/shm.
  * @module
  */
-import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { AbortedError, PermissionDeniedError, TimeoutError, UnibusError } from '../../errors.js';
+import { AbortedError, PermissionDeniedError, TimeoutError, UnibusError, systemError } from '../../errors.js';
+import { Errno } from '../../native/errno.js';
+import { closeFd, O, openFd, statFd, writeFd, WOULD_BLOCK } from '../../native/fds.js';
 import type { Connection, TransportOptions } from '../transport.js';
 import { ShmConnection } from './connection.js';
 import { BellRope, Doorbell, unlinkQuietly } from './doorbell.js';
@@ -15,7 +16,6 @@ import { Header, HubState } from './layout.js';
 import { ShmNames, parseShmUrl, type ShmOptions } from './options.js';
 import { createSegment, type Segment } from './segment.js';
 
-const { O_WRONLY, O_NONBLOCK, O_NOFOLLOW } = constants;
 /** Retry period while no hub reads the announce FIFO yet. */
 const RETRY_MS = 20;
 
@@ -100,15 +100,16 @@ function rendezvous(o: ShmOptions, names: ShmNames, segment: Segment, line: stri
 
 /** One atomic line into the hub's announce FIFO, after checking it is a FIFO of ours. */
 function announce(path: string, line: string, allowOtherUsers: boolean): void {
-  const fd = openSync(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW);
+  const fd = openFd(path, O.WRONLY | O.NONBLOCK | O.NOFOLLOW);
   try {
-    const st = fstatSync(fd);
+    const st = statFd(fd);
     const uid = process.getuid?.();
     if (!st.isFIFO() || (!allowOtherUsers && uid !== undefined && st.uid !== uid)) {
       throw new PermissionDeniedError(`announce FIFO is not a FIFO owned by uid=${uid}: path=${path} owner=${st.uid}`);
     }
-    writeSync(fd, line, null, 'latin1');
+    // One line of at most PIPE_BUF bytes: written whole or not at all (EAGAIN: hub not reading).
+    if (writeFd(fd, Buffer.from(line, 'latin1')) === WOULD_BLOCK) throw systemError('write', Errno.EAGAIN);
   } finally {
-    closeSync(fd);
+    closeFd(fd);
   }
 }

@@ -6,12 +6,13 @@
  * Both ends are unlinked as soon as both are open, so a crash leaves no FIFO behind.
  * @module
  */
-import { closeSync, constants, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { unlinkSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { PermissionDeniedError } from '../../errors.js';
+import { fdSocket } from '../../native/fd-socket.js';
+import { closeFd, O, openFd, statFd, writeFd } from '../../native/fds.js';
 import { mkfifo } from './os.js';
 
-const { O_RDWR, O_WRONLY, O_NONBLOCK, O_NOFOLLOW } = constants;
 const ONE = new Uint8Array([1]);
 
 /** The sleeping end: calls its handler (on the event loop) whenever the bell was rung. */
@@ -28,12 +29,12 @@ export class Doorbell {
     mkfifo(path, mode);
     let fd: number;
     try {
-      fd = openSync(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW);
+      fd = openFd(path, O.RDWR | O.NONBLOCK | O.NOFOLLOW);
     } catch (err) {
       unlinkQuietly(path);
       throw err;
     }
-    this.#socket = new Socket({ fd, readable: true, writable: false });
+    this.#socket = fdSocket(fd, 'read');
     // The bytes carry no data: any arrival means "look at the rings".
     this.#socket.on('data', () => this.onRing());
     this.#socket.on('error', () => undefined);
@@ -61,10 +62,10 @@ export class BellRope {
 
   /** Opens `path` write-only; refuses anything but a FIFO owned by `uid`. */
   constructor(path: string, uid: number | undefined) {
-    const fd = openSync(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW);
-    const st = fstatSync(fd);
+    const fd = openFd(path, O.WRONLY | O.NONBLOCK | O.NOFOLLOW);
+    const st = statFd(fd);
     if (!st.isFIFO() || (uid !== undefined && st.uid !== uid)) {
-      closeSync(fd);
+      closeFd(fd);
       throw new PermissionDeniedError(`doorbell is not a FIFO owned by uid=${uid}: path=${path} owner=${st.uid}`);
     }
     this.#fd = fd;
@@ -74,7 +75,7 @@ export class BellRope {
   ring(): void {
     if (this.#fd < 0) return;
     try {
-      writeSync(this.#fd, ONE);
+      writeFd(this.#fd, ONE); // WOULD_BLOCK (full FIFO): a wake-up is already pending
     } catch {
       // EAGAIN: a wake-up is already pending. EPIPE: the peer is gone (its watcher reports it).
     }
@@ -82,7 +83,7 @@ export class BellRope {
 
   close(): void {
     if (this.#fd < 0) return;
-    closeSync(this.#fd);
+    closeFd(this.#fd);
     this.#fd = -1;
   }
 }

@@ -6,8 +6,10 @@
  * carries data; the announce FIFO only carries who is arriving.
  * @module
  */
-import { constants, openSync, readdirSync } from 'node:fs';
-import { Socket, type Server } from 'node:net';
+import { readdirSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
+import { fdSocket } from '../../native/fd-socket.js';
+import { O, openFd } from '../../native/fds.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
 import type { Connection, Listener, TransportOptions } from '../transport.js';
 import { ShmConnection } from './connection.js';
@@ -17,7 +19,6 @@ import { CLIENT_ID, ShmNames, parseShmUrl, type ShmApi, type ShmOptions } from '
 import { acquireHubLiveness, mkfifo } from './os.js';
 import { openSegment, type Segment } from './segment.js';
 
-const { O_RDWR, O_NONBLOCK, O_NOFOLLOW } = constants;
 /** An announcement is one short line; anything longer is garbage. */
 const MAX_LINE = 128;
 
@@ -49,8 +50,8 @@ class ShmListener implements Listener {
     this.#liveness = liveness;
     mkfifo(names.announce, o.mode);
     // O_RDWR: the FIFO always has a writer (us), so departing clients never cause EOF.
-    const fd = openSync(names.announce, O_RDWR | O_NONBLOCK | O_NOFOLLOW);
-    this.#announce = new Socket({ fd, readable: true, writable: false });
+    const fd = openFd(names.announce, O.RDWR | O.NONBLOCK | O.NOFOLLOW);
+    this.#announce = fdSocket(fd, 'read');
     this.#announce.setEncoding('latin1');
     this.#announce.on('data', (text: string) => this.#onAnnounce(text));
     this.#announce.on('error', () => undefined);

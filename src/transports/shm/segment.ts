@@ -5,8 +5,8 @@
  * trusting a byte of it, and removes the name at once (both sides are attached by then).
  * @module
  */
-import { closeSync, fstatSync, ftruncateSync } from 'node:fs';
 import { PermissionDeniedError, ProtocolError } from '../../errors.js';
+import { closeFd, statFd, truncateFd } from '../../native/fds.js';
 import { mapShared, shmOpen, shmUnlink, type MappedRegion } from '../../native/mmap.js';
 import { sysvAttach, sysvCreate, sysvRemove, sysvStat } from '../../native/sysv-shm.js';
 import { Header, MAGIC, VERSION, checkCapacity, segmentBytes } from './layout.js';
@@ -40,13 +40,13 @@ export function createSegment(api: ShmApi, names: ShmNames, clientId: string, ca
     const name = names.segment(clientId);
     const fd = shmOpen(name, { create: true, mode });
     try {
-      ftruncateSync(fd, bytes);
+      truncateFd(fd, bytes);
       region = mapShared(fd, bytes);
     } catch (err) {
       shmUnlink(name);
       throw err;
     } finally {
-      closeSync(fd);
+      closeQuietly(fd);
     }
   }
   const i32 = new Int32Array(region.buffer, 0, 64);
@@ -76,13 +76,13 @@ export function openSegment(api: ShmApi, names: ShmNames, clientId: string, sysv
     const name = names.segment(clientId);
     const fd = shmOpen(name);
     try {
-      const st = fstatSync(fd);
+      const st = statFd(fd);
       uid = st.uid;
       if (!st.isFile()) throw new PermissionDeniedError(`segment is not a regular file: name=${name}`);
       checkOwner(`segment ${name}`, st.uid, st.mode & 0o777, expect);
       region = mapShared(fd, st.size);
     } finally {
-      closeFd(fd);
+      closeQuietly(fd);
       // Both sides have it mapped now: the name can go, so a crash leaves nothing in /dev/shm.
       shmUnlink(name);
     }
@@ -120,9 +120,9 @@ function checkOwner(what: string, uid: number, mode: number, expect: { uid: numb
   }
 }
 
-function closeFd(fd: number): void {
+function closeQuietly(fd: number): void {
   try {
-    closeSync(fd);
+    closeFd(fd);
   } catch {
     // nothing to do
   }

@@ -36,4 +36,6 @@ const capabilities: Capabilities = {
 };
 
 /** The `shm:` transport. */
-export const shmTransport: Transport = { scheme: 'shm', capabilities, listen: listenShm, connect: connectShm };
+export const shmTransport: Transport = {
+  scheme: 'shm', capabilities, requires: ['fd-streams'], listen: listenShm, connect: connectShm,
+};
