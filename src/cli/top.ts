@@ -29,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
     const timer = setTimeout(() => giveUp.abort(), timeout);
     for await (const m of stats) {
       clearTimeout(timer);
-      process.stdout.write(renderTop(m.data as StatsMessage, bus.url, process.stdout.columns ?? 120));
+      process.stdout.write(renderTop(m.data as StatsMessage, bus.url, process.stdout.columns || 120));
       await bus.close();
       return 0;
     }
@@ -40,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const tty = process.stdout.isTTY;
   if (tty) process.stdout.write('\x1b[?25l');
   for await (const m of stats) {
-    const frame = renderTop(m.data as StatsMessage, bus.url, process.stdout.columns ?? 120, Math.max(5, ((process.stdout.rows ?? 40) - 14) >> 1));
+    const frame = renderTop(m.data as StatsMessage, bus.url, process.stdout.columns || 120, Math.max(5, ((process.stdout.rows || 40) - 14) >> 1));
     // Home, draw, clear what the previous (longer) frame left below.
     process.stdout.write(tty ? `\x1b[H${frame.replaceAll('\n', '\x1b[K\n')}\x1b[J` : `${frame}\n`);
   }
