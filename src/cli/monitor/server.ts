@@ -18,6 +18,8 @@ const HISTORY = 120;
 const TAIL_PER_SEC = 50;
 /** Characters of a tailed message's JSON shown. */
 const TAIL_CHARS = 400;
+/** A browser that stops reading: its stream is cut past this many buffered bytes (it reconnects). */
+const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
 
 const assetsDir = new URL('../../../../src/cli/monitor/assets/', import.meta.url);
 const require = createRequire(import.meta.url);
@@ -49,7 +51,10 @@ export async function startMonitor(bus: Bus, host: string, port: number): Promis
   const streams = new Set<ServerResponse>();
   let state = `{"connected":true,"url":${JSON.stringify(bus.url)}}`;
   const broadcast = (event: string, data: string): void => {
-    for (const res of streams) res.write(`event: ${event}\ndata: ${data}\n\n`);
+    for (const res of streams) {
+      if (res.writableLength > STREAM_BUFFER_LIMIT) res.destroy();
+      else res.write(`event: ${event}\ndata: ${data}\n\n`);
+    }
   };
   const stats = bus.subscribe(SYS_STATS).subscribe((m) => {
     const data = JSON.stringify(m.data);
@@ -104,9 +109,11 @@ export async function startMonitor(bus: Bus, host: string, port: number): Promis
     let sent = 0;
     let skipped = 0;
     const sub = bus.subscribe(pattern).subscribe((m) => {
-      if (sent >= TAIL_PER_SEC) { skipped++; return; }
+      if (sent >= TAIL_PER_SEC || res.writableLength > STREAM_BUFFER_LIMIT) { skipped++; return; }
       sent++;
-      let data = toJson(m.data);
+      const value = m.data;
+      // Large byte payloads are described, not encoded (base64 of megabytes would stall the loop).
+      let data = value instanceof Uint8Array && value.length > TAIL_CHARS ? `<${value.length} bytes>` : toJson(value);
       if (data.length > TAIL_CHARS) data = `${data.slice(0, TAIL_CHARS)}…`;
       res.write(`event: msg\ndata: ${JSON.stringify({ topic: m.topic, at: Date.now(), data })}\n\n`);
     });
