@@ -12,7 +12,8 @@ rates, buffer fill and health, recent joins, leaves and slow consumers, and a ta
 messages matching a pattern you type. Read-only: the page cannot publish.
 Binds to 127.0.0.1 by default (--host 0.0.0.0 shows it to the network: anyone who reaches the
 port can read the bus). --port 0 picks a free port (default 8377). Prints "monitor http://..."
-once ready; Ctrl-C stops it.`;
+once ready; Ctrl-C stops it. The figures are the hub's $sys.stats (local transports; a NATS
+server has its own monitoring).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parse(argv, { port: { type: 'string' }, host: { type: 'string' } }, help);

@@ -10,7 +10,8 @@ Usage: unibus top <url> [--once] [--timeout SECONDS]
 
 Shows what flows through the hub at <url>: topics sorted by rate, peers with their transport,
 rates, buffer fill and state, recent joins and leaves. Refreshes in place once a second until
-Ctrl-C. --once prints one frame and exits (1 when no figures arrive within --timeout, default 10).`;
+Ctrl-C. --once prints one frame and exits (1 when no figures arrive within --timeout, default 10).
+The figures are the hub's $sys.stats (local transports; a NATS server has its own monitoring).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parse(argv, { once: { type: 'boolean' }, timeout: { type: 'string' } }, help);

@@ -90,6 +90,7 @@ export class StatsCollector {
     this.on = wanted;
     if (wanted) {
       this.#lastTick = Date.now();
+      this.#sentSeq = 0; // the first message carries the recent events again, for a monitor that just started
       this.#timer = setInterval(() => void this.#tick(), this.#intervalMs);
       this.#timer.unref();
     } else {
@@ -179,12 +180,13 @@ export class StatsCollector {
     const secs = Math.max(0.001, (now - this.#lastTick) / 1000);
     this.#lastTick = now;
     const v = this.#view;
-    const all = [...this.#topics].map(([topic, c]): TopicStats => ({
+    const all = [...this.#topics];
+    all.sort((a, b) => b[1].msgs - a[1].msgs || (a[0] < b[0] ? -1 : 1));
+    // Subscribers only for the listed topics: each lookup may fill the router's match cache.
+    const topics = all.slice(0, MAX_TOPICS_LISTED).map(([topic, c]): TopicStats => ({
       topic, msgs: c.msgs, bytes: c.bytes, msgsPerSec: round(c.msgs / secs), bytesPerSec: round(c.bytes / secs),
       subscribers: v.subscribers(topic),
     }));
-    all.sort((a, b) => b.msgs - a.msgs || (a.topic < b.topic ? -1 : 1));
-    const topics = all.slice(0, MAX_TOPICS_LISTED);
     this.#topics = new Map();
     const other = { ...this.#other };
     this.#other.msgs = 0;
