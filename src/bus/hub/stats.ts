@@ -77,6 +77,7 @@ export class StatsCollector {
   #timer: NodeJS.Timeout | undefined;
   #lastTick = 0;
   #ticking = false;
+  #stopped = false;
 
   constructor(view: RouterView, intervalMs = 1000) {
     this.#view = view;
@@ -85,7 +86,8 @@ export class StatsCollector {
 
   /** Re-reads whether anyone subscribes to `$sys.stats` (after SUB, UNSUB, a departure). */
   recheck(): void {
-    const wanted = this.#view.subscribers(SYS_STATS) > 0;
+    // After stop() (the hub is closing) departures must not start a new timer.
+    const wanted = !this.#stopped && this.#view.subscribers(SYS_STATS) > 0;
     if (wanted === this.on) return;
     this.on = wanted;
     if (wanted) {
@@ -148,6 +150,7 @@ export class StatsCollector {
   }
 
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.on = false;
