@@ -16,6 +16,9 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: () => import('./demo.js'),
   supervise: () => import('./supervise.js'),
   bridge: () => import('./bridge.js'),
+  top: () => import('./top.js'),
+  monitor: () => import('./monitor.js'),
+  doctor: () => import('./doctor.js'),
 };
 
 const usage = `
@@ -29,6 +32,9 @@ Commands:
   demo                           a hub, two sensors and a monitor on a Unix socket
   supervise <config.json>        run and restart child processes, events as JSON lines
   bridge <local> <nats> --export P --import P   carry chosen topics to NATS and back
+  top <url> [--once]             topics and peers by rate, in the terminal
+  monitor <url> [--port N]       live web page of the bus (loopback only by default)
+  doctor [url]                   check limits and leftovers that make transports fail
 
 URLs: unix:///path.sock  memory://name  (see the README for every transport)`;
 

@@ -182,6 +182,11 @@ export class StreamConnection extends BaseConnection {
     return this.#accepted(size);
   }
 
+  /** Bytes accepted and not yet taken by the kernel, as a fraction of the high-water mark. */
+  fill(): number {
+    return Math.min(1, (this.#batchBytes + this.#out.writableLength) / HIGH_WATER);
+  }
+
   /** Counts an accepted frame into the batch, schedules its flush, and says whether there is room. */
   #accepted(size: number): boolean {
     this.#batchBytes += HEADER_BYTES + size;

@@ -139,6 +139,12 @@ export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
    * back when this connection opened. The owner sends them again, as it does `Closed.unsent`.
    */
   readonly takenBack?: readonly Uint8Array[];
+  /**
+   * Optional, where the transport knows it cheaply: how full the outgoing medium is, 0 (empty)
+   * to 1 (full: `write()` returns false), e.g. a shm ring's unread bytes or a stream's bytes not
+   * yet taken by the kernel. The hub reports it per peer in `$sys.stats`; absent: not reported.
+   */
+  fill?(): number;
 }
 
 /** The hub side of a transport: accepted connections, then `close()`. */

@@ -32,6 +32,7 @@ import { decodePubFast } from '../protocol/pub-decoder.js';
 import { checkPattern, checkTopic } from '../subjects/grammar.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
+import { StatsCollector } from './stats.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -45,6 +46,8 @@ export interface RouterOptions {
   maxStall?: number;
   /** ms a new connection has to send HELLO (default 5000). */
   helloTimeout?: number;
+  /** ms between `$sys.stats` messages while someone subscribes (default 1000). */
+  statsInterval?: number;
 }
 
 export class HubRouter {
@@ -61,10 +64,18 @@ export class HubRouter {
   #nextPeer = 1;
   #closed = false;
   counters = { routed: 0, protocolErrors: 0, slowConsumers: 0 };
+  /** `$sys.stats`: counts only while someone subscribes to it (./stats.ts). */
+  readonly #stats: StatsCollector;
 
   constructor(options: RouterOptions) {
     this.#options = options;
     this.#encoder = new PubEncoder(`hub:${options.name}`);
+    this.#stats = new StatsCollector({
+      name: options.name, transport: options.transport, counters: this.counters,
+      peers: () => this.#peers, describe: (p) => this.#describe(p), isFull: (p) => this.#blocked.has(p),
+      subscribers: (topic) => this.#index.match(topic).length, publish: (topic, value) => this.#publishSys(topic, value),
+    }, options.statsInterval);
+    this.status.subscribe((s) => this.#stats.event(s));
   }
 
   /** Accepts every connection the listener yields, until it ends. */
@@ -151,6 +162,7 @@ export class HubRouter {
         if (old) this.#index.remove(old.pattern, old);
         peer.subs.set(sid, entry);
         this.#index.add(pattern, entry);
+        this.#stats.recheck();
         return;
       }
       case Op.UNSUB: {
@@ -158,6 +170,7 @@ export class HubRouter {
         if (entry) {
           peer.subs.delete(entry.sid);
           this.#index.remove(entry.pattern, entry);
+          this.#stats.recheck();
         }
         return;
       }
@@ -190,6 +203,7 @@ export class HubRouter {
   }
 
   #route(from: RouterPeer | undefined, frame: Uint8Array, pub: Pub): void {
+    if (this.#stats.on) this.#stats.routed(from, pub.topic, frame.length);
     const entries = this.#index.match(pub.topic);
     if (entries.length === 0) {
       if (pub.replyTo !== undefined && from) this.#noResponders(from, pub.replyTo);
@@ -261,8 +275,10 @@ export class HubRouter {
       room = peer.conn.write(frame);
     } catch {
       // Too large for this peer's limit, or it is closing: skip this delivery only.
+      this.#stats.dropped(peer);
       return false;
     }
+    if (this.#stats.on) this.#stats.wrote(peer, frame);
     if (!room && !this.#blocked.has(peer)) this.#block(peer);
     return true;
   }
@@ -298,6 +314,8 @@ export class HubRouter {
     this.#unblock(peer);
     for (const e of peer.subs.values()) this.#index.remove(e.pattern, e);
     peer.subs.clear();
+    this.#stats.left(peer);
+    this.#stats.recheck();
     if (reason === 'protocol') this.counters.protocolErrors++;
     if (peer.hello) {
       this.status.next(error ? { type: 'peer-left', peer: this.#describe(peer), reason, error }
@@ -330,12 +348,18 @@ export class HubRouter {
     // Not to the hub's own bus: its events come from this router's status already.
     for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, frame);
     // The same list as a message, for subscribers of `$sys.peers` (a hub is a publisher here).
-    const payload = msgpackCodec.encode(peers);
+    this.#publishSys(SYS_PEERS, peers);
+  }
+
+  /** Publishes `value` (msgpack) on a `$sys.` topic, with the hub as publisher. */
+  #publishSys(topic: string, value: unknown): void {
+    if (this.#closed) return;
+    const payload = msgpackCodec.encode(value);
     const seq = ++this.#sysSeq;
-    const chunks = this.#encoder.encode(SYS_PEERS, msgpackCodec.id, seq, payload, undefined, undefined);
+    const chunks = this.#encoder.encode(topic, msgpackCodec.id, seq, payload, undefined, undefined);
     const pubFrame = chunks instanceof Uint8Array ? chunks : Buffer.concat(chunks);
     this.#route(undefined, pubFrame, {
-      topic: SYS_PEERS, codec: msgpackCodec.id, publisher: `hub:${this.#options.name}`, seq,
+      topic, codec: msgpackCodec.id, publisher: `hub:${this.#options.name}`, seq,
       replyTo: undefined, headers: undefined, payload,
     });
   }
@@ -343,6 +367,7 @@ export class HubRouter {
   /** Says BYE to every peer (a clean stop, not a death), then closes each connection after it flushed. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stats.stop();
     const bye = encodeBye();
     for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, bye);
     for (const p of this.#blocked) clearTimeout(p.stallTimer);

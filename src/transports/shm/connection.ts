@@ -103,6 +103,11 @@ export class ShmConnection extends BaseConnection {
     return this.#peer;
   }
 
+  /** How full the outgoing ring is (frames waiting for room count as full). */
+  fill(): number {
+    return this.#pending.length > 0 ? 1 : this.#out.fill;
+  }
+
   // ---- sending -------------------------------------------------------------------------------
 
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {

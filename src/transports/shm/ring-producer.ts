@@ -26,6 +26,11 @@ export class RingProducer extends RingEnd {
     return this.#tail - this.#flushed;
   }
 
+  /** Committed bytes the reader has not taken yet, as a fraction of the ring (one atomic load). */
+  get fill(): number {
+    return Math.min(1, (this.#tail - Number(Atomics.load(this.v.i64, this.headIx))) / this.capacity);
+  }
+
   /** True while a frame is partly written (the next `offer` must continue it). */
   get midFrame(): boolean {
     return this.#sent > 0;
