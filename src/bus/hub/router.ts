@@ -32,6 +32,9 @@ import { decodePubFast } from '../protocol/pub-decoder.js';
 import { checkPattern, checkTopic } from '../subjects/grammar.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
+import { PolicyGate, inProcessScheme } from '../policy/gate.js';
+import { excluded } from '../policy/decide.js';
+import type { HubPolicy } from '../policy/hub-policy.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -45,6 +48,8 @@ export interface RouterOptions {
   maxStall?: number;
   /** ms a new connection has to send HELLO (default 5000). */
   helloTimeout?: number;
+  /** Per-user permissions (docs/security.md); undefined: every peer may do everything. */
+  policy?: HubPolicy;
 }
 
 export class HubRouter {
@@ -60,11 +65,17 @@ export class HubRouter {
   #holds = 0;
   #nextPeer = 1;
   #closed = false;
-  counters = { routed: 0, protocolErrors: 0, slowConsumers: 0 };
+  counters = { routed: 0, protocolErrors: 0, slowConsumers: 0, permissionDenied: 0 };
+  readonly #gate: PolicyGate | undefined;
 
   constructor(options: RouterOptions) {
     this.#options = options;
     this.#encoder = new PubEncoder(`hub:${options.name}`);
+    this.#gate = options.policy && new PolicyGate(options.policy, {
+      hubName: options.name, peers: () => this.#peers, write: (p, f) => { this.#write(p, f); },
+      emit: (s) => this.status.next(s), describe: (p) => this.#describe(p), counters: this.counters,
+      drop: (e) => this.#index.remove(e.pattern, e),
+    }, inProcessScheme(options.transport));
   }
 
   /** Accepts every connection the listener yields, until it ends. */
@@ -122,6 +133,7 @@ export class HubRouter {
       const fast = decodePubFast(frame);
       if (fast) {
         checkTopic(fast.topic);
+        if (peer.grant && !this.#gate!.mayPublish(peer, fast)) return;
         this.#route(peer, frame, fast);
         return;
       }
@@ -137,6 +149,7 @@ export class HubRouter {
       case Op.PUB: {
         const pub = toPub(msg);
         checkTopic(pub.topic);
+        if (peer.grant && !this.#gate!.mayPublish(peer, pub)) return;
         this.#route(peer, frame, pub);
         return;
       }
@@ -149,6 +162,10 @@ export class HubRouter {
         const entry: SubEntry = { peer, sid, pattern, queue: (queue as string | null) ?? undefined };
         const old = peer.subs.get(sid);
         if (old) this.#index.remove(old.pattern, old);
+        if (peer.grant && !this.#gate!.maySubscribe(peer, entry)) {
+          peer.subs.delete(sid);
+          return;
+        }
         peer.subs.set(sid, entry);
         this.#index.add(pattern, entry);
         return;
@@ -180,6 +197,8 @@ export class HubRouter {
     if (Math.trunc(hello.version) !== PROTOCOL_VERSION) {
       throw new ProtocolError(`protocol version=${hello.version} not supported (hub speaks ${PROTOCOL_VERSION})`);
     }
+    const refused = this.#gate?.admit(peer, hello);
+    if (refused) throw refused;
     peer.hello = hello;
     this.#write(peer, encodeHello({
       version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
@@ -200,6 +219,7 @@ export class HubRouter {
     let groups: Map<string, SubEntry[]> | undefined;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
+      if (e.except !== undefined && excluded(e.except, pub.topic)) continue;
       if (e.queue !== undefined) {
         groups ??= new Map();
         const g = groups.get(e.queue);
@@ -207,11 +227,12 @@ export class HubRouter {
         else groups.set(e.queue, [e]);
       } else if (e.peer.stamp !== stamp) {
         e.peer.stamp = stamp;
+        if (pub.replyTo !== undefined && this.#gate) this.#gate.grantReply(from, e.peer, pub.replyTo);
         if (e.peer.local) e.peer.local.deliver(pub);
         else this.#write(e.peer, frame);
       }
     }
-    if (groups) this.#routeQueues(groups, frame, pub);
+    if (groups) this.#routeQueues(groups, frame, pub, from);
   }
 
   /**
@@ -219,7 +240,7 @@ export class HubRouter {
    * whose connection refuses the write (already gone) is skipped for the next one, so the
    * message is handed to some live member when there is one.
    */
-  #routeQueues(groups: Map<string, SubEntry[]>, frame: Uint8Array, pub: Pub): void {
+  #routeQueues(groups: Map<string, SubEntry[]>, frame: Uint8Array, pub: Pub, from?: RouterPeer): void {
     let chosen = new Map<RouterPeer, number[]>();
     let retry: Map<string, SubEntry[]> | undefined;
     for (;;) {
@@ -232,6 +253,7 @@ export class HubRouter {
         else chosen.set(e.peer, [e.sid]);
       }
       for (const [peer, sids] of chosen) {
+        if (pub.replyTo !== undefined && this.#gate) this.#gate.grantReply(from, peer, pub.replyTo);
         if (peer.local) peer.local.deliverQueued(pub, sids);
         else if (!this.#write(peer, [encodeQpubHeader(sids, frame.length), frame])) {
           // Not handed: choose again in each group this member was chosen for, without it.
@@ -343,6 +365,7 @@ export class HubRouter {
   /** Says BYE to every peer (a clean stop, not a death), then closes each connection after it flushed. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#gate?.close();
     const bye = encodeBye();
     for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, bye);
     for (const p of this.#blocked) clearTimeout(p.stallTimer);
