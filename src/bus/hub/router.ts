@@ -332,7 +332,8 @@ export class HubRouter {
     const h = peer.hello;
     // Kernel credentials only when the peer never said HELLO: reading them loads the native
     // layer, which a unix:// user should never pay for (connection.peer has them on demand).
-    const cred = h ? {} as { pid?: number; uid?: number } : peer.conn.peer;
+    // A policy hub knows the uid already (read at HELLO).
+    const cred = h ? (peer.grant ? { uid: peer.grant.identity.uid } : {}) as { pid?: number; uid?: number } : peer.conn.peer;
     return {
       id: peer.id, name: h?.name ?? '?', transport: this.#options.transport,
       ...(h ? { pid: h.pid } : cred.pid !== undefined ? { pid: cred.pid } : {}),
