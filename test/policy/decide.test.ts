@@ -30,11 +30,10 @@ test('names resolve to ids; numeric keys are ids; groups come from /etc/group me
 });
 
 test('the example of issue 19: deny wins, default applies, groups add', () => {
-  // billing may publish invoices but the default denies everything: deny wins.
+  // The default forbids publishing; billing's own rule allows invoices (the default is the fallback).
   const billing = rightsFor(policy, who(1001, 1001));
-  const d = decide(billing, 'publish', 'invoices.2024.7');
-  assert.is(d.allowed, false);
-  assert.is(d.rule, 'default.publish.deny[0] ">"');
+  assert.equal(decide(billing, 'publish', 'invoices.2024.7'), { allowed: true, rule: 'users.billing.publish.allow[0] "invoices.>"' });
+  assert.equal(decide(billing, 'publish', 'orders.1'), { allowed: false, rule: 'default.publish.deny[0] ">"' });
   // status.* for everyone, payroll denied to billing.
   assert.equal(decide(billing, 'subscribe', 'status.db'), { allowed: true, rule: 'default.subscribe.allow[0] "status.*"' });
   assert.is(decide(billing, 'subscribe', 'payroll.>').rule, 'users.billing.subscribe.deny[0] "payroll.>"');
@@ -46,6 +45,27 @@ test('the example of issue 19: deny wins, default applies, groups add', () => {
   const other = rightsFor(policy, who(7000, 7000));
   assert.equal(decide(other, 'subscribe', 'orders.x'), { allowed: false, rule: NO_RULE });
   assert.is(decide(other, 'publish', 'status.db').allowed, false);
+});
+
+test('deny wins among a user\'s and its groups\' rules, whichever carries it', () => {
+  const p = compilePolicy({
+    users: { alice: { subscribe: { allow: ['hr.>'] }, publish: { deny: ['ops.restart'] } } },
+    groups: { ops: { subscribe: { deny: ['hr.salaries'] }, publish: { allow: ['ops.>'] } } },
+    default: { subscribe: { allow: ['hr.salaries'] } },
+  }, accounts);
+  const alice = rightsFor(p, who(1002, 1002));
+  assert.is(decide(alice, 'subscribe', 'hr.salaries').rule, 'groups.ops.subscribe.deny[0] "hr.salaries"', 'group deny over user allow, default allow not consulted');
+  assert.equal(decide(alice, 'subscribe', 'hr.>').except!.map((r) => r.pattern), ['hr.salaries']);
+  assert.is(decide(alice, 'publish', 'ops.restart').rule, 'users.alice.publish.deny[0] "ops.restart"', 'user deny over group allow');
+  assert.is(decide(alice, 'publish', 'ops.deploy').allowed, true);
+  // Not in ops: the default decides hr.salaries.
+  assert.is(decide(rightsFor(p, who(1001, 1001)), 'subscribe', 'hr.salaries').allowed, true);
+});
+
+test('the default filters a subscription it allowed with its own denies too', () => {
+  const p = compilePolicy({ default: { subscribe: { allow: ['>'], deny: ['secret.>'] } } }, accounts);
+  assert.equal(decide(rightsFor(p, who(9, 9)), 'subscribe', '>').except!.map((r) => r.pattern), ['secret.>']);
+  assert.is(decide(rightsFor(p, who(9, 9)), 'subscribe', 'secret.*').allowed, false);
 });
 
 test('publish: a topic must match an allow and no deny', () => {

@@ -70,11 +70,17 @@ export interface PeerIdentity {
   readonly groups: readonly number[];
 }
 
-/** The merged rules of one peer: its user's, its groups' and the default. */
+/** One action's rules for a peer: its user's and groups' merged, and the default's (the fallback). */
+export interface LayeredRules {
+  readonly own: RuleSet;
+  readonly fallback: RuleSet;
+}
+
+/** The merged rules of one peer: its user's and its groups' (deny wins among them), then the default. */
 export interface PeerRights {
   readonly identity: PeerIdentity;
-  readonly publish: RuleSet;
-  readonly subscribe: RuleSet;
+  readonly publish: LayeredRules;
+  readonly subscribe: LayeredRules;
 }
 
 /** The answer of `decide`: allowed or not, and the rule that decided (or why none did). */
