@@ -198,7 +198,13 @@ export class HubRouter {
       throw new ProtocolError(`protocol version=${hello.version} not supported (hub speaks ${PROTOCOL_VERSION})`);
     }
     const refused = this.#gate?.admit(peer, hello);
-    if (refused) throw refused;
+    if (refused) {
+      // Not admitted: read nothing more from it, tell it why, hang up once that is sent.
+      peer.conn.pause();
+      this.#write(peer, encodeErr(refused.code, refused.message));
+      void peer.conn.close();
+      return;
+    }
     peer.hello = hello;
     this.#write(peer, encodeHello({
       version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,

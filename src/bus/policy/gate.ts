@@ -63,7 +63,7 @@ export class PolicyGate {
   }
 
   /** At HELLO: who the peer is, from the kernel. An error refuses the peer. The hub's own bus is not restricted. */
-  admit(peer: RouterPeer, hello: Hello): Error | undefined {
+  admit(peer: RouterPeer, hello: Hello): PolicyError | undefined {
     if (peer.local) return undefined;
     const cred = this.#inProcess ? { uid: process.getuid?.(), gid: process.getgid?.() } : peer.conn.peer;
     if (cred.uid === undefined) return new PolicyError('', 'the kernel did not say who this peer is (no uid): refused');
