@@ -152,6 +152,14 @@ if (skip) {
       await steal.waitLine(/conn-closed/);
       await steal.exited;
       assert.not.ok(steal.lines.some((l) => /"type":1,/.test(l)), 'no HELLO from the hub: never admitted');
+      // A busId that is a wildcard would name every inbox: refused.
+      for (const busId of ['>', '*', 'a.b']) {
+        const wild = spawnAs(eve, CLIENT, ['raw', url, JSON.stringify({ name: 'x', pid: 1, busId }), '_INBOX.>', 'x.y']);
+        await wild.waitLine(/is not one plain subject token: refused/);
+        await wild.waitLine(/conn-closed/);
+        await wild.exited;
+        assert.not.ok(wild.lines.some((l) => /"ev":"frame","type":(1|6),/.test(l)), `busId ${busId}: ${wild.lines.join('\n')}`);
+      }
       const forged = spawnAs(eve, CLIENT, ['raw', url, JSON.stringify({ name: 'root', pid: 1, busId: 'hub' }), 'payroll.>', 'payroll.x']);
       await forged.waitLine(/"type":6/); // PONG: the connection stayed open
       const frames = forged.lines.map((l) => JSON.parse(l) as { type?: number; detail?: unknown[] }).filter((f) => f.type === 8);
