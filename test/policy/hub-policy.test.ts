@@ -124,6 +124,13 @@ test('reload: subscriptions the new policy forbids end with the error; a bad doc
     assert.instance(err, PolicyDeniedError);
     await hub.publish('a.y', 7);
     assert.is((await within(5000, 'a.y still delivered', kept.next())).value?.data, 7);
+    // Publish decisions are cached per peer: a reload must drop them.
+    policy.reload({ users: { [me]: { publish: { allow: ['p.*'] } } } });
+    await bus.publish('p.1', 1);
+    await bus.flush();
+    policy.reload({ users: { [me]: { publish: { deny: ['p.1'], allow: ['p.*'] } } } });
+    await bus.publish('p.1', 1);
+    assert.is((await rejectsWith(() => bus.flush(), PolicyDeniedError)).rule, `users.${me}.publish.deny[0] "p.1"`);
   } finally {
     await bus.close();
     await hub.close();

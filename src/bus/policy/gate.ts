@@ -26,6 +26,8 @@ const BUS_ID = /^[^\s.*>]{1,256}$/;
 /** Reply permissions kept per peer at most; the oldest goes first (its requester timed out long ago). */
 const MAX_REPLY_GRANTS = 10_000;
 const OWN_INBOX = 'own inbox';
+/** Publish decisions cached per peer at most. */
+const DECISION_CACHE = 1024;
 
 /** What the gate knows of one peer. */
 export interface PeerGrant {
@@ -36,6 +38,8 @@ export interface PeerGrant {
   readonly inboxTokens: readonly string[];
   /** Reply subjects this peer may publish to once. */
   readonly replies: Map<string, true>;
+  /** Publish decisions by topic (topics repeat; cleared on reload and when full). */
+  readonly published: Map<string, Decision>;
 }
 
 /** What the gate needs from the router. */
@@ -80,7 +84,7 @@ export class PolicyGate {
     const inboxPrefix = `_INBOX.${hello.busId}.`;
     peer.grant = {
       identity, rights: this.#policy.rights(identity), inboxPrefix,
-      inboxTokens: ['_INBOX', ...hello.busId.split('.'), '>'], replies: new Map(),
+      inboxTokens: ['_INBOX', ...hello.busId.split('.'), '>'], replies: new Map(), published: new Map(),
     };
     return undefined;
   }
@@ -90,7 +94,12 @@ export class PolicyGate {
     const g = peer.grant;
     if (!g) return true;
     if (g.replies.size > 0 && g.replies.delete(pub.topic)) return true;
-    const d = decide(g.rights, 'publish', pub.topic);
+    let d = g.published.get(pub.topic);
+    if (d === undefined) {
+      d = decide(g.rights, 'publish', pub.topic);
+      if (g.published.size >= DECISION_CACHE) g.published.clear();
+      g.published.set(pub.topic, d);
+    }
     if (d.allowed) return true;
     this.#refuse(peer, 'publish', pub.topic, d, { seq: pub.seq });
     if (pub.replyTo !== undefined && pub.replyTo.startsWith(g.inboxPrefix)) {
@@ -146,6 +155,7 @@ export class PolicyGate {
       if (!g) continue;
       g.identity = this.#policy.identity(g.identity.uid, g.identity.gid);
       g.rights = this.#policy.rights(g.identity);
+      g.published.clear();
       for (const entry of [...peer.subs.values()]) {
         if (this.maySubscribe(peer, entry)) continue;
         peer.subs.delete(entry.sid);
