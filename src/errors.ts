@@ -30,7 +30,8 @@ export type UnibusErrorCode =
   | 'ERR_UNIBUS_UNSUPPORTED'
   | 'ERR_UNIBUS_CODEC'
   | 'ERR_UNIBUS_DISCONNECTED'
-  | 'ERR_UNIBUS_REQUEST_FAILED';
+  | 'ERR_UNIBUS_REQUEST_FAILED'
+  | 'ERR_UNIBUS_POLICY';
 
 /** Base class of every unibus error; `code` is stable and safe to switch on. */
 export class UnibusError extends Error {
@@ -207,4 +208,40 @@ export function isSystemError(err: unknown, code?: string): err is SystemError {
   return err instanceof Error && typeof (err as SystemError).code === 'string'
     && typeof (err as SystemError).syscall === 'string'
     && (code === undefined || (err as SystemError).code === code);
+}
+
+/**
+ * A hub policy that cannot be used: bad JSON, an unknown key, a bad pattern, an unknown user or
+ * group, or a transport that cannot prove who its peers are. `key` names the bad place.
+ * @example
+ * ```ts
+ * try { HubPolicy.fromFile('policy.json'); } catch (err) { if (err instanceof PolicyError) console.error(err.key); }
+ * ```
+ */
+export class PolicyError extends UnibusError {
+  readonly key: string;
+  constructor(key: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_UNIBUS_POLICY', `Policy error: ${key ? `${key}: ` : ''}${detail}`, options);
+    this.key = key;
+  }
+}
+
+/**
+ * A hub's policy refused a publish or a subscription. It is a `PermissionDeniedError` (code
+ * `ERR_UNIBUS_PERMISSION`) that says what was refused and which rule decided.
+ * @example
+ * ```ts
+ * bus.subscribe('payroll.>').subscribe({ error: (e) => { if (e instanceof PolicyDeniedError) log(e.rule); } });
+ * ```
+ */
+export class PolicyDeniedError extends PermissionDeniedError {
+  readonly action: string;
+  readonly subject: string;
+  readonly rule: string;
+  constructor(action: string, subject: string, rule: string) {
+    super(`${action} ${subject} refused by the hub's policy: ${rule}`);
+    this.action = action;
+    this.subject = subject;
+    this.rule = rule;
+  }
 }

@@ -40,3 +40,7 @@ export { Semaphore } from './sync/semaphore.js';
 export { LivenessLock } from './sync/liveness-lock.js';
 export { lockHolders } from './sync/lock-holders.js';
 export { destroySpool } from './transports/spool/destroy.js';
+export {
+  HubPolicy, decide, rightsFor, type HubPolicyOptions, type PolicyDocument, type PolicyEntry, type PolicyLists,
+  type PolicyAction, type Decision, type PeerIdentity, type PeerRights,
+} from './bus/policy/index.js';

@@ -20,6 +20,7 @@ import type * as TypedEmitterModule from 'typed-emitter';
 import { codecById, resolveCodec, type Codec, type CodecName } from '../codecs/index.js';
 import { ClosedError, CodecError, InvalidUrlError, PeerGoneError } from '../errors.js';
 import type { ReconnectOptions } from './hub/reconnect.js';
+import type { HubPolicy } from './policy/hub-policy.js';
 import type { Listener, SpawnClientOptions, SpawnedClient, TransportOptions } from '../transports/transport.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
 import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
@@ -49,6 +50,12 @@ export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOpt
    * `ReconnectOptions`). `false`: subscriptions end (`PeerGoneError`; complete on a clean stop).
    */
   reconnect?: ReconnectOptions | false;
+  /**
+   * Hub only: who may publish and subscribe to what, per user and group (docs/security.md).
+   * Other users may then connect (`unix://` socket 0666); the policy decides what they may do.
+   * @example `Bus.listen('unix:///run/app.sock', { policy: HubPolicy.fromFile('policy.json') })`
+   */
+  policy?: HubPolicy;
 }
 
 /** Options of `drain`: `timeout` in ms (default 10 000; past it `TimeoutError`, closed anyway). */
@@ -329,8 +336,10 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   }
 
   readonly #host: SubscriptionHost = {
-    open: (pattern, queue, deliver) => {
-      const sub = this.#fabric.subscribe(pattern, (w) => this.#deliver(w, deliver), queue === undefined ? {} : { queue });
+    open: (pattern, queue, deliver, fail) => {
+      const sub = this.#fabric.subscribe(pattern, (w) => this.#deliver(w, deliver), {
+        ...(queue === undefined ? {} : { queue }), ...(fail ? { onError: fail } : {}),
+      });
       return () => sub.unsubscribe();
     },
     bufferPressure: (delta) => {

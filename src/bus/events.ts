@@ -4,6 +4,7 @@
  * @module
  */
 import type { FabricStats, PeerDescription } from './fabric.js';
+import type { PolicyDeniedError } from '../errors.js';
 
 export type BusEvent =
   | { readonly type: 'connected'; readonly url: string }
@@ -16,7 +17,9 @@ export type BusEvent =
   | { readonly type: 'slow-consumer'; readonly peer?: PeerDescription; readonly detail: string }
   | { readonly type: 'dropped'; readonly pattern: string; readonly policy: OverflowPolicy; readonly count: number }
   | { readonly type: 'bad-payload'; readonly topic: string; readonly error: Error }
-  | { readonly type: 'error'; readonly error: Error };
+  | { readonly type: 'error'; readonly error: Error }
+  /** Hub with a policy: a peer's PUB or SUB was refused (on the hub's bus). */
+  | { readonly type: 'permission-denied'; readonly peer: PeerDescription; readonly error: PolicyDeniedError };
 
 /** The `type` values of bus events. */
 export type BusEventType = BusEvent['type'];

@@ -11,6 +11,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { Codec } from '../codecs/codec.js';
+import type { PolicyDeniedError } from '../errors.js';
 
 /** A message as it crosses a fabric: payload bytes stay encoded. */
 export interface WireMessage {
@@ -44,6 +45,8 @@ export type WireHandler = (message: WireMessage) => void;
 export interface FabricSubscribeOptions {
   /** Queue group: each message goes to one member of the group. */
   readonly queue?: string;
+  /** Called when the hub ends this subscription (its policy refused it); no more messages come. */
+  readonly onError?: (err: Error) => void;
 }
 
 /** A live subscription on a fabric. */
@@ -69,7 +72,9 @@ export type FabricStatus =
   | { readonly type: 'peer-joined'; readonly peer: PeerDescription }
   | { readonly type: 'peer-left'; readonly peer: PeerDescription; readonly reason: string; readonly error?: Error }
   | { readonly type: 'slow-consumer'; readonly peer?: PeerDescription; readonly detail: string }
-  | { readonly type: 'error'; readonly error: Error };
+  | { readonly type: 'error'; readonly error: Error }
+  /** Hub with a policy: a peer's PUB or SUB was refused (`error` names the action, subject and rule). */
+  | { readonly type: 'permission-denied'; readonly peer: PeerDescription; readonly error: PolicyDeniedError };
 
 /** Who is on the other side of a hub connection. */
 export interface PeerDescription {
@@ -90,6 +95,8 @@ export interface FabricStats {
   readonly protocolErrors: number;
   readonly reconnects: number;
   readonly peers: number;
+  /** Hub with a policy: PUBs and SUBs it refused (absent where no policy applies). */
+  readonly permissionDenied?: number;
 }
 
 /** What the Bus needs from whoever routes. */

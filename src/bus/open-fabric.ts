@@ -8,12 +8,15 @@ import { InvalidUrlError } from '../errors.js';
 import { schemeOf } from '../transports/registry.js';
 import type { Fabric } from './fabric.js';
 import { HubFabric, type HubFabricOptions } from './hub/hub-fabric.js';
+import { checkPolicyTransport } from './policy/gate.js';
 
 /** Module of the NATS fabric, loaded only for `nats:` URLs. */
 const NATS_MODULE = './nats/index.js';
 
 export async function openFabric(url: string, role: 'listen' | 'connect', options: HubFabricOptions): Promise<Fabric> {
   const scheme = schemeOf(url);
+  // A policy is enforced only where the kernel proves who each peer is: refused anywhere else.
+  if (role === 'listen' && options.policy) checkPolicyTransport(scheme);
   if (scheme === 'nats' || scheme === 'tls') {
     let mod: { openNatsFabric?: (url: string, options: HubFabricOptions) => Promise<Fabric> };
     try {

@@ -4,7 +4,8 @@
  * (or NATS) sends to the inbox when nobody serves the topic.
  * @module
  */
-import { AbortedError, NoRespondersError, RequestFailedError, TimeoutError } from '../errors.js';
+import { AbortedError, NoRespondersError, PolicyDeniedError, RequestFailedError, TimeoutError } from '../errors.js';
+import { RULE_HEADER, STATUS_PERMISSION_DENIED } from './policy/denied-frame.js';
 import type { Codec } from '../codecs/index.js';
 import { STATUS_HEADER, STATUS_NO_RESPONDERS, type Fabric, type WireMessage } from './fabric.js';
 
@@ -56,6 +57,9 @@ export class RequestTracker {
     const p = this.#pending.get(m.topic);
     if (!p) return;
     if (status === STATUS_NO_RESPONDERS) this.#settle(m.topic, new NoRespondersError(p.topic));
+    else if (status === STATUS_PERMISSION_DENIED) {
+      this.#settle(m.topic, new PolicyDeniedError('publish', p.topic, m.headers?.[RULE_HEADER] ?? '?'));
+    }
     else if (status === STATUS_ERROR) {
       this.#settle(m.topic, new RequestFailedError(p.topic, new TextDecoder().decode(m.payload)));
     } else this.#settle(m.topic, undefined, m);

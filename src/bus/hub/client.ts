@@ -7,7 +7,8 @@
  * @module
  */
 import { Subject } from 'rxjs';
-import { ClosedError, ProtocolError, TimeoutError, AbortedError } from '../../errors.js';
+import { ClosedError, ProtocolError, TimeoutError, AbortedError, PolicyDeniedError } from '../../errors.js';
+import { deniedDetail, type DeniedDetail } from '../policy/denied-frame.js';
 import type { Closed, Connection } from '../../transports/transport.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
@@ -44,6 +45,7 @@ interface LocalSub {
   readonly pattern: string;
   readonly queue: string | undefined;
   readonly handler: WireHandler;
+  readonly onError: ((err: Error) => void) | undefined;
 }
 
 type Pending = { resolve: () => void; reject: (err: Error) => void };
@@ -169,12 +171,35 @@ export class HubClient {
       case Op.BYE:
         this.#hubBye = true;
         return;
-      case Op.ERR:
-        this.status.next({ type: 'error', error: new ProtocolError(`hub says ${String(msg[1])}: ${String(msg[2])}`) });
+      case Op.ERR: {
+        const denied = deniedDetail(msg);
+        if (denied) this.#denied(denied);
+        else this.status.next({ type: 'error', error: new ProtocolError(`hub says ${String(msg[1])}: ${String(msg[2])}`) });
         return;
+      }
       default:
         throw new ProtocolError(`unknown message type=${String(msg[0])} from the hub`);
     }
+  }
+
+  /**
+   * The hub's policy refused something. A subscription (sid) ends with the error. A publish
+   * already resolved (publish() resolves on local acceptance), so the error fails every flush
+   * pending now (each was sent after that PUB: the hub answers in order) and is an `error` event.
+   */
+  #denied(d: DeniedDetail): void {
+    const err = new PolicyDeniedError(d.action, d.subject, d.rule);
+    if (d.sid !== undefined) {
+      const sub = this.#subs.get(d.sid);
+      if (!sub || sub.pattern !== d.subject) return;
+      this.#subs.delete(sub.id);
+      if (sub.queue === undefined) this.#plain.remove(sub.pattern, sub);
+      sub.onError?.(err);
+      return;
+    }
+    for (const p of [...this.#pings.values()]) p.reject(err);
+    this.#pings.clear();
+    this.status.next({ type: 'error', error: err });
   }
 
   /** Dispatches a PUB to every local non-queue subscription that matches (also the router's direct path). */
@@ -216,7 +241,7 @@ export class HubClient {
   }
 
   subscribe(pattern: string, handler: WireHandler, options: FabricSubscribeOptions = {}): FabricSubscription {
-    const sub: LocalSub = { id: this.#nextSid++, pattern, queue: options.queue, handler };
+    const sub: LocalSub = { id: this.#nextSid++, pattern, queue: options.queue, handler, onError: options.onError };
     if (sub.queue === undefined) this.#plain.add(pattern, sub);
     this.#subs.set(sub.id, sub);
     if (!this.#withdrawn) this.#control(encodeSub(sub.id, pattern, sub.queue));

@@ -21,6 +21,7 @@ import type {
 import { HubClient } from './client.js';
 import { backoff, PublishHold, resolveReconnect, type ReconnectOptions, type ResolvedReconnect } from './reconnect.js';
 import { HubRouter } from './router.js';
+import type { HubPolicy } from '../policy/hub-policy.js';
 
 /** ms a child started by the hub (`pipe:`) has to say HELLO. */
 const SPAWNED_HELLO_TIMEOUT = 120_000;
@@ -34,6 +35,8 @@ export interface HubFabricOptions extends TransportOptions {
   maxStall?: number;
   /** Reconnection of a client (default on, with the defaults of `ReconnectOptions`); `false`: off. */
   reconnect?: ReconnectOptions | false;
+  /** Hub only: per-user permissions (docs/security.md); other users may then connect. */
+  policy?: HubPolicy;
 }
 
 /** How a client fabric reaches its hub again. */
@@ -81,10 +84,13 @@ export class HubFabric implements Fabric {
   /** Starts a hub on `url` (this process routes for everyone). */
   static async listen(url: string, options: HubFabricOptions): Promise<HubFabric> {
     const transport = await transportFor(url);
-    const listener = await transport.listen(url, options);
+    // With a policy other users may connect (the socket becomes 0666 unless `mode` says
+    // otherwise); what they may do is the policy's business.
+    const listener = await transport.listen(url, options.policy
+      ? { ...options, mode: options.mode ?? 0o666, allowOtherUsers: true } : options);
     const name = options.name ?? `hub-${process.pid}`;
     const router = new HubRouter({
-      name, transport: transport.scheme,
+      name, transport: transport.scheme, ...(options.policy ? { policy: options.policy } : {}),
       ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
       // A spawned child's HELLO waits for its runtime to start, which takes seconds on a loaded
       // machine; the hub owns the child and its exit ends the connection, so waiting costs nothing.
@@ -216,6 +222,7 @@ export class HubFabric implements Fabric {
       sent: c.sent, received: c.received, bytesSent: c.bytesSent, bytesReceived: c.bytesReceived,
       slowConsumers: r?.slowConsumers ?? 0, protocolErrors: r?.protocolErrors ?? 0, reconnects: this.#reconnects,
       peers: this.peers().length,
+      ...(this.#router && r!.permissionDenied > 0 ? { permissionDenied: r!.permissionDenied } : {}),
     };
   }
 

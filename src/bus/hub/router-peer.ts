@@ -1,6 +1,8 @@
 /** One connection as the router sees it: its HELLO, its subscriptions, its flow state. */
 import type { Connection } from '../../transports/transport.js';
 import type { Hello, Pub } from '../protocol/messages.js';
+import type { PeerGrant } from '../policy/gate.js';
+import type { Rule } from '../policy/types.js';
 
 /** How the router hands PUBs to the hub's own bus without a copy or a second decode. */
 export interface LocalDelivery {
@@ -14,6 +16,8 @@ export interface SubEntry {
   readonly sid: number;
   readonly pattern: string;
   readonly queue: string | undefined;
+  /** Policy: deny rules that overlap this subscription; topics they match are not delivered to it. */
+  except?: readonly Rule[] | undefined;
 }
 
 export class RouterPeer {
@@ -24,6 +28,8 @@ export class RouterPeer {
   /** Last route this peer was written by (dedupes deliveries: once per connection). */
   stamp = 0;
   saidBye = false;
+  /** Policy: who this peer is and what it may do (undefined: no policy, or the hub's own bus). */
+  grant: PeerGrant | undefined;
   stallTimer: NodeJS.Timeout | undefined;
 
   readonly local: LocalDelivery | undefined;

@@ -33,6 +33,9 @@ import { checkPattern, checkTopic } from '../subjects/grammar.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
 import { StatsCollector } from './stats.js';
+import { PolicyGate, inProcessScheme } from '../policy/gate.js';
+import { excluded } from '../policy/decide.js';
+import type { HubPolicy } from '../policy/hub-policy.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -48,6 +51,8 @@ export interface RouterOptions {
   helloTimeout?: number;
   /** ms between `$sys.stats` messages while someone subscribes (default 1000). */
   statsInterval?: number;
+  /** Per-user permissions (docs/security.md); undefined: every peer may do everything. */
+  policy?: HubPolicy;
 }
 
 export class HubRouter {
@@ -63,9 +68,10 @@ export class HubRouter {
   #holds = 0;
   #nextPeer = 1;
   #closed = false;
-  counters = { routed: 0, protocolErrors: 0, slowConsumers: 0 };
   /** `$sys.stats`: counts only while someone subscribes to it (./stats.ts). */
   readonly #stats: StatsCollector;
+  counters = { routed: 0, protocolErrors: 0, slowConsumers: 0, permissionDenied: 0 };
+  readonly #gate: PolicyGate | undefined;
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -76,6 +82,11 @@ export class HubRouter {
       subscribers: (topic) => this.#index.match(topic).length, publish: (topic, value) => this.#publishSys(topic, value),
     }, options.statsInterval);
     this.status.subscribe((s) => this.#stats.event(s));
+    this.#gate = options.policy && new PolicyGate(options.policy, {
+      hubName: options.name, peers: () => this.#peers, write: (p, f) => { this.#write(p, f); },
+      emit: (s) => this.status.next(s), describe: (p) => this.#describe(p), counters: this.counters,
+      drop: (e) => this.#index.remove(e.pattern, e),
+    }, inProcessScheme(options.transport));
   }
 
   /** Accepts every connection the listener yields, until it ends. */
@@ -133,6 +144,7 @@ export class HubRouter {
       const fast = decodePubFast(frame);
       if (fast) {
         checkTopic(fast.topic);
+        if (peer.grant && !this.#gate!.mayPublish(peer, fast)) return;
         this.#route(peer, frame, fast);
         return;
       }
@@ -148,6 +160,7 @@ export class HubRouter {
       case Op.PUB: {
         const pub = toPub(msg);
         checkTopic(pub.topic);
+        if (peer.grant && !this.#gate!.mayPublish(peer, pub)) return;
         this.#route(peer, frame, pub);
         return;
       }
@@ -160,6 +173,10 @@ export class HubRouter {
         const entry: SubEntry = { peer, sid, pattern, queue: (queue as string | null) ?? undefined };
         const old = peer.subs.get(sid);
         if (old) this.#index.remove(old.pattern, old);
+        if (peer.grant && !this.#gate!.maySubscribe(peer, entry)) {
+          peer.subs.delete(sid);
+          return;
+        }
         peer.subs.set(sid, entry);
         this.#index.add(pattern, entry);
         this.#stats.recheck();
@@ -193,6 +210,14 @@ export class HubRouter {
     if (Math.trunc(hello.version) !== PROTOCOL_VERSION) {
       throw new ProtocolError(`protocol version=${hello.version} not supported (hub speaks ${PROTOCOL_VERSION})`);
     }
+    const refused = this.#gate?.admit(peer, hello);
+    if (refused) {
+      // Not admitted: read nothing more from it, tell it why, hang up once that is sent.
+      peer.conn.pause();
+      this.#write(peer, encodeErr(refused.code, refused.message));
+      void peer.conn.close();
+      return;
+    }
     peer.hello = hello;
     this.#write(peer, encodeHello({
       version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
@@ -214,6 +239,7 @@ export class HubRouter {
     let groups: Map<string, SubEntry[]> | undefined;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
+      if (e.except !== undefined && excluded(e.except, pub.topic)) continue;
       if (e.queue !== undefined) {
         groups ??= new Map();
         const g = groups.get(e.queue);
@@ -221,11 +247,12 @@ export class HubRouter {
         else groups.set(e.queue, [e]);
       } else if (e.peer.stamp !== stamp) {
         e.peer.stamp = stamp;
+        if (pub.replyTo !== undefined && this.#gate) this.#gate.grantReply(from, e.peer, pub.replyTo);
         if (e.peer.local) e.peer.local.deliver(pub);
         else this.#write(e.peer, frame);
       }
     }
-    if (groups) this.#routeQueues(groups, frame, pub);
+    if (groups) this.#routeQueues(groups, frame, pub, from);
   }
 
   /**
@@ -233,7 +260,7 @@ export class HubRouter {
    * whose connection refuses the write (already gone) is skipped for the next one, so the
    * message is handed to some live member when there is one.
    */
-  #routeQueues(groups: Map<string, SubEntry[]>, frame: Uint8Array, pub: Pub): void {
+  #routeQueues(groups: Map<string, SubEntry[]>, frame: Uint8Array, pub: Pub, from?: RouterPeer): void {
     let chosen = new Map<RouterPeer, number[]>();
     let retry: Map<string, SubEntry[]> | undefined;
     for (;;) {
@@ -246,6 +273,7 @@ export class HubRouter {
         else chosen.set(e.peer, [e.sid]);
       }
       for (const [peer, sids] of chosen) {
+        if (pub.replyTo !== undefined && this.#gate) this.#gate.grantReply(from, peer, pub.replyTo);
         if (peer.local) peer.local.deliverQueued(pub, sids);
         else if (!this.#write(peer, [encodeQpubHeader(sids, frame.length), frame])) {
           // Not handed: choose again in each group this member was chosen for, without it.
@@ -328,7 +356,8 @@ export class HubRouter {
     const h = peer.hello;
     // Kernel credentials only when the peer never said HELLO: reading them loads the native
     // layer, which a unix:// user should never pay for (connection.peer has them on demand).
-    const cred = h ? {} as { pid?: number; uid?: number } : peer.conn.peer;
+    // A policy hub knows the uid already (read at HELLO).
+    const cred = h ? (peer.grant ? { uid: peer.grant.identity.uid } : {}) as { pid?: number; uid?: number } : peer.conn.peer;
     return {
       id: peer.id, name: h?.name ?? '?', transport: this.#options.transport,
       ...(h ? { pid: h.pid } : cred.pid !== undefined ? { pid: cred.pid } : {}),
@@ -368,6 +397,7 @@ export class HubRouter {
   async close(): Promise<void> {
     this.#closed = true;
     this.#stats.stop();
+    this.#gate?.close();
     const bye = encodeBye();
     for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, bye);
     for (const p of this.#blocked) clearTimeout(p.stallTimer);
