@@ -138,6 +138,13 @@ export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
    * back when this connection opened. The owner sends them again, as it does `Closed.unsent`.
    */
   readonly takenBack?: readonly Uint8Array[];
+  /**
+   * Durable transports only (`file://`): the session's protocol state, as frames a new hub
+   * replays to continue this session after a restart instead of ending it (a Bus gives its
+   * HELLO and current subscriptions). Call it first right after writing the HELLO, then after
+   * each change; `state` is read lazily, before the next frames are stored.
+   */
+  resumeWith?(state: () => readonly Uint8Array[]): void;
 }
 
 /** The hub side of a transport: accepted connections, then `close()`. */

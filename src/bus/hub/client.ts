@@ -37,6 +37,11 @@ export interface ClientOptions {
    * `reattach` a new one: pending flushes then wait for it instead of failing.
    */
   onLost?: (closed: Closed) => boolean;
+  /**
+   * Called when a new hub continued this connection's session after the old one died (a durable
+   * transport's resume: the hub says HELLO again on the same connection). Nothing was lost.
+   */
+  onResumed?: () => void;
 }
 
 interface LocalSub {
@@ -69,6 +74,14 @@ export class HubClient {
   /** Subscriptions are withdrawn from the hub (drain): never re-sent. */
   #withdrawn = false;
   readonly counters = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
+  /** Our HELLO on the connection whose resume state we keep (`Connection.resumeWith`). */
+  #helloFrame: Uint8Array | undefined;
+  #stateConn: Connection | undefined;
+  readonly #resumeState = (): Uint8Array[] => {
+    const hello = this.#helloFrame!;
+    if (this.#withdrawn) return [hello];
+    return [hello, ...[...this.#subs.values()].map((s) => encodeSub(s.id, s.pattern, s.queue))];
+  };
 
   private constructor(conn: Connection, options: ClientOptions) {
     this.conn = conn;
@@ -108,10 +121,17 @@ export class HubClient {
     void conn.closed.then((closed) => this.#onClosed(conn, closed));
     let timer: NodeJS.Timeout | undefined;
     try {
-      await conn.send(encodeHello({
+      const helloFrame = encodeHello({
         version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
         maxFrameSize: conn.maxFrameSize, busId: this.#options.busId,
-      }));
+      });
+      const sent = conn.send(helloFrame);
+      // A durable transport keeps what a new hub needs to continue this session: our HELLO and
+      // the current subscriptions (read when it stores them), from right after the HELLO on.
+      this.#helloFrame = helloFrame;
+      this.#stateConn = conn;
+      conn.resumeWith?.(this.#resumeState);
+      await sent;
       await Promise.race([hello, new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new TimeoutError('waiting for the hub HELLO', timeout)), timeout);
       })]);
@@ -156,11 +176,15 @@ export class HubClient {
         p?.resolve();
         return;
       }
-      case Op.HELLO:
+      case Op.HELLO: {
+        // A second HELLO on the same connection: a new hub resumed our session (durable transport).
+        const resumed = this.#hubHello !== undefined && this.#helloWaiter === undefined;
         this.#hubHello = toHello(msg);
         this.#helloWaiter?.resolve();
         this.#helloWaiter = undefined;
+        if (resumed) this.#options.onResumed?.();
         return;
+      }
       case Op.PEERS:
         this.#updatePeers((msg[1] as Array<[string, string, number, string]>).map(([id, name, pid, transport]) => ({
           id, name, pid, transport,
@@ -220,6 +244,7 @@ export class HubClient {
     if (sub.queue === undefined) this.#plain.add(pattern, sub);
     this.#subs.set(sub.id, sub);
     if (!this.#withdrawn) this.#control(encodeSub(sub.id, pattern, sub.queue));
+    this.#stateChanged();
     return {
       id: sub.id,
       pattern,
@@ -227,6 +252,7 @@ export class HubClient {
         if (!this.#subs.delete(sub.id)) return;
         if (sub.queue === undefined) this.#plain.remove(pattern, sub);
         if (!this.#withdrawn) this.#control(encodeUnsub(sub.id));
+        this.#stateChanged();
       },
     };
   }
@@ -250,6 +276,7 @@ export class HubClient {
   /** Re-sends every subscription (after a reconnect to a fresh hub). */
   resubscribeAll(): void {
     for (const s of this.#subs.values()) this.#control(encodeSub(s.id, s.pattern, s.queue));
+    this.#stateChanged();
   }
 
   /**
@@ -260,6 +287,7 @@ export class HubClient {
   withdrawAll(): void {
     this.#withdrawn = true;
     for (const s of this.#subs.values()) this.#control(encodeUnsub(s.id));
+    this.#stateChanged();
   }
 
   #control(frame: Uint8Array): void {
@@ -268,6 +296,11 @@ export class HubClient {
     } catch {
       // A closed connection: the hub forgets our subscriptions anyway.
     }
+  }
+
+  /** Subscriptions changed: a durable transport updates the session's resume state. */
+  #stateChanged(): void {
+    if (this.conn === this.#stateConn) this.conn.resumeWith?.(this.#resumeState);
   }
 
   /**

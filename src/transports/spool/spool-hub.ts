@@ -21,17 +21,24 @@ import { LogReader, type ReadRecord } from './log-reader.js';
 import { SpoolConnection } from './spool-connection.js';
 import type { SpoolOptions } from './spool-options.js';
 import { readSession, type SessionRecord } from './take-back.js';
+import { readResumeState } from './resume-state.js';
 
 const SCAN_MS = 100;
 
 class HubConnection extends SpoolConnection {
   readonly session: string;
   readonly #channel: Channel;
+  /** Continues a session an earlier hub served, from its resume state. */
+  readonly resumed: boolean;
 
-  constructor(channel: Channel, session: string, o: SpoolOptions) {
+  /** `replay`: the resume state's frames, given to the router before anything read from `up`. */
+  constructor(channel: Channel, session: string, o: SpoolOptions, resumed = false, replay: readonly Uint8Array[] = []) {
     super(o.maxFrameSize, channel.writer, join(channelPaths(o.dir, channel.name).down, 'consumers', DOWN_CONSUMER), o.maxBacklog, o.mode);
     this.#channel = channel;
     this.session = session;
+    this.resumed = resumed;
+    // Queued until the router consumes this connection; committed with nothing (not in `up`).
+    for (const f of replay) this.deliver(f);
   }
 
   protected commitIncoming(end: number): void {
@@ -39,6 +46,7 @@ class HubConnection extends SpoolConnection {
   }
 
   protected onReadStart(): void {
+    this.#channel.attached(this);
     this.#channel.pump();
   }
 
@@ -59,10 +67,11 @@ class HubConnection extends SpoolConnection {
   }
 
   hello(epoch: string): Promise<void> {
-    return this.appendControl({ t: 'hub', e: epoch, s: this.session });
+    return this.appendControl(this.resumed ? { t: 'hub', e: epoch, s: this.session, r: true } : { t: 'hub', e: epoch, s: this.session });
   }
 
   protected async release(graceful: boolean): Promise<void> {
+    this.#channel.attached(this);
     this.#channel.detach(this);
     try {
       if (!this.#channel.clientGone()) {
@@ -118,19 +127,25 @@ class Channel {
     return queryLock(this.#lockFd, 'exclusive', undefined, this.#paths.clientLock) === null;
   }
 
+  /** The router consumes `conn` (or it ended first). */
+  attached(conn: HubConnection): void {
+    this.#hub.attached(conn);
+  }
+
   detach(conn: HubConnection): void {
     if (this.#conn !== conn) return;
     this.#conn = undefined;
     this.#dropping = conn.session;
   }
 
-  #start(session: string): HubConnection {
+  #start(session: string, resume?: { replay: readonly Uint8Array[] }): HubConnection {
     if (this.#conn?.session === session) return this.#conn; // found by tick, then by its marker
     if (this.#conn) this.#conn.end('peer-gone');
     this.#declined = undefined;
-    const conn = new HubConnection(this, session, this.#hub.options);
+    const conn = new HubConnection(this, session, this.#hub.options, resume !== undefined, resume?.replay);
     this.#conn = conn;
     this.#dropping = undefined;
+    if (resume) this.#hub.resuming(conn);
     void conn.hello(this.#hub.epoch).catch(() => undefined);
     this.#hub.accepted.push(conn);
     return conn;
@@ -139,11 +154,21 @@ class Channel {
   /**
    * Takes over a session whose start an earlier hub saw: continues it (raw transport use: its
    * frames are delivered), or, for a `handback` client (a Bus: its protocol state died with the
-   * old hub), declines it: the client ends that session, keeping what no hub took, and reconnects.
+   * old hub), resumes it from the resume state the client keeps (resume-state.ts): the router
+   * gets its HELLO and subscriptions again, then what follows in `up`. Without a resume state
+   * (a client killed before it wrote one), or for frames an older session of the name left, it
+   * declines it: the client ends that session, keeping what no hub took, and reconnects.
    */
   #inherit(session: SessionRecord): void {
     if (!session.handBack) {
       this.#start(session.id);
+      return;
+    }
+    const committed = this.reader.committed;
+    const state = committed > session.pos ? readResumeState(this.#paths.resume, session.id) : undefined;
+    if (state) {
+      // Replayed only when the earlier hub took the HELLO; else it all lies ahead in `up`.
+      this.#start(session.id, { replay: committed >= state.after ? state.frames : [] });
       return;
     }
     if (this.#declined === session.id) return;
@@ -172,7 +197,9 @@ class Channel {
 
   /** Reads `up` while the current connection wants frames (or to find a session start). */
   pump(): void {
-    if (this.#hub.closing) return;
+    // While a resumed session waits for the router, nothing is read: its subscriptions must be
+    // in place before any other client's PUB is routed.
+    if (this.#hub.closing || this.#hub.holdingForResume) return;
     for (;;) {
       if (this.#conn && !this.#conn.wantsFrames) return;
       if (this.#waitingForDeclined()) return;
@@ -261,6 +288,8 @@ export class SpoolHub implements Listener {
   readonly epoch = randomBytes(8).toString('hex');
   readonly #live: LivenessLock;
   readonly #channels = new Map<string, Channel>();
+  /** Resumed connections the router has not consumed yet: no `up` is read meanwhile. */
+  readonly #resuming = new Set<HubConnection>();
   #timer: NodeJS.Timeout | undefined;
   #watcher: FSWatcher | undefined;
   closing = false;
@@ -310,6 +339,22 @@ export class SpoolHub implements Listener {
         this.#channels.delete(name);
       }
     }
+  }
+
+  get holdingForResume(): boolean {
+    return this.#resuming.size > 0;
+  }
+
+  resuming(conn: HubConnection): void {
+    this.#resuming.add(conn);
+  }
+
+  /** A resumed connection reached the router (or ended): once none waits, every channel reads again. */
+  attached(conn: HubConnection): void {
+    if (!this.#resuming.delete(conn) || this.#resuming.size > 0) return;
+    queueMicrotask(() => {
+      for (const ch of this.#channels.values()) ch.pump();
+    });
   }
 
   forget(name: string): void {
