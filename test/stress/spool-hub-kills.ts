@@ -4,7 +4,9 @@
 // message (its publish() resolved) must reach every subscriber: prints lost / duplicated /
 // reordered counts and exits 1 on any loss.
 //   npx tsc -p tsconfig.json && node dist/test/stress/spool-hub-kills.js --messages 100000 --kills 20
-// Options: --messages N (total, split over publishers) --publishers P --subscribers S --kills K
+// Options: --messages N (total, split over publishers) --publishers P --subscribers S
+// --kills K (at least; the hub is killed until the publishers are done too) --seconds T (the
+// publishers are paced to take about T seconds, so that the kills fall during traffic; 0: flat out)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     publishers: { type: 'string', default: '2' },
     subscribers: { type: 'string', default: '2' },
     kills: { type: 'string', default: '20' },
+    seconds: { type: 'string', default: '60' },
   },
 });
 const total = Number(values.messages);
@@ -25,6 +28,7 @@ const P = Number(values.publishers);
 const S = Number(values.subscribers);
 const K = Number(values.kills);
 const perPub = Math.ceil(total / P);
+const rate = Number(values.seconds) > 0 ? Math.ceil(perPub / Number(values.seconds)) : 0;
 
 const cli = fileURLToPath(new URL('../../../bin/unibus.js', import.meta.url));
 const peer = fileURLToPath(new URL('./stress-peer.js', import.meta.url));
@@ -48,7 +52,7 @@ try {
   const subs = Array.from({ length: S }, (_, i) => spawnNode(peer, ['sub', `${url}?consumer=sub${i}`, 'st.>']));
   all.push(...subs);
   await Promise.all(subs.map((s) => s.waitLine(/^ready$/, 60_000)));
-  const pubs = Array.from({ length: P }, (_, i) => spawnNode(peer, ['pub', `${url}?consumer=pub${i}`, `st.p${i}`, String(perPub)]));
+  const pubs = Array.from({ length: P }, (_, i) => spawnNode(peer, ['pub', `${url}?consumer=pub${i}`, `st.p${i}`, String(perPub), String(rate)]));
   all.push(...pubs);
   const acked = (p: Child) => Number(p.lines.filter((l) => l.startsWith('acked ')).at(-1)?.slice(6) ?? 0);
   const done = () => pubs.every((p) => p.lines.some((l) => l.startsWith('done ')));
@@ -56,7 +60,7 @@ try {
   let kills = 0;
   let ackedAtKills = 0;
   let killsInTraffic = 0;
-  while (kills < K) {
+  while (kills < K || !done()) {
     await sleep(rand(200, 1500));
     hub.kill('SIGKILL');
     await hub.exited;

@@ -1,5 +1,5 @@
-// Peer of spool-hub-kills.ts. `node stress-peer.js pub <url> <topic> <count>`: publishes the numbers
-// [0, count) on `topic`, up to 100 at a time, and prints `acked N` whenever the first N have all
+// Peer of spool-hub-kills.ts. `node stress-peer.js pub <url> <topic> <count> [rate]`: publishes the
+// numbers [0, count) on `topic`, up to 100 at a time (about `rate` per second when given), and prints `acked N` whenever the first N have all
 // resolved (on file://: all N are in the spool), then `done N`; it stays connected until stdin
 // closes. `node stress-peer.js sub <url> <pattern>`: subscribes, flushes, prints `ready`, keeps per
 // topic counts, prints `have N` (distinct messages) now and then, and on each stdin line prints
@@ -7,14 +7,18 @@
 import { createInterface } from 'node:readline';
 import { Bus } from '../../src/bus/bus.js';
 
-const [role, url, topicOrPattern, countText] = process.argv.slice(2) as [string, string, string, string?];
+const [role, url, topicOrPattern, countText, rateText] = process.argv.slice(2) as [string, string, string, string?, string?];
 const bus = await Bus.connect(url, { reconnect: { initialDelay: 20, maxDelay: 500 } });
 bus.on('reconnected', () => console.log('reconnected'));
 
 if (role === 'pub') {
   const count = Number(countText);
+  const rate = Number(rateText ?? 0);
+  const t0 = Date.now();
   let acked = 0;
   while (acked < count) {
+    const ahead = rate > 0 ? (acked / rate) * 1000 - (Date.now() - t0) : 0;
+    if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
     const batch: Array<Promise<void>> = [];
     for (let i = acked; i < Math.min(count, acked + 100); i++) batch.push(bus.publish(topicOrPattern, i));
     await Promise.all(batch);

@@ -8,7 +8,7 @@
  * session of the same name starts.
  * @module
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LivenessLock } from '../../sync/liveness-lock.js';
@@ -22,6 +22,7 @@ import { SpoolConnection } from './spool-connection.js';
 import type { SpoolOptions } from './spool-options.js';
 import { readSession, type SessionRecord } from './take-back.js';
 import { readResumeState } from './resume-state.js';
+import { prepareSpoolDir } from './spool-dir.js';
 
 const SCAN_MS = 100;
 
@@ -298,7 +299,7 @@ export class SpoolHub implements Listener {
   constructor(url: string, options: SpoolOptions) {
     this.url = url;
     this.options = options;
-    mkdirSync(channelsDir(options.dir), { recursive: true, mode: 0o700 });
+    prepareSpoolDir(options.dir, url);
     this.#live = LivenessLock.acquire(join(options.dir, 'hub'));
     try {
       this.#watcher = watch(channelsDir(options.dir), () => this.#scan());
