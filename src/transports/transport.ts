@@ -145,6 +145,11 @@ export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
    * each change; `state` is read lazily, before the next frames are stored.
    */
   resumeWith?(state: () => readonly Uint8Array[]): void;
+  /**
+   * Durable transports only (`file://`): true while a hub process is alive on the medium, though
+   * it may not have read this connection yet (a client waits on for its HELLO instead of failing).
+   */
+  hubAlive?(): boolean;
 }
 
 /** The hub side of a transport: accepted connections, then `close()`. */

@@ -53,6 +53,9 @@ interface LocalSub {
 
 type Pending = { resolve: () => void; reject: (err: Error) => void };
 
+/** Rounds of `helloTimeout` a client waits for a live but slow hub on a durable medium. */
+const HELLO_PATIENCE = 12;
+
 export class HubClient {
   readonly status = new Subject<FabricStatus>();
   /** The current connection (replaced by `reattach` after a reconnect). */
@@ -132,9 +135,18 @@ export class HubClient {
       this.#stateConn = conn;
       conn.resumeWith?.(this.#resumeState);
       await sent;
-      await Promise.race([hello, new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError('waiting for the hub HELLO', timeout)), timeout);
-      })]);
+      for (let round = 1; ; round++) {
+        const late = await Promise.race([hello.then(() => false), new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeout);
+        })]);
+        clearTimeout(timer);
+        if (!late) break;
+        // A durable medium whose hub is alive but slow (loaded, or a restarted hub still reading
+        // its spool) answers later: wait on (bounded) rather than fail, or retry into the same log.
+        if (!conn.hubAlive?.() || round >= HELLO_PATIENCE) {
+          throw new TimeoutError(round > 1 ? 'waiting for the hub HELLO (its hub is alive but silent)' : 'waiting for the hub HELLO', timeout * round);
+        }
+      }
     } catch (err) {
       this.#helloWaiter = undefined;
       conn.destroy('protocol', err as Error);

@@ -117,6 +117,11 @@ export class SpoolClientConnection extends SpoolConnection {
     writeResumeState(path, { session: this.session, after: this.#resumeAfter, frames: this.#resumeState() }, this.#options.mode);
   }
 
+  /** True while a hub holds the spool's liveness lock (it will read this session, maybe late). */
+  hubAlive(): boolean {
+    return LivenessLock.isHeld(join(this.#dir, 'hub'));
+  }
+
   override get peer(): PeerInfo {
     return {};
   }
