@@ -145,6 +145,18 @@ export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
    * yet taken by the kernel. The hub reports it per peer in `$sys.stats`; absent: not reported.
    */
   fill?(): number;
+  /**
+   * Durable transports only (`file://`): the session's protocol state, as frames a new hub
+   * replays to continue this session after a restart instead of ending it (a Bus gives its
+   * HELLO and current subscriptions). Call it first right after writing the HELLO, then after
+   * each change; `state` is read lazily, before the next frames are stored.
+   */
+  resumeWith?(state: () => readonly Uint8Array[]): void;
+  /**
+   * Durable transports only (`file://`): true while a hub process is alive on the medium, though
+   * it may not have read this connection yet (a client waits on for its HELLO instead of failing).
+   */
+  hubAlive?(): boolean;
 }
 
 /** The hub side of a transport: accepted connections, then `close()`. */

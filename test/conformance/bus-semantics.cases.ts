@@ -57,9 +57,12 @@ export function semanticsCases(ctx: SuiteContext): void {
         first = await Bus.listen(url);
       }
       try {
+        // Each bus is registered at once: a failed second connect must not leave the first open
+        // (its watchers would keep this file running until the runner's watchdog).
         const sub = await Bus.connect(url, { reconnect: { initialDelay: 20, maxDelay: 200 } });
+        open.push(sub);
         const pub = await Bus.connect(url, { reconnect: { initialDelay: 20, maxDelay: 200 } });
-        open.push(sub, pub);
+        open.push(pub);
         const events: Array<[string, BusEvent]> = [];
         sub.events.subscribe((e) => events.push(['sub', e]));
         pub.events.subscribe((e) => events.push(['pub', e]));

@@ -38,6 +38,11 @@ export interface ClientOptions {
    * `reattach` a new one: pending flushes then wait for it instead of failing.
    */
   onLost?: (closed: Closed) => boolean;
+  /**
+   * Called when a new hub continued this connection's session after the old one died (a durable
+   * transport's resume: the hub says HELLO again on the same connection). Nothing was lost.
+   */
+  onResumed?: () => void;
 }
 
 interface LocalSub {
@@ -49,6 +54,9 @@ interface LocalSub {
 }
 
 type Pending = { resolve: () => void; reject: (err: Error) => void };
+
+/** Rounds of `helloTimeout` a client waits for a live but slow hub on a durable medium. */
+const HELLO_PATIENCE = 12;
 
 export class HubClient {
   readonly status = new Subject<FabricStatus>();
@@ -71,6 +79,14 @@ export class HubClient {
   /** Subscriptions are withdrawn from the hub (drain): never re-sent. */
   #withdrawn = false;
   readonly counters = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
+  /** Our HELLO on the connection whose resume state we keep (`Connection.resumeWith`). */
+  #helloFrame: Uint8Array | undefined;
+  #stateConn: Connection | undefined;
+  readonly #resumeState = (): Uint8Array[] => {
+    const hello = this.#helloFrame!;
+    if (this.#withdrawn) return [hello];
+    return [hello, ...[...this.#subs.values()].map((s) => encodeSub(s.id, s.pattern, s.queue))];
+  };
 
   private constructor(conn: Connection, options: ClientOptions) {
     this.conn = conn;
@@ -110,13 +126,29 @@ export class HubClient {
     void conn.closed.then((closed) => this.#onClosed(conn, closed));
     let timer: NodeJS.Timeout | undefined;
     try {
-      await conn.send(encodeHello({
+      const helloFrame = encodeHello({
         version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
         maxFrameSize: conn.maxFrameSize, busId: this.#options.busId,
-      }));
-      await Promise.race([hello, new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError('waiting for the hub HELLO', timeout)), timeout);
-      })]);
+      });
+      const sent = conn.send(helloFrame);
+      // A durable transport keeps what a new hub needs to continue this session: our HELLO and
+      // the current subscriptions (read when it stores them), from right after the HELLO on.
+      this.#helloFrame = helloFrame;
+      this.#stateConn = conn;
+      conn.resumeWith?.(this.#resumeState);
+      await sent;
+      for (let round = 1; ; round++) {
+        const late = await Promise.race([hello.then(() => false), new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeout);
+        })]);
+        clearTimeout(timer);
+        if (!late) break;
+        // A durable medium whose hub is alive but slow (loaded, or a restarted hub still reading
+        // its spool) answers later: wait on (bounded) rather than fail, or retry into the same log.
+        if (!conn.hubAlive?.() || round >= HELLO_PATIENCE) {
+          throw new TimeoutError(round > 1 ? 'waiting for the hub HELLO (its hub is alive but silent)' : 'waiting for the hub HELLO', timeout * round);
+        }
+      }
     } catch (err) {
       this.#helloWaiter = undefined;
       conn.destroy('protocol', err as Error);
@@ -158,11 +190,15 @@ export class HubClient {
         p?.resolve();
         return;
       }
-      case Op.HELLO:
+      case Op.HELLO: {
+        // A second HELLO on the same connection: a new hub resumed our session (durable transport).
+        const resumed = this.#hubHello !== undefined && this.#helloWaiter === undefined;
         this.#hubHello = toHello(msg);
         this.#helloWaiter?.resolve();
         this.#helloWaiter = undefined;
+        if (resumed) this.#options.onResumed?.();
         return;
+      }
       case Op.PEERS:
         this.#updatePeers((msg[1] as Array<[string, string, number, string]>).map(([id, name, pid, transport]) => ({
           id, name, pid, transport,
@@ -245,6 +281,7 @@ export class HubClient {
     if (sub.queue === undefined) this.#plain.add(pattern, sub);
     this.#subs.set(sub.id, sub);
     if (!this.#withdrawn) this.#control(encodeSub(sub.id, pattern, sub.queue));
+    this.#stateChanged();
     return {
       id: sub.id,
       pattern,
@@ -252,6 +289,7 @@ export class HubClient {
         if (!this.#subs.delete(sub.id)) return;
         if (sub.queue === undefined) this.#plain.remove(pattern, sub);
         if (!this.#withdrawn) this.#control(encodeUnsub(sub.id));
+        this.#stateChanged();
       },
     };
   }
@@ -275,6 +313,7 @@ export class HubClient {
   /** Re-sends every subscription (after a reconnect to a fresh hub). */
   resubscribeAll(): void {
     for (const s of this.#subs.values()) this.#control(encodeSub(s.id, s.pattern, s.queue));
+    this.#stateChanged();
   }
 
   /**
@@ -285,6 +324,7 @@ export class HubClient {
   withdrawAll(): void {
     this.#withdrawn = true;
     for (const s of this.#subs.values()) this.#control(encodeUnsub(s.id));
+    this.#stateChanged();
   }
 
   #control(frame: Uint8Array): void {
@@ -293,6 +333,11 @@ export class HubClient {
     } catch {
       // A closed connection: the hub forgets our subscriptions anyway.
     }
+  }
+
+  /** Subscriptions changed: a durable transport updates the session's resume state. */
+  #stateChanged(): void {
+    if (this.conn === this.#stateConn) this.conn.resumeWith?.(this.#resumeState);
   }
 
   /**

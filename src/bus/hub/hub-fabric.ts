@@ -129,6 +129,7 @@ export class HubFabric implements Fabric {
       name: options.name ?? `${process.title}-${process.pid}`, busId: options.busId, transport: schemeOf(url),
       durable: transport.capabilities.durable,
       onLost: (closed) => (fabric ? fabric.#lost(closed) : false),
+      onResumed: () => { if (fabric) fabric.#resumed(); },
     });
     fabric = new HubFabric(url, client, undefined, undefined, {
       transport, options: reconnect ? { ...options, handBackUnsent: true } : options, reconnect,
@@ -255,6 +256,17 @@ export class HubFabric implements Fabric {
     if (closed.unsent) this.#unsent.push(...closed.unsent);
     this.#beginGap(closed.error);
     return true;
+  }
+
+  /**
+   * A new hub continued our session (`file://`): the old one died, nothing was lost, nothing is
+   * re-sent. Told as a disconnect noticed late and the reconnect, as after any hub restart.
+   */
+  #resumed(): void {
+    if (this.#closing || this.#hold) return;
+    this.#reconnects++;
+    this.#status.next({ type: 'disconnected', url: this.url, reconnecting: true });
+    this.#status.next({ type: 'reconnected', url: this.url });
   }
 
   #beginGap(error?: Error): void {

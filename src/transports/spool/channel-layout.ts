@@ -7,6 +7,7 @@
  *     client.lock              the live client of NAME holds an OFD lock on it
  *     session                  the client's latest session: "id startPosition [handback [taken]]" (text)
  *     ephemeral                present for unnamed clients: the hub deletes the channel after them
+ *     resume                   the session's resume state: what a new hub replays to continue it (resume-state.ts)
  *     up/                      log client → hub (appended by the client; consumer "hub")
  *     down/                    log hub → client (appended by the hub; consumer "client")
  * ```
@@ -29,6 +30,7 @@ export function channelPaths(dir: string, name: string) {
     clientLock: join(root, 'client.lock'),
     session: join(root, 'session'),
     ephemeral: join(root, 'ephemeral'),
+    resume: join(root, 'resume'),
     up: join(root, 'up'),
     down: join(root, 'down'),
   };
@@ -42,9 +44,10 @@ export type Control =
   | { t: 'close'; s: string }
   /**
    * A hub (epoch `e`: one per hub start) serves session `s` (`down`); with `h`, a new hub does
-   * not serve session `s` (an earlier hub did): its client takes back what no hub took and ends.
+   * not serve session `s` (an earlier hub did): its client takes back what no hub took and ends;
+   * with `r`, a new hub continues session `s` from its resume state (the client goes on).
    */
-  | { t: 'hub'; e: string; s: string; h?: true }
+  | { t: 'hub'; e: string; s: string; h?: true; r?: true }
   /** The hub closed session `s` (`down`). */
   | { t: 'bye'; s: string };
 

@@ -71,6 +71,11 @@ export class LogReader {
     return this.#pos;
   }
 
+  /** This consumer's committed offset (where a restarted reader starts). */
+  get committed(): number {
+    return this.#committed;
+  }
+
   /** True when everything committed to the log has been read. */
   get atHead(): boolean {
     if (this.#closed) return true;

@@ -16,6 +16,7 @@ import { createLog, LogWriter } from './log-writer.js';
 import { LogReader } from './log-reader.js';
 import { SpoolConnection } from './spool-connection.js';
 import { notTaken, readSession, takeBackFromPredecessor, writeSession } from './take-back.js';
+import { writeResumeState } from './resume-state.js';
 import type { SpoolOptions } from './spool-options.js';
 import type { PeerInfo } from '../transport.js';
 
@@ -37,6 +38,11 @@ export class SpoolClientConnection extends SpoolConnection {
    * back when this session opened (take-back.ts); the owner sends them again (a Bus does).
    */
   takenBack: readonly Uint8Array[] = [];
+  /** The owner's resume state (`resumeWith`), where it starts to apply, and whether it changed. */
+  #resumeState: (() => readonly Uint8Array[]) | undefined;
+  #resumeAfter = -1;
+  #resumeDirty = false;
+  #resumeQueued = false;
 
   private constructor(name: string, o: SpoolOptions, lockFd: number, writer: LogWriter, reader: LogReader, ephemeral: boolean) {
     super(o.maxFrameSize, writer, join(channelPaths(o.dir, name).up, 'consumers', UP_CONSUMER), o.maxBacklog, o.mode);
@@ -80,6 +86,42 @@ export class SpoolClientConnection extends SpoolConnection {
     }
   }
 
+  /**
+   * The session's protocol state, as frames a new hub replays to continue this session after a
+   * restart (a Bus: its HELLO and current subscriptions). The first call's position marks the
+   * HELLO's end: call it right after writing the HELLO, and again after each change. `state` is
+   * read when the file is written, before the next batch is appended (at most once per batch).
+   */
+  resumeWith(state: () => readonly Uint8Array[]): void {
+    if (this.#resumeAfter < 0) this.#resumeAfter = this.acceptedEnd;
+    this.#resumeState = state;
+    this.#resumeDirty = true;
+    if (this.#resumeQueued) return;
+    this.#resumeQueued = true;
+    // A change with nothing to append still reaches the file (after a batch queued before it).
+    queueMicrotask(() => {
+      this.#resumeQueued = false;
+      try {
+        if (!this.#released) this.beforeAppend();
+      } catch (err) {
+        this.destroy('error', err as Error); // as a failed append does: the medium failed
+      }
+    });
+  }
+
+  /** Writes a changed resume state before the frames it covers are appended. */
+  protected override beforeAppend(): void {
+    if (!this.#resumeDirty || !this.#resumeState) return;
+    this.#resumeDirty = false;
+    const path = channelPaths(this.#dir, this.name).resume;
+    writeResumeState(path, { session: this.session, after: this.#resumeAfter, frames: this.#resumeState() }, this.#options.mode);
+  }
+
+  /** True while a hub holds the spool's liveness lock (it will read this session, maybe late). */
+  hubAlive(): boolean {
+    return LivenessLock.isHeld(join(this.#dir, 'hub'));
+  }
+
   override get peer(): PeerInfo {
     return {};
   }
@@ -116,7 +158,8 @@ export class SpoolClientConnection extends SpoolConnection {
             this.#handingBack = closed.unsent;
             return this.mediumEnded(closed);
           }
-          if (this.#epoch === undefined) this.#epoch = c.e;
+          // `r`: a new hub continues this session from its resume state: go on with it.
+          if (this.#epoch === undefined || c.r) this.#epoch = c.e;
           else if (c.e !== this.#epoch) return this.mediumEnded({ reason: 'peer-gone' });
         } else if (c?.t === 'bye' && c.s === this.session) {
           this.#byeSeen = true;

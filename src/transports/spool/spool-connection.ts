@@ -49,6 +49,8 @@ export abstract class SpoolConnection extends BaseConnection {
   #nextEnd = -1;
   #nextSince = 0;
   #shared = true;
+  /** Log position just past every frame accepted so far (appended or still in the batch). */
+  #acceptedEnd: number;
   /** Wants frames (readStart called and not readStop). */
   protected wanted = false;
 
@@ -60,6 +62,7 @@ export abstract class SpoolConnection extends BaseConnection {
   constructor(maxFrameSize: number, writer: LogWriter, peerOffsetPath: string, maxBacklog: number, mode: number) {
     super(maxFrameSize);
     this.writer = writer;
+    this.#acceptedEnd = writer.end;
     this.#peerOffset = new PositionFile(peerOffsetPath, mode, 0);
     this.#maxBacklog = maxBacklog;
   }
@@ -107,6 +110,7 @@ export abstract class SpoolConnection extends BaseConnection {
     }
     this.#batch.push({ chunks: [copy], size });
     this.#batchBytes += recordSize(size);
+    this.#acceptedEnd += recordSize(size);
     this.#schedule();
     if (this.#batchBytes + this.writer.end - this.#peerCommitted <= this.#maxBacklog) return true;
     this.#peerCommitted = this.#peerOffset.read() ?? this.#peerCommitted;
@@ -133,6 +137,7 @@ export abstract class SpoolConnection extends BaseConnection {
   protected appendControl(c: Control): Promise<void> {
     const payload = encodeControl(c);
     this.#batch.push({ chunks: [payload], size: payload.length, control: true });
+    this.#acceptedEnd += recordSize(payload.length);
     this.#schedule();
     return this.flushed();
   }
@@ -153,7 +158,10 @@ export abstract class SpoolConnection extends BaseConnection {
     this.#batchBytes = 0;
     if (batch.length === 0) return;
     const id = ++this.#taken;
-    this.#flushing = this.writer.append(batch).catch((err: Error) => {
+    this.#flushing = (async () => {
+      this.beforeAppend();
+      await this.writer.append(batch);
+    })().catch((err: Error) => {
       this.#failed = err;
       this.destroy('error', err);
     });
@@ -180,9 +188,18 @@ export abstract class SpoolConnection extends BaseConnection {
     return new Promise((resolve) => this.#appendWaiters.push({ batch, resolve }));
   }
 
+  /** Log position just past every frame accepted so far (exact: this connection is its log's only appender). */
+  protected get acceptedEnd(): number {
+    return this.#acceptedEnd;
+  }
+
+  /** Called before each batch is appended (a client writes its resume state there). */
+  protected beforeAppend(): void {}
+
   /** Removes the accepted data frames not yet appended (they are handed back, never written). */
   protected takePending(): Uint8Array[] {
     const frames = this.#batch.filter((a) => !a.control).map((a) => a.chunks[0]!);
+    for (const a of this.#batch) if (!a.control) this.#acceptedEnd -= recordSize(a.size);
     this.#batch = this.#batch.filter((a) => a.control);
     this.#batchBytes = 0;
     // An emptied batch is never appended: count it as done, so nobody waits for it.

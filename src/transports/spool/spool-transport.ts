@@ -14,9 +14,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Capabilities, Connection, Listener, Transport, TransportOptions } from '../transport.js';
-import { channelsDir } from './channel-layout.js';
+import { prepareSpoolDir } from './spool-dir.js';
 import { SpoolClientConnection } from './spool-client.js';
 import { SpoolHub } from './spool-hub.js';
 import { spoolOptions } from './spool-options.js';
@@ -38,7 +37,7 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
 
 async function connect(url: string, options: TransportOptions = {}): Promise<Connection> {
   const o = spoolOptions(url, options);
-  mkdirSync(channelsDir(o.dir), { recursive: true, mode: 0o700 });
+  prepareSpoolDir(o.dir, url);
   const name = o.consumer ?? `anon-${process.pid}-${randomBytes(4).toString('hex')}`;
   return SpoolClientConnection.open(o.dir, name, o.consumer === undefined, o);
 }

@@ -15,3 +15,5 @@ for await (const line of createInterface({ input: process.stdin })) {
   // On file:// a resolved publish is in the spool: the test may SIGKILL us as soon as it reads this.
   console.log(`published ${to}`);
 }
+// stdin closed: a clean leave (BYE, then the spool's close record).
+await bus.close();

@@ -1,0 +1,285 @@
+/**
+ * One client name as the spool hub sees it (`Channel`): its logs, its client-lock probe, and the
+ * connection of its current session (`HubConnection`): started at a session marker, continued or
+ * resumed after a hub restart (resume-state.ts), or declined (take-back.ts).
+ * @module
+ */
+import { closeSync, constants, existsSync, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { queryLock } from '../../native/locks.js';
+import type { AcceptQueue } from '../shared/accept-queue.js';
+import { channelPaths, decodeControl, DOWN_CONSUMER, encodeControl, UP_CONSUMER, type Control } from './channel-layout.js';
+import { createLog, LogWriter } from './log-writer.js';
+import { LogReader, type ReadRecord } from './log-reader.js';
+import { SpoolConnection } from './spool-connection.js';
+import type { SpoolOptions } from './spool-options.js';
+import { readSession, type SessionRecord } from './take-back.js';
+import { readResumeState } from './resume-state.js';
+
+/** What a channel needs of its hub (spool-hub.ts). */
+export interface ChannelHost {
+  readonly options: SpoolOptions;
+  readonly epoch: string;
+  readonly accepted: AcceptQueue;
+  readonly closing: boolean;
+  /** True while a resumed connection waits for the router: no `up` is read meanwhile. */
+  readonly holdingForResume: boolean;
+  resuming(conn: HubConnection): void;
+  attached(conn: HubConnection): void;
+  forget(name: string): void;
+}
+
+export class HubConnection extends SpoolConnection {
+  readonly session: string;
+  readonly #channel: Channel;
+  /** Continues a session an earlier hub served, from its resume state. */
+  readonly resumed: boolean;
+
+  /** `replay`: the resume state's frames, given to the router before anything read from `up`. */
+  constructor(channel: Channel, session: string, o: SpoolOptions, resumed = false, replay: readonly Uint8Array[] = []) {
+    super(o.maxFrameSize, channel.writer, join(channelPaths(o.dir, channel.name).down, 'consumers', DOWN_CONSUMER), o.maxBacklog, o.mode);
+    this.#channel = channel;
+    this.session = session;
+    this.resumed = resumed;
+    // Queued until the router consumes this connection; committed with nothing (not in `up`).
+    for (const f of replay) this.deliver(f);
+  }
+
+  protected commitIncoming(end: number): void {
+    this.#channel.reader.commit(end);
+  }
+
+  protected onReadStart(): void {
+    this.#channel.attached(this);
+    this.#channel.pump();
+  }
+
+  frame(r: ReadRecord): void {
+    this.pushFrame(r.payload, r.end);
+  }
+
+  control(end: number): void {
+    this.passControl(end);
+  }
+
+  end(reason: 'clean' | 'peer-gone'): void {
+    this.mediumEnded({ reason });
+  }
+
+  get wantsFrames(): boolean {
+    return this.wanted && this.isOpen;
+  }
+
+  hello(epoch: string): Promise<void> {
+    return this.appendControl(this.resumed ? { t: 'hub', e: epoch, s: this.session, r: true } : { t: 'hub', e: epoch, s: this.session });
+  }
+
+  protected async release(graceful: boolean): Promise<void> {
+    this.#channel.attached(this);
+    this.#channel.detach(this);
+    try {
+      if (!this.#channel.clientGone()) {
+        if (graceful) await this.flushed();
+        // The down writer belongs to the channel; tell the client this session is over.
+        await this.appendControl({ t: 'bye', s: this.session }).catch(() => undefined);
+      }
+    } finally {
+      this.releaseShared();
+    }
+  }
+}
+
+/** One client name: its logs, its lock probe, and the connection of its current session. */
+export class Channel {
+  readonly name: string;
+  readonly writer: LogWriter;
+  readonly reader: LogReader;
+  readonly #hub: ChannelHost;
+  readonly #paths: ReturnType<typeof channelPaths>;
+  #lockFd = -1;
+  #conn: HubConnection | undefined;
+  /** A session the hub closed: its remaining frames are skipped. */
+  #dropping: string | undefined;
+  /**
+   * A session an earlier hub served whose client takes back what no hub took (`handback`):
+   * declined, and `up` is not read until the client ended it (then its frames are skipped).
+   */
+  #declined: string | undefined;
+  #held: ReadRecord[] = [];
+
+  constructor(hub: ChannelHost, name: string) {
+    this.#hub = hub;
+    this.name = name;
+    const o = hub.options;
+    this.#paths = channelPaths(o.dir, name);
+    createLog(this.#paths.up, [UP_CONSUMER], o.mode);
+    createLog(this.#paths.down, [DOWN_CONSUMER], o.mode);
+    this.writer = new LogWriter(this.#paths.down, { mode: o.mode, segmentSize: o.segmentSize, sync: o.sync, maxFrameSize: o.maxFrameSize });
+    this.reader = new LogReader(this.#paths.up, UP_CONSUMER, { mode: o.mode, maxFrameSize: o.maxFrameSize, onCorrupt: o.onCorrupt });
+    this.reader.watch(() => this.pump());
+  }
+
+  /** True when no live process holds the client lock. */
+  clientGone(): boolean {
+    if (this.#lockFd < 0) {
+      try {
+        this.#lockFd = openSync(this.#paths.clientLock, constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch {
+        return true;
+      }
+    }
+    return queryLock(this.#lockFd, 'exclusive', undefined, this.#paths.clientLock) === null;
+  }
+
+  /** The router consumes `conn` (or it ended first). */
+  attached(conn: HubConnection): void {
+    this.#hub.attached(conn);
+  }
+
+  detach(conn: HubConnection): void {
+    if (this.#conn !== conn) return;
+    this.#conn = undefined;
+    this.#dropping = conn.session;
+  }
+
+  #start(session: string, resume?: { replay: readonly Uint8Array[] }): HubConnection {
+    if (this.#conn?.session === session) return this.#conn; // found by tick, then by its marker
+    if (this.#conn) this.#conn.end('peer-gone');
+    this.#declined = undefined;
+    const conn = new HubConnection(this, session, this.#hub.options, resume !== undefined, resume?.replay);
+    this.#conn = conn;
+    this.#dropping = undefined;
+    if (resume) this.#hub.resuming(conn);
+    void conn.hello(this.#hub.epoch).catch(() => undefined);
+    this.#hub.accepted.push(conn);
+    return conn;
+  }
+
+  /**
+   * Takes over a session whose start an earlier hub saw: continues it (raw transport use: its
+   * frames are delivered), or, for a `handback` client (a Bus: its protocol state died with the
+   * old hub), resumes it from the resume state the client keeps (resume-state.ts): the router
+   * gets its HELLO and subscriptions again, then what follows in `up`. Without a resume state
+   * (a client killed before it wrote one), or for frames an older session of the name left, it
+   * declines it: the client ends that session, keeping what no hub took, and reconnects.
+   */
+  #inherit(session: SessionRecord): void {
+    if (!session.handBack) {
+      this.#start(session.id);
+      return;
+    }
+    const committed = this.reader.committed;
+    const state = committed > session.pos ? readResumeState(this.#paths.resume, session.id) : undefined;
+    if (state) {
+      // Replayed only when the earlier hub took the HELLO; else it all lies ahead in `up`.
+      this.#start(session.id, { replay: committed >= state.after ? state.frames : [] });
+      return;
+    }
+    if (this.#declined === session.id) return;
+    this.#declined = session.id;
+    const payload = encodeControl({ t: 'hub', e: this.#hub.epoch, s: session.id, h: true });
+    void this.writer.append([{ chunks: [payload], size: payload.length, control: true }]).catch(() => undefined);
+  }
+
+  /**
+   * True while a declined session's client has not ended it: its frames stay unread. A live
+   * client ends it and hands them back; a dead one's next session takes them back when it opens
+   * (take-back.ts), so they wait for it. Only an unnamed client's never comes back: they go.
+   */
+  #waitingForDeclined(): boolean {
+    if (this.#declined === undefined) return false;
+    if (this.#currentSession().id === this.#declined && !(this.clientGone() && existsSync(this.#paths.ephemeral))) return true;
+    this.#dropping = this.#declined;
+    this.#declined = undefined;
+    return false;
+  }
+
+  /** The client's latest session, the log position of its start marker, and its handback flag. */
+  #currentSession(): SessionRecord {
+    return readSession(this.#paths.session) ?? { id: 'unknown', pos: 0, handBack: false, taken: false };
+  }
+
+  /** Reads `up` while the current connection wants frames (or to find a session start). */
+  pump(): void {
+    // While a resumed session waits for the router, nothing is read: its subscriptions must be
+    // in place before any other client's PUB is routed.
+    if (this.#hub.closing || this.#hub.holdingForResume) return;
+    for (;;) {
+      if (this.#conn && !this.#conn.wantsFrames) return;
+      if (this.#waitingForDeclined()) return;
+      if (this.#held.length === 0) this.#held = this.reader.read();
+      const r = this.#held.shift();
+      if (!r) break;
+      if (!r.control) {
+        if (!this.#conn && this.#dropping === undefined) {
+          this.#inherit(this.#currentSession());
+          if (this.#declined !== undefined) {
+            this.#held.unshift(r); // left for its client to take back
+            return;
+          }
+        }
+        if (!this.#conn) {
+          this.reader.commit(r.end); // a session the hub closed: skip
+          continue;
+        }
+        if (!this.#conn.wantsFrames) {
+          this.#held.unshift(r);
+          return;
+        }
+        this.#conn.frame(r);
+        continue;
+      }
+      const c = decodeControl(r.payload) as Control | undefined;
+      if (this.#conn) this.#conn.control(r.end);
+      else this.reader.commit(r.end);
+      if (c?.t === 'session') {
+        this.#start(c.s);
+      } else if (c?.t === 'close' && this.#conn?.session === c.s) {
+        const conn = this.#conn;
+        this.#conn = undefined;
+        this.#dropping = c.s;
+        conn.end('clean');
+      }
+    }
+    this.tick();
+  }
+
+  /** Periodic: start a connection for a live client, end one whose client died and was drained. */
+  tick(): void {
+    if (this.#hub.closing) return;
+    const gone = this.clientGone();
+    const drained = this.#held.length === 0 && this.reader.atHead;
+    const session = this.#currentSession();
+    if (!this.#conn && !gone && drained && this.#dropping !== session.id && this.#declined !== session.id && this.reader.position > session.pos) {
+      // A live client whose session marker an earlier hub consumed: serve (or decline) that session.
+      this.#inherit(session);
+    } else if (this.#conn && gone && drained) {
+      const conn = this.#conn;
+      this.#conn = undefined;
+      this.#dropping = conn.session;
+      conn.end('peer-gone');
+    }
+    if (!this.#conn && gone && drained && existsSync(this.#paths.ephemeral)) {
+      this.close();
+      rmSync(this.#paths.root, { recursive: true, force: true });
+      this.#hub.forget(this.name);
+    } else if (!this.#conn && !drained) {
+      this.pump();
+    }
+  }
+
+  /** Its directory is gone: ends a connection still attached, then closes. */
+  removed(): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    conn?.end('peer-gone');
+    this.close();
+  }
+
+  close(): void {
+    this.reader.close();
+    this.writer.close();
+    if (this.#lockFd >= 0) closeSync(this.#lockFd);
+    this.#lockFd = -1;
+  }
+}
