@@ -8,9 +8,10 @@
 import { Bus } from '../../src/index.js';
 
 const [url, id, inc] = process.argv.slice(2) as [string, string, string];
-interface Msg { p: string; i: number; s: number; st: 0 | 1 }
+/** st: 0 chaos load, 1 steady batch, 2 probe (proves the path from this publisher is up). */
+interface Msg { p: string; i: number; s: number; st: 0 | 1 | 2 }
 /** What this client saw of one publisher incarnation's stream. */
-interface Stream { n: number; first: number; last: number; dups: number; reorders: number; steady: number }
+interface Stream { n: number; first: number; last: number; dups: number; reorders: number; steady: number; probes: number }
 
 const seen = new Map<string, Set<number>>();
 const streams: Record<string, Stream> = {};
@@ -19,9 +20,11 @@ let failed = 0;
 let seq = 0;
 let steadyWanted = 0;
 let stopping = false;
+let probing = false;
 
 // Listen first: a message that arrives while connecting must not be lost.
 process.on('message', (m: { t: string; n?: number }) => {
+  if (m.t === 'probe') probing = true;
   if (m.t === 'steady') steadyWanted = m.n!;
   if (m.t === 'stop') stopping = true;
 });
@@ -44,14 +47,15 @@ bus.subscribe('soak.>').subscribe({
     const key = `${d.p}/${d.i}`;
     let set = seen.get(key);
     let s = streams[key];
-    if (!set || !s) { set = new Set(); seen.set(key, set); s = streams[key] = { n: 0, first: d.s, last: -1, dups: 0, reorders: 0, steady: 0 }; }
+    if (!set || !s) { set = new Set(); seen.set(key, set); s = streams[key] = { n: 0, first: d.s, last: -1, dups: 0, reorders: 0, steady: 0, probes: 0 }; }
     if (set.has(d.s)) { s.dups++; return; }
     set.add(d.s);
     if (d.s < s.last) s.reorders++;
     s.n++;
     s.first = Math.min(s.first, d.s);
     s.last = Math.max(s.last, d.s);
-    if (d.st) s.steady++;
+    if (d.st === 1) s.steady++;
+    if (d.st === 2) s.probes++;
   },
   error() { /* the run judges by the counts */ },
 });
@@ -62,7 +66,7 @@ const report = (): void => { process.send!({ t: 'stats', id, inc: Number(inc), a
 const timer = setInterval(report, 500);
 
 
-async function publish(st: 0 | 1): Promise<void> {
+async function publish(st: 0 | 1 | 2): Promise<void> {
   const s = seq++;
   try {
     await bus.publish(`soak.${id}`, { p: id, i: Number(inc), s, st } satisfies Msg);
@@ -72,8 +76,14 @@ async function publish(st: 0 | 1): Promise<void> {
   }
 }
 
-// Chaos load: ~500 messages/s per client, until told to go steady or stop.
+// Chaos load: ~500 messages/s per client, until told to probe; then a probe every 200 ms until
+// told to go steady (the run starts the steady batch once every client has every probe).
 while (!stopping && steadyWanted === 0) {
+  if (probing) {
+    await publish(2);
+    await new Promise((r) => setTimeout(r, 200));
+    continue;
+  }
   for (let k = 0; k < 10; k++) await publish(0);
   await new Promise((r) => setTimeout(r, 20));
 }

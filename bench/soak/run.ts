@@ -2,7 +2,8 @@
  * `npm run soak`: random SIGKILLs of hubs and clients on every local transport under all-to-all
  * load, then counts. Per scheme: a chaos phase (clients publish continuously; the hub or a
  * client is SIGKILLed every 1-3 s and restarted), then a steady phase (everything up: each client
- * publishes `--steady` messages, which every other client must receive, in order), then a clean
+ * publishes `--steady` messages once a probe barrier shows every path up, which every other
+ * client must receive, in order), then a clean
  * stop and a search for leftovers.
  *   node dist/bench/soak/run.js [--seconds 120] [--schemes unix,fifo,sysvmq,shm,file] [--clients 3] [--steady 300]
  * Counts: published (acknowledged), delivered, duplicated, reordered, gaps (messages missing
@@ -31,7 +32,7 @@ const tag = `soak${randomBytes(3).toString('hex')}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const rand = (a: number, b: number): number => a + Math.random() * (b - a);
 
-interface Stream { n: number; first: number; last: number; dups: number; reorders: number; steady: number }
+interface Stream { n: number; first: number; last: number; dups: number; reorders: number; steady: number; probes: number }
 interface Stats { acked: number; failed: number; streams: Record<string, Stream> }
 
 function urlFor(scheme: string, dir: string): string {
@@ -114,7 +115,14 @@ async function soakScheme(scheme: string, seconds: number): Promise<Record<strin
   for (const [id, c] of live) {
     if (!c.ready) errors.push(`client ${id}/${c.inc} (pid ${c.child.pid}, ${c.child.exitCode === null && c.child.signalCode === null ? 'running' : `exited ${c.child.exitCode ?? c.child.signalCode}`}) not connected 30 s after the chaos: ${c.stderr.split('\n').filter((l) => /Error|error:/.test(l)).slice(0, 2).join(' | ').slice(0, 500)}`);
   }
-  await sleep(1000); // every subscription is at the hub (each client flushed before "ready")
+  // Barrier: every client probes until each has a probe from every other one, so every
+  // subscription is at the (last) hub and every path is up before the steady batch.
+  for (const c of live.values()) c.child.send({ t: 'probe' });
+  const probed = (): boolean => [...live].every(([rid, r]) => [...live].every(([pid, p]) =>
+    pid === rid || (stats.get(`${rid}/${r.inc}`)?.streams[`${pid}/${p.inc}`]?.probes ?? 0) > 0));
+  const probeBy = Date.now() + 30_000;
+  while (Date.now() < probeBy && !probed()) await sleep(200);
+  if (!probed()) errors.push('the probe barrier was not reached within 30 s: a path stayed down after the chaos');
   for (const c of live.values()) c.child.send({ t: 'steady', n: STEADY });
   const steadyDeadline = Date.now() + Math.max(30_000, seconds * 1000 / 3);
   const steadyMissing = (): number => {
