@@ -8,6 +8,7 @@
  * @module
  */
 import { InvalidUrlError } from '../../errors.js';
+import { decodeUrlPart } from '../../transports/shared/url-decode.js';
 
 /** What a `nats://` URL says. */
 export interface NatsUrl {
@@ -56,7 +57,7 @@ export function parseNatsUrl(url: string): NatsUrl {
   const servers = authority.split(',').map((item) => {
     const at = item.lastIndexOf('@');
     if (at !== -1) {
-      const info = decodeURIComponent(item.slice(0, at));
+      const info = decodeUrlPart(item.slice(0, at), url, 'user info');
       const colon = info.indexOf(':');
       if (colon === -1) token = info;
       else { user = info.slice(0, colon); pass = info.slice(colon + 1); }

@@ -78,7 +78,7 @@ function readStr(f: Uint8Array, remember = true): string | undefined {
   const end = start + n;
   if (end > f.length) throw new ProtocolError('PUB string runs past the frame');
   pos = end;
-  if (n > 64 || !remember) return utf8.decode(f.subarray(start, end));
+  if (n > 64 || !remember) return decodeUtf8(f.subarray(start, end));
   for (let r = 0; r < RECENT; r++) {
     const b = recentBytes[r]!;
     if (b.length !== n) continue;
@@ -93,11 +93,20 @@ function readStr(f: Uint8Array, remember = true): string | undefined {
     if (c > 0x7f) { ascii = false; break; }
     text += String.fromCharCode(c);
   }
-  if (!ascii) text = utf8.decode(f.subarray(start, end));
+  if (!ascii) text = decodeUtf8(f.subarray(start, end));
   recentBytes[recentNext] = f.slice(start, end);
   recentText[recentNext] = text;
   recentNext = (recentNext + 1) % RECENT;
   return text;
+}
+
+/** Strings are UTF-8 (the spec): anything else is the peer's protocol error, not a TypeError. */
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch (err) {
+    throw new ProtocolError('PUB string is not valid UTF-8', { cause: err });
+  }
 }
 
 function readUint(f: Uint8Array): number {
@@ -111,6 +120,7 @@ function readUint(f: Uint8Array): number {
     return v;
   }
   if (b === 0xcb) {
+    if (pos + 9 > f.length) return -1; // cut short: the general path reports it
     const v = new DataView(f.buffer, f.byteOffset + pos + 1, 8).getFloat64(0);
     pos += 9;
     return Number.isInteger(v) && v >= 0 ? v : -1;

@@ -33,7 +33,8 @@ export class PubEncoder {
   readonly #topics = new Map<string, Uint8Array>();
   readonly #publisher: Uint8Array;
   #lastTopic = '';
-  #lastTopicBytes: Uint8Array = new Uint8Array(0);
+  // The encoding of the initial #lastTopic (''), not empty bytes: a PUB to '' would lose its topic.
+  #lastTopicBytes: Uint8Array = strBytes('');
   // A slab is only ever cut forward: a frame handed to a transport is never written again.
   #slab: Uint8Array = new Uint8Array(0);
   #slabPos = 0;

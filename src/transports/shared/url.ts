@@ -6,6 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { InvalidUrlError } from '../../errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, type TransportOptions } from '../transport.js';
+import { decodeUrlPart } from './url-decode.js';
 
 /** Parses `url` and checks its scheme. */
 export function parseUrl(url: string, scheme: string): URL {
@@ -25,7 +26,7 @@ export function urlPath(url: string, scheme: string): string {
   if (parsed.host !== '') {
     throw new InvalidUrlError(url, `expected ${scheme}:///absolute/path (three slashes; got host=${parsed.host})`);
   }
-  const path = decodeURIComponent(parsed.pathname);
+  const path = decodeUrlPart(parsed.pathname, url, 'path');
   if (!isAbsolute(path) || path === '/') throw new InvalidUrlError(url, 'expected an absolute path');
   if (path.includes('\0')) throw new InvalidUrlError(url, 'path contains a NUL byte');
   return path;

@@ -5,6 +5,7 @@
  */
 import { InvalidUrlError } from '../../errors.js';
 import { commonOptions, parseSize, parseUrl, validateName } from '../shared/url.js';
+import { decodeUrlPart } from '../shared/url-decode.js';
 import type { TransportOptions } from '../transport.js';
 import { DEFAULT_CAPACITY, MAX_CAPACITY, MIN_CAPACITY } from './layout.js';
 
@@ -38,7 +39,7 @@ export function parseShmUrl(url: string, options: TransportOptions = {}): ShmOpt
   if (parsed.pathname !== '' && parsed.pathname !== '/') {
     throw new InvalidUrlError(url, 'expected shm://name (a name, not a path; no "/")');
   }
-  const name = validateName(decodeURIComponent(parsed.host), url);
+  const name = validateName(decodeUrlPart(parsed.host, url, 'name'), url);
   const q = parsed.searchParams;
   for (const key of q.keys()) {
     if (!KNOWN.has(key)) throw new InvalidUrlError(url, `unknown parameter ${key} (known: ${[...KNOWN].join(', ')})`);

@@ -69,11 +69,14 @@ export class RingConsumer extends RingEnd {
       const kind = i32[(at + 4) >>> 2];
       const size = align(length);
       if (kind === Kind.padding) {
-        if (length !== this.capacity - index) throw this.#garbage(`padding length=${length} at index=${index}`);
+        // Padding skips to the start of the ring, so it never starts there: one at index 0 would
+        // send the head round the ring to itself forever (a hostile writer hung the hub).
+        if (length !== this.capacity - index || index === 0) throw this.#garbage(`padding length=${length} at index=${index}`);
         this.#advance(length);
         continue;
       }
-      if (length < RECORD_HEADER_BYTES || size > this.maxRecord || index + size > this.capacity) {
+      // `length` is checked before its aligned `size`: align() of a length near 2^31 wraps negative.
+      if (length < RECORD_HEADER_BYTES || length > this.maxRecord || size > this.maxRecord || index + size > this.capacity) {
         throw this.#garbage(`record length=${length} at index=${index}`);
       }
       const body = at + RECORD_HEADER_BYTES;
@@ -132,7 +135,7 @@ export class RingConsumer extends RingEnd {
     while (end < this.capacity) {
       // ORDER: each record's length is loaded before its bytes are copied below.
       const length = Atomics.load(i32, (data + end) >>> 2);
-      if (length < RECORD_HEADER_BYTES || i32[(data + end + 4) >>> 2] !== Kind.whole) break;
+      if (length < RECORD_HEADER_BYTES || length > this.maxRecord || i32[(data + end + 4) >>> 2] !== Kind.whole) break;
       const next = align(length);
       if (next > this.maxRecord || end + next > this.capacity || end - index + next > room) break;
       end += next;

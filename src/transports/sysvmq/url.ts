@@ -6,6 +6,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidUrlError } from '../../errors.js';
+import { decodeUrlPart } from '../shared/url-decode.js';
 
 /** `proj` used with ftok when the URL names none ('U'). */
 export const DEFAULT_PROJ = 0x55;
@@ -59,7 +60,7 @@ export function parseSysvmqUrl(url: string): SysvmqAddress {
       livenessPath: join(tmpdir(), `unibus-sysvmq-${uid}-${hex}`),
     };
   }
-  const keyfile = decodeURIComponent(u.pathname);
+  const keyfile = decodeUrlPart(u.pathname, url, 'path');
   if (keyfile === '' || keyfile === '/' || keyfile.endsWith('/')) throw new InvalidUrlError(url, 'path must name a key file');
   let proj = DEFAULT_PROJ;
   const p = u.searchParams.get('proj');
