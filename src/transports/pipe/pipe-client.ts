@@ -38,5 +38,5 @@ export async function connectPipe(url: string, options: TransportOptions = {}): 
   delete process.env[PIPE_FDS_ENV];
   const input = new Socket({ fd: read, readable: true, writable: false });
   const output = new Socket({ fd: write, readable: false, writable: true });
-  return new StreamConnection(input, output, { maxFrameSize, peer: { pid: process.ppid } });
+  return new StreamConnection(input, output, { maxFrameSize, peer: { pid: process.ppid }, peerProvenBy: 'parent' });
 }
