@@ -33,7 +33,7 @@ import { checkPattern, checkTopic } from '../subjects/grammar.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
 import { closeAfterErr, sendErr } from './router-errors.js';
-import { describePeer, isReservedTopic, peersFrame } from './router-presence.js';
+import { describePeer, isOneToken, isReservedTopic, peersFrame } from './router-presence.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -184,6 +184,9 @@ export class HubRouter {
   #welcome(peer: RouterPeer, hello: Hello): void {
     if (Math.trunc(hello.version) !== PROTOCOL_VERSION) {
       throw new ProtocolError(`protocol version=${hello.version} not supported (hub speaks ${PROTOCOL_VERSION})`);
+    }
+    if (!isOneToken(hello.busId)) {
+      throw new ProtocolError(`HELLO busId=${JSON.stringify(hello.busId)} must be one topic token (no dots, wildcards or whitespace)`);
     }
     peer.hello = hello;
     peer.credentials = peer.conn.peerCredentials;
