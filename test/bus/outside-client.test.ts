@@ -65,6 +65,8 @@ const errCases: Array<[string, (c: RawClient) => void]> = [
   ['unknown type after HELLO', (c) => { c.hello('u'); c.send([42, 'what']); }],
   ['garbage (not msgpack)', (c) => c.sendBody(Buffer.from([0xc1, 0xc1, 0xc1]))],
   ['a length above maxFrameSize', (c) => c.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2]))],
+  ['a busId that is not one token', (c) => c.send([1, 1, 'dots', 1, 1 << 20, 'a.b'])],
+  ['a malformed PING', (c) => { c.hello('p'); c.send([5, 'not-a-number']); }],
 ];
 for (const [what, provoke] of errCases) {
   test(`ERR arrives before the close: ${what}`, () => withHub(async (_hub, path) => {
@@ -78,6 +80,44 @@ for (const [what, provoke] of errCases) {
     assert.type(err[2], 'string');
   }));
 }
+
+test('a partial frame that stalls past partialFrameTimeout gets ERR before the close', async () => {
+  const path = `${tmpDir('outside')}/hub.sock`;
+  const hub = await Bus.listen(`unix://${path}`, { name: 'stall-hub', partialFrameTimeout: 200 });
+  try {
+    const c = await greeted(path, 'stall');
+    c.socket.write(Buffer.from([0, 0, 1, 0, 0x94, 4])); // 256 bytes announced, 2 sent
+    await within(T, 'the hub closes', c.ended);
+    const err = c.frames.find((f) => f[0] === 8);
+    assert.ok(err, 'ERR before the close');
+    assert.is(err[1], 'ERR_UNIBUS_PROTOCOL');
+    assert.match(String(err[2]), /partialFrameTimeout/);
+  } finally {
+    await hub.close();
+  }
+});
+
+test('a slow consumer is told by ERR after what was queued for it, then EOF', async () => {
+  const path = `${tmpDir('outside')}/hub.sock`;
+  const hub = await Bus.listen(`unix://${path}`, { name: 'slow-hub', maxStall: 300 });
+  try {
+    const c = await greeted(path, 'slow');
+    c.send([2, 1, 'flood', null]);
+    assert.ok(await within(T, 'PONG', c.ping(1)));
+    c.socket.pause(); // stop reading: the hub's writes to it fill up
+    let cut = false;
+    hub.on('slow-consumer', () => { cut = true; c.socket.resume(); });
+    const payload = new Uint8Array(64 * 1024);
+    while (!cut) await within(T, 'publish', hub.publish('flood', payload));
+    await within(T, 'the hub closes', c.ended);
+    const err = c.frames.find((f) => f[0] === 8);
+    assert.ok(err, 'ERR before the close');
+    assert.is(err[1], 'ERR_UNIBUS_SLOW_CONSUMER');
+    assert.is(c.frames[c.frames.length - 1]![0], 8, 'the ERR is the last frame');
+  } finally {
+    await hub.close();
+  }
+});
 
 // Item 7: a zero-length frame is valid, before and after HELLO.
 test('zero-length frames are ignored, the connection stays open', () => withHub(async (_hub, path) => {

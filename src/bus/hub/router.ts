@@ -159,7 +159,8 @@ export class HubRouter {
         return;
       }
       case Op.UNSUB: {
-        const entry = peer.subs.get(msg[1] as number);
+        if (typeof msg[1] !== 'number') throw new ProtocolError('malformed UNSUB');
+        const entry = peer.subs.get(msg[1]);
         if (entry) {
           peer.subs.delete(entry.sid);
           this.#index.remove(entry.pattern, entry);
@@ -167,8 +168,9 @@ export class HubRouter {
         return;
       }
       case Op.PING:
+        if (typeof msg[1] !== 'number') throw new ProtocolError('malformed PING');
         // Everything this peer sent before the PING has been routed: the flush barrier.
-        this.#write(peer, encodePong(msg[1] as number));
+        this.#write(peer, encodePong(msg[1]));
         return;
       case Op.BYE:
         peer.saidBye = true;
