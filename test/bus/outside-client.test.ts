@@ -59,7 +59,7 @@ test('handshake, SUB and PUB both ways, PING/PONG', () => withHub(async (hub, pa
 }));
 
 // Item 6: each protocol error reaches the client as ERR, and only then does the connection end.
-const errCases: Array<[string, (c: RawClient) => void]> = [
+const errCases: Array<[string, (c: RawClient) => void, string?]> = [
   ['wrong version', (c) => c.hello('v9', { version: 9 })],
   ['PUB before HELLO', (c) => c.send([4, 'a', 0, 'x', 1, null, null, Buffer.alloc(1)])],
   ['unknown type after HELLO', (c) => { c.hello('u'); c.send([42, 'what']); }],
@@ -67,8 +67,9 @@ const errCases: Array<[string, (c: RawClient) => void]> = [
   ['a length above maxFrameSize', (c) => c.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2]))],
   ['a busId that is not one token', (c) => c.send([1, 1, 'dots', 1, 1 << 20, 'a.b'])],
   ['a malformed PING', (c) => { c.hello('p'); c.send([5, 'not-a-number']); }],
+  ['a SUB pattern that breaks the grammar', (c) => { c.hello('s'); c.send([2, 1, 'a..b', null]); }, 'ERR_UNIBUS_INVALID_TOPIC'],
 ];
-for (const [what, provoke] of errCases) {
+for (const [what, provoke, code = 'ERR_UNIBUS_PROTOCOL'] of errCases) {
   test(`ERR arrives before the close: ${what}`, () => withHub(async (_hub, path) => {
     const c = await RawClient.connect(path);
     provoke(c);
@@ -76,7 +77,7 @@ for (const [what, provoke] of errCases) {
     const err = c.frames.find((f) => f[0] === 8);
     assert.ok(err, `an ERR frame before the close; got ${JSON.stringify(c.frames.map((f) => f[0]))}`);
     assert.type(err[1], 'string', 'ERR code is a string');
-    assert.is(err[1], 'ERR_UNIBUS_PROTOCOL');
+    assert.is(err[1], code);
     assert.type(err[2], 'string');
   }));
 }
