@@ -66,6 +66,7 @@ const errCases: Array<[string, (c: RawClient) => void, string?]> = [
   ['garbage (not msgpack)', (c) => c.sendBody(Buffer.from([0xc1, 0xc1, 0xc1]))],
   ['a length above maxFrameSize', (c) => c.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2]))],
   ['a busId that is not one token', (c) => c.send([1, 1, 'dots', 1, 1 << 20, 'a.b'])],
+  ['a HELLO maxFrameSize below 256', (c) => c.hello('tiny', { maxFrameSize: 16 })],
   ['a malformed PING', (c) => { c.hello('p'); c.send([5, 'not-a-number']); }],
   ['a SUB pattern that breaks the grammar', (c) => { c.hello('s'); c.send([2, 1, 'a..b', null]); }, 'ERR_UNIBUS_INVALID_TOPIC'],
 ];

@@ -14,11 +14,6 @@ export function isReservedTopic(topic: string): boolean {
   return topic.charCodeAt(0) === 36 /* $ */ && (topic === '$sys' || topic.startsWith('$sys.'));
 }
 
-/** A HELLO busId is one topic token: it names the bus's inbox, `_INBOX.<busId>.*`. */
-export function isOneToken(s: string): boolean {
-  return s.length > 0 && s.length <= 256 && !/[\s\0.*>]/.test(s);
-}
-
 export function describePeer(peer: RouterPeer, transport: string): PeerDescription {
   const h = peer.hello;
   // Before HELLO (a peer that never said it) the credentials were not read yet.

@@ -33,7 +33,8 @@ import { checkPattern, checkTopic } from '../subjects/grammar.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
 import { closeAfterErr, sendErr } from './router-errors.js';
-import { describePeer, isOneToken, isReservedTopic, peersFrame } from './router-presence.js';
+import { describePeer, isReservedTopic, peersFrame } from './router-presence.js';
+import { checkHello } from './hello-rules.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -184,15 +185,10 @@ export class HubRouter {
   }
 
   #welcome(peer: RouterPeer, hello: Hello): void {
-    if (Math.trunc(hello.version) !== PROTOCOL_VERSION) {
-      throw new ProtocolError(`protocol version=${hello.version} not supported (hub speaks ${PROTOCOL_VERSION})`);
-    }
-    if (!isOneToken(hello.busId)) {
-      throw new ProtocolError(`HELLO busId=${JSON.stringify(hello.busId)} must be one topic token (no dots, wildcards or whitespace)`);
-    }
+    checkHello(hello);
     peer.hello = hello;
     peer.credentials = peer.conn.peerCredentials;
-    if (hello.maxFrameSize > 0) peer.frameLimit = Math.min(peer.frameLimit, hello.maxFrameSize);
+    peer.frameLimit = Math.min(peer.frameLimit, hello.maxFrameSize);
     this.#write(peer, encodeHello({
       version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
       maxFrameSize: peer.conn.maxFrameSize, busId: `hub:${this.#options.name}`,
