@@ -20,23 +20,9 @@ export const PARTIAL_FRAME_TIMEOUT = 30_000;
 
 /** The process-wide account (one per process: memory is per process). */
 let held = 0;
-let budget = PROCESS_BUDGET;
+const budget = PROCESS_BUDGET;
 /** Accounts holding a partial frame now. */
 const holders = new Set<ReassemblyAccount>();
-
-/**
- * Sets the process budget (tests, and embedders that know their memory); returns the old one.
- * @example
- * ```ts
- * const before = setProcessBudget(64 * 1024 * 1024);
- * ```
- */
-export function setProcessBudget(bytes: number): number {
-  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new RangeError(`Invalid partial-frame budget: ${bytes}`);
-  const old = budget;
-  budget = bytes;
-  return old;
-}
 
 /** Bytes of partial frames the process holds now (for tests and stats). */
 export function processHeld(): number {
