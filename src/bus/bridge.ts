@@ -170,6 +170,8 @@ export class Bridge {
   #forward(to: Side): WireHandler {
     return (m) => {
       if (this.#closed || m.topic.startsWith(`${BRIDGE_REPLY_PREFIX}.`)) return;
+      // `$sys.` messages describe one hub (its peers, its supervisor): never carried to another.
+      if (m.topic.startsWith('$sys.')) return;
       const mark = m.headers?.[BRIDGE_HEADER];
       // Never re-export what a bridge brought in; never import our own export back.
       if (mark !== undefined && (to === 'remote' || mark === this.id)) {

@@ -78,10 +78,18 @@ export type FabricStatus =
 
 /** Who is on the other side of a hub connection. */
 export interface PeerDescription {
+  /** Assigned by the hub, unique among its current connections (`p1`, `p2`, ...). */
   readonly id: string;
+  /** The name the peer gave in HELLO (a claim). */
   readonly name: string;
+  /** Process id as the kernel proves it (unix://: SO_PEERCRED; pipe:: the spawned child); absent elsewhere. */
   readonly pid?: number;
+  /** User id as the kernel proves it (unix://), absent where the transport cannot prove it. */
   readonly uid?: number;
+  /** Group id as the kernel proves it (unix://). */
+  readonly gid?: number;
+  /** The pid the peer claimed in HELLO: a claim only, never use it to decide anything. */
+  readonly claimedPid?: number;
   readonly transport: string;
 }
 
@@ -93,6 +101,8 @@ export interface FabricStats {
   readonly bytesReceived: number;
   readonly slowConsumers: number;
   readonly protocolErrors: number;
+  /** Hub only: frames not sent to a client because they exceeded the maxFrameSize it announced. */
+  readonly oversizeDrops?: number;
   readonly reconnects: number;
   readonly peers: number;
   /** Hub with a policy: PUBs and SUBs it refused (absent where no policy applies). */

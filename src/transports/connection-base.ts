@@ -12,12 +12,14 @@
  *   `deliver(frame)` for each whole frame, in order.
  * - `mediumEnded(closed)`: call when the peer is gone or the medium failed, after delivering
  *   every frame the peer committed.
+ * - `inputFailed(err)`: call when the medium's input cannot be read on (bad frame length,
+ *   partial-frame budget): reading stops for good and the consumer decides how to close.
  * - `release(graceful)`: on `close()` (graceful: flush what was accepted first, bounded by
  *   `flushTimeout`) or `destroy()`; release every fd, kernel object and timer.
  * @module
  */
 import { ClosedError, FrameTooLargeError, PeerGoneError, ProtocolError } from '../errors.js';
-import type { CloseReason, Closed, Connection, PeerInfo } from './transport.js';
+import type { CloseReason, Closed, Connection, PeerCredentials, PeerInfo } from './transport.js';
 
 /** Frames buffered for an async iterator before reading pauses. */
 const QUEUE_HIGH = 1024;
@@ -49,6 +51,8 @@ export abstract class BaseConnection implements Connection {
   #pullWaiter: ((r: IteratorResult<Uint8Array>) => void) | undefined;
   #userPaused = false;
   #reading = false;
+  #onInputError: ((err: Error) => void) | undefined;
+  #inputBroken = false;
 
   constructor(maxFrameSize: number) {
     this.maxFrameSize = maxFrameSize;
@@ -58,6 +62,11 @@ export abstract class BaseConnection implements Connection {
   /** Peer credentials; backends override where the kernel tells. */
   get peer(): PeerInfo {
     return {};
+  }
+
+  /** Proven peer identity; backends override where the kernel (or their own act) proves it. */
+  get peerCredentials(): PeerCredentials | undefined {
+    return undefined;
   }
 
   protected abstract writeChunks(chunks: readonly Uint8Array[], size: number): boolean;
@@ -152,9 +161,10 @@ export abstract class BaseConnection implements Connection {
     for (const w of waiters) w.resolve();
   }
 
-  consume(onFrame: (frame: Uint8Array) => void): void {
+  consume(onFrame: (frame: Uint8Array) => void, onInputError?: (err: Error) => void): void {
     if (this.#iterating || this.#onFrame) throw new TypeError('Connection is already being consumed');
     this.#onFrame = onFrame;
+    this.#onInputError = onInputError;
     // Frames that arrived before a consumer was attached go first, in order.
     while (this.#queueHead < this.#queue.length) this.#dispatch(this.#take()!);
     this.#updateReading();
@@ -168,6 +178,24 @@ export abstract class BaseConnection implements Connection {
   resume(): void {
     this.#userPaused = false;
     this.#updateReading();
+  }
+
+  /**
+   * Subclasses call this when the input cannot be read on (the stream is out of step, or a
+   * budget refused it): reading stops for good, and the consumer's `onInputError` decides how
+   * to close (so a hub can say why first); without one, the connection is destroyed.
+   */
+  protected inputFailed(err: Error): void {
+    if (this.#inputBroken || this.#state !== 'open' || this.#end) return;
+    this.#inputBroken = true;
+    this.#updateReading();
+    if (this.#onInputError) this.#onInputError(err);
+    else this.destroy('protocol', err);
+  }
+
+  /** True once `inputFailed` ran: nothing more is read. */
+  protected get inputBroken(): boolean {
+    return this.#inputBroken;
   }
 
   /** Subclasses call this for each whole frame, in order. */
@@ -212,7 +240,7 @@ export abstract class BaseConnection implements Connection {
     if (this.#state === 'closed' || this.#end) return;
     const queued = this.#queue.length - this.#queueHead;
     const consumer = this.#onFrame !== undefined || this.#iterating;
-    const want = consumer && !this.#userPaused
+    const want = consumer && !this.#userPaused && !this.#inputBroken
       && (this.#onFrame !== undefined || (queued < (this.#reading ? QUEUE_HIGH : QUEUE_LOW)
         && this.#queueBytes < (this.#reading ? QUEUE_HIGH_BYTES : QUEUE_LOW_BYTES)));
     if (want && !this.#reading) {

@@ -19,7 +19,7 @@ import { BaseConnection } from './connection-base.js';
 import { uninitialized } from './shared/uninitialized.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
 import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
-import type { PeerInfo } from './transport.js';
+import type { PeerCredentials, PeerInfo } from './transport.js';
 
 /** Frames up to this size are copied into the batch buffer; larger ones are written as is. */
 const COPY_LIMIT = 16 * 1024;
@@ -46,6 +46,11 @@ export interface StreamConnectionOptions {
   maxFrameSize: number;
   /** Peer credentials, or a function that reads them on first use. */
   peer?: PeerInfo | (() => PeerInfo);
+  /**
+   * How `peer` is proven, when it is (the kernel's SO_PEERCRED, the hub's own spawn, the
+   * parent): then `peerCredentials` reports it. Unset: `peer` holds only what the peer claimed.
+   */
+  peerProvenBy?: PeerCredentials['source'];
   flushTimeout?: number;
   /** ms a partial frame may wait for its next bytes before the connection ends (default 30 s). */
   partialFrameTimeout?: number;
@@ -85,7 +90,7 @@ export class StreamConnection extends BaseConnection {
     this.#options = options;
     this.#decoder = new LengthPrefixDecoder(options.maxFrameSize, (frame) => this.deliver(frame));
     this.#budget = new ReassemblyAccount(options.partialFrameTimeout ?? PARTIAL_FRAME_TIMEOUT,
-      (err) => this.destroy('protocol', err));
+      (err) => this.#inputFailed(err));
     input.on('data', (chunk: Buffer) => this.#onData(chunk));
     input.pause();
     input.on('end', () => this.#ended());
@@ -102,7 +107,16 @@ export class StreamConnection extends BaseConnection {
     return this.#peer;
   }
 
+  override get peerCredentials(): PeerCredentials | undefined {
+    const source = this.#options.peerProvenBy;
+    const { pid, uid, gid } = this.peer;
+    if (source === undefined || pid === undefined || pid <= 0) return undefined;
+    return { pid, source, ...(uid !== undefined ? { uid } : {}), ...(gid !== undefined ? { gid } : {}) };
+  }
+
   #onData(chunk: Buffer): void {
+    // A read already under way when the input was given up: the stream is out of step.
+    if (this.inputBroken) return;
     try {
       // A plain Uint8Array view: every frame and payload view cut from it is a cheap typed-array
       // subarray instead of a Buffer (FastBuffer) construction.
@@ -114,8 +128,15 @@ export class StreamConnection extends BaseConnection {
         this.#budget.update(pending);
       }
     } catch (err) {
-      this.destroy('protocol', err instanceof Error ? err : new ProtocolError(String(err)));
+      this.#inputFailed(err instanceof Error ? err : new ProtocolError(String(err)));
     }
+  }
+
+  /** Bad length, stalled or refused partial frame: drop what was assembled, read no more. */
+  #inputFailed(err: Error): void {
+    this.#decoder.discard();
+    this.#budget.release();
+    this.inputFailed(err);
   }
 
   #ended(): void {

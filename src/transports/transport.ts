@@ -60,6 +60,26 @@ export interface PeerInfo {
   readonly gid?: number;
 }
 
+/**
+ * Who is on the other side of a connection as the kernel (or the hub's own act) proves it, never
+ * what the peer claims about itself. `source` says how it is known:
+ * - `SO_PEERCRED`: a Unix socket; the kernel recorded pid, uid and gid at connect time.
+ * - `spawn`: `pipe:` on the hub side; the hub started the child, so it knows the pid.
+ * - `parent`: `pipe:` on the child side; the hub is the parent process (`process.ppid`).
+ * - `process`: `memory://`; the peer is this very process.
+ * @example
+ * ```ts
+ * const cred = conn.peerCredentials;
+ * if (cred?.uid !== undefined && cred.uid !== process.getuid?.()) refuse();
+ * ```
+ */
+export interface PeerCredentials {
+  readonly pid: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly source: 'SO_PEERCRED' | 'spawn' | 'parent' | 'process';
+}
+
 /** What a backend offers; the conformance suites choose tests by these, never by name. */
 export interface Capabilities {
   /** Largest frame the backend accepts by default. */
@@ -80,6 +100,11 @@ export interface Capabilities {
 export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Credentials of the peer where the kernel gives them. */
   readonly peer: PeerInfo;
+  /**
+   * The peer's identity only where it is proven (see `PeerCredentials`); undefined where the
+   * transport knows nothing but what the peer claims (fifo, sysvmq, shm, file).
+   */
+  readonly peerCredentials?: PeerCredentials | undefined;
   /** Largest frame `send()` accepts on this connection. */
   readonly maxFrameSize: number;
   /** Resolves (never rejects) once the connection has ended and released everything. */
@@ -120,8 +145,13 @@ export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
    * Push mode: every received frame is given to `onFrame` synchronously, in order, with no
    * per-frame promise. Exclusive with async iteration. Use `pause()` / `resume()` for flow
    * control; while paused, the medium fills and the peer's sends wait.
+   *
+   * `onInputError`: the medium's own input checks failed (a frame length over `maxFrameSize`,
+   * the partial-frame budget or timeout). Reading has stopped for good; the owner says why and
+   * closes (the hub sends ERR, then closes once it is flushed). Without it the connection is
+   * destroyed with reason `protocol`.
    */
-  consume(onFrame: (frame: Uint8Array) => void): void;
+  consume(onFrame: (frame: Uint8Array) => void, onInputError?: (err: Error) => void): void;
   /** Stops reading from the medium (push mode). */
   pause(): void;
   /** Starts reading again (push mode). */

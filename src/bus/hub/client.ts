@@ -166,6 +166,8 @@ export class HubClient {
   #onFrame(frame: Uint8Array): void {
     this.counters.received++;
     this.counters.bytesReceived += frame.length;
+    // A zero-length frame is valid and carries nothing (docs/protocol.md, Framing).
+    if (frame.length === 0) return;
     const fast = decodePubFast(frame);
     if (fast) {
       this.deliver(fast);
@@ -200,9 +202,12 @@ export class HubClient {
         return;
       }
       case Op.PEERS:
-        this.#updatePeers((msg[1] as Array<[string, string, number, string]>).map(([id, name, pid, transport]) => ({
-          id, name, pid, transport,
-        })));
+        // [id, name, pid (0: not proven), transport, claimedPid, uid | nil]
+        this.#updatePeers((msg[1] as Array<[string, string, number, string, number?, number?]>).map(
+          ([id, name, pid, transport, claimedPid, uid]) => ({
+            id, name, transport, ...(pid ? { pid } : {}), ...(uid != null ? { uid } : {}),
+            ...(claimedPid ? { claimedPid } : {}),
+          })));
         return;
       case Op.BYE:
         this.#hubBye = true;

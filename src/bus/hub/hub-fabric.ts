@@ -221,7 +221,8 @@ export class HubFabric implements Fabric {
     const r = this.#router?.counters;
     return {
       sent: c.sent, received: c.received, bytesSent: c.bytesSent, bytesReceived: c.bytesReceived,
-      slowConsumers: r?.slowConsumers ?? 0, protocolErrors: r?.protocolErrors ?? 0, reconnects: this.#reconnects,
+      slowConsumers: r?.slowConsumers ?? 0, protocolErrors: r?.protocolErrors ?? 0,
+      ...(r ? { oversizeDrops: r.oversizeDrops } : {}), reconnects: this.#reconnects,
       peers: this.peers().length,
       ...(this.#router && r!.permissionDenied > 0 ? { permissionDenied: r!.permissionDenied } : {}),
     };

@@ -1,5 +1,5 @@
 /** One connection as the router sees it: its HELLO, its subscriptions, its flow state. */
-import type { Connection } from '../../transports/transport.js';
+import type { CloseReason, Connection, PeerCredentials } from '../../transports/transport.js';
 import type { Hello, Pub } from '../protocol/messages.js';
 import type { PeerGrant } from '../policy/gate.js';
 import type { Rule } from '../policy/types.js';
@@ -31,6 +31,17 @@ export class RouterPeer {
   /** Policy: who this peer is and what it may do (undefined: no policy, or the hub's own bus). */
   grant: PeerGrant | undefined;
   stallTimer: NodeJS.Timeout | undefined;
+  /**
+   * Largest frame the router sends this peer: the smaller of its connection's limit and the
+   * `maxFrameSize` it announced in HELLO. Larger frames are skipped and counted in `dropped`.
+   */
+  frameLimit: number;
+  /** Frames skipped because they exceeded `frameLimit`. */
+  dropped = 0;
+  /** Set once the router gave up on this peer (ERR sent, close under way): why, for `peer-left`. */
+  failure: { readonly reason: CloseReason; readonly error: Error } | undefined;
+  /** Proven identity (`Connection.peerCredentials`), read once when it says HELLO. */
+  credentials: PeerCredentials | undefined;
 
   readonly local: LocalDelivery | undefined;
 
@@ -38,5 +49,6 @@ export class RouterPeer {
     this.id = id;
     this.conn = conn;
     this.local = local;
+    this.frameLimit = conn.maxFrameSize;
   }
 }

@@ -19,12 +19,12 @@
  * @module
  */
 import { Subject } from 'rxjs';
-import { ProtocolError, SlowConsumerError } from '../../errors.js';
+import { PermissionDeniedError, ProtocolError, SlowConsumerError } from '../../errors.js';
 import type { Connection, Listener } from '../../transports/transport.js';
 import { msgpackCodec } from '../../codecs/index.js';
 import { STATUS_HEADER, STATUS_NO_RESPONDERS, type FabricStatus, type PeerDescription } from '../fabric.js';
 import {
-  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeErr, encodeHello, encodePeers, encodePong, encodeQpubHeader,
+  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeHello, encodePong, encodeQpubHeader,
   toHello, toPub, type Hello, type Pub,
 } from '../protocol/messages.js';
 import { PubEncoder } from '../protocol/pub-encoder.js';
@@ -36,6 +36,9 @@ import { StatsCollector } from './stats.js';
 import { PolicyGate, inProcessScheme } from '../policy/gate.js';
 import { excluded } from '../policy/decide.js';
 import type { HubPolicy } from '../policy/hub-policy.js';
+import { closeAfterErr, sendErr } from './router-errors.js';
+import { describePeer, isReservedTopic, peersFrame } from './router-presence.js';
+import { checkHello } from './hello-rules.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -70,7 +73,7 @@ export class HubRouter {
   #closed = false;
   /** `$sys.stats`: counts only while someone subscribes to it (./stats.ts). */
   readonly #stats: StatsCollector;
-  counters = { routed: 0, protocolErrors: 0, slowConsumers: 0, permissionDenied: 0 };
+  counters = { routed: 0, protocolErrors: 0, slowConsumers: 0, oversizeDrops: 0, permissionDenied: 0 };
   readonly #gate: PolicyGate | undefined;
 
   constructor(options: RouterOptions) {
@@ -108,15 +111,19 @@ export class HubRouter {
     }, this.#options.helloTimeout ?? 5000);
     helloTimer.unref();
     conn.consume((frame) => {
+      // Frames still in a read after the router gave up on this peer mean nothing.
+      if (peer.failure) return;
       try {
         this.#onFrame(peer, frame);
       } catch (err) {
         this.#fail(peer, err instanceof Error ? err : new ProtocolError(String(err)));
       }
-    });
+    }, (err) => this.#fail(peer, err));
     void conn.closed.then((closed) => {
       clearTimeout(helloTimer);
-      this.#detach(peer, closed.reason === 'clean' || peer.saidBye ? 'clean' : closed.reason, closed.error);
+      const f = peer.failure;
+      if (f) this.#detach(peer, f.reason, f.error);
+      else this.#detach(peer, closed.reason === 'clean' || peer.saidBye ? 'clean' : closed.reason, closed.error);
     });
     if (this.#blocked.size > 0 || this.#holds > 0) conn.pause();
     return peer;
@@ -136,16 +143,16 @@ export class HubRouter {
   #setReading(before: boolean): void {
     const now = this.#reading();
     if (now === before || this.#closed) return;
-    for (const p of this.#peers) if (now) p.conn.resume(); else p.conn.pause();
+    for (const p of this.#peers) if (p.failure) continue; else if (now) p.conn.resume(); else p.conn.pause();
   }
 
   #onFrame(peer: RouterPeer, frame: Uint8Array): void {
+    // A zero-length frame is valid and carries nothing (docs/protocol.md, Framing).
+    if (frame.length === 0) return;
     if (peer.hello) {
       const fast = decodePubFast(frame);
       if (fast) {
-        checkTopic(fast.topic);
-        if (peer.grant && !this.#gate!.mayPublish(peer, fast)) return;
-        this.#route(peer, frame, fast);
+        this.#publish(peer, frame, fast);
         return;
       }
     }
@@ -158,10 +165,7 @@ export class HubRouter {
     }
     switch (op) {
       case Op.PUB: {
-        const pub = toPub(msg);
-        checkTopic(pub.topic);
-        if (peer.grant && !this.#gate!.mayPublish(peer, pub)) return;
-        this.#route(peer, frame, pub);
+        this.#publish(peer, frame, toPub(msg));
         return;
       }
       case Op.SUB: {
@@ -183,7 +187,8 @@ export class HubRouter {
         return;
       }
       case Op.UNSUB: {
-        const entry = peer.subs.get(msg[1] as number);
+        if (typeof msg[1] !== 'number') throw new ProtocolError('malformed UNSUB');
+        const entry = peer.subs.get(msg[1]);
         if (entry) {
           peer.subs.delete(entry.sid);
           this.#index.remove(entry.pattern, entry);
@@ -192,8 +197,9 @@ export class HubRouter {
         return;
       }
       case Op.PING:
+        if (typeof msg[1] !== 'number') throw new ProtocolError('malformed PING');
         // Everything this peer sent before the PING has been routed: the flush barrier.
-        this.#write(peer, encodePong(msg[1] as number));
+        this.#write(peer, encodePong(msg[1]));
         return;
       case Op.BYE:
         peer.saidBye = true;
@@ -207,24 +213,36 @@ export class HubRouter {
   }
 
   #welcome(peer: RouterPeer, hello: Hello): void {
-    if (Math.trunc(hello.version) !== PROTOCOL_VERSION) {
-      throw new ProtocolError(`protocol version=${hello.version} not supported (hub speaks ${PROTOCOL_VERSION})`);
-    }
+    checkHello(hello);
     const refused = this.#gate?.admit(peer, hello);
     if (refused) {
       // Not admitted: read nothing more from it, tell it why, hang up once that is sent.
+      sendErr(peer, refused.code, refused.message);
       peer.conn.pause();
-      this.#write(peer, encodeErr(refused.code, refused.message));
       void peer.conn.close();
       return;
     }
     peer.hello = hello;
+    peer.credentials = peer.conn.peerCredentials;
+    peer.frameLimit = Math.min(peer.frameLimit, hello.maxFrameSize);
     this.#write(peer, encodeHello({
       version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
       maxFrameSize: peer.conn.maxFrameSize, busId: `hub:${this.#options.name}`,
     }));
     this.status.next({ type: 'peer-joined', peer: this.#describe(peer) });
     this.#announcePeers();
+  }
+
+  /** A client's PUB: `$sys.` topics are the hub's own (ERR, the connection stays open). */
+  #publish(peer: RouterPeer, frame: Uint8Array, pub: Pub): void {
+    checkTopic(pub.topic);
+    if (isReservedTopic(pub.topic) && !peer.local) {
+      sendErr(peer, 'ERR_UNIBUS_PERMISSION', new PermissionDeniedError(
+        `topic=${pub.topic} is reserved for the hub ($sys.): PUB seq=${pub.seq} dropped`).message);
+      return;
+    }
+    if (peer.grant && !this.#gate!.mayPublish(peer, pub)) return;
+    this.#route(peer, frame, pub);
   }
 
   #route(from: RouterPeer | undefined, frame: Uint8Array, pub: Pub): void {
@@ -298,6 +316,10 @@ export class HubRouter {
 
   /** Hands `frame` to `peer`'s connection; false when it refused it (too large, or closing). */
   #write(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): boolean {
+    let size = 0;
+    if (frame instanceof Uint8Array) size = frame.length;
+    else for (let i = 0; i < frame.length; i++) size += frame[i]!.length;
+    if (size > peer.frameLimit) return this.#oversize(peer, size);
     let room: boolean;
     try {
       room = peer.conn.write(frame);
@@ -311,6 +333,15 @@ export class HubRouter {
     return true;
   }
 
+  /** A frame larger than the peer announced it takes: skipped, counted, and the peer told. */
+  #oversize(peer: RouterPeer, size: number): false {
+    peer.dropped++;
+    this.counters.oversizeDrops++;
+    sendErr(peer, 'ERR_UNIBUS_FRAME_TOO_LARGE', `a frame of ${size} bytes for this connection exceeds`
+      + ` its maxFrameSize=${peer.frameLimit}: not sent (${peer.dropped} so far)`);
+    return false;
+  }
+
   #block(peer: RouterPeer): void {
     const before = this.#reading();
     this.#blocked.add(peer);
@@ -320,7 +351,7 @@ export class HubRouter {
       this.counters.slowConsumers++;
       const err = new SlowConsumerError(`peer=${peer.id} name=${peer.hello?.name ?? '?'} stayed full for maxStall=${maxStall}ms`);
       this.status.next({ type: 'slow-consumer', peer: this.#describe(peer), detail: err.message });
-      peer.conn.destroy('slow-consumer', err);
+      this.#closeAfterErr(peer, 'slow-consumer', err);
     }, maxStall);
     peer.conn.drained().then(() => this.#unblock(peer), () => this.#unblock(peer));
   }
@@ -333,15 +364,24 @@ export class HubRouter {
   }
 
   #fail(peer: RouterPeer, err: Error): void {
-    this.#write(peer, encodeErr('ERR_UNIBUS_PROTOCOL', err.message));
-    peer.conn.destroy('protocol', err);
+    this.#closeAfterErr(peer, 'protocol', err);
+  }
+
+  /** ERR, then close once flushed; meanwhile nothing is routed to the peer and it blocks no one. */
+  #closeAfterErr(peer: RouterPeer, reason: 'protocol' | 'slow-consumer', err: Error): void {
+    if (!closeAfterErr(peer, reason, err)) return;
+    this.#retire(peer);
+  }
+
+  #retire(peer: RouterPeer): void {
+    this.#unblock(peer);
+    for (const e of peer.subs.values()) this.#index.remove(e.pattern, e);
+    peer.subs.clear();
   }
 
   #detach(peer: RouterPeer, reason: string, error?: Error): void {
     if (!this.#peers.delete(peer)) return;
-    this.#unblock(peer);
-    for (const e of peer.subs.values()) this.#index.remove(e.pattern, e);
-    peer.subs.clear();
+    this.#retire(peer);
     this.#stats.left(peer);
     this.#stats.recheck();
     if (reason === 'protocol') this.counters.protocolErrors++;
@@ -353,16 +393,7 @@ export class HubRouter {
   }
 
   #describe(peer: RouterPeer): PeerDescription {
-    const h = peer.hello;
-    // Kernel credentials only when the peer never said HELLO: reading them loads the native
-    // layer, which a unix:// user should never pay for (connection.peer has them on demand).
-    // A policy hub knows the uid already (read at HELLO).
-    const cred = h ? (peer.grant ? { uid: peer.grant.identity.uid } : {}) as { pid?: number; uid?: number } : peer.conn.peer;
-    return {
-      id: peer.id, name: h?.name ?? '?', transport: this.#options.transport,
-      ...(h ? { pid: h.pid } : cred.pid !== undefined ? { pid: cred.pid } : {}),
-      ...(cred.uid !== undefined ? { uid: cred.uid } : {}),
-    };
+    return describePeer(peer, this.#options.transport);
   }
 
   /** Who is connected (peers that said HELLO). */
@@ -373,7 +404,7 @@ export class HubRouter {
   #announcePeers(): void {
     if (this.#closed) return;
     const peers = this.peers();
-    const frame = encodePeers(peers.map((p) => [p.id, p.name, p.pid ?? 0, p.transport] as const));
+    const frame = peersFrame(peers);
     // Not to the hub's own bus: its events come from this router's status already.
     for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, frame);
     // The same list as a message, for subscribers of `$sys.peers` (a hub is a publisher here).

@@ -67,8 +67,15 @@ export function encodeErr(code: string, text: string): Uint8Array {
 export function encodeBye(): Uint8Array {
   return packr.pack([Op.BYE]);
 }
-/** PEERS: [11, [[id, name, pid, transport], ...]] (presence, sent by a hub). */
-export function encodePeers(peers: ReadonlyArray<readonly [string, string, number, string]>): Uint8Array {
+/**
+ * One PEERS entry: id (hub-assigned), name (claimed), pid (proven by the kernel, 0 when the
+ * transport cannot prove it), transport, claimedPid (from HELLO), uid (proven, or nil).
+ * Version-1 readers that know only the first four elements ignore the rest.
+ */
+export type PeerEntry = readonly [string, string, number, string, number?, (number | null)?];
+
+/** PEERS: [11, [[id, name, pid, transport, claimedPid, uid], ...]] (presence, sent by a hub). */
+export function encodePeers(peers: ReadonlyArray<PeerEntry>): Uint8Array {
   return packr.pack([Op.PEERS, peers]);
 }
 /** QPUB: [9, [sid, ...], pubFrame]: a PUB for the listed queue-group subscriptions only. */

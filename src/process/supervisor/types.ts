@@ -112,7 +112,8 @@ export interface SupervisorOptions {
   url?: string;
   /**
    * Every event is also published on `$sys.supervisor.<name>.<type>`: on this bus, else on the
-   * supervisor's own `pipe:` hub. `false`: no bus at all (children get no `UNIBUS_URL` unless
+   * supervisor's own `pipe:` hub. `$sys.` is reserved for hubs: give a hub (`Bus.listen`), not a
+   * client of one (its hub refuses client PUBs there with ERR). `false`: no bus at all (children get no `UNIBUS_URL` unless
    * `url` names one; `url: 'pipe:'` then is refused).
    */
   bus?: SupervisorBus | false;

@@ -36,6 +36,13 @@ export class LengthPrefixDecoder {
     return this.#partBytes;
   }
 
+  /** Forgets the frame being assembled (its connection is giving up on this stream). */
+  discard(): void {
+    this.#parts = [];
+    this.#partBytes = 0;
+    this.#need = -1;
+  }
+
   /** Feeds one chunk. Throws `ProtocolError` on a length above `maxFrameSize`. */
   push(chunk: Uint8Array): void {
     let pos = 0;

@@ -3,6 +3,12 @@
  * slowly cannot exhaust memory: each connection holds at most one partial frame (bounded by its
  * `maxFrameSize`), all connections of a process together at most `PROCESS_BUDGET` bytes, and a
  * partial frame that makes no progress for `partialFrameTimeout` ends its connection.
+ *
+ * Fairness: when a read takes the process past its budget, the connection refused is the one
+ * holding the **largest** partial frame, not the one that happened to read last. Strangers that
+ * fill the budget with huge slow frames therefore lose their own connections, and a connection
+ * whose partial frame is at most `budget / (connections holding one)` is never the one refused
+ * (the largest holder holds more than that average whenever the budget is exceeded).
  * @module
  */
 import { ProtocolError } from '../../errors.js';
@@ -14,29 +20,45 @@ export const PARTIAL_FRAME_TIMEOUT = 30_000;
 
 /** The process-wide account (one per process: memory is per process). */
 let held = 0;
+const budget = PROCESS_BUDGET;
+/** Accounts holding a partial frame now. */
+const holders = new Set<ReassemblyAccount>();
+
+/** Bytes of partial frames the process holds now (for tests and stats). */
+export function processHeld(): number {
+  return held;
+}
 
 /** Tracks one connection's share of the process budget and its partial-frame timer. */
 export class ReassemblyAccount {
   #mine = 0;
   #timer: NodeJS.Timeout | undefined;
+  #refused = false;
   readonly #timeout: number;
-  readonly #onTimeout: (err: ProtocolError) => void;
+  readonly #onFail: (err: ProtocolError) => void;
 
-  constructor(timeout: number, onTimeout: (err: ProtocolError) => void) {
+  /** `onFail`: the partial frame stalled, or this connection was refused to fit the budget. */
+  constructor(timeout: number, onFail: (err: ProtocolError) => void) {
     this.#timeout = timeout;
-    this.#onTimeout = onTimeout;
+    this.#onFail = onFail;
   }
 
-  /** Records the connection's pending bytes after a read; throws past the process budget. */
+  /**
+   * Records the connection's pending bytes after a read. Past the process budget it refuses the
+   * largest holder: another one through its `onFail`, or this one by throwing.
+   */
   update(pending: number): void {
+    if (this.#refused) return;
     held += pending - this.#mine;
     const grew = pending > this.#mine;
     this.#mine = pending;
     if (pending === 0) {
+      holders.delete(this);
       clearTimeout(this.#timer);
       this.#timer = undefined;
     } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#onTimeout(new ProtocolError(
+      holders.add(this);
+      this.#timer = setTimeout(() => this.#fail(new ProtocolError(
         `a partial frame (${this.#mine} bytes) made no progress for partialFrameTimeout=${this.#timeout}ms`)), this.#timeout);
       this.#timer.unref();
     } else {
@@ -44,13 +66,40 @@ export class ReassemblyAccount {
       // next partial one is no larger than the last.
       this.#timer.refresh();
     }
-    if (grew && held > PROCESS_BUDGET) {
-      throw new ProtocolError(`partial frames of all connections exceed the process budget of ${PROCESS_BUDGET} bytes`);
+    while (grew && held > budget) {
+      const largest = ReassemblyAccount.#largest(this);
+      const err = new ProtocolError(`partial frames of all connections exceed the process budget of ${budget} bytes;`
+        + ` this connection held the largest (${largest.#mine} bytes)`);
+      if (largest === this) {
+        this.#drop();
+        throw err;
+      }
+      largest.#fail(err);
     }
   }
 
-  /** Gives the connection's share back (on close). */
+  /** Refuses this connection: gives its share back at once, then tells its owner. */
+  #fail(err: ProtocolError): void {
+    if (this.#refused) return;
+    this.#drop();
+    this.#onFail(err);
+  }
+
+  #drop(): void {
+    this.update(0);
+    this.#refused = true;
+  }
+
+  /** The holder of the largest partial frame; `self` loses ties (it is the one making progress). */
+  static #largest(self: ReassemblyAccount): ReassemblyAccount {
+    let best = self;
+    for (const a of holders) if (a.#mine > best.#mine || (a.#mine === best.#mine && best === self)) best = a;
+    return best;
+  }
+
+  /** Gives the connection's share back (on close, or when its input is abandoned). */
   release(): void {
     this.update(0);
+    this.#refused = true;
   }
 }

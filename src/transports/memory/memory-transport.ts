@@ -9,7 +9,7 @@ import { HubRunningError, PeerGoneError } from '../../errors.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
 import { commonOptions, parseUrl, validateName } from '../shared/url.js';
 import { BaseConnection } from '../connection-base.js';
-import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
+import type { Capabilities, Connection, Listener, PeerCredentials, PeerInfo, Transport, TransportOptions } from '../transport.js';
 
 /** Frames, and bytes, in flight to one side before `write()` reports full. */
 const HIGH_WATER_FRAMES = 4096;
@@ -54,6 +54,11 @@ class MemoryConnection extends BaseConnection {
 
   override get peer(): PeerInfo {
     return { pid: process.pid };
+  }
+
+  /** The peer is this very process. */
+  override get peerCredentials(): PeerCredentials {
+    return { pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.(), source: 'process' };
   }
 
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {

@@ -38,5 +38,5 @@ export async function connectPipe(url: string, options: TransportOptions = {}): 
   delete process.env[PIPE_FDS_ENV];
   const input = fdSocket(read, 'read');
   const output = fdSocket(write, 'write');
-  return new StreamConnection(input, output, { maxFrameSize, peer: { pid: process.ppid } });
+  return new StreamConnection(input, output, { maxFrameSize, peer: { pid: process.ppid }, peerProvenBy: 'parent' });
 }

@@ -144,6 +144,7 @@ export class PipeListener implements Listener {
     const conn = new StreamConnection(input, output, {
       maxFrameSize: this.#options.maxFrameSize,
       peer: { pid: spawned.pid },
+      peerProvenBy: 'spawn',
     });
     // A child that never started has no writer: its connection ends at once with EOF.
     this.#accepted.push(conn);

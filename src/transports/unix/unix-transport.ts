@@ -83,7 +83,7 @@ class UnixListener implements Listener {
     this.#liveness = liveness;
     server.on('connection', (socket: Socket) => {
       this.#accepted.push(new StreamConnection(socket, socket, {
-        maxFrameSize, peer: readPeer(socket), ...(partialFrameTimeout ? { partialFrameTimeout } : {}),
+        maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED', ...(partialFrameTimeout ? { partialFrameTimeout } : {}),
       }));
     });
   }
@@ -160,7 +160,7 @@ async function connect(url: string, options: TransportOptions = {}): Promise<Con
     socket.once('error', onError);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
-  return new StreamConnection(socket, socket, { maxFrameSize, peer: readPeer(socket) });
+  return new StreamConnection(socket, socket, { maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED' });
 }
 
 /** The `unix:` transport. */
