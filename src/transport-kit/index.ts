@@ -9,7 +9,7 @@
  * - Framing: `LengthPrefixDecoder`, `readLength`, `writeLength`, `HEADER_BYTES`.
  * - URLs: `parseUrl`, `urlPath`, `validateName`, `parseSize`, `commonOptions`.
  * - `AcceptQueue`, the async-iterable side of a `Listener`.
- * - `socketCredentials`: SO_PEERCRED of a connected Unix socket.
+ * - Unix sockets: `connectSocket` (timeout and abort handled), `socketCredentials` (SO_PEERCRED).
  * - `registerTransport`, `transportFor`.
  * - `transportSuite(fixture)`, `busSuite(fixture)`: the conformance suites (they need the `uvu`
  *   test runner installed; they load it only when called).
@@ -32,6 +32,7 @@ export { LengthPrefixDecoder, readLength, writeLength, HEADER_BYTES, type FrameH
 export { parseUrl, urlPath, validateName, parseSize, commonOptions } from '../transports/shared/url.js';
 export { AcceptQueue } from '../transports/shared/accept-queue.js';
 export { socketCredentials, socketFd } from '../transports/shared/socket-peer.js';
+export { connectSocket, DEFAULT_CONNECT_TIMEOUT } from '../transports/shared/connect-socket.js';
 export { registerTransport, transportFor, schemeOf, transportSchemes } from '../transports/registry.js';
 export {
   InvalidUrlError, HubRunningError, TimeoutError, AbortedError, ClosedError, PeerGoneError,
