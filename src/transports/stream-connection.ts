@@ -16,7 +16,7 @@
 import type { Socket } from 'node:net';
 import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
 import { BaseConnection } from './connection-base.js';
-import { uninitialized } from './shared/uninitialized.js';
+import { uninitialized } from '../bytes.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
 import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
 import type { PeerInfo } from './transport.js';
