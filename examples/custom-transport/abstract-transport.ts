@@ -12,13 +12,13 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import {
-  AcceptQueue, commonOptions, connectSocket, HubRunningError, InvalidUrlError, parseUrl, socketCredentials,
+  AcceptQueue, commonOptions, connectSocket, DEFAULT_MAX_FRAME_SIZE, HubRunningError, InvalidUrlError, parseUrl, socketCredentials,
   StreamConnection, validateName, type Capabilities, type Connection, type Listener,
   type Transport, type TransportOptions,
 } from 'unibus/transport-kit';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'pid+uid',
   durable: false,
   peerDeathEvents: true,

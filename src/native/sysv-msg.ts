@@ -36,7 +36,6 @@ export const IPC_EXCL = 0o2000;
 /** msgsnd / msgrcv flags. */
 export const IPC_NOWAIT = 0o4000;
 export const MSG_NOERROR = 0o10000;
-export const MSG_EXCEPT = 0o20000;
 /** msgrcv: copy the message at position `msgtyp` without removing it (needs IPC_NOWAIT). */
 export const MSG_COPY = 0o40000;
 /** msgctl commands. */
@@ -47,8 +46,6 @@ export const IPC_STAT = 2;
 export const MTYPE_BYTES = 8;
 /** Largest message text on these machines (`/proc/sys/kernel/msgmax`, the Linux default). */
 export const DEFAULT_MSGMAX = 8192;
-/** Bytes a queue holds (`/proc/sys/kernel/msgmnb`, the Linux default). */
-export const DEFAULT_MSGMNB = 16384;
 const MSQID_DS_BYTES = 120;
 
 /** A reusable `struct msgbuf`: an 8-byte `mtype` followed by `capacity` bytes of text. */

@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, Transport, TransportOptions } from '../transport.js';
 import { channelsDir } from './channel-layout.js';
 import { SpoolClientConnection } from './spool-client.js';
@@ -22,7 +23,7 @@ import { SpoolHub } from './spool-hub.js';
 import { spoolOptions } from './spool-options.js';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'none',
   durable: true,
   // The hub notices a client's death (its lock is dropped); a client does not notice the hub's

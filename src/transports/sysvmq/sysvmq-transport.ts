@@ -21,6 +21,7 @@ import { DEFAULT_MSGMAX, IPC_NOWAIT, MsgBuffer, msgRemove, msgSend, msgStat } fr
 import { Errno } from '../../native/errno.js';
 import { Backoff, sleep } from '../../sync/backoff.js';
 import { commonOptions } from '../shared/url.js';
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, Transport, TransportOptions } from '../transport.js';
 import { SysvConnection } from './connection.js';
 import { acquireLiveness } from './liveness.js';
@@ -31,7 +32,7 @@ import { acquireWaker, type Waker, type WakeTarget } from './waker.js';
 import { decodeWelcome, encodeHello, RV_HELLO, Wake, type Welcome } from './wire.js';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'pid',
   durable: false,
   peerDeathEvents: true,

@@ -16,11 +16,12 @@ import { connectSocket } from '../shared/connect-socket.js';
 import { socketFd } from '../shared/socket-peer.js';
 import { commonOptions, urlPath } from '../shared/url.js';
 import { StreamConnection } from '../stream-connection.js';
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
 import { acquireHubLiveness } from './hub-liveness.js';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'pid+uid',
   durable: false,
   peerDeathEvents: true,
