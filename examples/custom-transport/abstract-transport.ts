@@ -12,18 +12,15 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import {
-  AcceptQueue, commonOptions, connectSocket, DEFAULT_MAX_FRAME_SIZE, HubRunningError, InvalidUrlError, parseUrl, socketCredentials,
-  StreamConnection, validateName, type Capabilities, type Connection, type Listener,
-  type Transport, type TransportOptions,
+  AcceptQueue, commonOptions, connectSocket, DEFAULT_MAX_FRAME_SIZE, HubRunningError, InvalidUrlError, parseUrl,
+  socketCredentials, StreamConnection, validateName,
+  type Capabilities, type Connection, type Listener, type Transport, type TransportOptions,
 } from 'unibus/transport-kit';
 
+/** A byte stream between any local processes, peers known by SO_PEERCRED, EOF when one dies. */
 const capabilities: Capabilities = {
-  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
-  peerIdentity: 'pid+uid',
-  durable: false,
-  peerDeathEvents: true,
-  crossProcess: true,
-  spawnsClients: false,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE, peerIdentity: 'pid+uid', durable: false,
+  peerDeathEvents: true, crossProcess: true, spawnsClients: false,
 };
 
 /** The abstract address of `abstract://name` (the leading NUL keeps it off the filesystem). */
