@@ -21,10 +21,22 @@ export { within, until, rejectsWith } from './watchdog.js';
 
 /** Runs the Transport suite (the guarantees of the Transport contract) against `fixture`. */
 export async function transportSuite(fixture: TransportFixture): Promise<void> {
-  (await import('./transport-suite.js')).transportSuite(fixture);
+  (await load(() => import('./transport-suite.js'))).transportSuite(fixture);
 }
 
 /** Runs the Bus suite (the same Bus semantics on every scheme) against `fixture`. */
 export async function busSuite(fixture: TransportFixture): Promise<void> {
-  (await import('./bus-suite.js')).busSuite(fixture);
+  (await load(() => import('./bus-suite.js'))).busSuite(fixture);
+}
+
+/** Imports a suite; says what to install when the test runner is missing. */
+async function load<T>(suite: () => Promise<T>): Promise<T> {
+  try {
+    return await suite();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && /'uvu'/.test(String((err as Error).message))) {
+      throw new Error('the conformance suites run under the uvu test runner: npm install --save-dev uvu', { cause: err });
+    }
+    throw err;
+  }
 }
