@@ -27,7 +27,9 @@ const capabilities: Capabilities = {
 export function socketAddress(url: string): string {
   const parsed = parseUrl(url, 'abstract');
   if (parsed.pathname !== '' && parsed.pathname !== '/') throw new InvalidUrlError(url, 'expected abstract://name (no path)');
-  return `\0unibus-abstract-${validateName(parsed.hostname, url)}`;
+  const address = `\0unibus-abstract-${validateName(parsed.hostname, url)}`;
+  if (address.length > 107) throw new InvalidUrlError(url, 'name too long for a socket address (at most 90 characters)');
+  return address;
 }
 
 /** The uids the hub accepts: its own, plus `?allow=uid,uid`. */

@@ -29,7 +29,7 @@ export const abstractFixture: TransportFixture = {
   capabilities: abstractTransport.capabilities,
   preload,
   url: (label) => `abstract://${prefix}-${label}-${process.pid.toString(36)}${++counter}`,
-  invalidUrls: ['abstract://', 'abstract://a/b', 'abstract://..x', 'abstract://x?allow=root', 'unix:///wrong.sock', 'not a url'],
+  invalidUrls: ['abstract://', 'abstract://a/b', 'abstract://..x', 'abstract://x?allow=root', `abstract://${'n'.repeat(91)}`, 'unix:///wrong.sock', 'not a url'],
   listen: (url, options) => abstractTransport.listen(url, options),
   connect: (url, options) => abstractTransport.connect(url, options),
   spawnClient: (_listener, url, script, args, env) => spawnNode(script, [...args], { ...env, UNIBUS_URL: url }, ['--import', preload]),
