@@ -87,9 +87,6 @@ export async function run(argv: string[]): Promise<number> {
   return reason === 'gave-up' ? 1 : 0;
 }
 
-/** Same as {@link run}, under the name the issue gave it. */
-export const runSupervise = run;
-
 /** Serves a hub at `url`, or joins the one that already serves it. */
 async function openBus(url: string): Promise<Bus> {
   try {

@@ -7,8 +7,7 @@
  * apart. Everything else goes through msgpackr.
  * @module
  */
-import { uninitialized } from '../transports/shared/uninitialized.js';
-import { view } from '../transports/shared/view.js';
+import { uninitialized, view } from '../bytes.js';
 
 /** Encodings up to this size are cut from a shared slab instead of allocated one by one. */
 const SLAB_CUT_LIMIT = 4096;

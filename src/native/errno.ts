@@ -1,6 +1,6 @@
 /**
  * errno → Node-shaped errors. Read errno right after the call: any Node sync syscall in between
- * overwrites it (see ../shared/facts). Inside a `.async` callback, `koffi.errno()` is that call's.
+ * overwrites it. Inside a `.async` callback, `koffi.errno()` is that call's.
  * @module
  */
 import { systemError, type SystemError } from '../errors.js';

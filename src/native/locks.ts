@@ -56,7 +56,8 @@ type Fcntl = (fd: number, cmd: number, arg: Buffer) => number;
 let fcntlFn: Fcntl | undefined;
 
 function fcntl(): Fcntl {
-  // A fixed-arity prototype for the variadic fcntl: works on x86-64 (see ../shared/facts).
+  // A fixed-arity prototype for the variadic fcntl: koffi passes the extra
+  // argument as the declared type, which is how the x86-64 ABI passes a variadic pointer.
   fcntlFn ??= native().libc.func('int fcntl(int fd, int cmd, void *arg)') as unknown as Fcntl;
   return fcntlFn;
 }

@@ -36,7 +36,6 @@ export const IPC_EXCL = 0o2000;
 /** msgsnd / msgrcv flags. */
 export const IPC_NOWAIT = 0o4000;
 export const MSG_NOERROR = 0o10000;
-export const MSG_EXCEPT = 0o20000;
 /** msgrcv: copy the message at position `msgtyp` without removing it (needs IPC_NOWAIT). */
 export const MSG_COPY = 0o40000;
 /** msgctl commands. */

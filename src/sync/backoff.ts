@@ -1,92 +1,80 @@
 /**
- * Waiting by non-blocking tries on a backoff timer: the way every lock and semaphore wait in
- * unibus works, so no thread-pool thread is ever parked on a kernel wait.
+ * The one backoff of unibus: every retry timer (lock and semaphore waits, FIFO opens, System V
+ * queue retries, hub reconnects, supervisor restarts) takes its delays from here.
  *
- * The delay doubles from `minDelay` to `maxDelay` with jitter (so many waiters do not retry in
- * lockstep). The wait ends with the try's result, a `TimeoutError`, an `AbortedError` (the
- * signal's reason as `cause`), or the error the owner cancels it with (`ClosedError` on close).
+ * The delay before try `n` (0-based) is `initial * 2^n`, capped at `max`. With `jitter` (0 to 1)
+ * a random part of up to that fraction is taken off, so many waiters do not retry in lockstep
+ * and `max` stays a true cap. `sleep` waits for a delay and can be cut short by an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * const retry = new Backoff({ initial: 5, max: 100, jitter: 0.5 });
+ * while (!tryOnce()) await sleep(retry.next(), signal, 'connect');
+ * ```
  * @module
  */
-import { AbortedError, TimeoutError } from '../errors.js';
+import { AbortedError } from '../errors.js';
 
-/** Options of every wait. */
-export interface WaitOptions {
-  /** Cancels the wait; it rejects with `AbortedError`. */
-  signal?: AbortSignal;
-  /** Gives up after this many milliseconds with `TimeoutError` (default: wait forever). */
-  timeout?: number;
+/** How delays grow. */
+export interface BackoffOptions {
+  /** Delay before the first retry (ms). */
+  readonly initial: number;
+  /** Largest delay (ms). */
+  readonly max: number;
+  /** Fraction (0 to 1) of each delay that may randomly be taken off (default 0: none). */
+  readonly jitter?: number;
 }
 
-/** Delays of the retry timer (ms). */
-export interface BackoffDelays {
-  minDelay?: number;
-  maxDelay?: number;
+/** The delay (ms) before retry number `attempt` (0-based). */
+export function backoffDelay(attempt: number, options: BackoffOptions): number {
+  const base = Math.min(options.max, options.initial * 2 ** Math.min(attempt, 30));
+  const jitter = options.jitter ?? 0;
+  return jitter > 0 ? base * (1 - jitter * Math.random()) : base;
 }
 
-/** A set of pending waits that the owner can cancel at once (on `close()`). */
-export class WaitSet {
-  readonly #cancels = new Set<(err: Error) => void>();
+/** Successive delays of one retry loop; `reset()` after a success starts again from `initial`. */
+export class Backoff {
+  readonly options: BackoffOptions;
+  #attempt = 0;
 
-  /** Rejects every pending wait with `err`. */
-  cancelAll(err: Error): void {
-    for (const cancel of [...this.#cancels]) cancel(err);
-  }
-
-  get size(): number {
-    return this.#cancels.size;
-  }
-
-  /**
-   * Calls `attempt` now and then on a backoff timer until it returns a value other than
-   * `undefined`, which the promise resolves to.
-   */
-  retry<T>(what: string, attempt: () => T | undefined, options: WaitOptions & BackoffDelays = {}): Promise<T> {
-    const { signal, timeout } = options;
-    if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
-      throw new RangeError(`Timeout must be a non-negative number of milliseconds: timeout=${timeout}`);
+  constructor(options: BackoffOptions) {
+    const { initial, max, jitter = 0 } = options;
+    if (!(initial >= 0) || !(max >= initial) || !(jitter >= 0 && jitter <= 1)) {
+      throw new RangeError(`backoff needs 0 <= initial <= max and jitter in [0, 1]: initial=${initial} max=${max} jitter=${jitter}`);
     }
-    const minDelay = options.minDelay ?? 1;
-    const maxDelay = options.maxDelay ?? 50;
-    if (signal?.aborted) return Promise.reject(new AbortedError(what, signal.reason));
-    let first: T | undefined;
-    try {
-      first = attempt();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (first !== undefined) return Promise.resolve(first);
-    if (timeout === 0) return Promise.reject(new TimeoutError(what, 0));
-
-    return new Promise<T>((resolve, reject) => {
-      const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
-      let delay = minDelay;
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (err: Error | undefined, value?: T): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#cancels.delete(cancel);
-        if (err) reject(err);
-        else resolve(value as T);
-      };
-      const cancel = (err: Error): void => finish(err);
-      const onAbort = (): void => finish(new AbortedError(what, signal?.reason));
-      const tick = (): void => {
-        let value: T | undefined;
-        try {
-          value = attempt();
-        } catch (err) {
-          finish(err as Error);
-          return;
-        }
-        if (value !== undefined) return finish(undefined, value);
-        const left = deadline - Date.now();
-        if (left <= 0) return finish(new TimeoutError(what, timeout!));
-        delay = Math.min(maxDelay, delay * 2);
-        timer = setTimeout(tick, Math.min(left, delay * (0.5 + Math.random() / 2)));
-      };
-      this.#cancels.add(cancel);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      timer = setTimeout(tick, Math.min(delay, Math.max(0, deadline - Date.now())));
-    });
+    this.options = options;
   }
+
+  /** Retries so far (since the last reset). */
+  get attempts(): number {
+    return this.#attempt;
+  }
+
+  /** The delay before the next retry; counts that retry. */
+  next(): number {
+    return backoffDelay(this.#attempt++, this.options);
+  }
+
+  reset(): void {
+    this.#attempt = 0;
+  }
+}
+
+/**
+ * Resolves after `ms`; rejects at once with `AbortedError` (`what`, the signal's reason as
+ * `cause`) when `signal` aborts first. The timer is always cleared.
+ */
+export function sleep(ms: number, signal?: AbortSignal, what = 'wait'): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new AbortedError(what, signal.reason));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortedError(what, signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

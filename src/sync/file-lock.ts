@@ -18,7 +18,7 @@
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { ClosedError, PermissionDeniedError, isSystemError } from '../errors.js';
 import { queryLock, tryLock, unlock, type ByteRange, type LockConflict, type LockKind } from '../native/locks.js';
-import { WaitSet, type WaitOptions } from './backoff.js';
+import { WaitSet, type WaitOptions } from './wait-set.js';
 import { lockHolders, type LockHolder } from './lock-holders.js';
 
 const { O_RDWR, O_RDONLY, O_CREAT, O_NOFOLLOW } = constants;

@@ -24,7 +24,7 @@ import {
   IPC_CREAT, IPC_EXCL, IPC_NOWAIT, SEM_UNDO, SEM_VALUE_MAX,
   ftok, semGetValue, semRemove, semSetValue, semStat, semget, semop,
 } from '../native/sysv-sem.js';
-import { WaitSet, type WaitOptions } from './backoff.js';
+import { WaitSet, type WaitOptions } from './wait-set.js';
 
 export type { WaitOptions };
 

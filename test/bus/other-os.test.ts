@@ -35,11 +35,11 @@ test('memory:// still works', async () => {
   await hub.close();
 });
 
-test('package.json declares os linux and the Node engines', () => {
+test('package.json installs on every OS (no "os" field: the checks above are how other OSes fail) and states the Node engines', () => {
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as {
-    os: string[]; engines: { node: string };
+    os?: string[]; engines: { node: string };
   };
-  assert.equal(pkg.os, ['linux']);
+  assert.is(pkg.os, undefined);
   assert.match(pkg.engines.node, />=\s*20/);
 });
 

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { firstValueFrom } from 'rxjs';
 import { Bus } from '../../src/index.js';
 import { script } from '../helpers/processes.js';
-import { jsCommand } from '../helpers/runtime.js';
+import { jsCommand } from '../helpers/processes.js';
 import { within } from '../helpers/watchdog.js';
 
 test('a pipe: child that says HELLO after 6 s is served, not cut by the 5 s HELLO timeout', async () => {

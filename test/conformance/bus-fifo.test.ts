@@ -1,4 +1,4 @@
 import { fixtureFor } from './fixtures/index.js';
-import { busSuite } from './bus.suite.js';
+import { busSuite } from '../../src/transport-kit/index.js';
 
-busSuite(await fixtureFor('fifo'));
+await busSuite(await fixtureFor('fifo'));

@@ -1,4 +1,4 @@
 import { fixtureFor } from './fixtures/index.js';
-import { transportSuite } from './transport.suite.js';
+import { transportSuite } from '../../src/transport-kit/index.js';
 
-transportSuite(await fixtureFor('pipe'));
+await transportSuite(await fixtureFor('pipe'));

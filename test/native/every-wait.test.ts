@@ -52,7 +52,7 @@ test('every wait at once: fs.stat completes, at most one pool thread parked, clo
     }
     const pipeHub = await Bus.listen('pipe:');
     closers.push(() => pipeHub.close());
-    const pipeChild = pipeHub.spawn(process.execPath, [script(import.meta.url, '../conformance/clients/bus-client.js'), 'subscriber', 'x.y'],
+    const pipeChild = pipeHub.spawn(process.execPath, [script(import.meta.url, '../../src/transport-kit/conformance/clients/bus-client.js'), 'subscriber', 'x.y'],
       { env: { ...process.env, UNIBUS_URL: 'pipe:' }, stdio: 'pipe' });
     children.push(new Child(pipeChild.child));
     await children[0]!.waitLine(/^ready$/);

@@ -18,6 +18,7 @@
  * @module
  */
 import { DisconnectedError } from '../../errors.js';
+import { backoffDelay } from '../../sync/backoff.js';
 import type { WireMessage } from '../fabric.js';
 
 /** Options of reconnection (`Bus.connect(url, { reconnect: { … } })`); `false` turns it off. */
@@ -56,10 +57,9 @@ export function resolveReconnect(options: ReconnectOptions | undefined): Resolve
   return r;
 }
 
-/** Delay before attempt `n` (0-based): doubling from `initialDelay`, capped, with ±20% jitter. */
+/** Delay before attempt `n` (0-based): doubling from `initialDelay`, capped, up to 40% less at random. */
 export function backoff(n: number, r: ResolvedReconnect): number {
-  const base = Math.min(r.maxDelay, r.initialDelay * 2 ** Math.min(n, 30));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
+  return Math.round(backoffDelay(n, { initial: r.initialDelay, max: r.maxDelay, jitter: 0.4 }));
 }
 
 interface Waiter {

@@ -6,7 +6,7 @@
  */
 import { ProtocolError } from '../../errors.js';
 import type { Pub } from './messages.js';
-import { view } from '../../transports/shared/view.js';
+import { view } from '../../bytes.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -10,10 +10,9 @@
  */
 import { Packr } from 'msgpackr';
 import { Op } from './messages.js';
-import { uninitialized } from '../../transports/shared/uninitialized.js';
+import { uninitialized, view } from '../../bytes.js';
 import type { Connection } from '../../transports/transport.js';
 import { FrameTooLargeError } from '../../errors.js';
-import { view } from '../../transports/shared/view.js';
 
 /** Payloads up to this size are copied into the envelope. */
 const INLINE_LIMIT = 1024;

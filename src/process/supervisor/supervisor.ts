@@ -8,6 +8,7 @@
  */
 import { Subject, type Observable } from 'rxjs';
 import { reapZombie, setChildSubreaper } from '../../native/prctl.js';
+import { backoffDelay } from '../../sync/backoff.js';
 import { ChildRun, type EventInput, type RunContext, type RunEnd } from './child-run.js';
 import { resolveOptions, type ResolvedChild, type ResolvedOptions } from './options.js';
 import type { Reaper } from './process-group.js';
@@ -225,7 +226,7 @@ export class Supervisor implements AsyncDisposable {
     const { initialMs, maxMs, resetAfterMs } = this.#options.backoff;
     if (end.ranMs >= resetAfterMs) slot.failures = 0;
     slot.failures += 1;
-    const delayMs = Math.min(maxMs, initialMs * 2 ** (slot.failures - 1));
+    const delayMs = backoffDelay(slot.failures - 1, { initial: initialMs, max: maxMs });
     if (this.#options.strategy === 'one-for-all') void this.#restartAll(slot, delayMs);
     else this.#schedule([slot], delayMs);
   }

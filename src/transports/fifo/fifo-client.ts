@@ -11,8 +11,8 @@ import { fdSocket } from '../../native/fd-socket.js';
 import { closeFd, mkfifo, O, readFd, writeFd, WOULD_BLOCK } from '../../native/fds.js';
 import { watchReadable, type ReadableWatcher } from '../../native/poll.js';
 import { StreamConnection } from '../stream-connection.js';
-import { backoffDelay } from './fifo-backoff.js';
-import { checkDir, openFifo, unlinkQuiet } from './fifo-dir.js';
+import { backoffDelay } from '../../sync/backoff.js';
+import { checkDir, OPEN_RETRY, openFifo, unlinkQuiet } from './fifo-dir.js';
 import { ACK, RENDEZVOUS, WELCOME, announceLine, clientName, downName, isMagic, upName } from './fifo-names.js';
 
 /** Without a welcome after this long, the announce is written again. */
@@ -76,7 +76,7 @@ export function connectFifo(o: FifoConnectOptions): Promise<StreamConnection> {
         up = openFifo(upPath, O.WRONLY);
       } catch (err) {
         if (isSystemError(err, 'ENXIO')) {
-          retry = setTimeout(openWriter, backoffDelay(attempt++));
+          retry = setTimeout(openWriter, backoffDelay(attempt++, OPEN_RETRY));
           return;
         }
         fail(err as Error);

@@ -9,9 +9,13 @@ import { join } from 'node:path';
 import { InvalidUrlError, PermissionDeniedError, isSystemError } from '../../errors.js';
 import { closeFd, openFd, O, statFd } from '../../native/fds.js';
 import { isAlive } from '../../native/process.js';
+import type { BackoffOptions } from '../../sync/backoff.js';
 import { isProtocolFile, pidOfClientFile } from './fifo-names.js';
 
 const uid = (): number | undefined => process.getuid?.();
+
+/** Retry delays of FIFO opens that fail with ENXIO or ENOENT (the other end not there yet): 2 ms doubling to 200 ms. */
+export const OPEN_RETRY: BackoffOptions = { initial: 2, max: 200 };
 
 /** Unlinks `path`, ignoring ENOENT (the other side may have unlinked it first). */
 export function unlinkQuiet(path: string): void {

@@ -10,8 +10,8 @@ import { closeFd, O, readFd, setPipeSize, writeFd, WOULD_BLOCK } from '../../nat
 import { watchReadable, type ReadableWatcher } from '../../native/poll.js';
 import { isSystemError } from '../../errors.js';
 import { StreamConnection } from '../stream-connection.js';
-import { backoffDelay } from './fifo-backoff.js';
-import { openFifo, unlinkQuiet } from './fifo-dir.js';
+import { backoffDelay } from '../../sync/backoff.js';
+import { OPEN_RETRY, openFifo, unlinkQuiet } from './fifo-dir.js';
 import { ACK, WELCOME, downName, isMagic, upName } from './fifo-names.js';
 
 export interface HandshakeOptions {
@@ -56,7 +56,7 @@ export class HubHandshake {
     } catch (err) {
       // ENXIO: the client's reader is not open (yet, or no longer); try again shortly.
       if (isSystemError(err, 'ENXIO')) {
-        this.#timer = setTimeout(() => this.#openPair(), backoffDelay(this.#attempt++));
+        this.#timer = setTimeout(() => this.#openPair(), backoffDelay(this.#attempt++, OPEN_RETRY));
         return;
       }
       this.abort();

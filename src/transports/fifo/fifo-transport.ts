@@ -15,13 +15,14 @@
  * ```
  * @module
  */
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, Transport, TransportOptions } from '../transport.js';
 import { commonOptions, parseSize, parseUrl, urlPath } from '../shared/url.js';
 import { connectFifo } from './fifo-client.js';
 import { FifoListener } from './fifo-listener.js';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'pid',
   durable: false,
   peerDeathEvents: true,

@@ -8,7 +8,7 @@
  * @module
  */
 import { ProtocolError } from '../../errors.js';
-import { view } from '../shared/view.js';
+import { view } from '../../bytes.js';
 
 /** Bytes in the length header. */
 export const HEADER_BYTES = 4;

@@ -9,6 +9,7 @@ import { HubRunningError, PeerGoneError } from '../../errors.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
 import { commonOptions, parseUrl, validateName } from '../shared/url.js';
 import { BaseConnection } from '../connection-base.js';
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, PeerCredentials, PeerInfo, Transport, TransportOptions } from '../transport.js';
 
 /** Frames, and bytes, in flight to one side before `write()` reports full. */
@@ -16,7 +17,7 @@ const HIGH_WATER_FRAMES = 4096;
 const HIGH_WATER_BYTES = 8 * 1024 * 1024;
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'pid',
   durable: false,
   peerDeathEvents: false,

@@ -9,6 +9,7 @@
  * - Query option `pipeSize` (default 256 KiB) sets F_SETPIPE_SZ.
  * @module
  */
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, Transport, TransportOptions } from '../transport.js';
 import { commonOptions } from '../shared/url.js';
 import { connectPipe } from './pipe-client.js';
@@ -16,7 +17,7 @@ import { PipeListener } from './pipe-listener.js';
 import { checkPipeUrl } from './pipe-url.js';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'pid',
   durable: false,
   peerDeathEvents: true,

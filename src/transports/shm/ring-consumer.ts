@@ -13,8 +13,7 @@
 import { ProtocolError } from '../../errors.js';
 import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align } from './layout.js';
 import { RingEnd, type SegmentViews } from './ring-end.js';
-import { uninitialized } from '../shared/uninitialized.js';
-import { view } from '../shared/view.js';
+import { uninitialized, view } from '../../bytes.js';
 
 /** Bytes of one copy-out slab; a larger record gets a slab of its own size. */
 const SLAB_BYTES = 64 * 1024;

@@ -22,12 +22,13 @@
  * ```
  * @module
  */
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Transport } from '../transport.js';
 import { connectShm } from './client.js';
 import { listenShm } from './hub.js';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'pid+uid',
   durable: false,
   peerDeathEvents: true,

@@ -14,6 +14,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, Transport, TransportOptions } from '../transport.js';
 import { prepareSpoolDir } from './spool-dir.js';
 import { SpoolClientConnection } from './spool-client.js';
@@ -21,7 +22,7 @@ import { SpoolHub } from './spool-hub.js';
 import { spoolOptions } from './spool-options.js';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'none',
   durable: true,
   // The hub notices a client's death (its lock is dropped); a client does not notice the hub's

@@ -18,6 +18,7 @@
 import { ClosedError, PeerGoneError, ProtocolError } from '../../errors.js';
 import { Errno } from '../../native/errno.js';
 import { IPC_NOWAIT, MsgBuffer, msgReceive, msgRemove } from '../../native/sysv-msg.js';
+import { Backoff } from '../../sync/backoff.js';
 import { BaseConnection } from '../connection-base.js';
 import { LengthPrefixDecoder } from '../framing/length-prefix.js';
 import type { Closed, PeerInfo } from '../transport.js';
@@ -75,7 +76,7 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
   #blocked = false;
   #full = false;
   #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelay = RETRY_FIRST_MS;
+  readonly #retry = new Backoff({ initial: RETRY_FIRST_MS, max: RETRY_MAX_MS });
   #peerBye = false;
   #peerDead = false;
   #rxGone = false;
@@ -195,7 +196,7 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
     } else {
       this.#sendSpins = 0;
       this.#blocked = false;
-      this.#retryDelay = RETRY_FIRST_MS;
+      this.#retry.reset();
       if (this.#retryTimer) { clearTimeout(this.#retryTimer); this.#retryTimer = undefined; }
     }
     if (this.#full && this.#outbox.pendingBytes < HIGH_WATER) {
@@ -211,11 +212,10 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
     if (this.#retryTimer || this.#released) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
       // A lost Space notice must not stall us: ask again each time.
       this.#blocked = false;
       this.#flush();
-    }, this.#retryDelay);
+    }, this.#retry.next());
   }
 
   // ---- receiving ----

@@ -19,7 +19,9 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { AbortedError, PermissionDeniedError, TimeoutError, ProtocolError } from '../../errors.js';
 import { DEFAULT_MSGMAX, IPC_NOWAIT, MsgBuffer, msgRemove, msgSend, msgStat } from '../../native/sysv-msg.js';
 import { Errno } from '../../native/errno.js';
+import { Backoff, sleep } from '../../sync/backoff.js';
 import { commonOptions } from '../shared/url.js';
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, Transport, TransportOptions } from '../transport.js';
 import { SysvConnection } from './connection.js';
 import { acquireLiveness } from './liveness.js';
@@ -30,7 +32,7 @@ import { acquireWaker, type Waker, type WakeTarget } from './waker.js';
 import { decodeWelcome, encodeHello, RV_HELLO, Wake, type Welcome } from './wire.js';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'pid',
   durable: false,
   peerDeathEvents: true,
@@ -94,15 +96,13 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 async function connect(url: string, options: TransportOptions = {}): Promise<Connection> {
   const address = parseSysvmqUrl(url);
   const { maxFrameSize } = commonOptions(url, options);
   const timeout = options.connectTimeout ?? 5000;
   const signal = options.signal;
   const deadline = Date.now() + timeout;
-  let delay = 5;
+  const retry = new Backoff({ initial: 5, max: 100 });
   for (;;) {
     if (signal?.aborted) throw new AbortedError(`connect to ${address.url}`, signal.reason);
     const rv = openRendezvous(address, options.allowOtherUsers === true);
@@ -111,8 +111,7 @@ async function connect(url: string, options: TransportOptions = {}): Promise<Con
       if (conn !== null) return conn;
     }
     if (Date.now() >= deadline) throw new TimeoutError(`connect to ${address.url}`, timeout);
-    await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
-    delay = Math.min(delay * 2, 100);
+    await sleep(Math.min(retry.next(), Math.max(1, deadline - Date.now())), signal, `connect to ${address.url}`);
   }
 }
 
@@ -142,13 +141,13 @@ async function handshake(
     const msg = new MsgBuffer(hello.length);
     msg.type = RV_HELLO;
     msg.text.set(hello);
-    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    for (const retry = new Backoff({ initial: 2, max: 50 }); ;) {
       const r = msgSend(rendezvous, msg, hello.length, IPC_NOWAIT);
       if (r === 0) break;
       if (r === -Errno.EACCES) throw new PermissionDeniedError(`cannot write to the hub's queue: url=${url}`);
       if (r !== -Errno.EAGAIN && r !== -Errno.EINTR) return null; // removed: the hub is gone
       if (Date.now() >= deadline) return null;
-      await sleep(delay);
+      await sleep(retry.next());
     }
     w.post(info.wakeQueue, info.endpoint, Uint8Array.of(Wake.Hello));
     // Wait for the answer; every 100 ms check that the hub's queue still exists.

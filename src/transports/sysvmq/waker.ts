@@ -16,6 +16,7 @@
  * EIDRM, so the process can exit.
  * @module
  */
+import { Backoff } from '../../sync/backoff.js';
 import {
   IPC_CREAT, IPC_NOWAIT, IPC_PRIVATE, MsgBuffer, msgGet, msgReceive, msgReceiveAsync, msgRemove, msgSend,
 } from '../../native/sysv-msg.js';
@@ -49,7 +50,7 @@ export class Waker {
   readonly #touched = new Set<WakeTarget>();
   readonly #retries = new Map<string, PendingPost>();
   #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelay = RETRY_FIRST_MS;
+  readonly #retry = new Backoff({ initial: RETRY_FIRST_MS, max: RETRY_MAX_MS });
   #closed = false;
   readonly #onClose: () => void;
 
@@ -120,13 +121,9 @@ export class Waker {
         if (r === -Errno.EAGAIN || r === -Errno.EINTR) continue;
         this.#retries.delete(k);
       }
-      if (this.#retries.size > 0) {
-        this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
-        this.#armRetry();
-      } else {
-        this.#retryDelay = RETRY_FIRST_MS;
-      }
-    }, this.#retryDelay);
+      if (this.#retries.size > 0) this.#armRetry();
+      else this.#retry.reset();
+    }, this.#retry.next());
   }
 
   #park(): void {

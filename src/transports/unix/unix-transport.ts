@@ -9,16 +9,19 @@
  * @module
  */
 import { lstatSync, unlinkSync, chmodSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { InvalidUrlError, TimeoutError, AbortedError } from '../../errors.js';
+import { createServer, type Server, type Socket } from 'node:net';
+import { InvalidUrlError } from '../../errors.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
+import { connectSocket } from '../shared/connect-socket.js';
+import { socketFd } from '../shared/socket-peer.js';
 import { commonOptions, urlPath } from '../shared/url.js';
 import { StreamConnection } from '../stream-connection.js';
+import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
 import { acquireHubLiveness } from './hub-liveness.js';
 
 const capabilities: Capabilities = {
-  maxFrameSize: 16 * 1024 * 1024,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   peerIdentity: 'pid+uid',
   durable: false,
   peerDeathEvents: true,
@@ -26,15 +29,11 @@ const capabilities: Capabilities = {
   spawnsClients: false,
 };
 
-function socketFd(socket: Socket): number | undefined {
-  return (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-}
-
 /** Reads SO_PEERCRED on first use only: most users never look, and it loads the native layer. */
 function readPeer(socket: Socket): () => PeerInfo {
   return () => {
     const fd = socketFd(socket);
-    if (fd === undefined || fd < 0 || !peerCredentials) return {};
+    if (fd === undefined || !peerCredentials) return {};
     try {
       return peerCredentials(fd);
     } catch {
@@ -140,26 +139,8 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
 async function connect(url: string, options: TransportOptions = {}): Promise<Connection> {
   const path = urlPath(url, 'unix');
   const { maxFrameSize } = commonOptions(url, options);
-  const timeout = options.connectTimeout ?? 5000;
-  const signal = options.signal;
-  if (signal?.aborted) throw new AbortedError(`connect to ${url}`, signal.reason);
   await loadPeerCredentials();
-  const socket = createConnection({ path });
-  await new Promise<void>((resolve, reject) => {
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-    };
-    const onConnect = (): void => { cleanup(); resolve(); };
-    const onError = (err: Error): void => { cleanup(); socket.destroy(); reject(err); };
-    const onAbort = (): void => onError(new AbortedError(`connect to ${url}`, signal?.reason));
-    const timer = setTimeout(() => onError(new TimeoutError(`connect to ${url}`, timeout)), timeout);
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  const socket = await connectSocket(path, url, options);
   return new StreamConnection(socket, socket, { maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED' });
 }
 

@@ -2,12 +2,11 @@
  * Bus-suite peers: a child process for cross-process transports (started through the fixture,
  * so `pipe:` children inherit their fds from the hub), or the same role in-process otherwise.
  */
-import { jsCommand } from '../helpers/runtime.js';
-import { Child, script } from '../helpers/processes.js';
-import type { Bus } from '../../src/bus/bus.js';
+import { Child, jsCommand, preloadArgs, script } from './processes.js';
+import type { Bus } from '../../bus/bus.js';
 import type { TransportFixture } from './fixture.js';
 import { runBusRole } from './bus-roles.js';
-import { within } from '../helpers/watchdog.js';
+import { within } from './watchdog.js';
 
 export interface Peer {
   readonly lines: string[];
@@ -26,7 +25,7 @@ export function startPeer(fixture: TransportFixture, hub: Bus, url: string, role
   if (fixture.capabilities.crossProcess) {
     let child: Child;
     if (fixture.capabilities.spawnsClients) {
-      const spawned = hub.spawn(...jsCommand(clientScript, [role, ...args]), { stdio: 'pipe', env: { UNIBUS_URL: url } });
+      const spawned = hub.spawn(...jsCommand(clientScript, [role, ...args], preloadArgs(fixture)), { stdio: 'pipe', env: { UNIBUS_URL: url } });
       child = new Child(spawned.child);
     } else {
       child = fixture.spawnClient(undefined as never, url, clientScript, [role, ...args], {});

@@ -6,17 +6,17 @@
 import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import { Bus } from '../../src/bus/bus.js';
-import { BroadcastChannel } from '../../src/bus/broadcast-channel.js';
-import type { BusEvent } from '../../src/bus/events.js';
-import type { PeerDescription } from '../../src/bus/fabric.js';
-import { HubRunningError } from '../../src/errors.js';
-import { spawnNode, type Child } from '../helpers/processes.js';
-import { until } from '../helpers/watchdog.js';
+import { Bus } from '../../bus/bus.js';
+import { BroadcastChannel } from '../../bus/broadcast-channel.js';
+import type { BusEvent } from '../../bus/events.js';
+import type { PeerDescription } from '../../bus/fabric.js';
+import { HubRunningError } from '../../errors.js';
+import { preloadArgs, spawnNode, type Child } from './processes.js';
+import { until } from './watchdog.js';
 import type { TransportFixture } from './fixture.js';
 import type { Peer } from './bus-peers.js';
 
-const cliPath = fileURLToPath(new URL('../../../bin/unibus.js', import.meta.url));
+const cliPath = fileURLToPath(new URL('../../../../bin/unibus.js', import.meta.url));
 
 export interface SuiteContext {
   readonly test: Test;
@@ -51,7 +51,7 @@ export function semanticsCases(ctx: SuiteContext): void {
       if (server) {
         // The server already runs.
       } else if (caps.crossProcess) {
-        child = spawnNode(cliPath, ['hub', url]);
+        child = spawnNode(cliPath, ['hub', url], {}, preloadArgs(fixture));
         await child.waitLine(/^listening /);
       } else {
         first = await Bus.listen(url);

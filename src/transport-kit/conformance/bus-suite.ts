@@ -5,13 +5,13 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Bus } from '../../src/bus/bus.js';
-import type { BusEvent } from '../../src/bus/events.js';
-import { NoRespondersError, InvalidTopicError, FrameTooLargeError } from '../../src/errors.js';
-import { rejectsWith, within, until } from '../helpers/watchdog.js';
+import { Bus } from '../../bus/bus.js';
+import type { BusEvent } from '../../bus/events.js';
+import { NoRespondersError, InvalidTopicError, FrameTooLargeError } from '../../errors.js';
+import { rejectsWith, within, until } from './watchdog.js';
 import type { TransportFixture } from './fixture.js';
 import { startPeer, type Peer } from './bus-peers.js';
-import { semanticsCases } from './bus-semantics.cases.js';
+import { semanticsCases } from './bus-semantics-cases.js';
 
 export function busSuite(fixture: TransportFixture): void {
   const test = suite(`Bus on ${fixture.scheme}:`);

@@ -3,8 +3,8 @@
  * @module
  */
 import * as assert from 'uvu/assert';
-import { ClosedError, PeerGoneError } from '../../src/errors.js';
-import { within } from '../helpers/watchdog.js';
+import { ClosedError, PeerGoneError } from '../../errors.js';
+import { within } from './watchdog.js';
 import { endedAs, fillUntilBlocked, random, roundTrip, stillPending, type CaseContext } from './checks.js';
 import { OrderChecker } from './roles.js';
 

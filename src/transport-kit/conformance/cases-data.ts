@@ -3,8 +3,8 @@
  * @module
  */
 import * as assert from 'uvu/assert';
-import { ClosedError, FrameTooLargeError } from '../../src/errors.js';
-import { within } from '../helpers/watchdog.js';
+import { ClosedError, FrameTooLargeError } from '../../errors.js';
+import { within } from './watchdog.js';
 import { endedAs, fillUntilBlocked, MiB, nextFrame, quiet, random, roundTrip, type CaseContext } from './checks.js';
 import { numbered, OrderChecker, readNumbered, text, untext, writeInPlace } from './roles.js';
 

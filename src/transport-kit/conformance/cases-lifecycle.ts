@@ -3,10 +3,10 @@
  * @module
  */
 import * as assert from 'uvu/assert';
-import { ClosedError, HubRunningError, InvalidUrlError } from '../../src/errors.js';
-import type { Connection } from '../../src/transports/transport.js';
-import { ChildSet, spawnNode } from '../helpers/processes.js';
-import { within } from '../helpers/watchdog.js';
+import { ClosedError, HubRunningError, InvalidUrlError } from '../../errors.js';
+import type { Connection } from '../../transports/transport.js';
+import { ChildSet, preloadArgs, spawnNode } from './processes.js';
+import { within } from './watchdog.js';
 import { endedAs, outcome, random, roundTrip, stillPending, type CaseContext } from './checks.js';
 import type { TransportFixture } from './fixture.js';
 import { HUB_SCRIPT, startPeer, withSession, type Session } from './session.js';
@@ -117,7 +117,7 @@ export function lifecycleCases({ fixture, caps, it, session }: CaseContext): voi
     it('a second hub on a live URL gets HubRunningError; a dead hub\'s leftovers are replaced', async () => {
       const url = fixture.url('second-hub');
       if (caps.crossProcess) {
-        const hub = spawnNode(HUB_SCRIPT, [], { UNIBUS_URL: url });
+        const hub = spawnNode(HUB_SCRIPT, [], { UNIBUS_URL: url }, preloadArgs(fixture));
         try {
           await hub.waitLine(/^listening /);
           assert.instance(await fixture.listen(url).then((l) => l.close(), (e: unknown) => e), HubRunningError);

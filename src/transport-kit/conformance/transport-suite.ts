@@ -6,7 +6,7 @@
  * @module
  */
 import { suite } from 'uvu';
-import { within } from '../helpers/watchdog.js';
+import { within } from './watchdog.js';
 import { dataCases } from './cases-data.js';
 import { failureCases } from './cases-failure.js';
 import { lifecycleCases } from './cases-lifecycle.js';

@@ -5,9 +5,9 @@
  * @module
  */
 import * as assert from 'uvu/assert';
-import { ChildSet, script, type Child } from '../helpers/processes.js';
-import { within } from '../helpers/watchdog.js';
-import type { Connection, Listener, TransportOptions } from '../../src/transports/transport.js';
+import { ChildSet, script, type Child } from './processes.js';
+import { within } from './watchdog.js';
+import type { Connection, Listener, TransportOptions } from '../../transports/transport.js';
 import type { TransportFixture } from './fixture.js';
 import { roles, type Role } from './roles.js';
 

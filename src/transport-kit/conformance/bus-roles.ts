@@ -4,7 +4,7 @@
  * Every role reports on `out` with one line per event; `ready` once its subscriptions are
  * confirmed by the hub (after a flush).
  */
-import { Bus } from '../../src/bus/bus.js';
+import { Bus } from '../../bus/bus.js';
 
 export type Out = (line: string) => void;
 

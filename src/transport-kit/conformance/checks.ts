@@ -5,8 +5,8 @@
  */
 import { randomFillSync } from 'node:crypto';
 import * as assert from 'uvu/assert';
-import type { Capabilities, Connection } from '../../src/transports/transport.js';
-import { within } from '../helpers/watchdog.js';
+import type { Capabilities, Connection } from '../../transports/transport.js';
+import { within } from './watchdog.js';
 import type { TransportFixture } from './fixture.js';
 import type { Session } from './session.js';
 

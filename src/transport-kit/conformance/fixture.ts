@@ -2,13 +2,13 @@
  * What a backend gives the conformance suites: the suites use nothing else, and choose their
  * cases by `capabilities` (and by whether `injectGarbage` exists), never by scheme name.
  *
- * To add a transport: write `fixtures/<scheme>.ts` exporting a `TransportFixture`, add one line
- * to `fixtures/index.ts`, and add `transport-<scheme>.test.ts` (two lines, copy the unix one) so
- * that scheme runs in its own process under the runner's watchdog.
+ * To check a transport: write a `TransportFixture` for it and call `transportSuite(fixture)` and
+ * `busSuite(fixture)` (from `unibus/transport-kit`), each from its own test file so each runs in
+ * its own process. Inside this repository the built-in fixtures are in test/conformance/fixtures/.
  * @module
  */
-import type { Child } from '../helpers/processes.js';
-import type { Capabilities, Connection, Listener, TransportOptions } from '../../src/transports/transport.js';
+import type { Child } from './processes.js';
+import type { Capabilities, Connection, Listener, TransportOptions } from '../../transports/transport.js';
 
 export interface TransportFixture {
   /** URL scheme without the colon. */
@@ -45,6 +45,13 @@ export interface TransportFixture {
    * instead of a `unibus hub` child, and skips cases that need a hub of ours (`$sys.peers`).
    */
   readonly externalServer?: { readonly running: boolean; kill(): Promise<void>; restart(): Promise<void> };
+  /**
+   * A module (absolute path or file: URL) that every child process the suites start themselves
+   * (a stale hub, a `unibus hub` CLI) imports first with `node --import`: a third-party
+   * transport registers its scheme there (`registerTransport`). Built-in transports need none.
+   * `spawnClient` is the fixture's own and must add it too (`spawnNode`'s `nodeArgs`).
+   */
+  readonly preload?: string;
   /** Files, sockets and kernel objects of `url` still present (names, for the failure message). */
   leftovers(url: string): Promise<string[]>;
 }

@@ -4,7 +4,7 @@
  * (for `memory://`). A role talks to the test through lines it prints (`ready`, `got …`).
  * @module
  */
-import type { Connection } from '../../src/transports/transport.js';
+import type { Connection } from '../../transports/transport.js';
 
 /** What a role may do besides using its connection. */
 export interface RoleContext {

@@ -5,7 +5,7 @@
  * role that ends shows that everything was released.
  * @module
  */
-import { transportFor } from '../../../src/transports/registry.js';
+import { transportFor } from '../../../transports/registry.js';
 import { roles } from '../roles.js';
 
 const [name = '', ...args] = process.argv.slice(2);

@@ -3,7 +3,7 @@
  * killed (the suite SIGKILLs it to leave stale objects for the next hub to replace).
  * @module
  */
-import { transportFor } from '../../../src/transports/registry.js';
+import { transportFor } from '../../../transports/registry.js';
 
 const url = process.env.UNIBUS_URL;
 if (!url) throw new TypeError('UNIBUS_URL is not set');

@@ -1,0 +1,5 @@
+import { busSuite } from 'unibus/transport-kit';
+import '../../examples/custom-transport/register.js';
+import { abstractFixture } from '../../examples/custom-transport/fixture.js';
+
+await busSuite(abstractFixture);
