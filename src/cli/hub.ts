@@ -1,6 +1,7 @@
 /** `unibus hub <url>`: serve as hub until SIGINT/SIGTERM, then remove everything and exit 0. */
 import { Bus } from '../bus/bus.js';
 import { onShutdown } from '../process/shutdown.js';
+import { schemeOf } from '../transports/registry.js';
 import { parse, UsageError } from './args.js';
 
 export const help = `
@@ -19,12 +20,11 @@ export async function run(argv: string[]): Promise<number> {
   const [url] = positionals;
   if (!url) throw new UsageError(`missing <url>\n${help}`);
   const commands = (values.spawn ?? []) as unknown as string[];
-  const bus = await Bus.listen(url, values.name ? { name: values.name } : {});
-  onShutdown(() => bus.close());
-  if (commands.length > 0 && !bus.url.startsWith('pipe:')) {
-    await bus.close();
+  if (commands.length > 0 && schemeOf(url) !== 'pipe') {
     throw new UsageError(`--spawn works only with pipe: (the hub starts its clients); got ${url}`);
   }
+  const bus = await Bus.listen(url, values.name ? { name: values.name } : {});
+  onShutdown(() => bus.close());
   bus.events.subscribe((e) => {
     if (e.type === 'peer-joined' || e.type === 'peer-left' || e.type === 'slow-consumer') {
       process.stderr.write(`${e.type} ${'peer' in e && e.peer ? `${e.peer.name} pid=${e.peer.pid ?? '?'}` : ''}\n`);

@@ -12,10 +12,11 @@ import { lstatSync, unlinkSync, chmodSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { InvalidUrlError, TimeoutError, AbortedError } from '../../errors.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
-import { commonOptions, urlPath } from '../shared/url.js';
+import { commonOptions } from '../shared/url.js';
 import { StreamConnection } from '../stream-connection.js';
 import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
 import { acquireHubLiveness } from './hub-liveness.js';
+import { unixSocketPath } from './unix-url.js';
 
 const capabilities: Capabilities = {
   maxFrameSize: 16 * 1024 * 1024,
@@ -112,19 +113,21 @@ class UnixListener implements Listener {
 }
 
 async function listen(url: string, options: TransportOptions = {}): Promise<Listener> {
-  const path = urlPath(url, 'unix');
+  const path = unixSocketPath(url);
   const { maxFrameSize, mode, partialFrameTimeout } = commonOptions(url, options);
   const liveness = await acquireHubLiveness(path, url);
+  let server: Server | undefined;
   try {
     removeStale(path, url);
     await loadPeerCredentials();
-    const server = createServer({ pauseOnConnect: false });
+    server = createServer({ pauseOnConnect: false });
+    const listening = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      listening.once('error', reject);
       // umask makes the socket owner-only from its creation; chmod states the mode asked for.
       const old = process.umask(0o177);
       try {
-        server.listen({ path }, () => resolve());
+        listening.listen({ path }, () => resolve());
       } finally {
         process.umask(old);
       }
@@ -132,13 +135,18 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
     chmodSync(path, mode);
     return new UnixListener(url, path, server, liveness, maxFrameSize, partialFrameTimeout);
   } catch (err) {
+    // A failure after bind must not leave a listening server (it kept the process alive) or its file.
+    if (server?.listening) {
+      server.close();
+      try { unlinkSync(path); } catch { /* never made, or already gone */ }
+    }
     liveness.close();
     throw err;
   }
 }
 
 async function connect(url: string, options: TransportOptions = {}): Promise<Connection> {
-  const path = urlPath(url, 'unix');
+  const path = unixSocketPath(url);
   const { maxFrameSize } = commonOptions(url, options);
   const timeout = options.connectTimeout ?? 5000;
   const signal = options.signal;
