@@ -7,6 +7,7 @@
 import { chmodSync, fstatSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidUrlError, PermissionDeniedError, isSystemError } from '../../errors.js';
+import { checkOwned } from '../shared/ownership.js';
 import { closeFd, openFd, O } from '../../native/fds.js';
 import { isAlive } from '../../native/process.js';
 import { isProtocolFile, pidOfClientFile } from './fifo-names.js';
@@ -22,11 +23,12 @@ export function unlinkQuiet(path: string): void {
   }
 }
 
-/** Checks that `dir` is a real directory owned by this user (not a symlink). */
+/**
+ * Checks that `dir` is a real directory owned by this user (not a symlink) and writable by no
+ * other user (group write is allowed: a group-shared `mode`). Throws `UnsafePathError`.
+ */
 export function checkDir(dir: string, url: string): void {
-  const st = lstatSync(dir);
-  if (!st.isDirectory()) throw new InvalidUrlError(url, `path exists and is not a directory: path=${dir}`);
-  if (st.uid !== uid()) throw new PermissionDeniedError(`directory owned by uid=${st.uid}, not uid=${uid()}: path=${dir}`);
+  if (!checkOwned(dir, 'directory', { allowMode: 0o020 })) throw new InvalidUrlError(url, `directory does not exist: path=${dir}`);
 }
 
 /**

@@ -8,10 +8,11 @@
  *   native layer only then).
  * @module
  */
-import { lstatSync, unlinkSync, chmodSync } from 'node:fs';
+import { unlinkSync, chmodSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { InvalidUrlError, TimeoutError, AbortedError } from '../../errors.js';
+import { TimeoutError, AbortedError } from '../../errors.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
+import { clearStale } from '../shared/ownership.js';
 import { commonOptions } from '../shared/url.js';
 import { StreamConnection } from '../stream-connection.js';
 import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
@@ -56,17 +57,6 @@ async function loadPeerCredentials(): Promise<void> {
   }
 }
 
-/** Removes a socket file left by a dead hub; refuses anything that is not a socket. */
-function removeStale(path: string, url: string): void {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!st.isSocket()) throw new InvalidUrlError(url, `path exists and is not a socket: path=${path}`);
-  unlinkSync(path);
-}
 
 class UnixListener implements Listener {
   readonly url: string;
@@ -118,7 +108,7 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
   const liveness = await acquireHubLiveness(path, url);
   let server: Server | undefined;
   try {
-    removeStale(path, url);
+    clearStale(path, 'socket'); // a dead hub's socket; refuses anything else, or another user's
     await loadPeerCredentials();
     server = createServer({ pauseOnConnect: false });
     const listening = server;
