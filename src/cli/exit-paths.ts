@@ -30,7 +30,8 @@ export function guardExitPaths(): void {
   }
   process.on('uncaughtException', (err) => void fail(err));
   process.on('unhandledRejection', (err) => void fail(err));
-  // A closed terminal: leave as cleanly as on SIGTERM (128 + SIGHUP's number, 1).
+  // A closed terminal: leave as cleanly as on SIGTERM (128 + SIGHUP's number, 1). Node resets
+  // inherited dispositions at start, so `nohup` gave no protection here before either.
   signals('SIGHUP').subscribe(() => void shutdown(129));
 }
 

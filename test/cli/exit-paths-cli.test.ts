@@ -130,4 +130,15 @@ test('item 16: a hub whose stdout and stderr readers are gone serves on and clea
   }
 });
 
+test('item 16: SIGHUP (a closed terminal) cleans up like SIGTERM', async () => {
+  const dir = tmpDir('cli-hup');
+  const path = join(dir, 'hub.sock');
+  const hub = children.add(cli(['hub', `unix://${path}`]));
+  await hub.waitLine(/^listening /);
+  hub.kill('SIGHUP');
+  const r = await hub.waitExit();
+  assert.is(r.code, 129, `exit 128+1 after cleanup (${r.signal ?? ''})`);
+  assert.not.ok(existsSync(path), 'socket removed');
+});
+
 test.run();
