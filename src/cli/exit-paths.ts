@@ -35,11 +35,24 @@ export function guardExitPaths(): void {
   signals('SIGHUP').subscribe(() => void shutdown(129));
 }
 
+/**
+ * Ends the command: waits until stdout and stderr have taken everything written (a pipe takes
+ * large output asynchronously: exiting at once cut a 16 MiB JSON line short), then runs the
+ * closers and exits with `code`.
+ */
+export async function finish(code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write('', () => resolve()); // called once every earlier write is flushed (or failed)
+  })));
+  return shutdown(code);
+}
+
 function fail(err: unknown): Promise<never> {
   try {
     process.stderr.write(`unibus: ${(err as Error)?.stack ?? String(err)}\n`);
   } catch {
     // stderr is gone too; the exit code still tells
   }
-  return shutdown(1);
+  return finish(1);
 }
