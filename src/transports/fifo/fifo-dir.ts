@@ -28,7 +28,9 @@ export function unlinkQuiet(path: string): void {
  * other user (group write is allowed: a group-shared `mode`). Throws `UnsafePathError`.
  */
 export function checkDir(dir: string, url: string): void {
-  if (!checkOwned(dir, 'directory', { allowMode: 0o020 })) throw new InvalidUrlError(url, `directory does not exist: path=${dir}`);
+  const st = lstatSync(dir); // ENOENT: no hub
+  if (!st.isDirectory()) throw new InvalidUrlError(url, `path exists and is not a directory: path=${dir}`);
+  checkOwned(dir, 'directory', { allowMode: 0o020 });
 }
 
 /**
