@@ -245,3 +245,26 @@ export class PolicyDeniedError extends PermissionDeniedError {
     this.rule = rule;
   }
 }
+
+/**
+ * A path a hub would create or adopt is not safe to use: another user owns it, it is writable by
+ * others, or it is not the kind of object expected (a planted FIFO, directory, key file or
+ * socket). `code` stays `ERR_UNIBUS_PERMISSION`; `path`, `ownerUid` and `mode` say what was found.
+ *
+ * @example
+ * ```ts
+ * try { await Bus.listen('shm://app'); }
+ * catch (err) { if (err instanceof UnsafePathError) console.error(err.path, err.ownerUid); }
+ * ```
+ */
+export class UnsafePathError extends PermissionDeniedError {
+  readonly path: string;
+  readonly ownerUid: number;
+  readonly mode: number;
+  constructor(path: string, ownerUid: number, mode: number, detail: string) {
+    super(`${detail}: path=${path} owner=${ownerUid} mode=0${(mode & 0o7777).toString(8)}`);
+    this.path = path;
+    this.ownerUid = ownerUid;
+    this.mode = mode;
+  }
+}

@@ -4,6 +4,7 @@ export type DemoTopics = {
   [k: `sensor.${string}.humidity`]: { percent: number; at: number };
   'demo.ready': { worker: string };
   'demo.done': { worker: string; sent: number };
+  'demo.stop': null;
 };
 export type DemoServices = {
   'stats.average': { request: { room: string }; response: { room: string; average: number; samples: number } };

@@ -26,10 +26,11 @@ export async function runWorker(url: string, role: string, room: string): Promis
       const xs = seen.get(r) ?? [];
       return { room: r, average: xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length), samples: xs.length };
     });
+    const stop = new Promise<void>((resolve) => bus.subscribe('demo.stop').subscribe(() => resolve()));
     await bus.flush(); // the hub has our subscriptions: now tell it we are ready
     await bus.publish('demo.ready', { worker: 'monitor' });
     process.stdout.write('  monitor  ready\n');
-    await new Promise<void>((resolve) => process.once('disconnect', resolve));
+    await stop;
   }
   await bus.close();
 }

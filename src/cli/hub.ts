@@ -1,9 +1,10 @@
 /** `unibus hub <url>`: serve as hub until SIGINT/SIGTERM, then remove everything and exit 0. */
 import { Bus } from '../bus/bus.js';
 import { onShutdown } from '../process/shutdown.js';
+import { schemeOf } from '../transports/registry.js';
 import { parse, UsageError } from './args.js';
 import { HubPolicy } from '../bus/policy/hub-policy.js';
-import { signals } from '../process/signals.js';
+import { reloadOnHangup } from './exit-paths.js';
 
 export const help = `
 Usage: unibus hub <url> [--name NAME] [--policy policy.json] [--spawn "COMMAND"]...
@@ -27,10 +28,14 @@ export async function run(argv: string[]): Promise<number> {
   const [url] = positionals;
   if (!url) throw new UsageError(`missing <url>\n${help}`);
   const commands = (values.spawn ?? []) as unknown as string[];
+  if (commands.length > 0 && schemeOf(url) !== 'pipe') {
+    throw new UsageError(`--spawn works only with pipe: (the hub starts its clients); got ${url}`);
+  }
   const policy = values.policy ? HubPolicy.fromFile(values.policy as string) : undefined;
   const bus = await Bus.listen(url, { ...(values.name ? { name: values.name } : {}), ...(policy ? { policy } : {}) });
+  onShutdown(() => bus.close());
   if (policy) {
-    signals('SIGHUP').subscribe(() => {
+    reloadOnHangup(() => {
       try {
         policy.reload();
         process.stderr.write('policy reloaded\n');
@@ -38,11 +43,6 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`policy not reloaded, the old rules stay: ${(err as Error).message}\n`);
       }
     });
-  }
-  onShutdown(() => bus.close());
-  if (commands.length > 0 && !bus.url.startsWith('pipe:')) {
-    await bus.close();
-    throw new UsageError(`--spawn works only with pipe: (the hub starts its clients); got ${url}`);
   }
   bus.events.subscribe((e) => {
     if (e.type === 'permission-denied') process.stderr.write(`permission-denied ${e.peer.name} uid=${e.peer.uid ?? '?'}: ${e.error.message}\n`);

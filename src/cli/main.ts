@@ -5,6 +5,7 @@
  */
 import { UnibusError } from '../errors.js';
 import { UsageError } from './args.js';
+import { finish, guardExitPaths } from './exit-paths.js';
 
 type Command = { help: string; run(argv: string[]): Promise<number> };
 
@@ -57,13 +58,16 @@ async function main(argv: string[]): Promise<number> {
   return (await load()).run(rest);
 }
 
+guardExitPaths();
+// However a command ends, run its registered closers and exit with its code: an error thrown
+// while a bus or hub was open must not leave the process alive on that open connection.
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => finish(code),
   (err: unknown) => {
     if (err instanceof UsageError) process.stderr.write(`unibus: ${err.message}\n`);
     else if (err instanceof UnibusError || (err instanceof Error && 'code' in err)) {
       process.stderr.write(`unibus: ${(err as Error).message}\n`);
     } else process.stderr.write(`unibus: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = err instanceof UsageError ? 2 : 1;
+    return finish(err instanceof UsageError ? 2 : 1);
   },
 );

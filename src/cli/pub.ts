@@ -1,6 +1,7 @@
 /** `unibus pub <url> <topic> [JSON]`: publish, then wait until the hub has accepted all. */
 import { createInterface } from 'node:readline';
 import { Bus } from '../bus/bus.js';
+import { checkTopic } from '../bus/subjects/grammar.js';
 import { parse, parseJson, positiveInt, UsageError } from './args.js';
 
 export const help = `
@@ -16,10 +17,11 @@ export async function run(argv: string[]): Promise<number> {
   const count = positiveInt(values.count, '--count', 1);
   const codec = values.codec as 'msgpack' | 'json' | undefined;
   if (codec !== undefined && codec !== 'msgpack' && codec !== 'json') throw new UsageError('--codec must be msgpack or json');
+  checkTopic(topic);
+  const value = json === undefined ? undefined : parseJson(json, 'the message');
   const bus = await Bus.connect(url, codec ? { codec } : {});
   try {
     if (json !== undefined) {
-      const value = parseJson(json, 'the message');
       for (let i = 0; i < count; i++) await bus.publish(topic, value);
     } else {
       for await (const line of createInterface({ input: process.stdin })) {

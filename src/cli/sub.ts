@@ -1,5 +1,6 @@
 /** `unibus sub <url> <pattern>`: print matching messages as JSON lines. */
 import { Bus } from '../bus/bus.js';
+import { checkPattern } from '../bus/subjects/grammar.js';
 import { onShutdown } from '../process/shutdown.js';
 import { parse, positiveInt, seconds, toJson, UsageError } from './args.js';
 
@@ -18,6 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!url || !pattern) throw new UsageError(`missing <url> or <pattern>\n${help}`);
   const count = values.count === undefined ? Infinity : positiveInt(values.count, '--count', 1);
   const timeout = seconds(values.timeout, '--timeout');
+  checkPattern(pattern); // before connecting: a bad pattern is a usage error, not a session
   const bus = await Bus.connect(url);
   onShutdown(() => bus.close());
   const controller = new AbortController();

@@ -8,6 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } f
 import { join } from 'node:path';
 import { InvalidUrlError, PermissionDeniedError, isSystemError } from '../../errors.js';
 import { closeFd, openFd, O, statFd } from '../../native/fds.js';
+import { checkOwned } from '../shared/ownership.js';
 import { isAlive } from '../../native/process.js';
 import type { BackoffOptions } from '../../sync/backoff.js';
 import { isProtocolFile, pidOfClientFile } from './fifo-names.js';
@@ -26,11 +27,14 @@ export function unlinkQuiet(path: string): void {
   }
 }
 
-/** Checks that `dir` is a real directory owned by this user (not a symlink). */
+/**
+ * Checks that `dir` is a real directory owned by this user (not a symlink) and writable by no
+ * other user (group write is allowed: a group-shared `mode`). Throws `UnsafePathError`.
+ */
 export function checkDir(dir: string, url: string): void {
-  const st = lstatSync(dir);
+  const st = lstatSync(dir); // ENOENT: no hub
   if (!st.isDirectory()) throw new InvalidUrlError(url, `path exists and is not a directory: path=${dir}`);
-  if (st.uid !== uid()) throw new PermissionDeniedError(`directory owned by uid=${st.uid}, not uid=${uid()}: path=${dir}`);
+  checkOwned(dir, 'directory', { allowMode: 0o020 });
 }
 
 /**

@@ -188,9 +188,10 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
 
 async function connect(url: string, options: TransportOptions = {}): Promise<Connection> {
   const name = nameOf(url);
+  const { maxFrameSize } = commonOptions(url, options); // a bad URL is told as such, hub or not
   const hub = hubs.get(name);
   if (!hub) throw new PeerGoneError(`no memory hub named ${name} in this process`);
-  const [client, server] = pair(Math.min(hub.maxFrameSize, commonOptions(url, options).maxFrameSize));
+  const [client, server] = pair(Math.min(hub.maxFrameSize, maxFrameSize));
   hub.accepted.push(server);
   return client;
 }

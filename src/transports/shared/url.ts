@@ -49,15 +49,66 @@ export function validateName(name: string, url: string): string {
   return name;
 }
 
+/** Smallest `maxFrameSize` accepted: every control frame of the hub protocol fits (HELLO, SUB of a
+ * 1024-character pattern, ERR); below it clients could not even say HELLO. */
+export const MIN_MAX_FRAME_SIZE = 4096;
+/** Largest `maxFrameSize` accepted: 2 GiB - 1, the largest length every framing holds (the shm
+ * ring's record header is an int32; the stream framing's u32 and msgpack's bin32 hold more). */
+export const MAX_MAX_FRAME_SIZE = 2 ** 31 - 1;
+
+/**
+ * The query parameters each built-in scheme accepts: one table, so every scheme rejects an unknown
+ * parameter the same way and names the valid ones. A scheme missing here (a third-party
+ * transport) is not checked.
+ */
+export const QUERY_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  unix: ['maxFrameSize'],
+  memory: ['maxFrameSize'],
+  pipe: ['maxFrameSize', 'pipeSize'],
+  fifo: ['maxFrameSize', 'pipeSize'],
+  sysvmq: ['maxFrameSize', 'proj'],
+  shm: ['maxFrameSize', 'size', 'api', 'spin', 'peerTimeout'],
+  file: ['maxFrameSize', 'consumer', 'sync', 'segmentSize', 'maxBacklog'],
+};
+
+/**
+ * Throws `InvalidUrlError` when `url` has a query parameter its scheme does not know (or one given
+ * twice), naming the valid ones. Every transport runs it through {@link commonOptions}.
+ *
+ * @example
+ * ```ts
+ * checkQueryParameters('unix:///run/app.sock?frob=1');
+ * // InvalidUrlError: Invalid URL: unknown parameter frob (valid for unix: maxFrameSize): url=...
+ * ```
+ */
+export function checkQueryParameters(url: string): void {
+  if (!URL.canParse(url)) return; // the scheme's own parser says why
+  const parsed = new URL(url);
+  const scheme = parsed.protocol.slice(0, -1).toLowerCase();
+  const valid = QUERY_PARAMETERS[scheme];
+  if (!valid) return;
+  const seen = new Set<string>();
+  for (const key of parsed.searchParams.keys()) {
+    if (!valid.includes(key)) {
+      throw new InvalidUrlError(url, `unknown parameter ${JSON.stringify(key)} (valid for ${scheme}: ${valid.join(', ')})`);
+    }
+    if (seen.has(key)) throw new InvalidUrlError(url, `parameter ${key} given more than once`);
+    seen.add(key);
+  }
+}
+
 /** Options every transport reads: query parameters first, then code options, then defaults. */
 export function commonOptions(url: string, options: TransportOptions = {}): {
   maxFrameSize: number; mode: number; partialFrameTimeout: number | undefined;
 } {
+  checkQueryParameters(url);
   const query = URL.canParse(url) ? new URL(url).searchParams : new URLSearchParams();
   const q = query.get('maxFrameSize');
   const maxFrameSize = q !== null ? parseSize(q, url, 'maxFrameSize') : options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-  if (!Number.isInteger(maxFrameSize) || maxFrameSize < 1 || maxFrameSize > 2 ** 31) {
-    throw new RangeError(`maxFrameSize must be an integer from 1 to 2^31: maxFrameSize=${maxFrameSize}`);
+  if (!Number.isInteger(maxFrameSize) || maxFrameSize < MIN_MAX_FRAME_SIZE || maxFrameSize > MAX_MAX_FRAME_SIZE) {
+    const range = `maxFrameSize must be an integer from ${MIN_MAX_FRAME_SIZE} (4KiB) to ${MAX_MAX_FRAME_SIZE} (2GiB - 1)`;
+    if (q !== null) throw new InvalidUrlError(url, `${range} (got ${q})`);
+    throw new RangeError(`${range}: maxFrameSize=${String(maxFrameSize)}`);
   }
   const mode = options.mode ?? 0o600;
   const partial = options.partialFrameTimeout;

@@ -6,11 +6,12 @@
  * carries data; the announce FIFO only carries who is arriving.
  * @module
  */
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { fdSocket } from '../../native/fd-socket.js';
 import { O, openFd } from '../../native/fds.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
+import { clearStale } from '../shared/ownership.js';
 import type { Connection, Listener, TransportOptions } from '../transport.js';
 import { ShmConnection } from './connection.js';
 import { BellRope, Doorbell, unlinkQuietly } from './doorbell.js';
@@ -30,7 +31,16 @@ export function sweep(names: ShmNames): void {
   } catch {
     return;
   }
-  for (const entry of entries) if (entry.startsWith(names.prefix)) unlinkQuietly(`/dev/shm/${entry}`);
+  for (const entry of entries) if (entry.startsWith(names.prefix) && isMine(`/dev/shm/${entry}`)) unlinkQuietly(`/dev/shm/${entry}`);
+}
+
+/** Only our own objects are swept: another user's (even when we are root) is theirs to remove. */
+function isMine(path: string): boolean {
+  try {
+    return lstatSync(path).uid === (process.geteuid?.() ?? 0);
+  } catch {
+    return false;
+  }
 }
 
 class ShmListener implements Listener {
@@ -139,6 +149,8 @@ export async function listenShm(url: string, options: TransportOptions = {}): Pr
   const names = new ShmNames(o.name);
   const liveness = await acquireHubLiveness(names.livenessPath, url);
   try {
+    // A planted announce FIFO of another user is refused by name and owner (it was EEXIST: mkfifo).
+    clearStale(names.announce, 'fifo');
     sweep(names); // whatever is there was left by a dead hub of this name
     return new ShmListener(o, names, liveness);
   } catch (err) {

@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidUrlError } from '../../errors.js';
-import { commonOptions, parseSize, parseUrl, validateName } from '../shared/url.js';
+import { checkQueryParameters, commonOptions, parseSize, parseUrl, validateName } from '../shared/url.js';
 import { decodeUrlPart } from '../shared/url-decode.js';
 import type { TransportOptions } from '../transport.js';
 import { DEFAULT_CAPACITY, MAX_CAPACITY, MIN_CAPACITY } from './layout.js';
@@ -41,9 +41,7 @@ export function parseShmUrl(url: string, options: TransportOptions = {}): ShmOpt
   }
   const name = validateName(decodeUrlPart(parsed.host, url, 'name'), url);
   const q = parsed.searchParams;
-  for (const key of q.keys()) {
-    if (!KNOWN.has(key)) throw new InvalidUrlError(url, `unknown parameter ${key} (known: ${[...KNOWN].join(', ')})`);
-  }
+  checkQueryParameters(url);
   const sizeText = q.get('size');
   const capacity = sizeText !== null ? parseSize(sizeText, url, 'size')
     : typeof options.size === 'number' ? options.size : DEFAULT_CAPACITY;
@@ -79,8 +77,6 @@ export function parseShmUrl(url: string, options: TransportOptions = {}): ShmOpt
  * preference: 50-63 µs against 23-25 µs parked). `spin=µs` buys latency where cores are idle.
  */
 export const DEFAULT_SPIN_MICROS = 0;
-
-const KNOWN = new Set(['size', 'api', 'spin', 'peerTimeout', 'maxFrameSize']);
 
 function integer(url: string, key: string, text: string | null, option: unknown, min: number, max: number): number {
   const value = text !== null ? Number(text) : typeof option === 'number' ? option : 0;

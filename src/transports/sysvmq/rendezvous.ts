@@ -4,13 +4,14 @@
  * removal of a dead hub's leftovers by the next hub (the caller holds the liveness lock).
  * @module
  */
-import { closeSync, constants, lstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { Errno } from '../../native/errno.js';
 import {
   DEFAULT_MSGMAX, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, MSG_COPY, MSG_NOERROR, MsgBuffer, ftok, msgGetRaw, msgReceive,
   msgRemove, msgSend, msgStat,
 } from '../../native/sysv-msg.js';
 import { HubRunningError, PermissionDeniedError, systemError } from '../../errors.js';
+import { checkOwned } from '../shared/ownership.js';
 import type { SysvmqAddress } from './url.js';
 import { decodeInfo, encodeInfo, RV_INFO, RV_RECORD_BASE, type HubInfo } from './wire.js';
 import { livenessHeld } from './liveness.js';
@@ -40,10 +41,11 @@ export function keyOf(address: SysvmqAddress, create: boolean): { key: number; c
       createdFile = true;
     } catch (err) {
       if ((err as { code?: string }).code !== 'EEXIST') throw err;
-      const st = lstatSync(file);
-      if (st.isSymbolicLink()) throw new PermissionDeniedError(`key file is a symlink: path=${file}`);
+      // The key is the file's inode: a file another user can delete and remake is not a key.
+      // Root's files are trusted (only root made them); the mode does not change the inode.
+      const st = checkOwned(file, 'file', { trustRoot: true, allowMode: 0o022 });
       // A marked file was made by a hub that died: it is ours to remove as well.
-      createdFile = st.isFile() && st.size === KEYFILE_MARK.length && readFileSync(file, 'utf8') === KEYFILE_MARK;
+      createdFile = st !== undefined && st.size === KEYFILE_MARK.length && readFileSync(file, 'utf8') === KEYFILE_MARK;
     }
   }
   return { key: ftok(file, address.proj), createdFile };

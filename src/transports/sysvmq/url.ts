@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidUrlError } from '../../errors.js';
 import { decodeUrlPart } from '../shared/url-decode.js';
+import { checkQueryParameters } from '../shared/url.js';
 
 /** `proj` used with ftok when the URL names none ('U'). */
 export const DEFAULT_PROJ = 0x55;
@@ -40,9 +41,7 @@ export function parseSysvmqUrl(url: string): SysvmqAddress {
     throw new InvalidUrlError(url, 'not a URL');
   }
   if (u.protocol !== 'sysvmq:') throw new InvalidUrlError(url, `scheme must be sysvmq:, got ${u.protocol}`);
-  for (const name of u.searchParams.keys()) {
-    if (name !== 'proj' && name !== 'maxFrameSize') throw new InvalidUrlError(url, `unknown parameter ${name} (known: proj, maxFrameSize)`);
-  }
+  checkQueryParameters(url);
   if (u.hostname !== '') {
     if (u.pathname !== '' && u.pathname !== '/') throw new InvalidUrlError(url, 'a literal key URL has no path');
     if (u.searchParams.has('proj')) throw new InvalidUrlError(url, 'proj applies to key files only');

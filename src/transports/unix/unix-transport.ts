@@ -8,17 +8,18 @@
  *   native layer only then).
  * @module
  */
-import { lstatSync, unlinkSync, chmodSync } from 'node:fs';
+import { unlinkSync, chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { InvalidUrlError } from '../../errors.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
 import { connectSocket } from '../shared/connect-socket.js';
+import { clearStale } from '../shared/ownership.js';
 import { socketFd } from '../shared/socket-peer.js';
-import { commonOptions, urlPath } from '../shared/url.js';
+import { commonOptions } from '../shared/url.js';
 import { StreamConnection } from '../stream-connection.js';
 import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
 import { acquireHubLiveness } from './hub-liveness.js';
+import { unixSocketPath } from './unix-url.js';
 
 const capabilities: Capabilities = {
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
@@ -54,17 +55,6 @@ async function loadPeerCredentials(): Promise<void> {
   }
 }
 
-/** Removes a socket file left by a dead hub; refuses anything that is not a socket. */
-function removeStale(path: string, url: string): void {
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return;
-  }
-  if (!st.isSocket()) throw new InvalidUrlError(url, `path exists and is not a socket: path=${path}`);
-  unlinkSync(path);
-}
 
 class UnixListener implements Listener {
   readonly url: string;
@@ -111,19 +101,21 @@ class UnixListener implements Listener {
 }
 
 async function listen(url: string, options: TransportOptions = {}): Promise<Listener> {
-  const path = urlPath(url, 'unix');
+  const path = unixSocketPath(url);
   const { maxFrameSize, mode, partialFrameTimeout } = commonOptions(url, options);
   const liveness = await acquireHubLiveness(path, url);
+  let server: Server | undefined;
   try {
-    removeStale(path, url);
+    clearStale(path, 'socket'); // a dead hub's socket; refuses anything else, or another user's
     await loadPeerCredentials();
-    const server = createServer({ pauseOnConnect: false });
+    server = createServer({ pauseOnConnect: false });
+    const listening = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      listening.once('error', reject);
       // umask makes the socket owner-only from its creation; chmod states the mode asked for.
       const old = process.umask(0o177);
       try {
-        server.listen({ path }, () => resolve());
+        listening.listen({ path }, () => resolve());
       } finally {
         process.umask(old);
       }
@@ -131,13 +123,18 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
     chmodSync(path, mode);
     return new UnixListener(url, path, server, liveness, maxFrameSize, partialFrameTimeout);
   } catch (err) {
+    // A failure after bind must not leave a listening server (it kept the process alive) or its file.
+    if (server?.listening) {
+      server.close();
+      try { unlinkSync(path); } catch { /* never made, or already gone */ }
+    }
     liveness.close();
     throw err;
   }
 }
 
 async function connect(url: string, options: TransportOptions = {}): Promise<Connection> {
-  const path = urlPath(url, 'unix');
+  const path = unixSocketPath(url);
   const { maxFrameSize } = commonOptions(url, options);
   await loadPeerCredentials();
   const socket = await connectSocket(path, url, options);
