@@ -42,6 +42,18 @@ export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOpt
   name?: string;
   /** ms a subscriber may stay full before the hub disconnects it (hub only; default 5000). */
   maxStall?: number;
+  /**
+   * Hub only: subscriptions one connection may hold (default 10 000). A SUB past it fails that
+   * subscription with `LimitError` (code `ERR_UNIBUS_LIMIT`); the connection stays open.
+   */
+  maxSubscriptions?: number;
+  /**
+   * Hub only: bytes that may wait in the hub for one subscriber whose connection is full
+   * (default 32 MiB). Past it the subscriber is a slow consumer: ERR, then disconnected.
+   */
+  maxPendingBytes?: number;
+  /** Hub only: bytes waiting for all subscribers together before the hub stops reading (default 256 MiB). */
+  maxPendingTotal?: number;
   /** Runtime validators per topic, checked on publish and on receive. */
   validators?: { [K in keyof T]?: Validator<T[K]> };
   /**
@@ -329,8 +341,10 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   }
 
   readonly #host: SubscriptionHost = {
-    open: (pattern, queue, deliver) => {
-      const sub = this.#fabric.subscribe(pattern, (w) => this.#deliver(w, deliver), queue === undefined ? {} : { queue });
+    open: (pattern, queue, deliver, fail) => {
+      const sub = this.#fabric.subscribe(pattern, (w) => this.#deliver(w, deliver), {
+        ...(queue === undefined ? {} : { queue }), ...(fail ? { onError: fail } : {}),
+      });
       return () => sub.unsubscribe();
     },
     bufferPressure: (delta) => {

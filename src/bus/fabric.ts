@@ -44,6 +44,11 @@ export type WireHandler = (message: WireMessage) => void;
 export interface FabricSubscribeOptions {
   /** Queue group: each message goes to one member of the group. */
   readonly queue?: string;
+  /**
+   * Called when whoever routes refuses or ends this subscription (e.g. a hub's `LimitError`
+   * past `maxSubscriptions`); the subscription is then gone. Without it the error is a status event.
+   */
+  readonly onError?: (err: Error) => void;
 }
 
 /** A live subscription on a fabric. */

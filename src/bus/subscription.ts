@@ -26,8 +26,11 @@ export interface SubscribeOptions {
 
 /** What a subscription needs from its bus. */
 export interface SubscriptionHost {
-  /** Starts a hub subscription; returns the function that ends it. */
-  open(pattern: string, queue: string | undefined, deliver: (m: Message) => void): () => void;
+  /**
+   * Starts a hub subscription; returns the function that ends it. `fail` is called when the hub
+   * refuses it (e.g. `LimitError`): the subscription is then over.
+   */
+  open(pattern: string, queue: string | undefined, deliver: (m: Message) => void, fail?: (err: Error) => void): () => void;
   /** A buffer with policy `wait` became full (+1) or has room again (-1). */
   bufferPressure(delta: 1 | -1): void;
   dropped(pattern: string, policy: OverflowPolicy): void;
@@ -42,7 +45,7 @@ export class Subscription<D = unknown> extends Observable<Message<D>> implements
 
   constructor(host: SubscriptionHost, pattern: string, options: SubscribeOptions = {}) {
     super((subscriber) => {
-      const stop = host.open(pattern, options.queue, (m) => subscriber.next(m as Message<D>));
+      const stop = host.open(pattern, options.queue, (m) => subscriber.next(m as Message<D>), (err) => subscriber.error(err));
       const unEnd = host.onEnd((error) => (error ? subscriber.error(error) : subscriber.complete()));
       const onAbort = (): void => subscriber.complete();
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -87,7 +90,7 @@ class BufferedIterator<D> implements AsyncIterator<Message<D>> {
       throw new RangeError(`bufferSize must be a positive integer: bufferSize=${options.bufferSize}`);
     }
     this.#policy = options.overflow ?? 'wait';
-    this.#stop = host.open(pattern, options.queue, (m) => this.#push(m));
+    this.#stop = host.open(pattern, options.queue, (m) => this.#push(m), (err) => this.#finish(err));
     this.#unEnd = host.onEnd((error) => this.#finish(error));
     this.#signal = options.signal;
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });

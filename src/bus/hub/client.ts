@@ -8,6 +8,7 @@
  */
 import { Subject } from 'rxjs';
 import { ClosedError, ProtocolError, TimeoutError, AbortedError } from '../../errors.js';
+import { hubErrorEvent } from './hub-errors.js';
 import type { Closed, Connection } from '../../transports/transport.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
@@ -44,6 +45,7 @@ interface LocalSub {
   readonly pattern: string;
   readonly queue: string | undefined;
   readonly handler: WireHandler;
+  readonly onError: ((err: Error) => void) | undefined;
 }
 
 type Pending = { resolve: () => void; reject: (err: Error) => void };
@@ -142,7 +144,8 @@ export class HubClient {
     // may first get the tail of an earlier session (frames a hub wrote for a client that died).
     // Its PUBs are messages routed to this name (delivered: at least once); its replies to that
     // session (PONG, QPUB for its sids, PEERS, BYE) mean nothing here.
-    if (!this.#hubHello && (msg[0] === Op.PONG || msg[0] === Op.QPUB || msg[0] === Op.PEERS || msg[0] === Op.BYE)) return;
+    if (!this.#hubHello && (msg[0] === Op.PONG || msg[0] === Op.QPUB || msg[0] === Op.PEERS || msg[0] === Op.PEERS_DELTA
+      || msg[0] === Op.BYE)) return;
     switch (msg[0]) {
       case Op.PUB:
         this.deliver(toPub(msg));
@@ -162,16 +165,27 @@ export class HubClient {
         this.#helloWaiter = undefined;
         return;
       case Op.PEERS:
-        this.#updatePeers((msg[1] as Array<[string, string, number, string]>).map(([id, name, pid, transport]) => ({
-          id, name, pid, transport,
-        })));
+        this.#updatePeers((msg[1] as Array<[string, string, number, string]>).map(toPeer));
+        return;
+      case Op.PEERS_DELTA:
+        this.#applyPeersDelta((msg[1] as Array<[string, string, number, string]>).map(toPeer), msg[2] as string[]);
         return;
       case Op.BYE:
         this.#hubBye = true;
         return;
-      case Op.ERR:
-        this.status.next({ type: 'error', error: new ProtocolError(`hub says ${String(msg[1])}: ${String(msg[2])}`) });
+      case Op.ERR: {
+        // An ERR about one subscription ends that subscription only (the hub refused its SUB).
+        const sub = typeof msg[3] === 'number' ? this.#subs.get(msg[3]) : undefined;
+        const event = hubErrorEvent(msg[1], msg[2], sub !== undefined);
+        if (sub && event.type === 'error') {
+          this.#forget(sub);
+          if (sub.onError) sub.onError(event.error);
+          else this.status.next(event);
+          return;
+        }
+        this.status.next(event);
         return;
+      }
       default:
         throw new ProtocolError(`unknown message type=${String(msg[0])} from the hub`);
     }
@@ -186,6 +200,21 @@ export class HubClient {
   /** Dispatches a PUB to the listed queue-group subscriptions only. */
   deliverQueued(pub: WireMessage, sids: readonly number[]): void {
     for (const sid of sids) this.#subs.get(sid)?.handler(pub);
+  }
+
+  /**
+   * Presence changes (PEERS_DELTA), applied idempotently: a joined id already known or a left id
+   * unknown is ignored (the snapshot a client got when it joined may already hold them).
+   */
+  #applyPeersDelta(joined: PeerDescription[], left: readonly string[]): void {
+    const known = new Set(this.#peers.map((p) => p.id));
+    const added = joined.filter((p) => !known.has(p.id));
+    const gone = new Set(left);
+    const leaving = [...this.#peers, ...added].filter((p) => gone.has(p.id));
+    if (added.length === 0 && leaving.length === 0) return;
+    this.#peers = [...this.#peers, ...added].filter((p) => !gone.has(p.id));
+    for (const p of leaving) if (known.has(p.id)) this.status.next({ type: 'peer-left', peer: p, reason: 'left' });
+    for (const p of added) if (!gone.has(p.id)) this.status.next({ type: 'peer-joined', peer: p });
   }
 
   /** Presence: the hub's new list, and a peer-joined / peer-left event per difference. */
@@ -216,7 +245,7 @@ export class HubClient {
   }
 
   subscribe(pattern: string, handler: WireHandler, options: FabricSubscribeOptions = {}): FabricSubscription {
-    const sub: LocalSub = { id: this.#nextSid++, pattern, queue: options.queue, handler };
+    const sub: LocalSub = { id: this.#nextSid++, pattern, queue: options.queue, handler, onError: options.onError };
     if (sub.queue === undefined) this.#plain.add(pattern, sub);
     this.#subs.set(sub.id, sub);
     if (!this.#withdrawn) this.#control(encodeSub(sub.id, pattern, sub.queue));
@@ -224,11 +253,17 @@ export class HubClient {
       id: sub.id,
       pattern,
       unsubscribe: () => {
-        if (!this.#subs.delete(sub.id)) return;
-        if (sub.queue === undefined) this.#plain.remove(pattern, sub);
+        if (!this.#forget(sub)) return;
         if (!this.#withdrawn) this.#control(encodeUnsub(sub.id));
       },
     };
+  }
+
+  /** Drops a local subscription (no UNSUB); false when it was already gone. */
+  #forget(sub: LocalSub): boolean {
+    if (!this.#subs.delete(sub.id)) return false;
+    if (sub.queue === undefined) this.#plain.remove(sub.pattern, sub);
+    return true;
   }
 
   /**
@@ -337,6 +372,10 @@ export class HubClient {
     await this.conn.close();
     this.status.complete();
   }
+}
+
+function toPeer([id, name, pid, transport]: [string, string, number, string]): PeerDescription {
+  return { id, name, pid, transport };
 }
 
 /** A connection end after the hub's BYE: clean, still carrying what a durable transport handed back. */

@@ -21,6 +21,7 @@ import type {
 import { HubClient } from './client.js';
 import { backoff, PublishHold, resolveReconnect, type ReconnectOptions, type ResolvedReconnect } from './reconnect.js';
 import { HubRouter } from './router.js';
+import { pickHubLimits, resolveHubLimits } from './limits.js';
 
 export interface HubFabricOptions extends TransportOptions {
   /** Name shown to peers (default: the program name and pid). */
@@ -29,6 +30,12 @@ export interface HubFabricOptions extends TransportOptions {
   busId: string;
   /** ms a subscriber may stay full before the hub disconnects it (default 5000). */
   maxStall?: number;
+  /** Hub only: subscriptions one connection may hold (default 10 000; see ./limits.ts). */
+  maxSubscriptions?: number;
+  /** Hub only: bytes that may wait in the hub for one slow subscriber (default 32 MiB). */
+  maxPendingBytes?: number;
+  /** Hub only: bytes that may wait for all subscribers together before the hub stops reading (default 256 MiB). */
+  maxPendingTotal?: number;
   /** Reconnection of a client (default on, with the defaults of `ReconnectOptions`); `false`: off. */
   reconnect?: ReconnectOptions | false;
 }
@@ -77,12 +84,14 @@ export class HubFabric implements Fabric {
 
   /** Starts a hub on `url` (this process routes for everyone). */
   static async listen(url: string, options: HubFabricOptions): Promise<HubFabric> {
+    // Bad limits are a RangeError before anything is created.
+    const limits = resolveHubLimits(pickHubLimits(options));
     const transport = await transportFor(url);
     const listener = await transport.listen(url, options);
     const name = options.name ?? `hub-${process.pid}`;
     const router = new HubRouter({
       name, transport: transport.scheme,
-      ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
+      limits,
     });
     void router.serve(listener);
     // The hub's own bus: frames from our encoder are never rewritten, and same-turn delivery

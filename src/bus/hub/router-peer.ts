@@ -1,6 +1,7 @@
 /** One connection as the router sees it: its HELLO, its subscriptions, its flow state. */
 import type { Connection } from '../../transports/transport.js';
 import type { Hello, Pub } from '../protocol/messages.js';
+import type { PeerOutbox } from './peer-outbox.js';
 
 /** How the router hands PUBs to the hub's own bus without a copy or a second decode. */
 export interface LocalDelivery {
@@ -24,7 +25,10 @@ export class RouterPeer {
   /** Last route this peer was written by (dedupes deliveries: once per connection). */
   stamp = 0;
   saidBye = false;
-  stallTimer: NodeJS.Timeout | undefined;
+  /** Every frame for this peer goes through it (set by the router right after construction). */
+  outbox!: PeerOutbox;
+  /** Set when it was dropped as a slow consumer: its end is reported with this error. */
+  slowError: Error | undefined;
 
   readonly local: LocalDelivery | undefined;
 

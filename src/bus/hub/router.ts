@@ -9,22 +9,25 @@
  * write that fails because the member's connection is already gone goes to the next member, so
  * no message that was not handed to a member is lost.
  *
- * Presence: on every join and leave the router sends PEERS to every client and publishes the
- * list on the topic `$sys.peers` (msgpack, an array of `{ id, name, pid, transport }`).
+ * Presence (./presence.ts): a client that joins gets the whole list (PEERS); the others get
+ * coalesced changes (PEERS_DELTA); the list is published on `$sys.peers` (msgpack, an array of
+ * `{ id, name, pid, transport }`) when someone subscribes to it.
  *
- * Backpressure: when a peer's connection is full, the router stops reading from every peer
- * (lossless: publishers' sends wait) until it drains; a peer that stays full longer than
- * `maxStall` is disconnected with reason `slow-consumer`, so one stalled process never freezes
- * the others for long.
+ * Backpressure: what the router writes to a full connection waits in that peer's outbox
+ * (./peer-outbox.ts) and the router goes on reading, so one slow reader does not slow anyone
+ * else. A peer whose outbox passes `maxPendingBytes`, or whose connection stays full past
+ * `maxStall`, is a slow consumer: it gets ERR `ERR_UNIBUS_SLOW_CONSUMER`, then its connection is
+ * closed. Only when all outboxes together pass `maxPendingTotal` does the router stop reading from
+ * every peer (lossless: publishers' sends wait) until half of that has drained. Limits: ./limits.ts.
  * @module
  */
 import { Subject } from 'rxjs';
-import { ProtocolError, SlowConsumerError } from '../../errors.js';
+import { LimitError, ProtocolError, SlowConsumerError } from '../../errors.js';
 import type { Connection, Listener } from '../../transports/transport.js';
 import { msgpackCodec } from '../../codecs/index.js';
 import { STATUS_HEADER, STATUS_NO_RESPONDERS, type FabricStatus, type PeerDescription } from '../fabric.js';
 import {
-  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeErr, encodeHello, encodePeers, encodePong, encodeQpubHeader,
+  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeErr, encodeHello, encodePong, encodeQpubHeader,
   toHello, toPub, type Hello, type Pub,
 } from '../protocol/messages.js';
 import { PubEncoder } from '../protocol/pub-encoder.js';
@@ -32,6 +35,10 @@ import { decodePubFast } from '../protocol/pub-decoder.js';
 import { checkPattern, checkTopic } from '../subjects/grammar.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
+import { PeerOutbox, type OutboxOverflow } from './peer-outbox.js';
+import { Presence } from './presence.js';
+import { resolveHubLimits, type HubLimits } from './limits.js';
+import { sendErrThenClose } from './err-close.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -43,6 +50,8 @@ export interface RouterOptions {
   transport: string;
   /** ms a peer may stay full before it is disconnected (default 5000). */
   maxStall?: number;
+  /** Per-connection and hub-wide limits (./limits.ts); `maxStall` above also sets them. */
+  limits?: Partial<HubLimits>;
   /** ms a new connection has to send HELLO (default 5000). */
   helloTimeout?: number;
 }
@@ -52,7 +61,11 @@ export class HubRouter {
   readonly #options: RouterOptions;
   readonly #index = new SubjectIndex<SubEntry>();
   readonly #peers = new Set<RouterPeer>();
-  readonly #blocked = new Set<RouterPeer>();
+  readonly #limits: HubLimits;
+  readonly #presence: Presence;
+  /** Bytes waiting in every peer's outbox; past `maxPendingTotal` the router stops reading. */
+  #pendingTotal = 0;
+  #overCap = false;
   readonly #queueTurns = new Map<string, number>();
   readonly #encoder: PubEncoder;
   #stamp = 0;
@@ -65,6 +78,14 @@ export class HubRouter {
   constructor(options: RouterOptions) {
     this.#options = options;
     this.#encoder = new PubEncoder(`hub:${options.name}`);
+    this.#limits = resolveHubLimits({ ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}), ...options.limits });
+    this.#presence = new Presence({
+      list: () => this.peers(),
+      // Not to the hub's own bus: its events come from this router's status already.
+      broadcast: (frame) => { for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, frame); },
+      wantsList: () => this.#index.match(SYS_PEERS).length > 0,
+      publishList: (list) => this.#publishPeers(list),
+    });
   }
 
   /** Accepts every connection the listener yields, until it ends. */
@@ -80,6 +101,13 @@ export class HubRouter {
    */
   attach(conn: Connection, local?: LocalDelivery): RouterPeer {
     const peer = new RouterPeer(`p${this.#nextPeer++}`, conn, local);
+    // The hub's own bus is never a slow consumer: its frames here are control frames only.
+    peer.outbox = new PeerOutbox(conn, {
+      maxPendingBytes: local ? Infinity : this.#limits.maxPendingBytes,
+      maxStall: local ? 2 ** 31 - 1 : this.#limits.maxStall,
+      onOverflow: (why) => this.#slowConsumer(peer, why),
+      onPending: (delta) => this.#pending(delta),
+    });
     this.#peers.add(peer);
     const helloTimer = setTimeout(() => {
       if (!peer.hello) this.#fail(peer, new ProtocolError('no HELLO within helloTimeout'));
@@ -96,7 +124,7 @@ export class HubRouter {
       clearTimeout(helloTimer);
       this.#detach(peer, closed.reason === 'clean' || peer.saidBye ? 'clean' : closed.reason, closed.error);
     });
-    if (this.#blocked.size > 0 || this.#holds > 0) conn.pause();
+    if (!this.#reading()) conn.pause();
     return peer;
   }
 
@@ -108,7 +136,7 @@ export class HubRouter {
   }
 
   #reading(): boolean {
-    return this.#blocked.size === 0 && this.#holds === 0;
+    return !this.#overCap && this.#holds === 0;
   }
 
   #setReading(before: boolean): void {
@@ -148,6 +176,10 @@ export class HubRouter {
         checkPattern(pattern);
         const entry: SubEntry = { peer, sid, pattern, queue: (queue as string | null) ?? undefined };
         const old = peer.subs.get(sid);
+        if (!old && peer.subs.size >= this.#limits.maxSubscriptions) {
+          this.#refuse(peer, sid, new LimitError('maxSubscriptions', `this connection holds ${peer.subs.size} subscriptions (limit ${this.#limits.maxSubscriptions}); SUB sid=${sid} pattern=${pattern} refused`));
+          return;
+        }
         if (old) this.#index.remove(old.pattern, old);
         peer.subs.set(sid, entry);
         this.#index.add(pattern, entry);
@@ -185,8 +217,10 @@ export class HubRouter {
       version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
       maxFrameSize: peer.conn.maxFrameSize, busId: `hub:${this.#options.name}`,
     }));
-    this.status.next({ type: 'peer-joined', peer: this.#describe(peer) });
-    this.#announcePeers();
+    const me = this.#describe(peer);
+    this.status.next({ type: 'peer-joined', peer: me });
+    if (!peer.local) this.#write(peer, this.#presence.snapshot());
+    this.#presence.joined(me);
   }
 
   #route(from: RouterPeer | undefined, frame: Uint8Array, pub: Pub): void {
@@ -254,38 +288,46 @@ export class HubRouter {
       { [STATUS_HEADER]: STATUS_NO_RESPONDERS }));
   }
 
-  /** Hands `frame` to `peer`'s connection; false when it refused it (too large, or closing). */
+  /**
+   * Hands `frame` to `peer` (its connection, or its outbox while the connection is full); false
+   * when it was not handed (too large for that peer, closing, or dropped).
+   */
   #write(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): boolean {
-    let room: boolean;
-    try {
-      room = peer.conn.write(frame);
-    } catch {
-      // Too large for this peer's limit, or it is closing: skip this delivery only.
-      return false;
-    }
-    if (!room && !this.#blocked.has(peer)) this.#block(peer);
-    return true;
+    return peer.outbox.write(frame);
   }
 
-  #block(peer: RouterPeer): void {
+  /** The hub-wide total of bytes waiting in outboxes changed: stop or restart reading. */
+  #pending(delta: number): void {
+    this.#pendingTotal += delta;
     const before = this.#reading();
-    this.#blocked.add(peer);
+    if (!this.#overCap && this.#pendingTotal > this.#limits.maxPendingTotal) this.#overCap = true;
+    else if (this.#overCap && this.#pendingTotal <= this.#limits.maxPendingTotal / 2) this.#overCap = false;
+    else return;
     this.#setReading(before);
-    const maxStall = this.#options.maxStall ?? 5000;
-    peer.stallTimer = setTimeout(() => {
-      this.counters.slowConsumers++;
-      const err = new SlowConsumerError(`peer=${peer.id} name=${peer.hello?.name ?? '?'} stayed full for maxStall=${maxStall}ms`);
-      this.status.next({ type: 'slow-consumer', peer: this.#describe(peer), detail: err.message });
-      peer.conn.destroy('slow-consumer', err);
-    }, maxStall);
-    peer.conn.drained().then(() => this.#unblock(peer), () => this.#unblock(peer));
   }
 
-  #unblock(peer: RouterPeer): void {
-    clearTimeout(peer.stallTimer);
-    const before = this.#reading();
-    if (!this.#blocked.delete(peer)) return;
-    this.#setReading(before);
+  /**
+   * Drops a peer that reads too slowly: what waits for it is discarded, it stops receiving at
+   * once, gets ERR `ERR_UNIBUS_SLOW_CONSUMER` after what its connection already holds, then the
+   * connection is closed (after a bounded flush). Everyone else goes on.
+   */
+  #slowConsumer(peer: RouterPeer, why: OutboxOverflow): void {
+    if (peer.slowError || !this.#peers.has(peer)) return;
+    const dropped = peer.outbox.shut();
+    for (const e of peer.subs.values()) this.#index.remove(e.pattern, e);
+    peer.subs.clear();
+    this.counters.slowConsumers++;
+    const bound = why === 'bytes' ? `more than maxPendingBytes=${this.#limits.maxPendingBytes} waited for it`
+      : `its connection stayed full for maxStall=${this.#limits.maxStall}ms`;
+    const err = new SlowConsumerError(`peer=${peer.id} name=${peer.hello?.name ?? '?'}: ${bound}; ${dropped} frames not delivered`);
+    peer.slowError = err;
+    this.status.next({ type: 'slow-consumer', peer: this.#describe(peer), detail: err.message });
+    sendErrThenClose(peer.conn, err);
+  }
+
+  /** ERR about one SUB; the connection stays open. */
+  #refuse(peer: RouterPeer, sid: number, err: LimitError): void {
+    this.#write(peer, encodeErr(err.code, err.message.slice('Limit reached: '.length), sid));
   }
 
   #fail(peer: RouterPeer, err: Error): void {
@@ -295,14 +337,18 @@ export class HubRouter {
 
   #detach(peer: RouterPeer, reason: string, error?: Error): void {
     if (!this.#peers.delete(peer)) return;
-    this.#unblock(peer);
+    peer.outbox.shut();
     for (const e of peer.subs.values()) this.#index.remove(e.pattern, e);
     peer.subs.clear();
     if (reason === 'protocol') this.counters.protocolErrors++;
+    if (peer.slowError) {
+      reason = 'slow-consumer';
+      error = peer.slowError;
+    }
     if (peer.hello) {
-      this.status.next(error ? { type: 'peer-left', peer: this.#describe(peer), reason, error }
-        : { type: 'peer-left', peer: this.#describe(peer), reason });
-      this.#announcePeers();
+      const me = this.#describe(peer);
+      this.status.next(error ? { type: 'peer-left', peer: me, reason, error } : { type: 'peer-left', peer: me, reason });
+      this.#presence.left(me);
     }
   }
 
@@ -323,13 +369,9 @@ export class HubRouter {
     return [...this.#peers].filter((p) => p.hello).map((p) => this.#describe(p));
   }
 
-  #announcePeers(): void {
+  /** The list as a message, for subscribers of `$sys.peers` (a hub is a publisher here). */
+  #publishPeers(peers: PeerDescription[]): void {
     if (this.#closed) return;
-    const peers = this.peers();
-    const frame = encodePeers(peers.map((p) => [p.id, p.name, p.pid ?? 0, p.transport] as const));
-    // Not to the hub's own bus: its events come from this router's status already.
-    for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, frame);
-    // The same list as a message, for subscribers of `$sys.peers` (a hub is a publisher here).
     const payload = msgpackCodec.encode(peers);
     const seq = ++this.#sysSeq;
     const chunks = this.#encoder.encode(SYS_PEERS, msgpackCodec.id, seq, payload, undefined, undefined);
@@ -343,10 +385,13 @@ export class HubRouter {
   /** Says BYE to every peer (a clean stop, not a death), then closes each connection after it flushed. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#presence.close();
     const bye = encodeBye();
-    for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, bye);
-    for (const p of this.#blocked) clearTimeout(p.stallTimer);
-    this.#blocked.clear();
+    for (const p of this.#peers) {
+      // What waits in an outbox goes into the connection, whose close() flushes it (bounded).
+      p.outbox.spill();
+      if (p.hello && !p.local) this.#write(p, bye);
+    }
     await Promise.all([...this.#peers].map((p) => p.conn.close()));
     this.status.complete();
   }
