@@ -54,6 +54,11 @@ export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOpt
   maxPendingBytes?: number;
   /** Hub only: bytes waiting for all subscribers together before the hub stops reading (default 256 MiB). */
   maxPendingTotal?: number;
+  /**
+   * Hub only: ms a subscriber whose connection filled may hold back everyone (publishers wait)
+   * before the hub routes on without it, queueing for it up to `maxPendingBytes` (default 250).
+   */
+  backpressureGrace?: number;
   /** Runtime validators per topic, checked on publish and on receive. */
   validators?: { [K in keyof T]?: Validator<T[K]> };
   /**

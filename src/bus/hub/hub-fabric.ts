@@ -36,6 +36,11 @@ export interface HubFabricOptions extends TransportOptions {
   maxPendingBytes?: number;
   /** Hub only: bytes that may wait for all subscribers together before the hub stops reading (default 256 MiB). */
   maxPendingTotal?: number;
+  /**
+   * Hub only: ms a subscriber whose connection filled may hold back everyone (publishers wait)
+   * before the hub routes on without it, queueing for it up to `maxPendingBytes` (default 250).
+   */
+  backpressureGrace?: number;
   /** Reconnection of a client (default on, with the defaults of `ReconnectOptions`); `false`: off. */
   reconnect?: ReconnectOptions | false;
 }

@@ -5,6 +5,8 @@
  * - `maxSubscriptions` (per connection): a SUB past it is refused with
  *   `ERR [8, 'ERR_UNIBUS_LIMIT', 'maxSubscriptions: ...', sid]`; the connection stays open and the
  *   client's subscription fails with `LimitError`.
+ * - `backpressureGrace` (per connection): ms a subscriber whose connection filled may hold back
+ *   everyone (the hub stops reading: lossless backpressure) before the hub routes on without it.
  * - `maxPendingBytes` (per connection): bytes routed to a peer whose connection is full that may
  *   wait in the hub (its outbox, see ./peer-outbox.ts). Past it the peer is a slow consumer.
  * - `maxStall` (per connection): ms a connection may stay full. Past it: slow consumer.
@@ -24,6 +26,8 @@ export interface HubLimits {
   readonly maxPendingTotal: number;
   /** ms a peer's connection may stay full before it is disconnected (default 5000). */
   readonly maxStall: number;
+  /** ms a subscriber that filled its connection may hold back everyone before the hub routes on without it (default 250). */
+  readonly backpressureGrace: number;
 }
 
 export const DEFAULT_HUB_LIMITS: HubLimits = {
@@ -31,6 +35,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
   maxPendingBytes: 32 * 1024 * 1024,
   maxPendingTotal: 256 * 1024 * 1024,
   maxStall: 5000,
+  backpressureGrace: 250,
 };
 
 /** Fills in defaults; a value that is not a positive number is a `RangeError` naming it. */

@@ -1,13 +1,16 @@
 /**
  * One peer's outbound queue in the hub: what the router wrote to a connection that was full.
  *
- * Why: a router that stops reading from every peer while one peer's connection is full lets one
- * slow reader throttle everyone (a subscriber that reads 0.3 s every 4 s cut everyone's
- * throughput to ~16%). Instead the router keeps routing: frames for a full connection wait here,
- * in order, and go out as the connection drains. The harm a slow reader can do is then bounded by
- * bytes, not by time: an outbox past `maxPendingBytes`, or a connection that stays full past
- * `maxStall`, makes the peer a slow consumer (the router drops it with an ERR). Everything else
- * keeps flowing; nothing accepted for another peer is lost.
+ * Why: a router that stops reading from every peer for as long as one peer's connection is full
+ * lets one slow reader throttle everyone (a subscriber that reads 0.3 s every 4 s cut everyone's
+ * throughput to ~16%). Now a peer whose connection is full *holds* the router (backpressure:
+ * publishers wait, nothing is lost) only while it makes progress: each time its connection
+ * drains it may hold for another `backpressureGrace` ms. So a subscriber that keeps reading sets
+ * the pace losslessly, as before, but one that stops reading holds nobody for longer than the
+ * grace: the router routes on without it, frames for it wait here, in order, and go out as its
+ * connection drains. The harm is then bounded by bytes: an outbox past
+ * `maxPendingBytes`, or a connection that stays full past `maxStall`, makes the peer a slow
+ * consumer (the router drops it with an ERR). Nothing accepted for another peer is lost.
  *
  * Every frame for a peer goes through its outbox (PUB, QPUB, PONG, PEERS...), so a PONG never
  * overtakes the messages routed before it: the flush barrier holds.
@@ -23,6 +26,10 @@ export interface PeerOutboxOptions {
   readonly maxPendingBytes: number;
   /** ms the connection may stay full before the peer is a slow consumer. */
   readonly maxStall: number;
+  /** ms a full connection of a caught-up peer may hold the router (see `onHold`). */
+  readonly backpressureGrace: number;
+  /** The peer starts (true) or stops (false) holding the router: stop or restart reading. */
+  readonly onHold: (holding: boolean) => void;
   /** The peer exceeded a bound; called once. */
   readonly onOverflow: (why: OutboxOverflow) => void;
   /** Bytes waiting here changed by `delta` (the router keeps a hub-wide total). */
@@ -47,6 +54,8 @@ export class PeerOutbox {
   /** The connection said it is full: frames wait here until it drains. */
   #full = false;
   #stallTimer: NodeJS.Timeout | undefined;
+  #holding = false;
+  #graceTimer: NodeJS.Timeout | undefined;
   #shut = false;
   /** After `spill()`: frames go straight into the connection, whatever its room. */
   #direct = false;
@@ -55,6 +64,9 @@ export class PeerOutbox {
     this.#conn = conn;
     this.#options = options;
   }
+
+  /** Frames `shut()` discarded (never handed to the connection). */
+  discarded = 0;
 
   /** Bytes waiting for the connection. */
   get pendingBytes(): number {
@@ -88,7 +100,25 @@ export class PeerOutbox {
     return true;
   }
 
+  /** Holds the router for another grace period (the connection just filled, after progress). */
+  #startHolding(): void {
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => this.#endHolding(), this.#options.backpressureGrace);
+    if (this.#holding) return;
+    this.#holding = true;
+    this.#options.onHold(true);
+  }
+
+  #endHolding(): void {
+    if (!this.#holding) return;
+    this.#holding = false;
+    clearTimeout(this.#graceTimer);
+    this.#options.onHold(false);
+  }
+
+  /** The connection is full: hold the router for a grace period and wait for room (progress). */
   #waitForRoom(): void {
+    this.#startHolding();
     this.#full = true;
     clearTimeout(this.#stallTimer);
     this.#stallTimer = setTimeout(() => this.#overflow('stall'), this.#options.maxStall);
@@ -121,6 +151,7 @@ export class PeerOutbox {
     }
     this.#queue = [];
     this.#head = 0;
+    this.#endHolding();
   }
 
   #compact(): void {
@@ -144,6 +175,7 @@ export class PeerOutbox {
     if (this.#shut || this.#direct) return;
     this.#direct = true;
     clearTimeout(this.#stallTimer);
+    this.#endHolding();
     const queue = this.#queue.slice(this.#head);
     this.#queue = [];
     this.#head = 0;
@@ -166,7 +198,9 @@ export class PeerOutbox {
     if (this.#shut) return 0;
     this.#shut = true;
     clearTimeout(this.#stallTimer);
+    this.#endHolding();
     const dropped = this.#queue.length - this.#head;
+    this.discarded += dropped;
     if (this.#bytes > 0) this.#options.onPending(-this.#bytes);
     this.#bytes = 0;
     this.#queue = [];

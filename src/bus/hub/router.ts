@@ -13,12 +13,14 @@
  * coalesced changes (PEERS_DELTA); the list is published on `$sys.peers` (msgpack, an array of
  * `{ id, name, pid, transport }`) when someone subscribes to it.
  *
- * Backpressure: what the router writes to a full connection waits in that peer's outbox
- * (./peer-outbox.ts) and the router goes on reading, so one slow reader does not slow anyone
- * else. A peer whose outbox passes `maxPendingBytes`, or whose connection stays full past
- * `maxStall`, is a slow consumer: it gets ERR `ERR_UNIBUS_SLOW_CONSUMER`, then its connection is
- * closed. Only when all outboxes together pass `maxPendingTotal` does the router stop reading from
- * every peer (lossless: publishers' sends wait) until half of that has drained. Limits: ./limits.ts.
+ * Backpressure: a subscriber whose connection fills holds the router (it stops reading from every
+ * peer: publishers wait, nothing is lost) for at most `backpressureGrace` ms; past that, what the
+ * router writes to it waits in its outbox (./peer-outbox.ts) and the router goes on, so a reader
+ * that stops reading does not stop anyone else. A peer whose outbox passes `maxPendingBytes`, or
+ * whose connection stays full past `maxStall`, is a slow consumer: it gets ERR
+ * `ERR_UNIBUS_SLOW_CONSUMER`, then its connection is closed. When all outboxes together pass
+ * `maxPendingTotal` the router also stops reading from every peer until half of that has drained.
+ * Limits: ./limits.ts.
  * @module
  */
 import { Subject } from 'rxjs';
@@ -66,6 +68,8 @@ export class HubRouter {
   /** Bytes waiting in every peer's outbox; past `maxPendingTotal` the router stops reading. */
   #pendingTotal = 0;
   #overCap = false;
+  /** Peers holding the router within their `backpressureGrace`: it does not read meanwhile. */
+  readonly #holding = new Set<RouterPeer>();
   readonly #queueTurns = new Map<string, number>();
   readonly #encoder: PubEncoder;
   #stamp = 0;
@@ -105,6 +109,8 @@ export class HubRouter {
     peer.outbox = new PeerOutbox(conn, {
       maxPendingBytes: local ? Infinity : this.#limits.maxPendingBytes,
       maxStall: local ? 2 ** 31 - 1 : this.#limits.maxStall,
+      backpressureGrace: this.#limits.backpressureGrace,
+      onHold: (holding) => this.#hold(peer, holding),
       onOverflow: (why) => this.#slowConsumer(peer, why),
       onPending: (delta) => this.#pending(delta),
     });
@@ -136,16 +142,18 @@ export class HubRouter {
   }
 
   #reading(): boolean {
-    return !this.#overCap && this.#holds === 0;
+    return !this.#overCap && this.#holds === 0 && this.#holding.size === 0;
   }
 
   #setReading(before: boolean): void {
     const now = this.#reading();
     if (now === before || this.#closed) return;
-    for (const p of this.#peers) if (now) p.conn.resume(); else p.conn.pause();
+    for (const p of this.#peers) if (now && !p.slowError) p.conn.resume(); else p.conn.pause();
   }
 
   #onFrame(peer: RouterPeer, frame: Uint8Array): void {
+    // A dropped slow consumer is only being told why: nothing it sends counts any more.
+    if (peer.slowError) return;
     if (peer.hello) {
       const fast = decodePubFast(frame);
       if (fast) {
@@ -296,6 +304,14 @@ export class HubRouter {
     return peer.outbox.write(frame);
   }
 
+  /** A peer starts or stops holding the router (its connection is full, within its grace). */
+  #hold(peer: RouterPeer, holding: boolean): void {
+    const before = this.#reading();
+    if (holding) this.#holding.add(peer);
+    else this.#holding.delete(peer);
+    this.#setReading(before);
+  }
+
   /** The hub-wide total of bytes waiting in outboxes changed: stop or restart reading. */
   #pending(delta: number): void {
     this.#pendingTotal += delta;
@@ -313,7 +329,8 @@ export class HubRouter {
    */
   #slowConsumer(peer: RouterPeer, why: OutboxOverflow): void {
     if (peer.slowError || !this.#peers.has(peer)) return;
-    const dropped = peer.outbox.shut();
+    peer.outbox.shut();
+    const dropped = peer.outbox.discarded;
     for (const e of peer.subs.values()) this.#index.remove(e.pattern, e);
     peer.subs.clear();
     this.counters.slowConsumers++;
@@ -321,8 +338,9 @@ export class HubRouter {
       : `its connection stayed full for maxStall=${this.#limits.maxStall}ms`;
     const err = new SlowConsumerError(`peer=${peer.id} name=${peer.hello?.name ?? '?'}: ${bound}; ${dropped} frames not delivered`);
     peer.slowError = err;
+    peer.conn.pause();
     this.status.next({ type: 'slow-consumer', peer: this.#describe(peer), detail: err.message });
-    sendErrThenClose(peer.conn, err);
+    sendErrThenClose(peer.conn, err, this.#limits.maxStall);
   }
 
   /** ERR about one SUB; the connection stays open. */
