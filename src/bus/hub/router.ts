@@ -4,7 +4,7 @@
  * connection (queue groups: to one member each, round robin). Clients dispatch locally.
  *
  * Queue groups and departures: a message is a member's once the router has written it to that
- * member's connection (`write` accepted it). A member that unsubscribes, leaves or dies is
+ * member's connection or outbox (`write` accepted it). A member that unsubscribes, leaves or dies is
  * taken out of the group when the router processes its UNSUB or sees its connection end; a
  * write that fails because the member's connection is already gone goes to the next member, so
  * no message that was not handed to a member is lost.
