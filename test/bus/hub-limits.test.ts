@@ -59,6 +59,21 @@ test('the default limit exists: a raw client gets ERR [ERR_UNIBUS_LIMIT, text, s
   assert.not.ok(raw.ended, 'the connection stays open');
 });
 
+test('a SUB whose queue name is longer than 1024 characters closes that connection only (bounded memory per SUB)', async () => {
+  const path = `/tmp/${uniqueName('limit-queue')}.sock`;
+  const hub = await Bus.listen(`unix://${path}`);
+  open.push(hub);
+  const raw = await RawHubClient.open(path, 'long-queue', { countOnly: true });
+  open.push(raw);
+  raw.send([T.SUB, 1, 'q.x', 'w'.repeat(100_000)]);
+  await until('that connection ends', () => raw.ended, 30_000);
+  const other = await RawHubClient.open(path, 'other', { countOnly: true });
+  open.push(other);
+  other.send([T.SUB, 1, 'q.x', 'workers']);
+  other.send([T.PING, 1]);
+  await until('the hub serves others', () => other.count(T.PONG).frames > 0, 30_000);
+});
+
 test('a maxSubscriptions that is not a positive number is a RangeError; nothing is created', async () => {
   const path = `/tmp/${uniqueName('limit-bad')}.sock`;
   try {

@@ -16,6 +16,9 @@
  * @module
  */
 
+/** Longest queue-group name a hub accepts (as long as a topic): a SUB with a longer one is a protocol error. */
+export const MAX_QUEUE_NAME_LENGTH = 1024;
+
 /** The limits a hub enforces; every field has a default (see {@link DEFAULT_HUB_LIMITS}). */
 export interface HubLimits {
   /** Subscriptions one connection may hold (default 10 000). */

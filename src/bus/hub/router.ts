@@ -39,7 +39,7 @@ import { SubjectIndex } from '../subjects/subject-index.js';
 import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
 import { PeerOutbox, type OutboxOverflow } from './peer-outbox.js';
 import { Presence } from './presence.js';
-import { resolveHubLimits, type HubLimits } from './limits.js';
+import { MAX_QUEUE_NAME_LENGTH, resolveHubLimits, type HubLimits } from './limits.js';
 import { sendErrThenClose } from './err-close.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
@@ -182,6 +182,9 @@ export class HubRouter {
           throw new ProtocolError('malformed SUB');
         }
         checkPattern(pattern);
+        if (typeof queue === 'string' && (queue.length === 0 || queue.length > MAX_QUEUE_NAME_LENGTH)) {
+          throw new ProtocolError(`queue name must be 1-${MAX_QUEUE_NAME_LENGTH} characters (got ${queue.length})`);
+        }
         const entry: SubEntry = { peer, sid, pattern, queue: (queue as string | null) ?? undefined };
         const old = peer.subs.get(sid);
         if (!old && peer.subs.size >= this.#limits.maxSubscriptions) {
