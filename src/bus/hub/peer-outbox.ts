@@ -96,7 +96,11 @@ export class PeerOutbox {
     this.#queue.push(frame);
     this.#bytes += size;
     this.#options.onPending(size);
-    if (this.#bytes > this.#options.maxPendingBytes) this.#overflow('bytes');
+    if (this.#bytes > this.#options.maxPendingBytes) {
+      // Not handed: the peer is dropped with it (a queue group picks another member).
+      this.#overflow('bytes');
+      return false;
+    }
     return true;
   }
 
