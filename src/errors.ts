@@ -31,7 +31,8 @@ export type UnibusErrorCode =
   | 'ERR_UNIBUS_CODEC'
   | 'ERR_UNIBUS_DISCONNECTED'
   | 'ERR_UNIBUS_REQUEST_FAILED'
-  | 'ERR_UNIBUS_POLICY';
+  | 'ERR_UNIBUS_POLICY'
+  | 'ERR_UNIBUS_LIMIT';
 
 /** Base class of every unibus error; `code` is stable and safe to switch on. */
 export class UnibusError extends Error {
@@ -266,5 +267,21 @@ export class UnsafePathError extends PermissionDeniedError {
     this.path = path;
     this.ownerUid = ownerUid;
     this.mode = mode;
+  }
+}
+
+/**
+ * A hub refused something past one of its per-connection limits (e.g. `maxSubscriptions`); the
+ * connection stays open. `limit` names the hub option.
+ * @example
+ * ```ts
+ * bus.subscribe('a.b').subscribe({ error: (e) => { if (e instanceof LimitError) console.log(e.limit); } });
+ * ```
+ */
+export class LimitError extends UnibusError {
+  readonly limit: string;
+  constructor(limit: string, detail: string) {
+    super('ERR_UNIBUS_LIMIT', `Limit reached: ${limit}: ${detail}`);
+    this.limit = limit;
   }
 }

@@ -43,6 +43,23 @@ export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOpt
   name?: string;
   /** ms a subscriber may stay full before the hub disconnects it (hub only; default 5000). */
   maxStall?: number;
+  /**
+   * Hub only: subscriptions one connection may hold (default 10 000). A SUB past it fails that
+   * subscription with `LimitError` (code `ERR_UNIBUS_LIMIT`); the connection stays open.
+   */
+  maxSubscriptions?: number;
+  /**
+   * Hub only: bytes that may wait in the hub for one subscriber whose connection is full
+   * (default 32 MiB). Past it the subscriber is a slow consumer: ERR, then disconnected.
+   */
+  maxPendingBytes?: number;
+  /** Hub only: bytes waiting for all subscribers together before the hub stops reading (default 256 MiB). */
+  maxPendingTotal?: number;
+  /**
+   * Hub only: ms a subscriber whose connection filled may hold back everyone (publishers wait)
+   * before the hub routes on without it, queueing for it up to `maxPendingBytes` (default 250).
+   */
+  backpressureGrace?: number;
   /** Runtime validators per topic, checked on publish and on receive. */
   validators?: { [K in keyof T]?: Validator<T[K]> };
   /**

@@ -45,7 +45,11 @@ export type WireHandler = (message: WireMessage) => void;
 export interface FabricSubscribeOptions {
   /** Queue group: each message goes to one member of the group. */
   readonly queue?: string;
-  /** Called when the hub ends this subscription (its policy refused it); no more messages come. */
+  /**
+   * Called when whoever routes refuses or ends this subscription (a hub's policy refused it, or
+   * a `LimitError` past `maxSubscriptions`); the subscription is then gone. Without it the error
+   * is a status event.
+   */
   readonly onError?: (err: Error) => void;
 }
 

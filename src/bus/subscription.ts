@@ -4,7 +4,9 @@
  *   hub; RxJS has no backpressure, so a slow async observer buffers in its own operators);
  * - an **async iterable** (pull, `for await`): a bounded buffer with an overflow policy. With
  *   `wait` (the default, lossless) a full buffer stops this process reading from the hub, so
- *   publishers wait; the hub disconnects a subscriber that stays full past `maxStall`.
+ *   publishers wait, for as long as this process keeps reading (the hub's `backpressureGrace`
+ *   per drain); past that the hub queues for it up to `maxPendingBytes`, then drops it as a
+ *   slow consumer (see README "Slow consumers").
  *   `drop-oldest` and `drop-newest` never wait; every drop is counted.
  * @module
  */
@@ -28,7 +30,7 @@ export interface SubscribeOptions {
 export interface SubscriptionHost {
   /**
    * Starts a hub subscription; returns the function that ends it. `fail` is called when the hub
-   * ends it with an error (its policy refused it).
+   * refuses or ends it (its policy refused it, a `LimitError`): the subscription is then over.
    */
   open(pattern: string, queue: string | undefined, deliver: (m: Message) => void, fail?: (err: Error) => void): () => void;
   /** A buffer with policy `wait` became full (+1) or has room again (-1). */

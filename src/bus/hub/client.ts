@@ -9,6 +9,7 @@
 import { Subject } from 'rxjs';
 import { ClosedError, ProtocolError, TimeoutError, AbortedError, PolicyDeniedError } from '../../errors.js';
 import { deniedDetail, type DeniedDetail } from '../policy/denied-frame.js';
+import { hubErrorEvent } from './hub-errors.js';
 import type { Closed, Connection } from '../../transports/transport.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
@@ -16,7 +17,7 @@ import type {
 } from '../fabric.js';
 import {
   Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeHello, encodePing, encodeSub, encodeUnsub, toHello,
-  toPub, type Hello,
+  toPub, type Hello, type PeerEntry,
 } from '../protocol/messages.js';
 import { PubSender } from './pub-sender.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
@@ -178,7 +179,8 @@ export class HubClient {
     // may first get the tail of an earlier session (frames a hub wrote for a client that died).
     // Its PUBs are messages routed to this name (delivered: at least once); its replies to that
     // session (PONG, QPUB for its sids, PEERS, BYE) mean nothing here.
-    if (!this.#hubHello && (msg[0] === Op.PONG || msg[0] === Op.QPUB || msg[0] === Op.PEERS || msg[0] === Op.BYE)) return;
+    if (!this.#hubHello && (msg[0] === Op.PONG || msg[0] === Op.QPUB || msg[0] === Op.PEERS || msg[0] === Op.PEERS_DELTA
+      || msg[0] === Op.BYE)) return;
     switch (msg[0]) {
       case Op.PUB:
         this.deliver(toPub(msg));
@@ -202,20 +204,32 @@ export class HubClient {
         return;
       }
       case Op.PEERS:
-        // [id, name, pid (0: not proven), transport, claimedPid, uid | nil]
-        this.#updatePeers((msg[1] as Array<[string, string, number, string, number?, number?]>).map(
-          ([id, name, pid, transport, claimedPid, uid]) => ({
-            id, name, transport, ...(pid ? { pid } : {}), ...(uid != null ? { uid } : {}),
-            ...(claimedPid ? { claimedPid } : {}),
-          })));
+        this.#updatePeers((msg[1] as PeerEntry[]).map(toPeer));
+        return;
+      case Op.PEERS_DELTA:
+        this.#applyPeersDelta((msg[1] as PeerEntry[]).map(toPeer), msg[2] as string[]);
         return;
       case Op.BYE:
         this.#hubBye = true;
         return;
       case Op.ERR: {
         const denied = deniedDetail(msg);
-        if (denied) this.#denied(denied);
-        else this.status.next({ type: 'error', error: new ProtocolError(`hub says ${String(msg[1])}: ${String(msg[2])}`) });
+        if (denied) {
+          this.#denied(denied);
+          return;
+        }
+        // An ERR about one subscription (detail `{ sid }`) ends that subscription only.
+        const detail = msg[3] as { sid?: unknown } | null | undefined;
+        const sid = typeof detail === 'object' && detail !== null && typeof detail.sid === 'number' ? detail.sid : undefined;
+        const sub = sid !== undefined ? this.#subs.get(sid) : undefined;
+        const event = hubErrorEvent(msg[1], msg[2], sub !== undefined);
+        if (sub && event.type === 'error') {
+          this.#forget(sub);
+          if (sub.onError) sub.onError(event.error);
+          else this.status.next(event);
+          return;
+        }
+        this.status.next(event);
         return;
       }
       default:
@@ -252,6 +266,21 @@ export class HubClient {
   /** Dispatches a PUB to the listed queue-group subscriptions only. */
   deliverQueued(pub: WireMessage, sids: readonly number[]): void {
     for (const sid of sids) this.#subs.get(sid)?.handler(pub);
+  }
+
+  /**
+   * Presence changes (PEERS_DELTA), applied idempotently: a joined id already known or a left id
+   * unknown is ignored (the snapshot a client got when it joined may already hold them).
+   */
+  #applyPeersDelta(joined: PeerDescription[], left: readonly string[]): void {
+    const known = new Set(this.#peers.map((p) => p.id));
+    const added = joined.filter((p) => !known.has(p.id));
+    const gone = new Set(left);
+    const leaving = [...this.#peers, ...added].filter((p) => gone.has(p.id));
+    if (added.length === 0 && leaving.length === 0) return;
+    this.#peers = [...this.#peers, ...added].filter((p) => !gone.has(p.id));
+    for (const p of leaving) if (known.has(p.id)) this.status.next({ type: 'peer-left', peer: p, reason: 'left' });
+    for (const p of added) if (!gone.has(p.id)) this.status.next({ type: 'peer-joined', peer: p });
   }
 
   /** Presence: the hub's new list, and a peer-joined / peer-left event per difference. */
@@ -291,12 +320,18 @@ export class HubClient {
       id: sub.id,
       pattern,
       unsubscribe: () => {
-        if (!this.#subs.delete(sub.id)) return;
-        if (sub.queue === undefined) this.#plain.remove(pattern, sub);
+        if (!this.#forget(sub)) return;
         if (!this.#withdrawn) this.#control(encodeUnsub(sub.id));
         this.#stateChanged();
       },
     };
+  }
+
+  /** Drops a local subscription (no UNSUB); false when it was already gone. */
+  #forget(sub: LocalSub): boolean {
+    if (!this.#subs.delete(sub.id)) return false;
+    if (sub.queue === undefined) this.#plain.remove(sub.pattern, sub);
+    return true;
   }
 
   /**
@@ -412,6 +447,14 @@ export class HubClient {
     await this.conn.close();
     this.status.complete();
   }
+}
+
+/** A PEERS / PEERS_DELTA entry: pid 0 means the transport could not prove it; the HELLO pid is only a claim. */
+function toPeer([id, name, pid, transport, claimedPid, uid]: PeerEntry): PeerDescription {
+  return {
+    id, name, transport, ...(pid ? { pid } : {}), ...(uid != null ? { uid } : {}),
+    ...(claimedPid ? { claimedPid } : {}),
+  };
 }
 
 /** A connection end after the hub's BYE: clean, still carrying what a durable transport handed back. */

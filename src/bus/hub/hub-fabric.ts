@@ -22,6 +22,7 @@ import { HubClient } from './client.js';
 import { backoff, PublishHold, resolveReconnect, type ReconnectOptions, type ResolvedReconnect } from './reconnect.js';
 import { HubRouter } from './router.js';
 import type { HubPolicy } from '../policy/hub-policy.js';
+import { pickHubLimits, resolveHubLimits } from './limits.js';
 
 /** ms a child started by the hub (`pipe:`) has to say HELLO. */
 const SPAWNED_HELLO_TIMEOUT = 120_000;
@@ -33,6 +34,17 @@ export interface HubFabricOptions extends TransportOptions {
   busId: string;
   /** ms a subscriber may stay full before the hub disconnects it (default 5000). */
   maxStall?: number;
+  /** Hub only: subscriptions one connection may hold (default 10 000; see ./limits.ts). */
+  maxSubscriptions?: number;
+  /** Hub only: bytes that may wait in the hub for one slow subscriber (default 32 MiB). */
+  maxPendingBytes?: number;
+  /** Hub only: bytes that may wait for all subscribers together before the hub stops reading (default 256 MiB). */
+  maxPendingTotal?: number;
+  /**
+   * Hub only: ms a subscriber whose connection filled may hold back everyone (publishers wait)
+   * before the hub routes on without it, queueing for it up to `maxPendingBytes` (default 250).
+   */
+  backpressureGrace?: number;
   /** Reconnection of a client (default on, with the defaults of `ReconnectOptions`); `false`: off. */
   reconnect?: ReconnectOptions | false;
   /** Hub only: per-user permissions (docs/security.md); other users may then connect. */
@@ -83,6 +95,8 @@ export class HubFabric implements Fabric {
 
   /** Starts a hub on `url` (this process routes for everyone). */
   static async listen(url: string, options: HubFabricOptions): Promise<HubFabric> {
+    // Bad limits are a RangeError before anything is created.
+    const limits = resolveHubLimits(pickHubLimits(options));
     const transport = await transportFor(url);
     // With a policy other users may connect (the socket becomes 0666 unless `mode` says
     // otherwise); what they may do is the policy's business.
@@ -90,8 +104,7 @@ export class HubFabric implements Fabric {
       ? { ...options, mode: options.mode ?? 0o666, allowOtherUsers: true } : options);
     const name = options.name ?? `hub-${process.pid}`;
     const router = new HubRouter({
-      name, transport: transport.scheme, ...(options.policy ? { policy: options.policy } : {}),
-      ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
+      name, transport: transport.scheme, limits, ...(options.policy ? { policy: options.policy } : {}),
       // A spawned child's HELLO waits for its runtime to start, which takes seconds on a loaded
       // machine; the hub owns the child and its exit ends the connection, so waiting costs nothing.
       ...(transport.capabilities.spawnsClients ? { helloTimeout: SPAWNED_HELLO_TIMEOUT } : {}),

@@ -3,6 +3,7 @@ import type { CloseReason, Connection, PeerCredentials } from '../../transports/
 import type { Hello, Pub } from '../protocol/messages.js';
 import type { PeerGrant } from '../policy/gate.js';
 import type { Rule } from '../policy/types.js';
+import type { PeerOutbox } from './peer-outbox.js';
 
 /** How the router hands PUBs to the hub's own bus without a copy or a second decode. */
 export interface LocalDelivery {
@@ -30,7 +31,6 @@ export class RouterPeer {
   saidBye = false;
   /** Policy: who this peer is and what it may do (undefined: no policy, or the hub's own bus). */
   grant: PeerGrant | undefined;
-  stallTimer: NodeJS.Timeout | undefined;
   /**
    * Largest frame the router sends this peer: the smaller of its connection's limit and the
    * `maxFrameSize` it announced in HELLO. Larger frames are skipped and counted in `dropped`.
@@ -42,6 +42,10 @@ export class RouterPeer {
   failure: { readonly reason: CloseReason; readonly error: Error } | undefined;
   /** Proven identity (`Connection.peerCredentials`), read once when it says HELLO. */
   credentials: PeerCredentials | undefined;
+  /** Every frame for this peer goes through it (set by the router right after construction). */
+  outbox!: PeerOutbox;
+  /** Set when it was dropped as a slow consumer: its end is reported with this error. */
+  slowError: Error | undefined;
 
   readonly local: LocalDelivery | undefined;
 

@@ -6,7 +6,6 @@
  * @module
  */
 import type { PeerDescription } from '../fabric.js';
-import { encodePeers, type PeerEntry } from '../protocol/messages.js';
 import type { RouterPeer } from './router-peer.js';
 
 /** Topics under `$sys.` (and `$sys` itself) are published by the hub only. */
@@ -25,9 +24,4 @@ export function describePeer(peer: RouterPeer, transport: string): PeerDescripti
     ...(cred?.gid !== undefined ? { gid: cred.gid } : {}),
     ...(h ? { claimedPid: h.pid } : {}),
   };
-}
-
-/** PEERS for a list of descriptions: `[id, name, pid (0: not proven), transport, claimedPid, uid | nil]`. */
-export function peersFrame(peers: readonly PeerDescription[]): Uint8Array {
-  return encodePeers(peers.map((p): PeerEntry => [p.id, p.name, p.pid ?? 0, p.transport, p.claimedPid ?? 0, p.uid ?? null]));
 }

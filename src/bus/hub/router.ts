@@ -4,27 +4,33 @@
  * connection (queue groups: to one member each, round robin). Clients dispatch locally.
  *
  * Queue groups and departures: a message is a member's once the router has written it to that
- * member's connection (`write` accepted it). A member that unsubscribes, leaves or dies is
+ * member's connection or outbox (`write` accepted it). A member that unsubscribes, leaves or dies is
  * taken out of the group when the router processes its UNSUB or sees its connection end; a
  * write that fails because the member's connection is already gone goes to the next member, so
  * no message that was not handed to a member is lost.
  *
- * Presence: on every join and leave the router sends PEERS to every client and publishes the
- * list on the topic `$sys.peers` (msgpack, an array of `{ id, name, pid, transport }`).
+ * Presence (./presence.ts): a client that joins gets the whole list (PEERS); the others get
+ * coalesced changes (PEERS_DELTA); the list is published on `$sys.peers` (msgpack, an array of
+ * `{ id, name, pid, transport, claimedPid, uid }`) when someone subscribes to it.
  *
- * Backpressure: when a peer's connection is full, the router stops reading from every peer
- * (lossless: publishers' sends wait) until it drains; a peer that stays full longer than
- * `maxStall` is disconnected with reason `slow-consumer`, so one stalled process never freezes
- * the others for long.
+ * Backpressure: a subscriber whose connection fills holds the router (it stops reading from every
+ * peer: publishers wait, nothing is lost) for at most `backpressureGrace` ms; past that, what the
+ * router writes to it waits in its outbox (./peer-outbox.ts) and the router goes on, so a reader
+ * that stops reading does not stop anyone else. A peer whose outbox passes `maxPendingBytes`, or
+ * whose connection stays full past `maxStall`, is a slow consumer: it gets ERR
+ * `ERR_UNIBUS_SLOW_CONSUMER`, then its connection is closed. When all outboxes together pass
+ * `maxPendingTotal` the router also stops reading from every peer until half of that has drained.
+ * Limits: ./limits.ts. Errors a peer is told about: ./router-errors.ts. `$sys.stats`: ./stats.ts.
+ * Permissions (a hub policy): ../policy/gate.ts.
  * @module
  */
 import { Subject } from 'rxjs';
-import { PermissionDeniedError, ProtocolError, SlowConsumerError } from '../../errors.js';
+import { LimitError, PermissionDeniedError, ProtocolError, SlowConsumerError } from '../../errors.js';
 import type { Connection, Listener } from '../../transports/transport.js';
 import { msgpackCodec } from '../../codecs/index.js';
 import { STATUS_HEADER, STATUS_NO_RESPONDERS, type FabricStatus, type PeerDescription } from '../fabric.js';
 import {
-  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeHello, encodePong, encodeQpubHeader,
+  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeErr, encodeHello, encodePong, encodeQpubHeader,
   toHello, toPub, type Hello, type Pub,
 } from '../protocol/messages.js';
 import { PubEncoder } from '../protocol/pub-encoder.js';
@@ -37,8 +43,12 @@ import { PolicyGate, inProcessScheme } from '../policy/gate.js';
 import { excluded } from '../policy/decide.js';
 import type { HubPolicy } from '../policy/hub-policy.js';
 import { closeAfterErr, sendErr } from './router-errors.js';
-import { describePeer, isReservedTopic, peersFrame } from './router-presence.js';
+import { describePeer, isReservedTopic } from './router-presence.js';
 import { checkHello } from './hello-rules.js';
+import { PeerOutbox, type OutboxOverflow } from './peer-outbox.js';
+import { Presence } from './presence.js';
+import { MAX_QUEUE_NAME_LENGTH, resolveHubLimits, type HubLimits } from './limits.js';
+import { sendErrThenClose } from './err-close.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -50,6 +60,8 @@ export interface RouterOptions {
   transport: string;
   /** ms a peer may stay full before it is disconnected (default 5000). */
   maxStall?: number;
+  /** Per-connection and hub-wide limits (./limits.ts); `maxStall` above also sets them. */
+  limits?: Partial<HubLimits>;
   /** ms a new connection has to send HELLO (default 5000). */
   helloTimeout?: number;
   /** ms between `$sys.stats` messages while someone subscribes (default 1000). */
@@ -63,7 +75,13 @@ export class HubRouter {
   readonly #options: RouterOptions;
   readonly #index = new SubjectIndex<SubEntry>();
   readonly #peers = new Set<RouterPeer>();
-  readonly #blocked = new Set<RouterPeer>();
+  readonly #limits: HubLimits;
+  readonly #presence: Presence;
+  /** Bytes waiting in every peer's outbox; past `maxPendingTotal` the router stops reading. */
+  #pendingTotal = 0;
+  #overCap = false;
+  /** Peers holding the router within their `backpressureGrace`: it does not read meanwhile. */
+  readonly #holding = new Set<RouterPeer>();
   readonly #queueTurns = new Map<string, number>();
   readonly #encoder: PubEncoder;
   #stamp = 0;
@@ -79,9 +97,17 @@ export class HubRouter {
   constructor(options: RouterOptions) {
     this.#options = options;
     this.#encoder = new PubEncoder(`hub:${options.name}`);
+    this.#limits = resolveHubLimits({ ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}), ...options.limits });
+    this.#presence = new Presence({
+      list: () => this.peers(),
+      // Not to the hub's own bus: its events come from this router's status already.
+      broadcast: (frame) => { for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, frame); },
+      wantsList: () => this.#index.match(SYS_PEERS).length > 0,
+      publishList: (list) => this.#publishSys(SYS_PEERS, list),
+    });
     this.#stats = new StatsCollector({
       name: options.name, transport: options.transport, counters: this.counters,
-      peers: () => this.#peers, describe: (p) => this.#describe(p), isFull: (p) => this.#blocked.has(p),
+      peers: () => this.#peers, describe: (p) => this.#describe(p), isFull: (p) => this.#holding.has(p) || p.outbox.pendingBytes > 0,
       subscribers: (topic) => this.#index.match(topic).length, publish: (topic, value) => this.#publishSys(topic, value),
     }, options.statsInterval);
     this.status.subscribe((s) => this.#stats.event(s));
@@ -105,6 +131,15 @@ export class HubRouter {
    */
   attach(conn: Connection, local?: LocalDelivery): RouterPeer {
     const peer = new RouterPeer(`p${this.#nextPeer++}`, conn, local);
+    // The hub's own bus is never a slow consumer: its frames here are control frames only.
+    peer.outbox = new PeerOutbox(conn, {
+      maxPendingBytes: local ? Infinity : this.#limits.maxPendingBytes,
+      maxStall: local ? 2 ** 31 - 1 : this.#limits.maxStall,
+      backpressureGrace: this.#limits.backpressureGrace,
+      onHold: (holding) => this.#hold(peer, holding),
+      onOverflow: (why) => this.#slowConsumer(peer, why),
+      onPending: (delta) => this.#pending(delta),
+    });
     this.#peers.add(peer);
     const helloTimer = setTimeout(() => {
       if (!peer.hello) this.#fail(peer, new ProtocolError('no HELLO within helloTimeout'));
@@ -112,7 +147,7 @@ export class HubRouter {
     helloTimer.unref();
     conn.consume((frame) => {
       // Frames still in a read after the router gave up on this peer mean nothing.
-      if (peer.failure) return;
+      if (peer.failure || peer.slowError) return;
       try {
         this.#onFrame(peer, frame);
       } catch (err) {
@@ -125,7 +160,7 @@ export class HubRouter {
       if (f) this.#detach(peer, f.reason, f.error);
       else this.#detach(peer, closed.reason === 'clean' || peer.saidBye ? 'clean' : closed.reason, closed.error);
     });
-    if (this.#blocked.size > 0 || this.#holds > 0) conn.pause();
+    if (!this.#reading()) conn.pause();
     return peer;
   }
 
@@ -137,13 +172,13 @@ export class HubRouter {
   }
 
   #reading(): boolean {
-    return this.#blocked.size === 0 && this.#holds === 0;
+    return !this.#overCap && this.#holds === 0 && this.#holding.size === 0;
   }
 
   #setReading(before: boolean): void {
     const now = this.#reading();
     if (now === before || this.#closed) return;
-    for (const p of this.#peers) if (p.failure) continue; else if (now) p.conn.resume(); else p.conn.pause();
+    for (const p of this.#peers) if (now && !p.failure && !p.slowError) p.conn.resume(); else p.conn.pause();
   }
 
   #onFrame(peer: RouterPeer, frame: Uint8Array): void {
@@ -174,8 +209,15 @@ export class HubRouter {
           throw new ProtocolError('malformed SUB');
         }
         checkPattern(pattern);
+        if (typeof queue === 'string' && (queue.length === 0 || queue.length > MAX_QUEUE_NAME_LENGTH)) {
+          throw new ProtocolError(`queue name must be 1-${MAX_QUEUE_NAME_LENGTH} characters (got ${queue.length})`);
+        }
         const entry: SubEntry = { peer, sid, pattern, queue: (queue as string | null) ?? undefined };
         const old = peer.subs.get(sid);
+        if (!old && peer.subs.size >= this.#limits.maxSubscriptions) {
+          this.#refuse(peer, sid, new LimitError('maxSubscriptions', `this connection holds ${peer.subs.size} subscriptions (limit ${this.#limits.maxSubscriptions}); SUB sid=${sid} pattern=${pattern} refused`));
+          return;
+        }
         if (old) this.#index.remove(old.pattern, old);
         if (peer.grant && !this.#gate!.maySubscribe(peer, entry)) {
           peer.subs.delete(sid);
@@ -229,8 +271,10 @@ export class HubRouter {
       version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
       maxFrameSize: peer.conn.maxFrameSize, busId: `hub:${this.#options.name}`,
     }));
-    this.status.next({ type: 'peer-joined', peer: this.#describe(peer) });
-    this.#announcePeers();
+    const me = this.#describe(peer);
+    this.status.next({ type: 'peer-joined', peer: me });
+    if (!peer.local) this.#write(peer, this.#presence.snapshot());
+    this.#presence.joined(me);
   }
 
   /** A client's PUB: `$sys.` topics are the hub's own (ERR, the connection stays open). */
@@ -314,22 +358,20 @@ export class HubRouter {
       { [STATUS_HEADER]: STATUS_NO_RESPONDERS }));
   }
 
-  /** Hands `frame` to `peer`'s connection; false when it refused it (too large, or closing). */
+  /**
+   * Hands `frame` to `peer` (its connection, or its outbox while the connection is full); false
+   * when it was not handed (larger than the peer takes, closing, or dropped).
+   */
   #write(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): boolean {
     let size = 0;
     if (frame instanceof Uint8Array) size = frame.length;
     else for (let i = 0; i < frame.length; i++) size += frame[i]!.length;
     if (size > peer.frameLimit) return this.#oversize(peer, size);
-    let room: boolean;
-    try {
-      room = peer.conn.write(frame);
-    } catch {
-      // Too large for this peer's limit, or it is closing: skip this delivery only.
+    if (!peer.outbox.write(frame)) {
       this.#stats.dropped(peer);
       return false;
     }
     if (this.#stats.on) this.#stats.wrote(peer, frame);
-    if (!room && !this.#blocked.has(peer)) this.#block(peer);
     return true;
   }
 
@@ -342,39 +384,62 @@ export class HubRouter {
     return false;
   }
 
-  #block(peer: RouterPeer): void {
+  /** A peer starts or stops holding the router (its connection is full, within its grace). */
+  #hold(peer: RouterPeer, holding: boolean): void {
     const before = this.#reading();
-    this.#blocked.add(peer);
+    if (holding) this.#holding.add(peer);
+    else this.#holding.delete(peer);
     this.#setReading(before);
-    const maxStall = this.#options.maxStall ?? 5000;
-    peer.stallTimer = setTimeout(() => {
-      this.counters.slowConsumers++;
-      const err = new SlowConsumerError(`peer=${peer.id} name=${peer.hello?.name ?? '?'} stayed full for maxStall=${maxStall}ms`);
-      this.status.next({ type: 'slow-consumer', peer: this.#describe(peer), detail: err.message });
-      this.#closeAfterErr(peer, 'slow-consumer', err);
-    }, maxStall);
-    peer.conn.drained().then(() => this.#unblock(peer), () => this.#unblock(peer));
   }
 
-  #unblock(peer: RouterPeer): void {
-    clearTimeout(peer.stallTimer);
+  /** The hub-wide total of bytes waiting in outboxes changed: stop or restart reading. */
+  #pending(delta: number): void {
+    this.#pendingTotal += delta;
     const before = this.#reading();
-    if (!this.#blocked.delete(peer)) return;
+    if (!this.#overCap && this.#pendingTotal > this.#limits.maxPendingTotal) this.#overCap = true;
+    else if (this.#overCap && this.#pendingTotal <= this.#limits.maxPendingTotal / 2) this.#overCap = false;
+    else return;
     this.#setReading(before);
+  }
+
+  /**
+   * Drops a peer that reads too slowly: what waits for it is discarded, it stops receiving at
+   * once, gets ERR `ERR_UNIBUS_SLOW_CONSUMER` after what its connection already holds, then the
+   * connection is closed (after a bounded flush). Everyone else goes on.
+   */
+  #slowConsumer(peer: RouterPeer, why: OutboxOverflow): void {
+    if (peer.slowError || !this.#peers.has(peer)) return;
+    this.#retire(peer);
+    const dropped = peer.outbox.discarded;
+    this.counters.slowConsumers++;
+    const bound = why === 'bytes' ? `more than maxPendingBytes=${this.#limits.maxPendingBytes} waited for it`
+      : `its connection stayed full for maxStall=${this.#limits.maxStall}ms`;
+    const err = new SlowConsumerError(`peer=${peer.id} name=${peer.hello?.name ?? '?'}: ${bound}; ${dropped} frames not delivered`);
+    peer.slowError = err;
+    peer.conn.pause();
+    this.status.next({ type: 'slow-consumer', peer: this.#describe(peer), detail: err.message });
+    sendErrThenClose(peer.conn, err, this.#limits.maxStall);
+  }
+
+  /** ERR about one SUB; the connection stays open. */
+  #refuse(peer: RouterPeer, sid: number, err: LimitError): void {
+    this.#write(peer, encodeErr(err.code, err.message.slice('Limit reached: '.length), { sid }));
   }
 
   #fail(peer: RouterPeer, err: Error): void {
     this.#closeAfterErr(peer, 'protocol', err);
   }
 
-  /** ERR, then close once flushed; meanwhile nothing is routed to the peer and it blocks no one. */
-  #closeAfterErr(peer: RouterPeer, reason: 'protocol' | 'slow-consumer', err: Error): void {
+  /** ERR, then close once flushed; meanwhile nothing is routed to the peer and it holds no one. */
+  #closeAfterErr(peer: RouterPeer, reason: 'protocol', err: Error): void {
     if (!closeAfterErr(peer, reason, err)) return;
     this.#retire(peer);
   }
 
+  /** Stops routing to `peer`: what waits in its outbox is dropped, its subscriptions go. */
   #retire(peer: RouterPeer): void {
-    this.#unblock(peer);
+    peer.outbox.shut();
+    this.#hold(peer, false);
     for (const e of peer.subs.values()) this.#index.remove(e.pattern, e);
     peer.subs.clear();
   }
@@ -385,10 +450,14 @@ export class HubRouter {
     this.#stats.left(peer);
     this.#stats.recheck();
     if (reason === 'protocol') this.counters.protocolErrors++;
+    if (peer.slowError) {
+      reason = 'slow-consumer';
+      error = peer.slowError;
+    }
     if (peer.hello) {
-      this.status.next(error ? { type: 'peer-left', peer: this.#describe(peer), reason, error }
-        : { type: 'peer-left', peer: this.#describe(peer), reason });
-      this.#announcePeers();
+      const me = this.#describe(peer);
+      this.status.next(error ? { type: 'peer-left', peer: me, reason, error } : { type: 'peer-left', peer: me, reason });
+      this.#presence.left(me);
     }
   }
 
@@ -399,16 +468,6 @@ export class HubRouter {
   /** Who is connected (peers that said HELLO). */
   peers(): PeerDescription[] {
     return [...this.#peers].filter((p) => p.hello).map((p) => this.#describe(p));
-  }
-
-  #announcePeers(): void {
-    if (this.#closed) return;
-    const peers = this.peers();
-    const frame = peersFrame(peers);
-    // Not to the hub's own bus: its events come from this router's status already.
-    for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, frame);
-    // The same list as a message, for subscribers of `$sys.peers` (a hub is a publisher here).
-    this.#publishSys(SYS_PEERS, peers);
   }
 
   /** Publishes `value` (msgpack) on a `$sys.` topic, with the hub as publisher. */
@@ -429,10 +488,13 @@ export class HubRouter {
     this.#closed = true;
     this.#stats.stop();
     this.#gate?.close();
+    this.#presence.close();
     const bye = encodeBye();
-    for (const p of this.#peers) if (p.hello && !p.local) this.#write(p, bye);
-    for (const p of this.#blocked) clearTimeout(p.stallTimer);
-    this.#blocked.clear();
+    for (const p of this.#peers) {
+      // What waits in an outbox goes into the connection, whose close() flushes it (bounded).
+      p.outbox.spill();
+      if (p.hello && !p.local) this.#write(p, bye);
+    }
     await Promise.all([...this.#peers].map((p) => p.conn.close()));
     this.status.complete();
   }

@@ -22,6 +22,7 @@ export const Op = {
   QPUB: 9,
   BYE: 10,
   PEERS: 11,
+  PEERS_DELTA: 12,
 } as const;
 
 /** HELLO: [1, version, name, pid, maxFrameSize, busId]. */
@@ -61,8 +62,13 @@ export function encodePing(id: number): Uint8Array {
 export function encodePong(id: number): Uint8Array {
   return packr.pack([Op.PONG, id]);
 }
-export function encodeErr(code: string, text: string): Uint8Array {
-  return packr.pack([Op.ERR, code, text]);
+/** ERR: [8, code, text] or, for an error about one subscription, [8, code, text, sid]. */
+/**
+ * ERR: [8, code, text] or [8, code, text, detail], detail a map: `{ sid }` for an error about
+ * one subscription (the hub refused that SUB), a policy refusal's `{ action, subject, rule, ... }`.
+ */
+export function encodeErr(code: string, text: string, detail?: Readonly<Record<string, unknown>>): Uint8Array {
+  return packr.pack(detail === undefined ? [Op.ERR, code, text] : [Op.ERR, code, text, detail]);
 }
 export function encodeBye(): Uint8Array {
   return packr.pack([Op.BYE]);
@@ -77,6 +83,10 @@ export type PeerEntry = readonly [string, string, number, string, number?, (numb
 /** PEERS: [11, [[id, name, pid, transport, claimedPid, uid], ...]] (presence, sent by a hub). */
 export function encodePeers(peers: ReadonlyArray<PeerEntry>): Uint8Array {
   return packr.pack([Op.PEERS, peers]);
+}
+/** PEERS_DELTA: [12, [PeerEntry, ...joined], [id, ...left]] (presence changes). */
+export function encodePeersDelta(joined: ReadonlyArray<PeerEntry>, left: readonly string[]): Uint8Array {
+  return packr.pack([Op.PEERS_DELTA, joined, left]);
 }
 /** QPUB: [9, [sid, ...], pubFrame]: a PUB for the listed queue-group subscriptions only. */
 export function encodeQpubHeader(sids: readonly number[], pubFrameLength: number): Uint8Array {
