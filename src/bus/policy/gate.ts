@@ -21,8 +21,6 @@ import { covers } from './patterns.js';
 import type { Decision, PeerIdentity, PeerRights, PolicyAction } from './types.js';
 import { PolicyDeniedError } from '../../errors.js';
 
-/** A busId is one subject token without wildcards. */
-const BUS_ID = /^[^\s.*>]{1,256}$/;
 /** Reply permissions kept per peer at most; the oldest goes first (its requester timed out long ago). */
 const MAX_REPLY_GRANTS = 10_000;
 const OWN_INBOX = 'own inbox';
@@ -73,8 +71,8 @@ export class PolicyGate {
     if (peer.local) return undefined;
     const cred = this.#inProcess ? { uid: process.getuid?.(), gid: process.getgid?.() } : peer.conn.peer;
     if (cred.uid === undefined) return new PolicyError('', 'the kernel did not say who this peer is (no uid): refused');
-    // The busId names the peer's inbox: one plain token, or a HELLO saying `>` would own every inbox.
-    if (!BUS_ID.test(hello.busId)) return new PolicyError('', `busId ${JSON.stringify(hello.busId)} is not one plain subject token: refused`);
+    // The busId names the peer's inbox; the router already refused one that is not a single token
+    // (hello-rules.ts), or a HELLO saying `>` would own every inbox.
     for (const other of this.#host.peers()) {
       if (other === peer || other.hello?.busId !== hello.busId) continue;
       const uid = other.grant ? other.grant.identity.uid : process.getuid?.();
