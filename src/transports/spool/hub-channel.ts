@@ -17,6 +17,10 @@ import { readSession, type SessionRecord } from './take-back.js';
 import { readResumeState } from './resume-state.js';
 
 /** What a channel needs of its hub (spool-hub.ts). */
+/** Tries at removing a gone client's directory, REMOVE_RETRY_MS apart. */
+const REMOVE_ATTEMPTS = 20;
+const REMOVE_RETRY_MS = 50;
+
 export interface ChannelHost {
   readonly options: SpoolOptions;
   readonly epoch: string;
@@ -95,6 +99,8 @@ export class Channel {
   readonly writer: LogWriter;
   readonly reader: LogReader;
   readonly #hub: ChannelHost;
+  /** The gone client's directory is being removed (./#removeRoot); tick leaves the channel alone. */
+  #removing = false;
   readonly #paths: ReturnType<typeof channelPaths>;
   #lockFd = -1;
   #conn: HubConnection | undefined;
@@ -246,7 +252,7 @@ export class Channel {
 
   /** Periodic: start a connection for a live client, end one whose client died and was drained. */
   tick(): void {
-    if (this.#hub.closing) return;
+    if (this.#hub.closing || this.#removing) return;
     const gone = this.clientGone();
     const drained = this.#held.length === 0 && this.reader.atHead;
     const session = this.#currentSession();
@@ -261,8 +267,7 @@ export class Channel {
     }
     if (!this.#conn && gone && drained && existsSync(this.#paths.ephemeral)) {
       this.close();
-      rmSync(this.#paths.root, { recursive: true, force: true });
-      this.#hub.forget(this.name);
+      this.#removeRoot(0);
     } else if (!this.#conn && !drained) {
       this.pump();
     }
@@ -274,6 +279,26 @@ export class Channel {
     this.#conn = undefined;
     conn?.end('peer-gone');
     this.close();
+  }
+
+  /**
+   * Removes a gone unnamed client's directory. A removal can race a write of this process still
+   * under way on the thread pool (ENOTEMPTY: a file appeared while the tree was being removed);
+   * it is tried again shortly, and the channel is forgotten only once its directory is gone.
+   */
+  #removeRoot(attempt: number): void {
+    if (attempt === 0 && this.#removing) return;
+    this.#removing = true;
+    try {
+      rmSync(this.#paths.root, { recursive: true, force: true });
+    } catch (err) {
+      if (attempt < REMOVE_ATTEMPTS && !this.#hub.closing) {
+        setTimeout(() => this.#removeRoot(attempt + 1), REMOVE_RETRY_MS).unref();
+        return;
+      }
+      process.emitWarning(`unibus spool: could not remove ${this.#paths.root}: ${(err as Error).message}`);
+    }
+    this.#hub.forget(this.name);
   }
 
   close(): void {
