@@ -7,15 +7,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Bus } from '../../src/bus/bus.js';
 import { TimeoutError } from '../../src/errors.js';
-import { ChildSet, spawnNode, type Child } from '../helpers/processes.js';
+import { ChildSet, type Child } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/run-id.js';
 import { rejectsWith, until, within } from '../helpers/watchdog.js';
 import { removeTmp } from '../sync/cleanup.js';
+import { startCliHub } from '../cli/cli-helpers.js';
 
-const cli = fileURLToPath(new URL('../../../bin/unibus.js', import.meta.url));
 const dir = tmpDir('hello-wait');
 const children = new ChildSet();
 const open: Bus[] = [];
@@ -26,11 +25,7 @@ test.after(async () => {
   removeTmp(dir);
 });
 
-async function hub(url: string): Promise<Child> {
-  const child = children.add(spawnNode(cli, ['hub', url]));
-  await child.waitLine(/^listening /);
-  return child;
-}
+const hub = (url: string): Promise<Child> => startCliHub(children, url);
 
 test('a hub that answers only after more than helloTimeout: connect waits for it', async () => {
   const url = `file://${join(dir, 'slow')}`;

@@ -8,15 +8,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { channelPaths } from '../../src/transports/spool/channel-layout.js';
 import { PositionFile } from '../../src/transports/spool/position-file.js';
 import { ChildSet, script, spawnNode, type Child } from '../helpers/processes.js';
 import { tmpDir } from '../helpers/run-id.js';
 import { until } from '../helpers/watchdog.js';
 import { removeTmp } from '../sync/cleanup.js';
+import { startCliHub } from '../cli/cli-helpers.js';
 
-const cli = fileURLToPath(new URL('../../../bin/unibus.js', import.meta.url));
 const publisher = script(import.meta.url, './peers/gap-publisher.js');
 const subscriber = script(import.meta.url, './peers/durable-subscriber.js');
 const dir = tmpDir('hub-restart');
@@ -27,11 +26,7 @@ test.after(async () => {
   removeTmp(dir);
 });
 
-async function hub(url: string): Promise<Child> {
-  const child = children.add(spawnNode(cli, ['hub', url]));
-  await child.waitLine(/^listening /);
-  return child;
-}
+const hub = (url: string): Promise<Child> => startCliHub(children, url);
 
 /** Numbers a subscriber printed (`got N`), in arrival order. */
 const received = (c: Child): number[] => c.lines.filter((l) => l.startsWith('got ')).map((l) => Number(l.slice(4)));

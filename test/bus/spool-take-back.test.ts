@@ -9,7 +9,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Bus } from '../../src/bus/bus.js';
 import { channelPaths } from '../../src/transports/spool/channel-layout.js';
 import { declinedIn, readSession } from '../../src/transports/spool/take-back.js';
@@ -17,8 +16,8 @@ import { ChildSet, script, spawnNode, type Child } from '../helpers/processes.js
 import { tmpDir } from '../helpers/run-id.js';
 import { until } from '../helpers/watchdog.js';
 import { removeTmp } from '../sync/cleanup.js';
+import { startCliHub } from '../cli/cli-helpers.js';
 
-const cli = fileURLToPath(new URL('../../../bin/unibus.js', import.meta.url));
 const publisher = script(import.meta.url, './peers/gap-publisher.js');
 const dir = tmpDir('take-back');
 const children = new ChildSet();
@@ -30,11 +29,7 @@ test.after(async () => {
   removeTmp(dir);
 });
 
-async function hub(url: string): Promise<Child> {
-  const child = children.add(spawnNode(cli, ['hub', url]));
-  await child.waitLine(/^listening /);
-  return child;
-}
+const hub = (url: string): Promise<Child> => startCliHub(children, url);
 
 /**
  * Hub 1 routes 0-4 from a publisher (client name `pub`) to a durable subscriber; hub 1 is killed,

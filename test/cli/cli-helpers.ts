@@ -1,12 +1,19 @@
 /** Runs the real `unibus` CLI (bin/unibus.js) as child processes. */
 import { fileURLToPath } from 'node:url';
-import { spawnNode, type Child } from '../helpers/processes.js';
+import { spawnNode, type Child, type ChildSet } from '../helpers/processes.js';
 
 /** Path of bin/unibus.js from dist/test/cli/. */
 export const cliPath = fileURLToPath(new URL('../../../bin/unibus.js', import.meta.url));
 
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   return spawnNode(cliPath, args, env);
+}
+
+/** Starts `unibus hub URL` as a child of `children` and resolves once it says it listens. */
+export async function startCliHub(children: ChildSet, url: string): Promise<Child> {
+  const child = children.add(cli(['hub', url]));
+  await child.waitLine(/^listening /);
+  return child;
 }
 
 /** Waits until a child's stderr contains `text`. */
