@@ -29,13 +29,13 @@ import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js'
 import { StatsCollector } from './stats.js';
 import { PolicyGate, inProcessScheme } from '../policy/gate.js';
 import { excluded } from '../policy/decide.js';
-import type { HubPolicy } from '../policy/hub-policy.js';
 import { closeAfterErr, sendErr } from './router-errors.js';
 import { describePeer, isReservedTopic } from './router-presence.js';
 import { checkHello } from './hello-rules.js';
 import type { OutboxOverflow } from './peer-outbox.js';
 import { Presence } from './presence.js';
 import { resolveHubLimits, type HubLimits } from './limits.js';
+import type { RouterOptions } from './router-options.js';
 import { sendErrThenClose } from './err-close.js';
 import { RouterFlow, slowConsumerError } from './router-flow.js';
 import { QueueRouter } from './router-queues.js';
@@ -45,22 +45,7 @@ import { HubPublisher } from './router-sys.js';
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
 
-export interface RouterOptions {
-  /** Hub name sent in HELLO. */
-  name: string;
-  /** Transport scheme, for presence. */
-  transport: string;
-  /** ms a peer may stay full before it is disconnected (default 5000). */
-  maxStall?: number;
-  /** Per-connection and hub-wide limits (./limits.ts); `maxStall` above also sets them. */
-  limits?: Partial<HubLimits>;
-  /** ms a new connection has to send HELLO (default 5000). */
-  helloTimeout?: number;
-  /** ms between `$sys.stats` messages while someone subscribes (default 1000). */
-  statsInterval?: number;
-  /** Per-user permissions (docs/security.md); undefined: every peer may do everything. */
-  policy?: HubPolicy;
-}
+export type { RouterOptions } from './router-options.js';
 
 export class HubRouter {
   readonly status = new Subject<FabricStatus>();
