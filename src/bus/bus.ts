@@ -17,11 +17,9 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type * as TypedEmitterModule from 'typed-emitter';
-import { codecById, resolveCodec, type Codec, type CodecName } from '../codecs/index.js';
-import { ClosedError, CodecError, InvalidUrlError, PeerGoneError } from '../errors.js';
-import type { ReconnectOptions } from './hub/reconnect.js';
-import type { HubPolicy } from './policy/hub-policy.js';
-import type { Listener, SpawnClientOptions, SpawnedClient, TransportOptions } from '../transports/transport.js';
+import { codecById, resolveCodec, type Codec } from '../codecs/index.js';
+import { ClosedError, InvalidUrlError, PeerGoneError } from '../errors.js';
+import type { Listener, SpawnClientOptions, SpawnedClient } from '../transports/transport.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
 import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
 import { openFabric } from './open-fabric.js';
@@ -34,68 +32,10 @@ import type {
   ServiceMap, ServiceTopic, TopicMap, Validator,
 } from './types.js';
 import { decodePayload, validatePayload } from './payloads.js';
+import { MessageDecoder } from './bus-delivery.js';
+import type { BusOptions, DrainOptions, PublishOptions, RequestOptions } from './bus-options.js';
 
-/** Options of `Bus.listen` and `Bus.connect`. */
-export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOptions {
-  /** Payload codec for what this bus publishes (default msgpack). Receivers decode by codec id. */
-  codec?: CodecName | Codec;
-  /** Name shown to peers. */
-  name?: string;
-  /** ms a subscriber may stay full before the hub disconnects it (hub only; default 5000). */
-  maxStall?: number;
-  /**
-   * Hub only: subscriptions one connection may hold (default 10 000). A SUB past it fails that
-   * subscription with `LimitError` (code `ERR_UNIBUS_LIMIT`); the connection stays open.
-   */
-  maxSubscriptions?: number;
-  /**
-   * Hub only: bytes that may wait in the hub for one subscriber whose connection is full
-   * (default 32 MiB). Past it the subscriber is a slow consumer: ERR, then disconnected.
-   */
-  maxPendingBytes?: number;
-  /** Hub only: bytes waiting for all subscribers together before the hub stops reading (default 256 MiB). */
-  maxPendingTotal?: number;
-  /**
-   * Hub only: ms a subscriber whose connection filled may hold back everyone (publishers wait)
-   * before the hub routes on without it, queueing for it up to `maxPendingBytes` (default 250).
-   */
-  backpressureGrace?: number;
-  /** Runtime validators per topic, checked on publish and on receive. */
-  validators?: { [K in keyof T]?: Validator<T[K]> };
-  /**
-   * Client whose hub goes away (not `pipe:`): by default reconnects, keeping subscriptions (see
-   * `ReconnectOptions`). `false`: subscriptions end (`PeerGoneError`; complete on a clean stop).
-   */
-  reconnect?: ReconnectOptions | false;
-  /**
-   * Hub only: who may publish and subscribe to what, per user and group (docs/security.md).
-   * Other users may then connect (`unix://` socket 0666); the policy decides what they may do.
-   * @example `Bus.listen('unix:///run/app.sock', { policy: HubPolicy.fromFile('policy.json') })`
-   */
-  policy?: HubPolicy;
-}
-
-/** Options of `drain`: `timeout` in ms (default 10 000; past it `TimeoutError`, closed anyway). */
-export interface DrainOptions { timeout?: number }
-
-/** Options of `publish`. */
-export interface PublishOptions {
-  headers?: Readonly<Record<string, string>>;
-  replyTo?: string;
-  /**
-   * Stops waiting while the path is full (rejects with `AbortedError`). The message itself was
-   * already accepted and may still be delivered; only the wait ends.
-   */
-  signal?: AbortSignal;
-}
-
-/** Options of `request`. */
-export interface RequestOptions {
-  /** ms before the request fails with `TimeoutError` (default 5000). */
-  timeout?: number;
-  signal?: AbortSignal;
-  headers?: Readonly<Record<string, string>>;
-}
+export type { BusOptions, DrainOptions, PublishOptions, RequestOptions } from './bus-options.js';
 
 const RESOLVED = Promise.resolve();
 /** typed-emitter ships CommonJS typings: its default export is the interface. */
@@ -117,10 +57,9 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   #draining: Promise<void> | undefined;
   /** Replies of `serve()` handlers still running (drain waits for them). */
   readonly #serving = new Set<Promise<void>>();
-  #counters = { published: 0, delivered: 0, dropped: 0, badPayloads: 0, requests: 0 };
-  /** One decode per message per process, shared by every local subscription it reaches. */
-  #lastWire: WireMessage | undefined;
-  #lastData: unknown;
+  readonly #counters = { published: 0, delivered: 0, dropped: 0, badPayloads: 0, requests: 0 };
+  /** Decodes each received message once for every local subscription (./bus-delivery.ts). */
+  readonly #decoder: MessageDecoder;
 
   /** Events as an Observable: the source of truth for lifecycle and health. */
   readonly events: Observable<BusEvent> = this.#events.asObservable();
@@ -131,6 +70,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#codec = resolveCodec(options.codec);
     this.#validators = (options.validators ?? {}) as Record<string, Validator | undefined>;
     this.#requests = new RequestTracker(id);
+    this.#decoder = new MessageDecoder(this.#validators, this.#counters, this.#events);
     fabric.status.subscribe({
       next: (s) => {
         this.#events.next(s as BusEvent);
@@ -354,7 +294,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
 
   readonly #host: SubscriptionHost = {
     open: (pattern, queue, deliver, fail) => {
-      const sub = this.#fabric.subscribe(pattern, (w) => this.#deliver(w, deliver), {
+      const sub = this.#fabric.subscribe(pattern, (w) => this.#decoder.deliver(w, deliver), {
         ...(queue === undefined ? {} : { queue }), ...(fail ? { onError: fail } : {}),
       });
       return () => sub.unsubscribe();
@@ -375,27 +315,6 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
       return () => this.#ends.delete(end);
     },
   };
-
-  #deliver(w: WireMessage, deliver: (m: Message) => void): void {
-    let data: unknown;
-    if (w === this.#lastWire) data = this.#lastData;
-    else {
-      try {
-        data = decodePayload(codecById(w.codec), w);
-        const validator = this.#validators[w.topic];
-        if (validator) validatePayload(validator, data, w.topic);
-      } catch (err) {
-        this.#counters.badPayloads++;
-        this.#events.next({ type: 'bad-payload', topic: w.topic, error: err instanceof Error ? err : new CodecError(String(err)) });
-        return;
-      }
-      this.#lastWire = w;
-      this.#lastData = data;
-    }
-    this.#counters.delivered++;
-    // One shape for every message (fields may be undefined): keeps the hot path monomorphic.
-    deliver({ topic: w.topic, data, headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq });
-  }
 }
 
 function newBusId(): string {

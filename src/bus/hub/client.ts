@@ -4,47 +4,31 @@
  *
  * A client outlives its connection: after a loss, `reattach(conn)` says HELLO on a new one,
  * re-sends every subscription and every pending flush PING; local subscriptions never notice.
+ * The flush barrier: ./flush-barrier.ts; presence: ./client-presence.ts; ERR: ./hub-errors.ts;
+ * waiting for the hub's HELLO: ./hello-wait.ts.
  * @module
  */
 import { Subject } from 'rxjs';
-import { ClosedError, ProtocolError, TimeoutError, AbortedError, PolicyDeniedError } from '../../errors.js';
-import { deniedDetail, type DeniedDetail } from '../policy/denied-frame.js';
-import { hubErrorEvent } from './hub-errors.js';
+import { ClosedError, ProtocolError } from '../../errors.js';
+import { onHubErr, type ErrTarget } from './hub-errors.js';
+import { PeerList } from './client-presence.js';
+import { FlushBarrier } from './flush-barrier.js';
+import { awaitHello } from './hello-wait.js';
+import type { ClientOptions } from './client-options.js';
 import type { Closed, Connection } from '../../transports/transport.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
   FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler, WireMessage,
 } from '../fabric.js';
 import {
-  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeHello, encodePing, encodeSub, encodeUnsub, toHello,
+  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeHello, encodeSub, encodeUnsub, toHello,
   toPub, type Hello, type PeerEntry,
 } from '../protocol/messages.js';
 import { PubSender } from './pub-sender.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 
-export interface ClientOptions {
-  name: string;
-  busId: string;
-  transport: string;
-  helloTimeout?: number;
-  /**
-   * The transport keeps frames across crashes (`file://`): `publish()` then resolves once the
-   * frame is in the medium (the connection's `drained()`), not when it is accepted in memory,
-   * so a process killed right after a publish resolved loses nothing.
-   */
-  durable?: boolean;
-  /**
-   * Called when the connection ends without `close()`. Returns true when the owner will
-   * `reattach` a new one: pending flushes then wait for it instead of failing.
-   */
-  onLost?: (closed: Closed) => boolean;
-  /**
-   * Called when a new hub continued this connection's session after the old one died (a durable
-   * transport's resume: the hub says HELLO again on the same connection). Nothing was lost.
-   */
-  onResumed?: () => void;
-}
+export type { ClientOptions } from './client-options.js';
 
 interface LocalSub {
   readonly id: number;
@@ -56,9 +40,6 @@ interface LocalSub {
 
 type Pending = { resolve: () => void; reject: (err: Error) => void };
 
-/** Rounds of `helloTimeout` a client waits for a live but slow hub on a durable medium. */
-const HELLO_PATIENCE = 12;
-
 export class HubClient {
   readonly status = new Subject<FabricStatus>();
   /** The current connection (replaced by `reattach` after a reconnect). */
@@ -67,12 +48,11 @@ export class HubClient {
   readonly #sender: PubSender;
   readonly #plain = new SubjectIndex<LocalSub>();
   readonly #subs = new Map<number, LocalSub>();
-  readonly #pings = new Map<number, Pending>();
+  readonly #flushes = new FlushBarrier();
   #hubHello: Hello | undefined;
   #helloWaiter: Pending | undefined;
-  #peers: PeerDescription[] = [];
+  readonly #peers = new PeerList((event) => this.status.next(event));
   #nextSid = 1;
-  #nextPing = 1;
   #paused = false;
   #closing = false;
   /** The hub said BYE on the current connection: its end is a clean stop. */
@@ -117,7 +97,7 @@ export class HubClient {
     await this.#handshake(conn);
     if (this.#paused) conn.pause();
     if (!this.#withdrawn) this.resubscribeAll();
-    for (const id of this.#pings.keys()) this.#control(encodePing(id));
+    for (const ping of this.#flushes.pings()) this.#control(ping);
   }
 
   async #handshake(conn: Connection): Promise<void> {
@@ -125,7 +105,6 @@ export class HubClient {
     const hello = new Promise<void>((resolve, reject) => { this.#helloWaiter = { resolve, reject }; });
     conn.consume((frame) => this.#onFrame(frame));
     void conn.closed.then((closed) => this.#onClosed(conn, closed));
-    let timer: NodeJS.Timeout | undefined;
     try {
       const helloFrame = encodeHello({
         version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,
@@ -138,24 +117,11 @@ export class HubClient {
       this.#stateConn = conn;
       conn.resumeWith?.(this.#resumeState);
       await sent;
-      for (let round = 1; ; round++) {
-        const late = await Promise.race([hello.then(() => false), new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), timeout);
-        })]);
-        clearTimeout(timer);
-        if (!late) break;
-        // A durable medium whose hub is alive but slow (loaded, or a restarted hub still reading
-        // its spool) answers later: wait on (bounded) rather than fail, or retry into the same log.
-        if (!conn.hubAlive?.() || round >= HELLO_PATIENCE) {
-          throw new TimeoutError(round > 1 ? 'waiting for the hub HELLO (its hub is alive but silent)' : 'waiting for the hub HELLO', timeout * round);
-        }
-      }
+      await awaitHello(hello, conn, timeout);
     } catch (err) {
       this.#helloWaiter = undefined;
       conn.destroy('protocol', err as Error);
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -188,12 +154,9 @@ export class HubClient {
       case Op.QPUB:
         this.deliverQueued(toPub(decodeFrame(msg[2] as Uint8Array)), msg[1] as number[]);
         return;
-      case Op.PONG: {
-        const p = this.#pings.get(msg[1] as number);
-        this.#pings.delete(msg[1] as number);
-        p?.resolve();
+      case Op.PONG:
+        this.#flushes.pong(msg[1] as number);
         return;
-      }
       case Op.HELLO: {
         // A second HELLO on the same connection: a new hub resumed our session (durable transport).
         const resumed = this.#hubHello !== undefined && this.#helloWaiter === undefined;
@@ -204,58 +167,29 @@ export class HubClient {
         return;
       }
       case Op.PEERS:
-        this.#updatePeers((msg[1] as PeerEntry[]).map(toPeer));
+        this.#peers.replace(msg[1] as PeerEntry[]);
         return;
       case Op.PEERS_DELTA:
-        this.#applyPeersDelta((msg[1] as PeerEntry[]).map(toPeer), msg[2] as string[]);
+        this.#peers.applyDelta(msg[1] as PeerEntry[], msg[2] as string[]);
         return;
       case Op.BYE:
         this.#hubBye = true;
         return;
-      case Op.ERR: {
-        const denied = deniedDetail(msg);
-        if (denied) {
-          this.#denied(denied);
-          return;
-        }
-        // An ERR about one subscription (detail `{ sid }`) ends that subscription only.
-        const detail = msg[3] as { sid?: unknown } | null | undefined;
-        const sid = typeof detail === 'object' && detail !== null && typeof detail.sid === 'number' ? detail.sid : undefined;
-        const sub = sid !== undefined ? this.#subs.get(sid) : undefined;
-        const event = hubErrorEvent(msg[1], msg[2], sub !== undefined);
-        if (sub && event.type === 'error') {
-          this.#forget(sub);
-          if (sub.onError) sub.onError(event.error);
-          else this.status.next(event);
-          return;
-        }
-        this.status.next(event);
+      case Op.ERR:
+        onHubErr(msg, this.#errTarget);
         return;
-      }
       default:
         throw new ProtocolError(`unknown message type=${String(msg[0])} from the hub`);
     }
   }
 
-  /**
-   * The hub's policy refused something. A subscription (sid) ends with the error. A publish
-   * already resolved (publish() resolves on local acceptance), so the error fails every flush
-   * pending now (each was sent after that PUB: the hub answers in order) and is an `error` event.
-   */
-  #denied(d: DeniedDetail): void {
-    const err = new PolicyDeniedError(d.action, d.subject, d.rule);
-    if (d.sid !== undefined) {
-      const sub = this.#subs.get(d.sid);
-      if (!sub || sub.pattern !== d.subject) return;
-      this.#subs.delete(sub.id);
-      if (sub.queue === undefined) this.#plain.remove(sub.pattern, sub);
-      sub.onError?.(err);
-      return;
-    }
-    for (const p of [...this.#pings.values()]) p.reject(err);
-    this.#pings.clear();
-    this.status.next({ type: 'error', error: err });
-  }
+  /** What an ERR from the hub acts on (./hub-errors.ts). */
+  readonly #errTarget: ErrTarget<LocalSub> = {
+    sub: (sid) => this.#subs.get(sid),
+    forget: (sub) => { this.#forget(sub); },
+    failFlushes: (err) => this.abandon(err),
+    emit: (event) => this.status.next(event),
+  };
 
   /** Dispatches a PUB to every local non-queue subscription that matches (also the router's direct path). */
   deliver(pub: WireMessage): void {
@@ -268,31 +202,6 @@ export class HubClient {
     for (const sid of sids) this.#subs.get(sid)?.handler(pub);
   }
 
-  /**
-   * Presence changes (PEERS_DELTA), applied idempotently: a joined id already known or a left id
-   * unknown is ignored (the snapshot a client got when it joined may already hold them).
-   */
-  #applyPeersDelta(joined: PeerDescription[], left: readonly string[]): void {
-    const known = new Set(this.#peers.map((p) => p.id));
-    const added = joined.filter((p) => !known.has(p.id));
-    const gone = new Set(left);
-    const leaving = [...this.#peers, ...added].filter((p) => gone.has(p.id));
-    if (added.length === 0 && leaving.length === 0) return;
-    this.#peers = [...this.#peers, ...added].filter((p) => !gone.has(p.id));
-    for (const p of leaving) if (known.has(p.id)) this.status.next({ type: 'peer-left', peer: p, reason: 'left' });
-    for (const p of added) if (!gone.has(p.id)) this.status.next({ type: 'peer-joined', peer: p });
-  }
-
-  /** Presence: the hub's new list, and a peer-joined / peer-left event per difference. */
-  #updatePeers(next: PeerDescription[]): void {
-    const key = (p: PeerDescription): string => `${p.id}|${p.name}|${p.pid ?? ''}`;
-    const before = new Map(this.#peers.map((p) => [key(p), p]));
-    const after = new Set(next.map(key));
-    this.#peers = next;
-    for (const [k, p] of before) if (!after.has(k)) this.status.next({ type: 'peer-left', peer: p, reason: 'left' });
-    for (const p of next) if (!before.has(key(p))) this.status.next({ type: 'peer-joined', peer: p });
-  }
-
   #onClosed(conn: Connection, closed: Closed): void {
     if (conn !== this.conn) return;
     const err = closed.error ?? new ClosedError('hub connection');
@@ -300,14 +209,12 @@ export class HubClient {
     this.#helloWaiter = undefined;
     // A reattach follows: pending flushes are re-sent on the new connection.
     if (!this.#closing && this.#options.onLost?.(this.#hubBye ? clean(closed) : closed)) return;
-    for (const p of this.#pings.values()) p.reject(err);
-    this.#pings.clear();
+    this.#flushes.rejectAll(err);
   }
 
   /** Fails every pending flush (reconnection was given up). */
   abandon(err: Error): void {
-    for (const p of [...this.#pings.values()]) p.reject(err);
-    this.#pings.clear();
+    this.#flushes.rejectAll(err);
   }
 
   subscribe(pattern: string, handler: WireHandler, options: FabricSubscribeOptions = {}): FabricSubscription {
@@ -398,32 +305,13 @@ export class HubClient {
     return this.#hubHello ? Math.min(this.#hubHello.maxFrameSize, own) : own;
   }
 
+  /** Resolves once the hub has routed everything sent before (PING / PONG, ./flush-barrier.ts). */
   flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {
-    const id = this.#nextPing++;
-    const timeout = options.timeout ?? 10_000;
-    return new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        this.#pings.delete(id);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onAbort = (): void => done(new AbortedError('flush', options.signal?.reason));
-      const timer = setTimeout(() => done(new TimeoutError('flush', timeout)), timeout);
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.#pings.set(id, { resolve: () => done(), reject: (e) => done(e) });
-      try {
-        this.conn.write(encodePing(id));
-      } catch (err) {
-        done(err as Error);
-      }
-    });
+    return this.#flushes.flush((frame) => this.conn.write(frame), options);
   }
 
   peers(): PeerDescription[] {
-    return this.#peers;
+    return this.#peers.list;
   }
 
   pause(): void {
@@ -447,14 +335,6 @@ export class HubClient {
     await this.conn.close();
     this.status.complete();
   }
-}
-
-/** A PEERS / PEERS_DELTA entry: pid 0 means the transport could not prove it; the HELLO pid is only a claim. */
-function toPeer([id, name, pid, transport, claimedPid, uid]: PeerEntry): PeerDescription {
-  return {
-    id, name, transport, ...(pid ? { pid } : {}), ...(uid != null ? { uid } : {}),
-    ...(claimedPid ? { claimedPid } : {}),
-  };
 }
 
 /** A connection end after the hub's BYE: clean, still carrying what a durable transport handed back. */
