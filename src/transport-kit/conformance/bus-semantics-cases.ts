@@ -98,9 +98,16 @@ export function semanticsCases(ctx: SuiteContext): void {
         await pub.flush();
         await until('all after the restart', () => got.length >= 250, 30_000);
         const of = (topic: string) => got.filter((l) => l.startsWith(`${topic} `)).map((l) => Number(l.split(' ')[1]));
-        // Once, on a spool too: the killed hub committed each frame as it routed it (it was idle
-        // when killed), and a bus re-sends only what lies past that commit.
-        assert.equal(of('r.a'), Array.from({ length: 200 }, (_, i) => i), 'r.a: every message, in order, once');
+        const all = Array.from({ length: 200 }, (_, i) => i);
+        if (caps.durable) {
+          // At least once across a SIGKILL (docs/spool.md): a frame the killed hub routed but had
+          // not yet committed (its commit waits for the routed copies) comes again after the
+          // restart; every first copy arrives, in order.
+          const once = of('r.a').filter((x, i, xs) => xs.indexOf(x) === i);
+          assert.equal(once, all, 'r.a: every message, first copies in order');
+        } else {
+          assert.equal(of('r.a'), all, 'r.a: every message, in order, once');
+        }
         assert.equal(of('r.b'), Array.from({ length: 50 }, (_, i) => i), 'r.b: the held gap publishes, in order');
         assert.ok(sub.stats().reconnects >= 1);
       } finally {
