@@ -67,7 +67,10 @@ export function chartSpec(data: readonly Bar[], subtitle: string): Record<string
           encoding: {
             y: { field: 'case', type: 'nominal', sort: { field: 'order', op: 'min' }, title: null },
             x: { field: 'ratio', type: 'quantitative', title: 'ratio (higher is better)' },
-            color: { field: 'kind', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'horizontal' } },
+            color: {
+              field: 'kind', type: 'nominal', title: null, scale: { domain: Object.values(KIND) },
+              legend: { orient: 'bottom', direction: 'horizontal', labelLimit: 400 },
+            },
           },
         },
         {
