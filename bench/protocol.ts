@@ -124,13 +124,7 @@ export class Driver {
     return (cpu.user ?? 0) + (cpu.system ?? 0);
   }
 
-  /**
-   * Warm-up and calibration, then one measured batch. Warm-up lasts `warmupMs` and at least
-   * WARM_MESSAGES (or WARM_BYTES of payload, whichever is fewer; 4 × `warmupMs` at most): a
-   * bus's longer code path needs thousands of messages before the JIT has optimised it. Batches
-   * grow 4x until one takes BATCH_SECONDS, then stay that long; the best of the last two
-   * batches' rates sizes the measured batch (one stalled batch must not shrink it).
-   */
+  /** The one-way phase in `spec.direction` (see `measureOneWay`). */
   async oneWay(spec: CaseSpec, sameProcess: boolean, kind: PayloadKind): Promise<OneWayResult> {
     const payload = spec.direction === 'h2c' ? makePayload(kind, spec.size, spec.shape) : undefined;
     const batch = (n: number): Promise<number> => (payload === undefined ? this.#batch(n) : this.#batchDown(n, payload));
