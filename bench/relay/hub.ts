@@ -39,16 +39,31 @@ export async function relayHub(spec: CaseSpec, command: (who: string) => ChildCo
     : (await transportFor(url)).capabilities;
   if (!capabilities.crossProcess) throw new Error(`${url}: a relay needs clients in other processes`);
   const hub = await Bus.listen(url);
+  const who = ['pub', ...Array.from({ length: k }, (_, i) => `sub${i}`)];
+  const clients = who.map((w) => {
+    const c = command(w);
+    if (!capabilities.spawnsClients) return spawnSide(c);
+    const spawned = hub.spawn(c.command, c.args, { stdio: 'inherit' });
+    return { proc: spawned.child, exited: spawned.exited };
+  });
+  const exits = clients.map((c) => c.exited);
+  try {
+    return await drive(spec, hub, exits);
+  } catch (err) {
+    // The clients would wait for orders (or reconnect) forever: end them; release the listener.
+    for (const c of clients) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    await within(EXIT_MS, 'closing the hub after a failure', hub.close()).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Measures once the clients are started; closes the hub. */
+async function drive(spec: CaseSpec, hub: Bus, exits: ReadonlyArray<Promise<number | string>>): Promise<SideResult> {
+  const url = spec.url!;
+  const k = spec.subscribers ?? 1;
   const mail = new Mailbox();
   const inbox = hub.subscribe(TO_DRIVER).subscribe({ next: (m: { data: unknown }) => mail.put(m.data as Report) });
   await hub.flush();
-  const who = ['pub', ...Array.from({ length: k }, (_, i) => `sub${i}`)];
-  const exits = who.map((w) => {
-    const c = command(w);
-    return capabilities.spawnsClients
-      ? hub.spawn(c.command, c.args, { stdio: 'inherit' }).exited
-      : spawnSide(c).exited;
-  });
   let finished = false;
   const died = Promise.race(exits).then((code) => {
     if (!finished) throw new Error(`a client of the relay ended early: ${String(code)}`);

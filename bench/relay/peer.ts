@@ -12,7 +12,8 @@ import { DATA, TO_DRIVER, TO_PUB, TO_SUBS, type Order, type Report } from './con
 const WINDOW = 256;
 
 export async function relayPeer(spec: CaseSpec, who: string): Promise<void> {
-  const bus = await Bus.connect(spec.url!);
+  // A hub that dies ends its clients (no reconnecting forever); NATS clients are ended by the driver.
+  const bus = await Bus.connect(spec.url!, spec.url!.startsWith('nats:') ? {} : { reconnect: false });
   const report = (r: Report): void => { void bus.publish(TO_DRIVER, r); };
   const payload = makePayload('bytes', spec.size, spec.shape);
   let bye!: () => void;
