@@ -86,16 +86,23 @@ async function runAll(options: BenchOptions, cases: readonly CaseDef[]): Promise
   process.stdout.write(`\nunibus bench: ${options.runs} run(s), medians; Node ${process.version}, ${seconds} s${shape}\n\n`);
   process.stdout.write(`${render(cases, options.sizes, all, !options.noPing)}\n`);
   const summaries = options.sizes.flatMap((size) => cases.map((c) => summarize(c.name, size, all)));
-  if (options.json) {
-    writeFileSync(options.json, JSON.stringify({ node: process.version, date: new Date().toISOString(), options, cases, summaries, measurements: all }, null, 2));
-    process.stderr.write(`bench: wrote ${options.json}\n`);
+  let failed = all.some((m) => m.error);
+  try {
+    if (options.json) {
+      writeFileSync(options.json, JSON.stringify({ node: process.version, date: new Date().toISOString(), options, cases, summaries, measurements: all }, null, 2));
+      process.stderr.write(`bench: wrote ${options.json}\n`);
+    }
+    if (options.chart) {
+      const { writeChart } = await import('./chart.js');
+      await writeChart(options.chart, cases, summaries, { payload: options.payload, runs: options.runs, date: new Date().toISOString().slice(0, 10) });
+      process.stderr.write(`bench: wrote ${options.chart}\n`);
+    }
+  } catch (err) {
+    // The table is printed already: say what could not be written, and fail.
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    failed = true;
   }
-  if (options.chart) {
-    const { writeChart } = await import('./chart.js');
-    await writeChart(options.chart, cases, summaries, { payload: options.payload, runs: options.runs, date: new Date().toISOString().slice(0, 10) });
-    process.stderr.write(`bench: wrote ${options.chart}\n`);
-  }
-  return all.some((m) => m.error) ? 1 : 0;
+  return failed ? 1 : 0;
 }
 
 process.exitCode = await main();
