@@ -17,19 +17,41 @@ export interface CaseDef {
   readonly url?: (id: string) => string;
   /** A short description for the report's legend. */
   readonly about: string;
+  /** `p2p`: two processes; `relay`: publisher → hub → subscriber; `fanout`: → 4 subscribers. */
+  readonly group: Group;
+  /** For `p2p`: which way the one-way phase runs (client → hub, or hub → client). */
+  readonly direction: 'c2h' | 'h2c';
+  /** The URL scheme (or baseline family) the case belongs to: `--only unix` selects all of them. */
+  readonly family: string;
+  /** For `relay` and `fanout`: subscriber processes. */
+  readonly subscribers?: number;
 }
 
-/** Baseline names, used for the ratio columns. */
+export type Group = 'p2p' | 'relay' | 'fanout';
+
+/** Baseline names, used for the ratio columns (the `-h2c` twins for the other direction). */
 export const RAW = 'net-msgpackr';
 export const IPC_ADVANCED = 'ipc-advanced';
 export const IPC_JSON = 'ipc-json';
 /** The unibus case other transports are compared with (issues 3-5 state targets against it). */
 export const UNIX = 'unix';
+/** The broker-routed baseline of the relay and fan-out cases. */
+export const NATS = 'nats';
+/** Suffix of the hub → client twin of a two-process case. */
+export const H2C = '-h2c';
+/** Subscriber processes of the fan-out cases. */
+export const FANOUT_SUBSCRIBERS = 4;
+
+/** The name of the reference case `family` for a case of `def`'s group and direction. */
+export function referenceFor(def: CaseDef, family: string): string {
+  if (def.group !== 'p2p') return `${def.group}-${family}`;
+  return def.direction === 'h2c' ? family + H2C : family;
+}
 
 const BASELINES: readonly CaseDef[] = [
-  { name: RAW, kind: 'net', baseline: true, about: 'raw net Unix socket, msgpackr frames, batched per event-loop turn' },
-  { name: IPC_ADVANCED, kind: 'ipc', serialization: 'advanced', baseline: true, about: "child-process IPC, serialization: 'advanced'" },
-  { name: IPC_JSON, kind: 'ipc', serialization: 'json', baseline: true, about: "child-process IPC, serialization: 'json' (payload: a string)" },
+  { name: RAW, kind: 'net', baseline: true, group: 'p2p', direction: 'c2h', family: RAW, about: 'raw net Unix socket, msgpackr frames, batched per event-loop turn' },
+  { name: IPC_ADVANCED, kind: 'ipc', serialization: 'advanced', baseline: true, group: 'p2p', direction: 'c2h', family: IPC_ADVANCED, about: "child-process IPC, serialization: 'advanced'" },
+  { name: IPC_JSON, kind: 'ipc', serialization: 'json', baseline: true, group: 'p2p', direction: 'c2h', family: IPC_JSON, about: "child-process IPC, serialization: 'json' (payload: a string)" },
 ];
 
 const base = (id: string): string => join(tmpdir(), `unibus-bench-${id}`);
@@ -65,17 +87,26 @@ async function registeredSchemes(): Promise<string[]> {
   }
 }
 
-/**
- * Every case to run, baselines first. `only` selects cases by name (baselines are always
- * included, and `unix` whenever another bus case is chosen, for the ×unix column). The
- * transport-level cases (`t-<scheme>`) run when named in `only` or when `withTransports`.
- * Returns the cases and notes on schemes that are registered but not benched.
- */
-export async function selectCases(only: readonly string[], withTransports = false): Promise<{ cases: CaseDef[]; notes: string[] }> {
+/** The hub → client twin of a two-process case. */
+function h2c(def: CaseDef): CaseDef {
+  return { ...def, name: def.name + H2C, direction: 'h2c', about: `${def.about}; parent (hub) → child (client)` };
+}
+
+/** Every case that exists on this branch, in report order, and notes on schemes left out. */
+async function allCases(natsAvailable: boolean): Promise<{ all: CaseDef[]; notes: string[] }> {
   const notes: string[] = [];
   const schemes = (await registeredSchemes()).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const busCases: CaseDef[] = [];
-  const transportCases: CaseDef[] = [];
+  const brokered: CaseDef[] = [];
+  const bus = (name: string, family: string, url: (id: string) => string, about: string): CaseDef =>
+    ({ name, kind: 'bus', baseline: false, group: 'p2p', direction: 'c2h', family, url, about });
+  const routed = (group: 'relay' | 'fanout', family: string, url: (id: string) => string, via: string): CaseDef => ({
+    name: `${group}-${family}`, kind: 'relay', baseline: family === NATS, group, direction: 'c2h', family, url,
+    ...(group === 'fanout' ? { subscribers: FANOUT_SUBSCRIBERS } : { subscribers: 1 }),
+    about: group === 'relay'
+      ? `publisher client → ${via} → subscriber client (3 processes)`
+      : `publisher client → ${via} → ${FANOUT_SUBSCRIBERS} subscriber clients (6 processes), deliveries/s`,
+  });
   for (const scheme of schemes) {
     const url = URLS[scheme];
     if (scheme === 'file') {
@@ -86,40 +117,67 @@ export async function selectCases(only: readonly string[], withTransports = fals
       notes.push(`scheme ${scheme}: registered, but the bench has no URL for it (add one in bench/cases.ts)`);
       continue;
     }
-    busCases.push({ name: scheme, kind: 'bus', baseline: false, url, about: `unibus Bus over ${url('ID')}` });
+    busCases.push(bus(scheme, scheme, url, `unibus Bus over ${url('ID')}`));
     for (const v of VARIANTS[scheme] ?? []) {
-      busCases.push({
-        name: `${scheme}-${v.suffix}`, kind: 'bus', baseline: false, url: (id) => url(id) + v.query,
-        about: `unibus Bus over ${url('ID')}${v.query}: ${v.about}`,
-      });
+      busCases.push(bus(`${scheme}-${v.suffix}`, scheme, (id) => url(id) + v.query, `unibus Bus over ${url('ID')}${v.query}: ${v.about}`));
     }
-    transportCases.push({
-      name: `t-${scheme}`, kind: 'transport', baseline: false, url,
+    busCases.push({
+      name: `t-${scheme}`, kind: 'transport', baseline: false, group: 'p2p', direction: 'c2h', family: scheme, url,
       about: `${scheme} transport Connection alone (no Bus), msgpackr values like net-msgpackr`,
     });
+    // memory:// lives in one process: a relay through it would measure no process boundary.
+    if (scheme !== 'memory') brokered.push(routed('relay', scheme, url, `unibus hub over ${scheme}`), routed('fanout', scheme, url, `unibus hub over ${scheme}`));
   }
-  // NATS is a Fabric, not a registered transport: benched when a server is named.
-  const nats = process.env.UNIBUS_BENCH_NATS;
-  const natsCase: CaseDef[] = nats ? [{ name: 'nats', kind: 'bus', baseline: false, url: () => nats, about: `unibus Bus over ${nats} (NATS server routes)` }] : [];
-  if (!nats) notes.push('nats: set UNIBUS_BENCH_NATS=nats://127.0.0.1:PORT (a running nats-server) to bench it');
+  // NATS is a Fabric, not a registered transport: benched through nats-server when there is one.
+  const natsUrl = (): string => process.env.UNIBUS_BENCH_NATS!;
+  if (natsAvailable) {
+    busCases.push(bus(NATS, NATS, natsUrl, 'unibus Bus over NATS (nats-server routes)'));
+    brokered.unshift(routed('relay', NATS, natsUrl, 'nats-server'), routed('fanout', NATS, natsUrl, 'nats-server'));
+  } else {
+    notes.push('nats: no nats-server on PATH and no UNIBUS_BENCH_NATS=nats://HOST:PORT: NATS cases left out');
+  }
   if (schemes.length === 0) notes.push('no transport registry on this branch yet: baselines only');
-  busCases.push(...natsCase);
-  const known = new Set([...BASELINES, ...busCases, ...transportCases].map((c) => c.name));
-  const unknown = only.filter((name) => !known.has(name));
+  const p2p = [...BASELINES, ...busCases];
+  // Option variants (shm-spin) are about latency, which is measured client → hub only.
+  const twins = p2p.filter((c) => c.kind !== 'transport' && c.name === c.family).map(h2c);
+  const all = [...p2p, ...twins,
+    ...brokered.filter((c) => c.group === 'relay'), ...brokered.filter((c) => c.group === 'fanout')];
+  return { all, notes };
+}
+
+/**
+ * Every case to run, in report order. `only` holds case names (`unix-h2c`, `relay-shm`),
+ * families (`unix`: every case over unix://, both directions, relay and fan-out) or groups
+ * (`p2p`, `relay`, `fanout`); empty = all. The references of what is chosen are added: the
+ * baselines of each direction measured, `unix` of the same kind (the ×unix column), and NATS
+ * beside relay and fan-out. `t-<scheme>` cases run when named, or with `withTransports`.
+ * Returns the cases and notes on schemes that are registered but not benched.
+ */
+export async function selectCases(only: readonly string[], withTransports = false, natsAvailable = Boolean(process.env.UNIBUS_BENCH_NATS)): Promise<{ cases: CaseDef[]; notes: string[] }> {
+  const { all, notes } = await allCases(natsAvailable);
+  const names = new Set(all.map((c) => c.name));
+  const families = new Set(all.map((c) => c.family));
+  const groups = new Set<string>(['p2p', 'relay', 'fanout']);
+  const unknown = only.filter((t) => !names.has(t) && !families.has(t) && !groups.has(t));
   if (unknown.length > 0) {
-    throw new RangeError(`Unknown case: ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+    throw new RangeError(`Unknown case: ${unknown.join(', ')} (cases: ${[...names].join(', ')}; or a scheme, or p2p, relay, fanout)`);
   }
-  const wanted = new Set(only.length > 0 ? only : busCases.map((c) => c.name));
-  for (const c of busCases) if (wanted.has(c.name)) for (const v of VARIANTS[c.name] ?? []) wanted.add(`${c.name}-${v.suffix}`);
-  if (withTransports) for (const c of transportCases) if (only.length === 0 || wanted.has(c.name.slice(2))) wanted.add(c.name);
-  if (busCases.some((c) => wanted.has(c.name))) wanted.add(UNIX);
-  // Transport-level cases sit right after their Bus case (and its variants).
-  const byScheme = new Map(transportCases.map((t) => [t.name.slice(2), t]));
-  const chosen = busCases.flatMap((c) => {
-    const t = byScheme.get(c.name);
-    return t ? [c, t] : [c];
-  }).filter((c) => wanted.has(c.name));
-  return { cases: [...BASELINES, ...chosen], notes };
+  const tokens = new Set(only);
+  const picked = (c: CaseDef): boolean => (only.length === 0 || tokens.has(c.name) || tokens.has(c.group)
+    || (tokens.has(c.family) && c.kind !== 'transport')) && (c.kind !== 'transport' || withTransports || tokens.has(c.name));
+  const wanted = new Set(all.filter(picked).map((c) => c.name));
+  // Variants ride along with their case (issue 5 states shm's latency target with spin).
+  for (const c of all) if (c.kind === 'bus' && wanted.has(referenceFor(c, c.family)) && c.name !== referenceFor(c, c.family)) wanted.add(c.name);
+  for (const c of all.filter((x) => wanted.has(x.name))) {
+    if (c.group === 'p2p') {
+      for (const b of [RAW, IPC_ADVANCED, IPC_JSON]) wanted.add(referenceFor(c, b));
+      if (!c.baseline) wanted.add(referenceFor(c, UNIX));
+    } else {
+      wanted.add(referenceFor(c, UNIX));
+      if (names.has(referenceFor(c, NATS))) wanted.add(referenceFor(c, NATS));
+    }
+  }
+  return { cases: all.filter((c) => wanted.has(c.name)), notes };
 }
 
 function rank(scheme: string): number {

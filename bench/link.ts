@@ -30,7 +30,7 @@ export interface CaseSpec {
   /** Case name as printed (`net-msgpackr`, `ipc-json`, `unix`, …). */
   readonly name: string;
   /** Which link module runs it. */
-  readonly kind: 'net' | 'ipc' | 'bus' | 'transport';
+  readonly kind: 'net' | 'ipc' | 'bus' | 'transport' | 'relay';
   /** Unique per measurement: names of sockets, segments and topics derive from it. */
   readonly id: string;
   /** For `bus` and `transport`: the URL both sides use (`pipe:` children get theirs from the transport). */
@@ -45,6 +45,13 @@ export interface CaseSpec {
   readonly pingWarmupMs: number;
   /** 0 = no ping-pong phase. */
   readonly pingMs: number;
+  /**
+   * Which way the one-way phase runs: `c2h` (default) the child (a bus client) sends to the
+   * parent (the hub); `h2c` the parent sends and the child counts.
+   */
+  readonly direction?: 'c2h' | 'h2c';
+  /** For `relay`: subscriber processes (1 = relay, more = fan-out); one publisher besides. */
+  readonly subscribers?: number;
 }
 
 /** How the parent side starts the other process: `command args…` runs `side.js child <spec>`. */
@@ -109,6 +116,8 @@ export function payloadSize(value: unknown): number {
 export type Control =
   | { readonly op: 'ready' }
   | { readonly op: 'send'; readonly n: number }
+  | { readonly op: 'count'; readonly n: number }
+  | { readonly op: 'counted'; readonly errors: number }
   | { readonly op: 'cpu'; readonly user?: number; readonly system?: number }
   | { readonly op: 'bye' };
 

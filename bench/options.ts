@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly durations: Durations;
   /** Write every run's figures and the medians here as JSON. */
   readonly json?: string;
+  /** Write the chart of ratios here (SVG); `''` = no chart. */
+  readonly chart: string;
   /** Skip the ping-pong phase. */
   readonly noPing: boolean;
   /** Add the transport-level case (`t-<scheme>`) beside each Bus case. */
@@ -37,6 +39,9 @@ export interface BenchOptions {
   readonly payload: PayloadShape;
 }
 
+/** Where the chart goes unless `--chart` says otherwise (the README shows this file). */
+export const DEFAULT_CHART = 'docs/bench.svg';
+
 export const DEFAULT_SIZES: readonly number[] = [64, 4096, 65536, 1048576];
 
 const NORMAL: Durations = { warmupMs: 200, oneWayMs: 500, pingWarmupMs: 100, pingMs: 400 };
@@ -44,7 +49,8 @@ const QUICK: Durations = { warmupMs: 80, oneWayMs: 200, pingWarmupMs: 40, pingMs
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --only a,b       cases to run (baselines are always measured): e.g. unix,shm,t-unix
+  --only a,b       cases (unix-h2c, relay-shm, t-unix), schemes (unix: all its cases) or
+                   groups (p2p, relay, fanout); their baselines are added: e.g. unix,shm
   --sizes 64,4096  payload sizes in bytes (suffixes k, KiB, m, MiB allowed)
   --runs N         runs per case and size; figures are medians (default 3, quick 1)
   --quick          one run, shorter phases: a sanity check, not a measurement
@@ -53,6 +59,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --payload object payloads are objects { id, text } (text of the size) for every case,
                    instead of byte arrays: every codec on every path encodes a map
   --json FILE      write all runs and medians as JSON
+  --chart FILE     write the chart of ratios (SVG) there (default ${DEFAULT_CHART}); --chart ''
+                   for none
   --help           this text`;
 
 /** Parses `argv` (without node and script). Throws `RangeError` / `TypeError` on bad input. */
@@ -62,6 +70,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   let runs: number | undefined;
   let quick = false;
   let json: string | undefined;
+  let chart: string = DEFAULT_CHART;
   let noPing = false;
   let withTransports = false;
   let payload: PayloadShape = 'bytes';
@@ -81,6 +90,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       case '--no-ping': noPing = true; break;
       case '--transports': withTransports = true; break;
       case '--json': json = value(); break;
+      case '--chart': chart = inline ?? argv[++i] ?? ''; break;
       case '--payload': {
         const v = value();
         if (v !== 'bytes' && v !== 'object') throw new RangeError(`--payload must be bytes or object: ${v}`);
@@ -99,6 +109,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     noPing,
     withTransports,
     payload,
+    chart,
     ...(json === undefined ? {} : { json }),
   };
 }

@@ -2,9 +2,11 @@
  * The measurement protocol, written once over `Link`, identical for every case.
  *
  * The parent drives (`Driver`), the other side answers (`respond`):
- * - one-way: the parent asks `{ op: 'send', n }`; the other side sends n payloads as fast as the
- *   link accepts them (waiting on `drained()` only when `send()` says so); the parent times from
- *   its request to the n-th arrival. Warm-up batches grow until `warmupMs` is spent; their rate
+ * - one-way, `c2h` (the default): the parent asks `{ op: 'send', n }`; the other side sends n
+ *   payloads as fast as the link accepts them (waiting on `drained()` only when `send()` says so);
+ *   the parent times from its request to the n-th arrival. `h2c`: the parent says
+ *   `{ op: 'count', n }`, sends n payloads the same way, and times until the other side answers
+ *   `{ op: 'counted', errors }` after the n-th arrival. Warm-up batches grow until `warmupMs` is spent; their rate
  *   sizes the measured batch to last about `oneWayMs`. CPU time of both sides is read around the
  *   measured batch (`{ op: 'cpu' }` asks the other side for its `process.cpuUsage()`).
  * - ping-pong: the parent sends one payload, the other side echoes it, the parent times the
@@ -100,6 +102,20 @@ export class Driver {
     return now() - t0;
   }
 
+  /** Sends n payloads itself; resolves with the seconds until the other side counted them. */
+  async #batchDown(n: number, payload: unknown): Promise<number> {
+    const answer = this.next();
+    const t0 = now();
+    this.#link.send({ op: 'count', n });
+    for (let i = 0; i < n; i++) {
+      if (!this.#link.send(payload)) await this.#link.drained();
+    }
+    const counted = await answer;
+    if (!isControl(counted) || counted.op !== 'counted') throw new Error(`Expected counted, got ${describe(counted)}`);
+    this.#errors += counted.errors;
+    return now() - t0;
+  }
+
   async #otherCpu(): Promise<number> {
     const answer = this.next();
     this.#link.send({ op: 'cpu' });
@@ -108,43 +124,15 @@ export class Driver {
     return (cpu.user ?? 0) + (cpu.system ?? 0);
   }
 
-  /**
-   * Warm-up and calibration, then one measured batch. Warm-up lasts `warmupMs` and at least
-   * WARM_MESSAGES (or WARM_BYTES of payload, whichever is fewer; 4 × `warmupMs` at most): a
-   * bus's longer code path needs thousands of messages before the JIT has optimised it. Batches
-   * grow 4x until one takes BATCH_SECONDS, then stay that long; the best of the last two
-   * batches' rates sizes the measured batch (one stalled batch must not shrink it).
-   */
-  async oneWay(spec: CaseSpec, sameProcess: boolean): Promise<OneWayResult> {
-    let k = spec.size >= 1 << 20 ? 1 : spec.size >= 1 << 16 ? 4 : 64;
-    const minMessages = Math.min(WARM_MESSAGES, Math.ceil(WARM_BYTES / spec.size));
-    const minSeconds = spec.warmupMs / 1000;
-    let spent = 0;
-    let sent = 0;
-    let rate = 0;
-    let previous = 0;
-    while (spent < minSeconds || ((sent < minMessages || previous === 0) && spent < 4 * minSeconds)) {
-      const seconds = await this.#batch(k);
-      spent += seconds;
-      sent += k;
-      previous = rate;
-      rate = k / Math.max(seconds, 1e-6);
-      if (DEBUG) process.stderr.write(`warm-up batch ${k}: ${Math.round(rate)}/s\n`);
-      k = seconds < BATCH_SECONDS ? k * 4 : Math.max(1, Math.round(rate * BATCH_SECONDS));
-    }
-    const n = Math.max(3, Math.min(20_000_000, Math.round(Math.max(rate, previous) * spec.oneWayMs / 1000)));
-    this.#errors = 0;
-    const otherBefore = sameProcess ? 0 : await this.#otherCpu();
-    const cpu0 = process.cpuUsage();
-    const seconds = await this.#batch(n);
-    const cpu = process.cpuUsage(cpu0);
-    const otherAfter = sameProcess ? 0 : await this.#otherCpu();
-    return {
-      messages: n,
-      seconds,
-      cpuMicros: cpu.user + cpu.system + otherAfter - otherBefore,
-      errors: this.#errors,
-    };
+  /** The one-way phase in `spec.direction` (see `measureOneWay`). */
+  async oneWay(spec: CaseSpec, sameProcess: boolean, kind: PayloadKind): Promise<OneWayResult> {
+    const payload = spec.direction === 'h2c' ? makePayload(kind, spec.size, spec.shape) : undefined;
+    const batch = (n: number): Promise<number> => (payload === undefined ? this.#batch(n) : this.#batchDown(n, payload));
+    return measureOneWay(spec, batch, {
+      reset: () => { this.#errors = 0; },
+      errors: () => this.#errors,
+      otherCpu: () => (sameProcess ? Promise.resolve(0) : this.#otherCpu()),
+    });
   }
 
   /** Warm-up rounds, then measured round trips (send + echo). */
@@ -167,6 +155,57 @@ export class Driver {
   bye(): void {
     this.#link.send({ op: 'bye' });
   }
+}
+
+/** What `measureOneWay` needs from a driver besides its batches. */
+export interface OneWayHooks {
+  /** Clears the error count before the measured batch. */
+  reset(): void;
+  /** Payloads received with a wrong size since `reset()`. */
+  errors(): number;
+  /** CPU time (µs, user + system) of every process of the case but this one, so far. */
+  otherCpu(): Promise<number>;
+}
+
+/**
+ * Warm-up and calibration, then one measured batch. Warm-up lasts `warmupMs` and at least
+ * WARM_MESSAGES (or WARM_BYTES of payload, whichever is fewer; 4 × `warmupMs` at most): a
+ * bus's longer code path needs thousands of messages before the JIT has optimised it. Batches
+ * grow 4x until one takes BATCH_SECONDS, then stay that long; the best of the last two
+ * batches' rates sizes the measured batch (one stalled batch must not shrink it).
+ * `batch(n)` moves n messages and resolves with the seconds it took; `deliveries` is how many
+ * receipts one message makes (fan-out: one per subscriber).
+ */
+export async function measureOneWay(spec: CaseSpec, batch: (n: number) => Promise<number>, hooks: OneWayHooks, deliveries = 1): Promise<OneWayResult> {
+  let k = spec.size >= 1 << 20 ? 1 : spec.size >= 1 << 16 ? 4 : 64;
+  const minMessages = Math.min(WARM_MESSAGES, Math.ceil(WARM_BYTES / spec.size));
+  const minSeconds = spec.warmupMs / 1000;
+  let spent = 0;
+  let sent = 0;
+  let rate = 0;
+  let previous = 0;
+  while (spent < minSeconds || ((sent < minMessages || previous === 0) && spent < 4 * minSeconds)) {
+    const seconds = await batch(k);
+    spent += seconds;
+    sent += k;
+    previous = rate;
+    rate = k / Math.max(seconds, 1e-6);
+    if (DEBUG) process.stderr.write(`warm-up batch ${k}: ${Math.round(rate)}/s\n`);
+    k = seconds < BATCH_SECONDS ? k * 4 : Math.max(1, Math.round(rate * BATCH_SECONDS));
+  }
+  const n = Math.max(3, Math.min(20_000_000, Math.round(Math.max(rate, previous) * spec.oneWayMs / 1000)));
+  hooks.reset();
+  const otherBefore = await hooks.otherCpu();
+  const cpu0 = process.cpuUsage();
+  const seconds = await batch(n);
+  const cpu = process.cpuUsage(cpu0);
+  const otherAfter = await hooks.otherCpu();
+  return {
+    messages: n * deliveries,
+    seconds,
+    cpuMicros: cpu.user + cpu.system + otherAfter - otherBefore,
+    errors: hooks.errors(),
+  };
 }
 
 /** Unmeasured rounds for `pingWarmupMs`, then timed rounds for `pingMs` (20 at least). */
@@ -198,13 +237,21 @@ export function respond(link: Link, spec: CaseSpec, kind: PayloadKind): Promise<
         if (!link.send(payload)) await link.drained();
       }
     };
+    let counting = 0;
+    let countErrors = 0;
     link.onMessage((value) => {
       if (!isControl(value)) {
-        link.send(value); // ping: echo what came
+        if (counting === 0) {
+          link.send(value); // ping: echo what came
+          return;
+        }
+        if (payloadSize(value) !== spec.size) countErrors++;
+        if (--counting === 0) link.send({ op: 'counted', errors: countErrors });
         return;
       }
       switch (value.op) {
         case 'send': sendMany(value.n).catch(reject); break;
+        case 'count': counting = value.n; countErrors = 0; break;
         case 'cpu': {
           const { user, system } = process.cpuUsage();
           link.send({ op: 'cpu', user, system });

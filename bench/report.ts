@@ -3,7 +3,7 @@
  * ratios against the baselines measured in the same run.
  * @module
  */
-import { IPC_ADVANCED, IPC_JSON, RAW, UNIX, type CaseDef } from './cases.js';
+import { IPC_ADVANCED, IPC_JSON, NATS, RAW, referenceFor, UNIX, type CaseDef } from './cases.js';
 import { formatSize } from './options.js';
 import type { SideResult } from './side.js';
 
@@ -97,53 +97,73 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** The printed report: one table per size, then a legend. */
+function cpu(s: Summary): string {
+  return s.cpuPerMsg >= 100 ? s.cpuPerMsg.toFixed(0) : Number.isFinite(s.cpuPerMsg) ? s.cpuPerMsg.toPrecision(3) : '–';
+}
+
+function label(c: CaseDef, s: Summary): string {
+  const failed = s.failures > 0 ? ` (${s.failures} failed)` : '';
+  const bad = s.errors > 0 ? ` (${s.errors} bad)` : '';
+  return `${c.name}${failed}${bad}`;
+}
+
+/** The printed report: per size, the two-process table and the relay/fan-out table; a legend. */
 export function render(cases: readonly CaseDef[], sizes: readonly number[], all: readonly Measurement[], withPing: boolean): string {
   const out: string[] = [];
-  const hasUnix = cases.some((c) => c.name === UNIX);
+  const p2p = cases.filter((c) => c.group === 'p2p');
+  const routed = cases.filter((c) => c.group !== 'p2p');
+  const names = new Set(cases.map((c) => c.name));
+  const hasUnix = names.has(UNIX) || names.has(UNIX + '-h2c');
   for (const size of sizes) {
     const sums = new Map(cases.map((c) => [c.name, summarize(c.name, size, all)]));
-    const raw = sums.get(RAW)!;
-    const ipcA = sums.get(IPC_ADVANCED)!;
-    const ipcJ = sums.get(IPC_JSON)!;
-    const unix = sums.get(UNIX);
-    const header = ['case', 'msg/s', 'payload', 'cpu µs/msg', '±', '×raw', '×ipcA', '×ipcJ'];
-    if (hasUnix) header.push('×unix');
-    if (withPing) header.push('p50 µs', 'p99 µs', 'p50/raw', 'p99/raw');
-    const rows = cases.map((c) => {
-      const s = sums.get(c.name)!;
-      const failed = s.failures > 0 ? ` (${s.failures} failed)` : '';
-      const bad = s.errors > 0 ? ` (${s.errors} bad)` : '';
-      const row = [
-        `${c.name}${failed}${bad}`,
-        si(s.msgsPerSec),
-        bytesRate(s.bytesPerSec),
-        s.cpuPerMsg >= 100 ? s.cpuPerMsg.toFixed(0) : Number.isFinite(s.cpuPerMsg) ? s.cpuPerMsg.toPrecision(3) : '–',
-        s.runs > 1 ? `${Math.round(s.spread * 100)}%` : '',
-        ratio(s.msgsPerSec, raw.msgsPerSec),
-        ratio(s.msgsPerSec, ipcA.msgsPerSec),
-        ratio(s.msgsPerSec, ipcJ.msgsPerSec),
-      ];
-      if (hasUnix) row.push(c.baseline || !unix ? '' : ratio(s.msgsPerSec, unix.msgsPerSec));
-      if (withPing) row.push(si(s.p50), si(s.p99), ratio(s.p50, raw.p50), ratio(s.p99, raw.p99));
-      return row;
-    });
-    out.push(`── ${formatSize(size)} ──`, table(header, rows), '');
-    const withRequest = cases.filter((c) => Number.isFinite(sums.get(c.name)!.reqP50));
-    if (withPing && withRequest.length > 0) {
+    /** The summary of reference `family` for case `c` (same group and direction), if measured. */
+    const ref = (c: CaseDef, family: string): Summary | undefined => sums.get(referenceFor(c, family));
+    const rate = (c: CaseDef, family: string): number => ref(c, family)?.msgsPerSec ?? NaN;
+    out.push(`── ${formatSize(size)} ──`);
+    if (p2p.length > 0) {
+      const header = ['case', 'msg/s', 'payload', 'cpu µs/msg', '±', '×raw', '×ipcA', '×ipcJ'];
+      if (hasUnix) header.push('×unix');
+      if (withPing) header.push('p50 µs', 'p99 µs', 'p50/raw', 'p99/raw');
+      const rows = p2p.map((c) => {
+        const s = sums.get(c.name)!;
+        const raw = sums.get(RAW);
+        const row = [
+          label(c, s), si(s.msgsPerSec), bytesRate(s.bytesPerSec), cpu(s), s.runs > 1 ? `${Math.round(s.spread * 100)}%` : '',
+          ratio(s.msgsPerSec, rate(c, RAW)), ratio(s.msgsPerSec, rate(c, IPC_ADVANCED)), ratio(s.msgsPerSec, rate(c, IPC_JSON)),
+        ];
+        if (hasUnix) row.push(c.baseline ? '' : ratio(s.msgsPerSec, rate(c, UNIX)));
+        if (withPing) row.push(si(s.p50), si(s.p99), ratio(s.p50, raw?.p50 ?? NaN), ratio(s.p99, raw?.p99 ?? NaN));
+        return row;
+      });
+      out.push(table(header, rows), '');
+    }
+    const withRequest = p2p.filter((c) => Number.isFinite(sums.get(c.name)!.reqP50));
+    const raw = sums.get(RAW);
+    if (withPing && withRequest.length > 0 && raw) {
       const reqRows = withRequest.map((c) => {
         const s = sums.get(c.name)!;
         return [c.name, si(s.reqP50), si(s.reqP99), ratio(s.reqP50, raw.p50), ratio(s.reqP99, raw.p99), ratio(s.reqP50, s.p50)];
       });
       out.push(table([`request/reply, ${formatSize(size)}`, 'p50 µs', 'p99 µs', 'p50/raw', 'p99/raw', 'p50/echo'], reqRows), '');
     }
+    if (routed.length > 0) {
+      const rows = routed.map((c) => {
+        const s = sums.get(c.name)!;
+        return [label(c, s), si(s.msgsPerSec), bytesRate(s.bytesPerSec), cpu(s), s.runs > 1 ? `${Math.round(s.spread * 100)}%` : '',
+          c.family === NATS ? '' : ratio(s.msgsPerSec, rate(c, NATS)), c.family === UNIX ? '' : ratio(s.msgsPerSec, rate(c, UNIX))];
+      });
+      out.push(table([`relay, fan-out ${formatSize(size)}`, 'recv/s', 'payload', 'cpu µs/recv', '±', '×nats', '×unix'], rows), '');
+    }
   }
   out.push(
-    'Figures are medians over runs. msg/s, payload rate and cpu are one-way (cpu: user+system of both',
-    'processes per message); ± is the msg/s spread over runs; ×X = msg/s ratio against baseline X',
-    '(higher is better); p50/raw, p99/raw = round-trip latency ratio against the raw socket (lower is better);',
+    'Figures are medians over runs. msg/s, payload rate and cpu are one-way (cpu: user+system of every',
+    'process of the case per message); ± is the msg/s spread over runs; ×X = msg/s ratio against baseline X',
+    'in the same direction (-h2c: hub → client, against the -h2c baselines; higher is better);',
+    'p50/raw, p99/raw = round-trip latency ratio against the raw socket (lower is better);',
+    'relay, fan-out: messages received per second by all subscribers together (fan-out: deliveries),',
+    'cpu per received message, ×nats against NATS pub/sub through nats-server in the same run;',
     'request/reply: Bus request() to a serve() echo; p50/echo = against the same case\'s publish/subscribe echo.',
-    ...cases.map((c) => `  ${c.name.padEnd(14)} ${c.about}`),
+    ...cases.map((c) => `  ${c.name.padEnd(18)} ${c.about}`),
   );
   return out.join('\n');
 }

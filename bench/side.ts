@@ -37,7 +37,7 @@ async function parent(spec: CaseSpec, specJson: string): Promise<void> {
   const died = end.otherDone.then((code) => { throw new Error(`the other side ended before it was ready: ${String(code)}`); });
   await within(30_000, 'the other side being ready', Promise.race([driver.ready(), died]));
   died.catch(() => { /* it ends normally after bye */ });
-  const oneWay = await driver.oneWay(spec, end.sameProcess);
+  const oneWay = await driver.oneWay(spec, end.sameProcess, factory.payloadKind);
   const ping = spec.pingMs > 0 ? await driver.ping(spec, factory.payloadKind) : undefined;
   const request = spec.pingMs > 0 ? await driver.request(spec, factory.payloadKind) : undefined;
   driver.bye();
@@ -54,14 +54,29 @@ async function child(spec: CaseSpec): Promise<void> {
   await within(GRACE_MS, 'closing the child side', link.close());
 }
 
+/** The relay and fan-out cases (kind `relay`): a hub, one publisher and N subscriber clients. */
+async function relay(role: string, spec: CaseSpec, specJson: string): Promise<void> {
+  if (role === 'parent') {
+    const { relayHub } = await import('./relay/hub.js');
+    const self = fileURLToPath(import.meta.url);
+    const command = (peer: string): { command: string; args: string[] } => ({ command: process.execPath, args: [...process.execArgv, self, peer, specJson] });
+    const result = await relayHub(spec, command);
+    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  } else {
+    const { relayPeer } = await import('./relay/peer.js');
+    await relayPeer(spec, role);
+  }
+}
+
 const [role, specJson] = process.argv.slice(2);
-if ((role !== 'parent' && role !== 'child') || !specJson) {
-  process.stderr.write('usage: side.js parent|child <spec JSON>\n');
+if (!role || !/^(parent|child|pub|sub\d+)$/.test(role) || !specJson) {
+  process.stderr.write('usage: side.js parent|child|pub|sub<i> <spec JSON>\n');
   process.exit(2);
 }
 const spec = JSON.parse(specJson) as CaseSpec;
 try {
-  await (role === 'parent' ? parent(spec, specJson) : child(spec));
+  if (spec.kind === 'relay') await relay(role, spec, specJson);
+  else await (role === 'parent' ? parent(spec, specJson) : child(spec));
 } catch (err) {
   process.stderr.write(`bench ${role} ${spec.name} ${spec.size} B: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);

@@ -7,5 +7,6 @@ export async function loadFactory(spec: CaseSpec): Promise<LinkFactory> {
     case 'ipc': return (await import('./child-ipc.js')).childIpc(spec.serialization ?? 'json');
     case 'bus': return (await import('./bus.js')).busLink;
     case 'transport': return (await import('./transport.js')).transportLink;
+    case 'relay': throw new Error('relay cases run through bench/relay/, not a Link');
   }
 }

@@ -4,6 +4,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectCases } from '../../bench/cases.js';
 import { parseOptions, parseSize, formatSize } from '../../bench/options.js';
 import { quantile } from '../../bench/protocol.js';
 import { median } from '../../bench/report.js';
@@ -26,6 +30,8 @@ test('options: sizes with units, quick defaults, bad values refused', () => {
   assert.throws(() => parseOptions(['--sizes', '12q']), RangeError);
   assert.throws(() => parseOptions(['--frobnicate']), TypeError);
   assert.throws(() => parseOptions(['--only']), TypeError);
+  assert.is((parseOptions([]) as { chart: string }).chart, 'docs/bench.svg');
+  assert.is((parseOptions(['--chart', '/tmp/x.svg']) as { chart: string }).chart, '/tmp/x.svg');
   assert.is(parseOptions(['--help']), 'help');
   assert.is(parseSize('64 KiB'), 65536);
   assert.is(formatSize(65536), '64 KiB');
@@ -39,6 +45,22 @@ test('statistics: median and nearest-rank quantiles', () => {
   assert.is(quantile(sorted, 0.5), 50);
   assert.is(quantile(sorted, 0.99), 99);
   assert.is(quantile([7], 0.99), 7);
+});
+
+test('case selection: a scheme brings both directions, relay and fan-out, and their references', async () => {
+  const { cases } = await selectCases(['shm'], false, true);
+  const names = cases.map((c) => c.name);
+  for (const n of ['net-msgpackr', 'net-msgpackr-h2c', 'ipc-advanced-h2c', 'unix', 'unix-h2c', 'shm', 'shm-spin', 'shm-h2c',
+    'relay-nats', 'relay-unix', 'relay-shm', 'fanout-nats', 'fanout-unix', 'fanout-shm']) {
+    assert.ok(names.includes(n), `${n} in ${names.join(',')}`);
+  }
+  assert.not.ok(names.includes('t-shm'), 'transport cases only when asked');
+  const relayOnly = (await selectCases(['relay-unix'], false, false)).cases.map((c) => c.name);
+  assert.equal(relayOnly, ['relay-unix'], 'no NATS available: relay-unix alone, no two-process baselines');
+  const h2cOnly = (await selectCases(['unix-h2c'], false, false)).cases.map((c) => c.name);
+  assert.equal(h2cOnly, ['net-msgpackr-h2c', 'ipc-advanced-h2c', 'ipc-json-h2c', 'unix-h2c']);
+  const refused = await selectCases(['frob']).then(() => undefined, (e: unknown) => e);
+  assert.instance(refused, RangeError);
 });
 
 /** Runs one tiny measurement and returns its result. */
@@ -55,11 +77,12 @@ async function measureOnce(spec: Omit<CaseSpec, 'id' | 'size' | 'warmupMs' | 'on
   return JSON.parse(line.slice(7)) as SideResult;
 }
 
-function check(result: SideResult): void {
+function check(result: SideResult, ping = true): void {
   assert.ok(result.oneWay.messages >= 3, `messages ${result.oneWay.messages}`);
   assert.ok(result.oneWay.seconds > 0);
   assert.ok(result.oneWay.cpuMicros > 0);
   assert.is(result.oneWay.errors, 0);
+  if (!ping) return;
   assert.ok(result.ping, 'ping-pong figures');
   assert.ok(result.ping!.samples >= 20);
   assert.is(result.ping!.errors, 0);
@@ -87,5 +110,51 @@ for (const [label, spec, url] of cases) {
     assert.is(Boolean(result.request), spec.kind === 'bus');
   });
 }
+
+// The other direction: the parent (hub) sends, the child counts.
+const h2c: Array<[string, Parameters<typeof measureOnce>[0], ((id: string) => string)?]> = [
+  ['net-msgpackr-h2c', { name: 'net-msgpackr-h2c', kind: 'net', direction: 'h2c' }],
+  ['ipc-advanced-h2c', { name: 'ipc-advanced-h2c', kind: 'ipc', serialization: 'advanced', direction: 'h2c' }],
+  ['Bus over unix, hub → client', { name: 'unix-h2c', kind: 'bus', direction: 'h2c' }, sock],
+  ['Bus over memory, hub → client, objects', { name: 'memory-h2c', kind: 'bus', direction: 'h2c', shape: 'object' }, (id) => `memory://unibus-bench-${id}`],
+];
+for (const [label, spec, url] of h2c) {
+  test(`one tiny measurement: ${label}`, async () => check(await measureOnce(spec, url)));
+}
+
+// Relay (publisher → hub → subscriber) and fan-out (→ 4 subscribers), six processes at most.
+test('one tiny measurement: relay over unix', async () => {
+  const result = await measureOnce({ name: 'relay-unix', kind: 'relay', subscribers: 1 }, sock);
+  check(result, false);
+});
+test('one tiny measurement: fan-out 1 → 4 over unix, objects, counted as deliveries', async () => {
+  const result = await measureOnce({ name: 'fanout-unix', kind: 'relay', subscribers: 4, shape: 'object' }, sock);
+  check(result, false);
+  assert.is(result.oneWay.messages % 4, 0, 'deliveries: n per subscriber');
+});
+
+// The whole bench once, end to end: selection, progress lines, exit code, JSON and the chart.
+test('npm run bench -- --quick: progress on stderr, --json keeps every figure, --chart writes an SVG', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unibus-bench-test-'));
+  try {
+    const json = join(dir, 'out.json');
+    const chart = join(dir, 'chart.svg');
+    const run = spawnNode(script(import.meta.url, '../../bench/run.js'),
+      ['--quick', '--no-ping', '--sizes', '100', '--only', 'unix-h2c,relay-unix', '--json', json, '--chart', chart]);
+    const exit = await run.waitExit(240_000);
+    assert.is(exit.code, 0, run.stderr);
+    assert.match(run.stderr, /\[\d+\/\d+\] relay-unix .* left/);
+    const out = JSON.parse(readFileSync(json, 'utf8')) as { summaries: Array<{ case: string; msgsPerSec: number }>; measurements: unknown[] };
+    const names = out.summaries.map((s) => s.case);
+    for (const n of ['net-msgpackr-h2c', 'unix-h2c', 'relay-unix']) assert.ok(names.includes(n), n);
+    assert.ok(out.summaries.every((s) => s.msgsPerSec > 0));
+    assert.ok(existsSync(chart));
+    const svg = readFileSync(chart, 'utf8');
+    assert.match(svg, /^<svg/);
+    assert.match(svg, /unix-h2c/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test.run();

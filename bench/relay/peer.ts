@@ -1,0 +1,63 @@
+/**
+ * A client process of the relay and fan-out cases: `pub` publishes payloads on `bench.data`
+ * when told; `sub<i>` subscribes to it and counts what arrives. Both answer the driver's
+ * control messages (control.ts) until `bye`.
+ * @module
+ */
+import { Bus } from '../../src/index.js';
+import { makePayload, payloadSize, type CaseSpec } from '../link.js';
+import { DATA, TO_DRIVER, TO_PUB, TO_SUBS, type Order, type Report } from './control.js';
+
+/** Pending publish promises allowed before the publisher waits (as the two-process Bus case). */
+const WINDOW = 256;
+
+export async function relayPeer(spec: CaseSpec, who: string): Promise<void> {
+  // A hub that dies ends its clients (no reconnecting forever); NATS clients are ended by the driver.
+  const bus = await Bus.connect(spec.url!, spec.url!.startsWith('nats:') ? {} : { reconnect: false });
+  const report = (r: Report): void => { void bus.publish(TO_DRIVER, r); };
+  const payload = makePayload('bytes', spec.size, spec.shape);
+  let bye!: () => void;
+  const done = new Promise<void>((resolve) => { bye = resolve; });
+  let failed: (e: unknown) => void = () => undefined;
+  const failure = new Promise<never>((_, reject) => { failed = reject; });
+
+  const publishMany = async (n: number): Promise<void> => {
+    let last: Promise<void> | undefined;
+    for (let i = 1; i <= n; i++) {
+      last = bus.publish(DATA, payload);
+      if (i % WINDOW === 0) await last;
+    }
+    await last;
+  };
+  let counting = 0;
+  let errors = 0;
+  const onOrder = (o: Order): void => {
+    switch (o.op) {
+      case 'send': publishMany(o.n).catch(failed); break;
+      case 'count': counting = o.n; errors = 0; report({ op: 'armed', who }); break;
+      case 'cpu': {
+        const c = process.cpuUsage();
+        report({ op: 'cpu', who, micros: c.user + c.system });
+        break;
+      }
+      case 'bye': bye(); break;
+    }
+  };
+  const fail = (e: unknown): void => failed(e);
+  const subs = [bus.subscribe(who === 'pub' ? TO_PUB : TO_SUBS).subscribe({ next: (m: { data: unknown }) => onOrder(m.data as Order), error: fail })];
+  if (who !== 'pub') {
+    subs.push(bus.subscribe(DATA).subscribe({
+      next: (m: { data: unknown }) => {
+        if (payloadSize(m.data) !== spec.size || counting === 0) errors++;
+        if (counting > 0 && --counting === 0) report({ op: 'counted', who, errors });
+      },
+      error: fail,
+    }));
+  }
+  // The hub (or the NATS server) must know our subscriptions before the driver relies on them.
+  await bus.flush();
+  report({ op: 'ready', who });
+  await Promise.race([done, failure]);
+  for (const s of subs) s.unsubscribe();
+  await bus.close();
+}
