@@ -9,6 +9,7 @@ import { Child, script, within, type Connection, type Listener } from 'unibus/tr
 import '../../examples/custom-transport/register.js';
 import { abstractTransport } from '../../examples/custom-transport/abstract-transport.js';
 import { abstractFixture } from '../../examples/custom-transport/fixture.js';
+import { whyNot } from '../policy/users.js';
 
 const NOBODY = 65534;
 const own = process.getuid?.() ?? 0;
@@ -17,7 +18,7 @@ const peerScript = script(import.meta.url, '../../src/transport-kit/conformance/
 /** The conformance `echo` peer, running as `uid`. */
 function echoPeerAs(uid: number, url: string): Child {
   return new Child(spawn(process.execPath, ['--import', abstractFixture.preload!, peerScript, 'echo'], {
-    uid, gid: uid, env: { ...process.env, UNIBUS_URL: url }, stdio: ['pipe', 'pipe', 'pipe'],
+    uid, gid: uid, cwd: '/', env: { ...process.env, UNIBUS_URL: url }, stdio: ['pipe', 'pipe', 'pipe'],
   }));
 }
 
@@ -27,8 +28,9 @@ async function accept(listener: Listener): Promise<Connection> {
   return next.value;
 }
 
-if (own !== 0) {
-  test('refusing another user needs root to start one (skipped)', () => undefined);
+const skip = own !== 0 ? 'not root (starting a peer as another user needs root)' : whyNot([process.execPath, peerScript, abstractFixture.preload!.replace(/^file:\/\//, '')]);
+if (skip) {
+  test(`refusing another user SKIPPED: ${skip}`, () => console.log(`SKIP test/examples/custom-transport.uid: ${skip}`));
 } else {
   test('a peer of another user is refused before anything is accepted; the hub serves its own user', async () => {
     const url = abstractFixture.url('uid-refused');

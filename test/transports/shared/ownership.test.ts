@@ -21,7 +21,8 @@ const cleanups: Array<() => void> = [];
 
 /** Runs a command as the throwaway user. */
 function asUser(command: string, ...args: string[]): void {
-  execFileSync('runuser', ['-u', user, '--', command, ...args], { stdio: 'pipe', timeout: 20_000 });
+  // cwd '/': the checkout may sit in a directory the other user cannot enter.
+  execFileSync('runuser', ['-u', user, '--', command, ...args], { stdio: 'pipe', timeout: 20_000, cwd: '/' });
 }
 
 /** useradd/userdel lock /etc/passwd: another process may hold it for a moment. */
