@@ -52,8 +52,9 @@ function checkAll(got: number[], n: number, what: string): void {
   assert.equal(firsts, Array.from({ length: n }, (_, i) => i), `${what}: in order`);
 }
 
-test('publisher served first after a hub SIGKILL: its gap publishes reach the durable subscriber', async () => {
-  const spool = join(dir, 'pubfirst');
+/** A hub, a durable subscriber (sub1) and a durable publisher (pub1) on a new spool; 0-9 delivered. */
+async function durablePair(name: string): Promise<{ spool: string; url: string; hub1: Child; sub: Child; pub: Child }> {
+  const spool = join(dir, name);
   const url = `file://${spool}`;
   const hub1 = await hub(url);
   const sub = children.add(spawnNode(subscriber, [`${url}?consumer=sub1`]));
@@ -63,6 +64,11 @@ test('publisher served first after a hub SIGKILL: its gap publishes reach the du
   pub.proc.stdin!.write('publish 0 10\n');
   await pub.waitLine(/^published 10$/, 30_000);
   await until('0-9 through the first hub', () => received(sub).length >= 10, 30_000);
+  return { spool, url, hub1, sub, pub };
+}
+
+test('publisher served first after a hub SIGKILL: its gap publishes reach the durable subscriber', async () => {
+  const { spool, url, hub1, sub, pub } = await durablePair('pubfirst');
 
   hub1.kill('SIGKILL');
   await hub1.exited;
@@ -80,16 +86,7 @@ test('publisher served first after a hub SIGKILL: its gap publishes reach the du
 });
 
 test('a publisher that closed before its hub read everything: a new hub delivers the rest', async () => {
-  const spool = join(dir, 'closed');
-  const url = `file://${spool}`;
-  const hub1 = await hub(url);
-  const sub = children.add(spawnNode(subscriber, [`${url}?consumer=sub1`]));
-  await sub.waitLine(/^ready$/, 30_000);
-  const pub = children.add(spawnNode(publisher, [`${url}?consumer=pub1`]));
-  await pub.waitLine(/^connected /, 30_000);
-  pub.proc.stdin!.write('publish 0 10\n');
-  await pub.waitLine(/^published 10$/, 30_000);
-  await until('0-9 through the first hub', () => received(sub).length >= 10, 30_000);
+  const { url, hub1, sub, pub } = await durablePair('closed');
 
   hub1.kill('SIGSTOP'); // alive (its lock held) but reading nothing: the publisher's frames wait
   pub.proc.stdin!.write('publish 10 500\n');
