@@ -12,6 +12,7 @@
 import type { Observable } from 'rxjs';
 import type { Codec } from '../codecs/codec.js';
 import type { PolicyDeniedError } from '../errors.js';
+import type { SpawnClientOptions, SpawnedClient } from '../transports/transport.js';
 
 /** A message as it crosses a fabric: payload bytes stay encoded. */
 export interface WireMessage {
@@ -146,4 +147,20 @@ export interface Fabric {
   stats(): FabricStats;
   /** Closes at once: accepted messages are flushed, then everything is released. */
   close(): Promise<void>;
+  /**
+   * Flow control of `overflow: 'wait'`: stop handing messages to this fabric's subscription
+   * handlers until `resume()`. The Bus calls them in pairs, never nested: `pause` when the first
+   * iterator buffer with policy `wait` fills, `resume` when the last one has room again. What
+   * waits meanwhile, and where, is the fabric's: HubFabric stops reading its connection (the hub
+   * holds publishers back, then queues for this bus; README "Slow consumers"); NatsFabric holds
+   * messages in this process up to a byte bound (docs/nats.md "Backpressure").
+   */
+  pause(): void;
+  /** Hands messages to handlers again, in order, starting with those that waited. */
+  resume(): void;
+  /**
+   * Optional capability: present only on a hub whose transport starts its clients (`pipe:`).
+   * Starts `command` as a child connected to this hub on inherited descriptors.
+   */
+  readonly spawn?: (command: string, args: readonly string[], options?: SpawnClientOptions) => SpawnedClient;
 }

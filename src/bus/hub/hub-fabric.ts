@@ -11,7 +11,9 @@
 import { merge, Subject, type Observable } from 'rxjs';
 import { memoryPair } from '../../transports/memory/memory-transport.js';
 import { schemeOf, transportFor } from '../../transports/registry.js';
-import { DEFAULT_MAX_FRAME_SIZE, type Listener, type TransportOptions } from '../../transports/transport.js';
+import {
+  DEFAULT_MAX_FRAME_SIZE, type Listener, type SpawnClientOptions, type SpawnedClient, type TransportOptions,
+} from '../../transports/transport.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
   Fabric, FabricStats, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler,
@@ -55,6 +57,7 @@ export class HubFabric implements Fabric {
   readonly url: string;
   readonly isHub: boolean;
   readonly status: Observable<FabricStatus>;
+  readonly spawn?: (command: string, args: readonly string[], options?: SpawnClientOptions) => SpawnedClient;
   readonly #client: HubClient;
   readonly #router: HubRouter | undefined;
   readonly #listener: Listener | undefined;
@@ -69,6 +72,8 @@ export class HubFabric implements Fabric {
     this.#client = client;
     this.#router = router;
     this.#listener = listener;
+    // Only a transport that starts its clients (`pipe:`) gives the Fabric its spawn capability.
+    if (listener?.spawn) this.spawn = listener.spawn.bind(listener);
     this.status = router ? merge(router.status, client.status) : merge(client.status, this.#status);
   }
 
@@ -131,11 +136,6 @@ export class HubFabric implements Fabric {
     // What a dead predecessor of this name published and no hub took (`Connection.takenBack`).
     client.resendPublishes(conn.takenBack ?? []);
     return fabric;
-  }
-
-  /** The listener, for transports that start their clients (`pipe:`: `listener.spawn`). */
-  get listener(): Listener | undefined {
-    return this.#listener;
   }
 
   subscribe(pattern: string, handler: WireHandler, options?: FabricSubscribeOptions): FabricSubscription {

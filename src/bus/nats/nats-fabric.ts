@@ -15,6 +15,10 @@
  *   `maxStall` with {@link DisconnectedError}, and the message is not accepted.
  * - Messages held while disconnected are sent, in order, once reconnected. Messages already
  *   handed to the socket when a server dies may be lost (NATS core is at-most-once).
+ * - `pause()` (a Bus iterator with `overflow: 'wait'` is full) holds received messages in this
+ *   process, up to `maxPausedBytes`; past it they are dropped and reported as `slow-consumer`
+ *   (./delivery-gate.ts says why the socket is not paused instead). NATS publishers never wait
+ *   for subscribers.
  * - `status` reports `disconnected` / `reconnected` / `slow-consumer` / `error`.
  * @module
  */
@@ -33,6 +37,7 @@ import { resolveLimits, type Limits, type NatsFabricOptions, type NatsFabricStat
 import { parseNatsUrl } from './url.js';
 import { loadLib, type Lib } from './lib.js';
 import { NatsPublishQueue } from './publish-queue.js';
+import { DeliveryGate, type GateTarget } from './delivery-gate.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -67,12 +72,15 @@ export class NatsFabric implements Fabric {
   #connected = true;
   /** Held while disconnected, and publishers waiting for room (FIFO, after the held ones). */
   readonly #queue: NatsPublishQueue;
+  /** Received messages wait here while the Bus has paused this fabric (`overflow: 'wait'`). */
+  readonly #gate: DeliveryGate;
   // Sent but not yet confirmed by a PONG.
   #inFlight = 0;
   #flushing: Promise<void> | undefined;
   #reconnected: Promise<void> | undefined;
   #resolveReconnected: (() => void) | undefined;
-  #stats: Mutable<NatsFabricStats> = {
+  /** Counters kept here; `held`, `paused` and `droppedWhilePaused` are read from their owners. */
+  #stats: Mutable<Omit<NatsFabricStats, 'paused' | 'droppedWhilePaused'>> = {
     sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, slowConsumers: 0, protocolErrors: 0,
     reconnects: 0, peers: 0, held: 0, droppedOnClose: 0,
   };
@@ -110,6 +118,10 @@ export class NatsFabric implements Fabric {
     this.#makeHeaders = () => lib.headers();
     this.#opts = limits;
     this.#queue = new NatsPublishQueue(limits.reconnectBufferSize, limits.maxStall);
+    this.#gate = new DeliveryGate(limits.maxPausedBytes, (detail) => {
+      this.#stats.slowConsumers += 1;
+      this.#status.next({ type: 'slow-consumer', detail });
+    });
     this.status = this.#status.asObservable();
     this.#stats.peers = 1;
     void this.#watchStatus();
@@ -125,6 +137,16 @@ export class NatsFabric implements Fabric {
     if (this.#closed) throw new ClosedError('nats fabric');
     const id = this.#nextId++;
     const foreign = this.#opts.foreignCodec;
+    const target: GateTarget & { live: boolean } = {
+      live: true,
+      handle: (message) => {
+        try {
+          handler(message);
+        } catch (error) {
+          this.#status.next({ type: 'error', error: error as Error });
+        }
+      },
+    };
     let sub: Subscription;
     try {
       sub = this.#nc.subscribe(pattern, {
@@ -137,11 +159,7 @@ export class NatsFabric implements Fabric {
           }
           this.#stats.received += 1;
           this.#stats.bytesReceived += msg.data.byteLength;
-          try {
-            handler(fromNatsMsg(msg, foreign));
-          } catch (error) {
-            this.#status.next({ type: 'error', error: error as Error });
-          }
+          this.#gate.pass(target, fromNatsMsg(msg, foreign), msg.data.byteLength + msg.subject.length + OVERHEAD);
         },
       });
     } catch (err) {
@@ -152,6 +170,7 @@ export class NatsFabric implements Fabric {
       id,
       pattern,
       unsubscribe: () => {
+        target.live = false;
         const s = this.#subs.get(id);
         if (s === undefined) return;
         this.#subs.delete(id);
@@ -191,13 +210,23 @@ export class NatsFabric implements Fabric {
 
   /**
    * Drain, fabric part: each subscription drains natively (the server stops sending, pending
-   * messages reach their handlers), then a flush.
+   * messages reach their handlers, after those held while paused), then a flush.
    */
   async drain(options: { timeout?: number } = {}): Promise<void> {
     if (this.#closed) throw new ClosedError('nats fabric');
     const subs = [...this.#subs.values()];
     this.#subs.clear();
-    await bounded(Promise.all(subs.map((s) => s.drain())).then(() => this.#nc.flush()), 'drain', options);
+    const drained = Promise.all(subs.map((s) => s.drain())).then(() => this.#gate.whenEmpty()).then(() => this.#nc.flush());
+    await bounded(drained, 'drain', options);
+  }
+
+  /** Holds received messages in this process until `resume()` (the Bus's `overflow: 'wait'`). */
+  pause(): void {
+    this.#gate.pause();
+  }
+
+  resume(): void {
+    this.#gate.resume();
   }
 
   peers(): PeerDescription[] {
@@ -207,7 +236,10 @@ export class NatsFabric implements Fabric {
   }
 
   stats(): NatsFabricStats {
-    return { ...this.#stats, held: this.#queue.held, peers: this.#connected ? 1 : 0 };
+    return {
+      ...this.#stats, held: this.#queue.held, peers: this.#connected ? 1 : 0,
+      paused: this.#gate.size, droppedWhilePaused: this.#gate.dropped,
+    };
   }
 
   async close(): Promise<void> {
@@ -218,6 +250,7 @@ export class NatsFabric implements Fabric {
     }
     this.#stats.droppedOnClose += this.#queue.failAll(new ClosedError('nats fabric'));
     this.#subs.clear();
+    this.#gate.clear();
     await this.#nc.close().catch(() => undefined);
     this.#resolveReconnected?.();
     this.#status.complete();
