@@ -21,7 +21,8 @@ export interface WireMessage {
   readonly codec: number;
   /**
    * The codec's bytes. On received messages this may be a getter (the payload is cut from its
-   * frame on first use: `FramePub`): copy a message field by field, never with `{ ...m }`.
+   * frame on first use: {@link InPlaceWireMessage}): copy a message field by field, never with
+   * `{ ...m }`.
    */
   readonly payload: Uint8Array;
   readonly replyTo?: string;
@@ -29,6 +30,22 @@ export interface WireMessage {
   /** Id of the publishing bus and its sequence number (for dedup and ordering checks). */
   readonly publisher?: string;
   readonly seq?: number;
+}
+
+/**
+ * A received message whose payload still lies inside the bytes it arrived in (HubFabric's PUB
+ * frames): a codec with `decodeAt` reads it there, without cutting out `payload` first.
+ */
+export interface InPlaceWireMessage extends WireMessage {
+  /** The bytes the message arrived in; the payload is `frame[payloadStart, payloadEnd)`. */
+  readonly frame: Uint8Array;
+  readonly payloadStart: number;
+  readonly payloadEnd: number;
+}
+
+/** True for a message whose payload can be read in place (see {@link InPlaceWireMessage}). */
+export function isInPlace(m: WireMessage): m is InPlaceWireMessage {
+  return (m as Partial<InPlaceWireMessage>).frame !== undefined;
 }
 
 /**
