@@ -73,7 +73,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#decoder = new MessageDecoder(this.#validators, this.#counters, this.#events);
     fabric.status.subscribe({
       next: (s) => {
-        this.#events.next(s as BusEvent);
+        this.#events.next(s);
         // Reconnecting: subscriptions survive. Given up or not reconnecting: they end, with
         // PeerGoneError when the hub died, completing when it closed cleanly.
         if (s.type === 'disconnected' && !s.reconnecting && !this.#closing) {
