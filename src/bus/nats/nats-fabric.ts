@@ -38,6 +38,7 @@ import { parseNatsUrl } from './url.js';
 import { loadLib, type Lib } from './lib.js';
 import { NatsPublishQueue } from './publish-queue.js';
 import { DeliveryGate, type GateTarget } from './delivery-gate.js';
+import { InFlightBudget } from './in-flight.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -74,9 +75,8 @@ export class NatsFabric implements Fabric {
   readonly #queue: NatsPublishQueue;
   /** Received messages wait here while the Bus has paused this fabric (`overflow: 'wait'`). */
   readonly #gate: DeliveryGate;
-  // Sent but not yet confirmed by a PONG.
-  #inFlight = 0;
-  #flushing: Promise<void> | undefined;
+  /** Sent but not yet confirmed by a PONG. */
+  readonly #inFlight: InFlightBudget;
   #reconnected: Promise<void> | undefined;
   #resolveReconnected: (() => void) | undefined;
   /** Counters kept here; `held`, `paused` and `droppedWhilePaused` are read from their owners. */
@@ -118,6 +118,7 @@ export class NatsFabric implements Fabric {
     this.#makeHeaders = () => lib.headers();
     this.#opts = limits;
     this.#queue = new NatsPublishQueue(limits.reconnectBufferSize, limits.maxStall);
+    this.#inFlight = new InFlightBudget(limits.maxPendingBytes, () => nc.flush(), () => !this.#closed && this.#connected);
     this.#gate = new DeliveryGate(limits.maxPausedBytes, (detail) => {
       this.#stats.slowConsumers += 1;
       this.#status.next({ type: 'slow-consumer', detail });
@@ -192,7 +193,7 @@ export class NatsFabric implements Fabric {
     } catch (err) {
       return Promise.reject(this.#mapError(err, message.topic));
     }
-    return this.#afterSend();
+    return this.#inFlight.afterSend();
   }
 
   async flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {
@@ -273,32 +274,7 @@ export class NatsFabric implements Fabric {
     }
     this.#stats.sent += 1;
     this.#stats.bytesSent += message.payload.byteLength;
-    this.#inFlight += size;
-  }
-
-  /** Starts a PING/PONG once half the in-flight budget is used; waits when all of it is. */
-  #afterSend(): Promise<void> | undefined {
-    const max = this.#opts.maxPendingBytes;
-    if (this.#inFlight >= max / 2 && this.#flushing === undefined) this.#startFlush();
-    if (this.#inFlight < max) return undefined;
-    return this.#settled();
-  }
-
-  /** Resolves once the in-flight bytes are under budget again (or the fabric is disconnected). */
-  async #settled(): Promise<void> {
-    while (this.#flushing !== undefined && this.#inFlight >= this.#opts.maxPendingBytes) await this.#flushing;
-  }
-
-  #startFlush(): void {
-    const covered = this.#inFlight;
-    this.#flushing = this.#nc.flush().then(
-      () => { this.#inFlight = Math.max(0, this.#inFlight - covered); },
-      // Disconnected: what was in flight is either delivered or lost; it no longer counts.
-      () => { this.#inFlight = 0; },
-    ).finally(() => {
-      this.#flushing = undefined;
-      if (!this.#closed && this.#connected && this.#inFlight >= this.#opts.maxPendingBytes / 2) this.#startFlush();
-    });
+    this.#inFlight.add(size);
   }
 
   /** After a reconnect: sends what was held, then the waiting publishers' messages, in order. */
@@ -308,12 +284,9 @@ export class NatsFabric implements Fabric {
       const w = this.#queue.nextWaiter()!;
       this.#trySend(w.message, w.size);
       w.resolve();
-      if (this.#inFlight >= this.#opts.maxPendingBytes) {
-        if (this.#flushing === undefined) this.#startFlush();
-        await this.#settled();
-      }
+      if (this.#inFlight.full) await this.#inFlight.settled();
     }
-    if (this.#connected && this.#flushing === undefined && this.#inFlight > 0) this.#startFlush();
+    if (this.#connected) this.#inFlight.confirm();
   }
 
   #trySend(message: WireMessage, size: number): void {
