@@ -75,7 +75,7 @@ export function resolveLimits(options: NatsFabricOptions, urlCodec: number | und
     foreignCodec,
     closeTimeout: positive('closeTimeout', options.closeTimeout ?? 5000),
     maxFrameSize: positive('maxFrameSize', options.maxFrameSize ?? Number.MAX_SAFE_INTEGER),
-    maxPausedBytes: positive('maxPausedBytes', options.maxPausedBytes ?? 32 * MiB),
+    maxPausedBytes: positive('maxPausedBytes (the Bus option maxPendingBytes)', options.maxPausedBytes ?? 32 * MiB),
   };
 }
 
