@@ -260,8 +260,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#draining ??= (async () => {
       const timeout = options.timeout ?? 10_000;
       try {
-        if (this.#fabric.drain) await this.#fabric.drain({ timeout });
-        else await this.#fabric.flush({ timeout });
+        await this.#fabric.drain({ timeout });
         while (this.#serving.size > 0) await Promise.allSettled([...this.#serving]);
         await this.#fabric.flush({ timeout });
       } finally {

@@ -156,9 +156,9 @@ export interface Fabric {
   /**
    * Drain, the fabric's part: withdraws every subscription from whoever routes, keeps
    * dispatching locally, and resolves once every message routed to this fabric before the
-   * withdrawal has been handed to its handler. (A fabric without it: the Bus only flushes.)
+   * withdrawal has been handed to its handler.
    */
-  drain?(options: { timeout?: number }): Promise<void>;
+  drain(options: { timeout?: number }): Promise<void>;
   /** The peers currently connected (hub: its clients; client: the hub and what it reports). */
   peers(): PeerDescription[];
   stats(): FabricStats;
