@@ -169,7 +169,8 @@ export class HubFabric implements Fabric {
   }
 
   async flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {
-    if (this.#redialer) await this.#redialer.waitForHub(options);
+    const gap = this.#redialer?.waitForHub(options);
+    if (gap) await gap;
     return this.#client.flush(options);
   }
 

@@ -86,11 +86,14 @@ export class Redialer {
     this.#beginGap();
   }
 
-  /** During a gap: waits for the hub to come back (flush's first step). */
-  async waitForHub(options: { signal?: AbortSignal; timeout?: number }): Promise<void> {
+  /**
+   * During a gap: the wait for the hub to come back (flush's first step); undefined when
+   * connected, so a flush sends its PING in the same turn.
+   */
+  waitForHub(options: { signal?: AbortSignal; timeout?: number }): Promise<void> | undefined {
     const gap = this.#reconnected;
     // The same default as the client's flush (10 s).
-    if (gap) await bounded(gap.promise, 'flush (waiting for the hub to come back)', { ...options, timeout: options.timeout ?? 10_000 });
+    return gap && bounded(gap.promise, 'flush (waiting for the hub to come back)', { ...options, timeout: options.timeout ?? 10_000 });
   }
 
   /** The client's connection ended without close(): true when we reconnect. */
