@@ -178,7 +178,7 @@ export class Bridge {
         this.#stats.skipped++;
         return;
       }
-      // Field by field: a received message's payload may be a getter (FramePub), which a spread drops.
+      // Field by field: a received message's payload may be a getter (InPlaceWireMessage), which a spread drops.
       const out: WireMessage = { ...copyOf(m), headers: { ...m.headers, [BRIDGE_HEADER]: this.id } };
       if (m.replyTo !== undefined) (out as { replyTo?: string }).replyTo = this.#route(to === 'remote' ? 'local' : 'remote', m.replyTo);
       if (to === 'remote') this.#stats.exported++;

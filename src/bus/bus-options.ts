@@ -24,8 +24,10 @@ export interface BusOptions<T extends TopicMap = AnyTopics> extends TransportOpt
    */
   maxSubscriptions?: number;
   /**
-   * Hub only: bytes that may wait in the hub for one subscriber whose connection is full
-   * (default 32 MiB). Past it the subscriber is a slow consumer: ERR, then disconnected.
+   * Hub: bytes that may wait in the hub for one subscriber whose connection is full (default
+   * 32 MiB); past it the subscriber is a slow consumer: ERR, then disconnected. `nats://`: bytes
+   * that may wait in this process while an iterator with `overflow: 'wait'` is full (default
+   * 32 MiB); past it arriving messages are dropped and reported as `slow-consumer` (docs/nats.md).
    */
   maxPendingBytes?: number;
   /** Hub only: bytes waiting for all subscribers together before the hub stops reading (default 256 MiB). */

@@ -19,7 +19,7 @@ import { Subject, type Observable } from 'rxjs';
 import type * as TypedEmitterModule from 'typed-emitter';
 import { codecById, resolveCodec, type Codec } from '../codecs/index.js';
 import { ClosedError, InvalidUrlError, PeerGoneError } from '../errors.js';
-import type { Listener, SpawnClientOptions, SpawnedClient } from '../transports/transport.js';
+import type { SpawnClientOptions, SpawnedClient } from '../transports/transport.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
 import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
 import { openFabric } from './open-fabric.js';
@@ -73,7 +73,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#decoder = new MessageDecoder(this.#validators, this.#counters, this.#events);
     fabric.status.subscribe({
       next: (s) => {
-        this.#events.next(s as BusEvent);
+        this.#events.next(s);
         // Reconnecting: subscriptions survive. Given up or not reconnecting: they end, with
         // PeerGoneError when the hub died, completing when it closed cleanly.
         if (s.type === 'disconnected' && !s.reconnecting && !this.#closing) {
@@ -233,9 +233,9 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
    * start their clients, such as `pipe:`).
    */
   spawn(command: string, args: readonly string[] = [], options?: SpawnClientOptions): SpawnedClient {
-    const listener = (this.#fabric as { listener?: Listener }).listener;
-    if (!listener?.spawn) throw new InvalidUrlError(this.url, 'this transport does not start its clients (spawn)');
-    return listener.spawn(command, args, options);
+    const spawn = this.#fabric.spawn;
+    if (!spawn) throw new InvalidUrlError(this.url, 'this transport does not start its clients (spawn)');
+    return spawn(command, args, options);
   }
 
   /** Typed-emitter view of `events`. */
@@ -260,8 +260,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#draining ??= (async () => {
       const timeout = options.timeout ?? 10_000;
       try {
-        if (this.#fabric.drain) await this.#fabric.drain({ timeout });
-        else await this.#fabric.flush({ timeout });
+        await this.#fabric.drain({ timeout });
         while (this.#serving.size > 0) await Promise.allSettled([...this.#serving]);
         await this.#fabric.flush({ timeout });
       } finally {
@@ -302,9 +301,8 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     bufferPressure: (delta) => {
       const before = this.#pressure;
       this.#pressure += delta;
-      const f = this.#fabric as { pause?: () => void; resume?: () => void };
-      if (before === 0 && this.#pressure > 0) f.pause?.();
-      else if (before > 0 && this.#pressure === 0) f.resume?.();
+      if (before === 0 && this.#pressure > 0) this.#fabric.pause();
+      else if (before > 0 && this.#pressure === 0) this.#fabric.resume();
     },
     dropped: (pattern: string, policy: OverflowPolicy) => {
       this.#counters.dropped++;

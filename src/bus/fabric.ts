@@ -12,6 +12,7 @@
 import type { Observable } from 'rxjs';
 import type { Codec } from '../codecs/codec.js';
 import type { PolicyDeniedError } from '../errors.js';
+import type { SpawnClientOptions, SpawnedClient } from '../transports/transport.js';
 
 /** A message as it crosses a fabric: payload bytes stay encoded. */
 export interface WireMessage {
@@ -20,7 +21,8 @@ export interface WireMessage {
   readonly codec: number;
   /**
    * The codec's bytes. On received messages this may be a getter (the payload is cut from its
-   * frame on first use: `FramePub`): copy a message field by field, never with `{ ...m }`.
+   * frame on first use: {@link InPlaceWireMessage}): copy a message field by field, never with
+   * `{ ...m }`.
    */
   readonly payload: Uint8Array;
   readonly replyTo?: string;
@@ -28,6 +30,22 @@ export interface WireMessage {
   /** Id of the publishing bus and its sequence number (for dedup and ordering checks). */
   readonly publisher?: string;
   readonly seq?: number;
+}
+
+/**
+ * A received message whose payload still lies inside the bytes it arrived in (HubFabric's PUB
+ * frames): a codec with `decodeAt` reads it there, without cutting out `payload` first.
+ */
+export interface InPlaceWireMessage extends WireMessage {
+  /** The bytes the message arrived in; the payload is `frame[payloadStart, payloadEnd)`. */
+  readonly frame: Uint8Array;
+  readonly payloadStart: number;
+  readonly payloadEnd: number;
+}
+
+/** True for a message whose payload can be read in place (see {@link InPlaceWireMessage}). */
+export function isInPlace(m: WireMessage): m is InPlaceWireMessage {
+  return (m as Partial<InPlaceWireMessage>).frame !== undefined;
 }
 
 /**
@@ -138,12 +156,28 @@ export interface Fabric {
   /**
    * Drain, the fabric's part: withdraws every subscription from whoever routes, keeps
    * dispatching locally, and resolves once every message routed to this fabric before the
-   * withdrawal has been handed to its handler. (A fabric without it: the Bus only flushes.)
+   * withdrawal has been handed to its handler.
    */
-  drain?(options: { timeout?: number }): Promise<void>;
+  drain(options: { timeout?: number }): Promise<void>;
   /** The peers currently connected (hub: its clients; client: the hub and what it reports). */
   peers(): PeerDescription[];
   stats(): FabricStats;
   /** Closes at once: accepted messages are flushed, then everything is released. */
   close(): Promise<void>;
+  /**
+   * Flow control of `overflow: 'wait'`: stop handing messages to this fabric's subscription
+   * handlers until `resume()`. The Bus calls them in pairs, never nested: `pause` when the first
+   * iterator buffer with policy `wait` fills, `resume` when the last one has room again. What
+   * waits meanwhile, and where, is the fabric's: HubFabric stops reading its connection (the hub
+   * holds publishers back, then queues for this bus; README "Slow consumers"); NatsFabric holds
+   * messages in this process up to a byte bound (docs/nats.md "Backpressure").
+   */
+  pause(): void;
+  /** Hands messages to handlers again, in order, starting with those that waited. */
+  resume(): void;
+  /**
+   * Optional capability: present only on a hub whose transport starts its clients (`pipe:`).
+   * Starts `command` as a child connected to this hub on inherited descriptors.
+   */
+  readonly spawn?: (command: string, args: readonly string[], options?: SpawnClientOptions) => SpawnedClient;
 }

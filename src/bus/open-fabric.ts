@@ -24,7 +24,7 @@ export async function openFabric(url: string, role: 'listen' | 'connect', option
     } catch (err) {
       throw new InvalidUrlError(url, `the NATS fabric is not available: ${(err as Error).message}`);
     }
-    // With NATS the server routes: a "hub" is just one more client.
+    // With NATS the server routes: `listen` is just one more client (its bus has isHub false).
     return mod.openNatsFabric!(url, options);
   }
   return role === 'listen' ? HubFabric.listen(url, options) : HubFabric.connect(url, options);

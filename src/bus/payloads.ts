@@ -2,13 +2,12 @@
 import type { Codec } from '../codecs/index.js';
 import { CodecError } from '../errors.js';
 import type { Validator } from './types.js';
-import type { WireMessage } from './fabric.js';
-import { FramePub } from './protocol/pub-decoder.js';
+import { isInPlace, type WireMessage } from './fabric.js';
 
 /** The data of a received message: read in place from its frame where the codec can. */
 export function decodePayload(codec: Codec, w: WireMessage): unknown {
   try {
-    return w instanceof FramePub && codec.decodeAt !== undefined
+    return codec.decodeAt !== undefined && isInPlace(w)
       ? codec.decodeAt(w.frame, w.payloadStart, w.payloadEnd)
       : codec.decode(w.payload);
   } catch (err) {

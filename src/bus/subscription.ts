@@ -6,7 +6,9 @@
  *   `wait` (the default, lossless) a full buffer stops this process reading from the hub, so
  *   publishers wait, for as long as this process keeps reading (the hub's `backpressureGrace`
  *   per drain); past that the hub queues for it up to `maxPendingBytes`, then drops it as a
- *   slow consumer (see README "Slow consumers").
+ *   slow consumer (see README "Slow consumers"). On `nats://` publishers never wait: what
+ *   arrives meanwhile waits in this process up to `maxPendingBytes`, then is dropped as a slow
+ *   consumer (docs/nats.md "Backpressure").
  *   `drop-oldest` and `drop-newest` never wait; every drop is counted.
  * @module
  */

@@ -1,6 +1,7 @@
 /**
  * NatsFabric against a real nats-server: subjects and wildcards, queue groups, request/reply,
- * no responders, headers and codec ids, holding messages across a server restart, bad URLs.
+ * no responders, headers and codec ids, publish paced by the server's confirmations, holding
+ * messages across a server restart, bad URLs.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -65,6 +66,24 @@ test('wildcards: * matches one token, > the rest; order is kept per publisher', 
   await until('all four on >', () => rest.length === 4);
   assert.equal(star, [`${p}.a.temp`, `${p}.b.temp`]);
   assert.equal(rest, [`${p}.a.temp`, `${p}.a.b.temp`, `${p}.b.temp`, `${p}.c`]);
+});
+
+test('past maxPendingBytes unconfirmed, publish waits for the server; everything arrives in order', async () => {
+  const p = uniqueName('pace');
+  const pub = await fabric(server.url, { maxPendingBytes: 1024 });
+  const sub = await fabric();
+  const got: string[] = [];
+  sub.subscribe(`${p}.x`, (m) => got.push(JSON.parse(dec.decode(m.payload)) as string));
+  await sub.flush();
+  let waits = 0;
+  for (let i = 0; i < 200; i++) {
+    const wait = pub.publish(msg(`${p}.x`, `m${i}`));
+    if (wait !== undefined) { waits++; await wait; }
+  }
+  await pub.flush();
+  await until('all 200 delivered', () => got.length === 200);
+  assert.ok(waits > 0, 'some publishes waited for the confirmation');
+  assert.equal(got, Array.from({ length: 200 }, (_, i) => `m${i}`));
 });
 
 test('queue group: each message goes to exactly one member', async () => {

@@ -96,7 +96,7 @@ export class HubClient {
     this.#hubBye = false;
     await this.#handshake(conn);
     if (this.#paused) conn.pause();
-    if (!this.#withdrawn) this.resubscribeAll();
+    if (!this.#withdrawn) this.#resubscribeAll();
     for (const ping of this.#flushes.pings()) this.#control(ping);
   }
 
@@ -258,7 +258,7 @@ export class HubClient {
   }
 
   /** Re-sends every subscription (after a reconnect to a fresh hub). */
-  resubscribeAll(): void {
+  #resubscribeAll(): void {
     for (const s of this.#subs.values()) this.#control(encodeSub(s.id, s.pattern, s.queue));
     this.#stateChanged();
   }

@@ -15,6 +15,10 @@
  *   `maxStall` with {@link DisconnectedError}, and the message is not accepted.
  * - Messages held while disconnected are sent, in order, once reconnected. Messages already
  *   handed to the socket when a server dies may be lost (NATS core is at-most-once).
+ * - `pause()` (a Bus iterator with `overflow: 'wait'` is full) holds received messages in this
+ *   process, up to `maxPausedBytes`; past it they are dropped and reported as `slow-consumer`
+ *   (./delivery-gate.ts says why the socket is not paused instead). NATS publishers never wait
+ *   for subscribers.
  * - `status` reports `disconnected` / `reconnected` / `slow-consumer` / `error`.
  * @module
  */
@@ -33,6 +37,8 @@ import { resolveLimits, type Limits, type NatsFabricOptions, type NatsFabricStat
 import { parseNatsUrl } from './url.js';
 import { loadLib, type Lib } from './lib.js';
 import { NatsPublishQueue } from './publish-queue.js';
+import { DeliveryGate, type GateTarget } from './delivery-gate.js';
+import { InFlightBudget } from './in-flight.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -67,12 +73,14 @@ export class NatsFabric implements Fabric {
   #connected = true;
   /** Held while disconnected, and publishers waiting for room (FIFO, after the held ones). */
   readonly #queue: NatsPublishQueue;
-  // Sent but not yet confirmed by a PONG.
-  #inFlight = 0;
-  #flushing: Promise<void> | undefined;
+  /** Received messages wait here while the Bus has paused this fabric (`overflow: 'wait'`). */
+  readonly #gate: DeliveryGate;
+  /** Sent but not yet confirmed by a PONG. */
+  readonly #inFlight: InFlightBudget;
   #reconnected: Promise<void> | undefined;
   #resolveReconnected: (() => void) | undefined;
-  #stats: Mutable<NatsFabricStats> = {
+  /** Counters kept here; `held`, `paused` and `droppedWhilePaused` are read from their owners. */
+  #stats: Mutable<Omit<NatsFabricStats, 'paused' | 'droppedWhilePaused'>> = {
     sent: 0, received: 0, bytesSent: 0, bytesReceived: 0, slowConsumers: 0, protocolErrors: 0,
     reconnects: 0, peers: 0, held: 0, droppedOnClose: 0,
   };
@@ -110,6 +118,11 @@ export class NatsFabric implements Fabric {
     this.#makeHeaders = () => lib.headers();
     this.#opts = limits;
     this.#queue = new NatsPublishQueue(limits.reconnectBufferSize, limits.maxStall);
+    this.#inFlight = new InFlightBudget(limits.maxPendingBytes, () => nc.flush(), () => !this.#closed && this.#connected);
+    this.#gate = new DeliveryGate(limits.maxPausedBytes, (detail) => {
+      this.#stats.slowConsumers += 1;
+      this.#status.next({ type: 'slow-consumer', detail });
+    });
     this.status = this.#status.asObservable();
     this.#stats.peers = 1;
     void this.#watchStatus();
@@ -125,6 +138,16 @@ export class NatsFabric implements Fabric {
     if (this.#closed) throw new ClosedError('nats fabric');
     const id = this.#nextId++;
     const foreign = this.#opts.foreignCodec;
+    const target: GateTarget & { live: boolean } = {
+      live: true,
+      handle: (message) => {
+        try {
+          handler(message);
+        } catch (error) {
+          this.#status.next({ type: 'error', error: error as Error });
+        }
+      },
+    };
     let sub: Subscription;
     try {
       sub = this.#nc.subscribe(pattern, {
@@ -137,11 +160,7 @@ export class NatsFabric implements Fabric {
           }
           this.#stats.received += 1;
           this.#stats.bytesReceived += msg.data.byteLength;
-          try {
-            handler(fromNatsMsg(msg, foreign));
-          } catch (error) {
-            this.#status.next({ type: 'error', error: error as Error });
-          }
+          this.#gate.pass(target, fromNatsMsg(msg, foreign), msg.data.byteLength + msg.subject.length + OVERHEAD);
         },
       });
     } catch (err) {
@@ -152,6 +171,7 @@ export class NatsFabric implements Fabric {
       id,
       pattern,
       unsubscribe: () => {
+        target.live = false;
         const s = this.#subs.get(id);
         if (s === undefined) return;
         this.#subs.delete(id);
@@ -173,7 +193,7 @@ export class NatsFabric implements Fabric {
     } catch (err) {
       return Promise.reject(this.#mapError(err, message.topic));
     }
-    return this.#afterSend();
+    return this.#inFlight.afterSend();
   }
 
   async flush(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<void> {
@@ -191,13 +211,23 @@ export class NatsFabric implements Fabric {
 
   /**
    * Drain, fabric part: each subscription drains natively (the server stops sending, pending
-   * messages reach their handlers), then a flush.
+   * messages reach their handlers, after those held while paused), then a flush.
    */
   async drain(options: { timeout?: number } = {}): Promise<void> {
     if (this.#closed) throw new ClosedError('nats fabric');
     const subs = [...this.#subs.values()];
     this.#subs.clear();
-    await bounded(Promise.all(subs.map((s) => s.drain())).then(() => this.#nc.flush()), 'drain', options);
+    const drained = Promise.all(subs.map((s) => s.drain())).then(() => this.#gate.whenEmpty()).then(() => this.#nc.flush());
+    await bounded(drained, 'drain', options);
+  }
+
+  /** Holds received messages in this process until `resume()` (the Bus's `overflow: 'wait'`). */
+  pause(): void {
+    this.#gate.pause();
+  }
+
+  resume(): void {
+    this.#gate.resume();
   }
 
   peers(): PeerDescription[] {
@@ -207,7 +237,10 @@ export class NatsFabric implements Fabric {
   }
 
   stats(): NatsFabricStats {
-    return { ...this.#stats, held: this.#queue.held, peers: this.#connected ? 1 : 0 };
+    return {
+      ...this.#stats, held: this.#queue.held, peers: this.#connected ? 1 : 0,
+      paused: this.#gate.size, droppedWhilePaused: this.#gate.dropped,
+    };
   }
 
   async close(): Promise<void> {
@@ -218,6 +251,7 @@ export class NatsFabric implements Fabric {
     }
     this.#stats.droppedOnClose += this.#queue.failAll(new ClosedError('nats fabric'));
     this.#subs.clear();
+    this.#gate.clear();
     await this.#nc.close().catch(() => undefined);
     this.#resolveReconnected?.();
     this.#status.complete();
@@ -240,32 +274,7 @@ export class NatsFabric implements Fabric {
     }
     this.#stats.sent += 1;
     this.#stats.bytesSent += message.payload.byteLength;
-    this.#inFlight += size;
-  }
-
-  /** Starts a PING/PONG once half the in-flight budget is used; waits when all of it is. */
-  #afterSend(): Promise<void> | undefined {
-    const max = this.#opts.maxPendingBytes;
-    if (this.#inFlight >= max / 2 && this.#flushing === undefined) this.#startFlush();
-    if (this.#inFlight < max) return undefined;
-    return this.#settled();
-  }
-
-  /** Resolves once the in-flight bytes are under budget again (or the fabric is disconnected). */
-  async #settled(): Promise<void> {
-    while (this.#flushing !== undefined && this.#inFlight >= this.#opts.maxPendingBytes) await this.#flushing;
-  }
-
-  #startFlush(): void {
-    const covered = this.#inFlight;
-    this.#flushing = this.#nc.flush().then(
-      () => { this.#inFlight = Math.max(0, this.#inFlight - covered); },
-      // Disconnected: what was in flight is either delivered or lost; it no longer counts.
-      () => { this.#inFlight = 0; },
-    ).finally(() => {
-      this.#flushing = undefined;
-      if (!this.#closed && this.#connected && this.#inFlight >= this.#opts.maxPendingBytes / 2) this.#startFlush();
-    });
+    this.#inFlight.add(size);
   }
 
   /** After a reconnect: sends what was held, then the waiting publishers' messages, in order. */
@@ -275,12 +284,9 @@ export class NatsFabric implements Fabric {
       const w = this.#queue.nextWaiter()!;
       this.#trySend(w.message, w.size);
       w.resolve();
-      if (this.#inFlight >= this.#opts.maxPendingBytes) {
-        if (this.#flushing === undefined) this.#startFlush();
-        await this.#settled();
-      }
+      if (this.#inFlight.full) await this.#inFlight.settled();
     }
-    if (this.#connected && this.#flushing === undefined && this.#inFlight > 0) this.#startFlush();
+    if (this.#connected) this.#inFlight.confirm();
   }
 
   #trySend(message: WireMessage, size: number): void {

@@ -8,7 +8,7 @@ import { NatsFabric } from './nats-fabric.js';
 export function openNatsFabric(
   url: string,
   options: {
-    name?: string; maxStall?: number; maxFrameSize?: number;
+    name?: string; maxStall?: number; maxFrameSize?: number; maxPendingBytes?: number;
     reconnect?: { bufferBytes?: number; maxWait?: number } | false;
   } = {},
 ): Promise<NatsFabric> {
@@ -18,6 +18,8 @@ export function openNatsFabric(
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(options.maxFrameSize !== undefined ? { maxFrameSize: options.maxFrameSize } : {}),
     ...(options.maxStall !== undefined ? { maxStall: options.maxStall } : {}),
+    // What may wait for a full subscriber: in the hub there, in this process here.
+    ...(options.maxPendingBytes !== undefined ? { maxPausedBytes: options.maxPendingBytes } : {}),
     ...(r === false ? { maxReconnectAttempts: 0 } : {}),
     ...(r && r.bufferBytes !== undefined ? { reconnectBufferSize: Math.max(1, r.bufferBytes) } : {}),
     ...(r && r.maxWait !== undefined ? { maxStall: Math.max(1, r.maxWait) } : {}),

@@ -29,6 +29,12 @@ export interface NatsFabricOptions {
   readonly closeTimeout?: number;
   /** Largest payload accepted (default and ceiling: the server's `max_payload`, 1 MiB by default). */
   readonly maxFrameSize?: number;
+  /**
+   * Bytes of received messages held in this process while the Bus has paused the fabric (an
+   * iterator with `overflow: 'wait'` is full) before further messages are dropped as a slow
+   * consumer (default 32 MiB, as a hub's `maxPendingBytes`).
+   */
+  readonly maxPausedBytes?: number;
 }
 
 /** Counters of a NatsFabric: the Fabric's, plus what waited or was dropped around reconnects. */
@@ -37,6 +43,10 @@ export interface NatsFabricStats extends FabricStats {
   readonly held: number;
   /** Messages held while disconnected that close() dropped. */
   readonly droppedOnClose: number;
+  /** Received messages waiting now because the Bus paused the fabric (`overflow: 'wait'`). */
+  readonly paused: number;
+  /** Received messages dropped because more than `maxPausedBytes` waited. */
+  readonly droppedWhilePaused: number;
 }
 
 /** The checked limits a NatsFabric works with. */
@@ -47,6 +57,7 @@ export interface Limits {
   readonly foreignCodec: number;
   readonly closeTimeout: number;
   readonly maxFrameSize: number;
+  readonly maxPausedBytes: number;
 }
 
 const MiB = 1024 * 1024;
@@ -64,6 +75,7 @@ export function resolveLimits(options: NatsFabricOptions, urlCodec: number | und
     foreignCodec,
     closeTimeout: positive('closeTimeout', options.closeTimeout ?? 5000),
     maxFrameSize: positive('maxFrameSize', options.maxFrameSize ?? Number.MAX_SAFE_INTEGER),
+    maxPausedBytes: positive('maxPausedBytes (the Bus option maxPendingBytes)', options.maxPausedBytes ?? 32 * MiB),
   };
 }
 
