@@ -5,7 +5,8 @@
  *
  * Small payloads are written into the envelope (one chunk); large ones are returned as a second
  * chunk (`[envelope, payload]`), which the transport sends back to back as one frame, so a
- * 1 MiB payload is never copied into an encoder buffer. Topic strings are encoded once and cached.
+ * 1 MiB payload is never copied into an encoder buffer. The fields that repeat (array header, type, topic, codec, publisher) are encoded once per topic
+ * and cached.
  * `writeValueFrame` goes further for payloads a codec can size up front (byte arrays): the
  * whole frame is written wherever the caller says, e.g. straight into a transport's batch or
  * ring, with no intermediate buffer.
@@ -22,6 +23,12 @@ const INLINE_LIMIT = 1024;
 const SLAB_BYTES = 256 * 1024;
 const TOPIC_CACHE_LIMIT = 2048;
 const headerPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+
+/** A topic's cached frame start, for one codec. */
+interface TopicHead {
+  readonly codec: number;
+  readonly bytes: Uint8Array;
+}
 
 /** Writes a payload of known size at `out[at]`. */
 export type PayloadWriter = (value: unknown, out: Uint8Array, at: number) => void;
@@ -41,11 +48,14 @@ export const copyBytes: PayloadWriter = (value, out, at) => out.set(value as Uin
  * ```
  */
 export class PubEncoder {
-  readonly #topics = new Map<string, Uint8Array>();
+  /** Per topic, the frame's fixed start: see `#head`. */
+  readonly #heads = new Map<string, TopicHead>();
   readonly #publisher: Uint8Array;
+  // The last head used, checked before the map: most publishers repeat a topic. No topic has
+  // codec -1, so a fresh encoder never answers with this empty head (a PUB would lose fields).
   #lastTopic = '';
-  // The encoding of the initial #lastTopic (''), not empty bytes: a PUB to '' would lose its topic.
-  #lastTopicBytes: Uint8Array = encodeStr('');
+  #lastCodec = -1;
+  #lastHead: Uint8Array = new Uint8Array(0);
   // A slab is only ever cut forward: a frame handed to a transport is never written again.
   readonly #slab = new Slab(SLAB_BYTES);
   readonly #writer = new MsgpackWriter();
@@ -54,24 +64,36 @@ export class PubEncoder {
     this.#publisher = encodeStr(publisherId);
   }
 
-  /** The topic's msgpack str bytes, cached. */
-  #topicBytes(topic: string): Uint8Array {
-    if (topic === this.#lastTopic) return this.#lastTopicBytes;
-    let t = this.#topics.get(topic);
-    if (!t) {
-      t = encodeStr(topic);
-      if (this.#topics.size >= TOPIC_CACHE_LIMIT) this.#topics.clear();
-      this.#topics.set(topic, t);
+  /**
+   * A PUB's fields up to its seq, which are the same for every frame of a topic and codec: array
+   * header, type, topic, codec, publisher. Made once per topic (one copy per frame, not five
+   * writes), and again when the topic's codec changes.
+   */
+  #head(topic: string, codec: number): Uint8Array {
+    if (topic === this.#lastTopic && codec === this.#lastCodec) return this.#lastHead;
+    let h = this.#heads.get(topic);
+    if (h === undefined || h.codec !== codec) {
+      const t = encodeStr(topic);
+      const bytes = new Uint8Array(2 + t.length + uintSize(codec) + this.#publisher.length);
+      const w = this.#writer.at(bytes, 0);
+      w.array(8);
+      w.uint(Op.PUB);
+      w.raw(t);
+      w.uint(codec);
+      w.raw(this.#publisher);
+      h = { codec, bytes };
+      if (this.#heads.size >= TOPIC_CACHE_LIMIT) this.#heads.clear();
+      this.#heads.set(topic, h);
     }
     this.#lastTopic = topic;
-    this.#lastTopicBytes = t;
-    return t;
+    this.#lastCodec = codec;
+    this.#lastHead = h.bytes;
+    return h.bytes;
   }
 
   /** Bytes of a PUB frame without replyTo or headers whose payload encodes in `n` bytes. */
   valueFrameSize(topic: string, codec: number, seq: number, n: number): number {
-    return 2 + this.#topicBytes(topic).length + uintSize(codec) + this.#publisher.length + uintSize(seq) + 2
-      + binHeaderSize(n) + n;
+    return this.#head(topic, codec).length + uintSize(seq) + 2 + binHeaderSize(n) + n;
   }
 
   /**
@@ -81,7 +103,9 @@ export class PubEncoder {
    */
   writeValueFrame(out: Uint8Array, at: number, topic: string, codec: number, seq: number, value: unknown, n: number,
     write: PayloadWriter): void {
-    const w = this.#writeHead(out, at, this.#topicBytes(topic), codec, seq);
+    const w = this.#writer.at(out, at);
+    w.raw(this.#head(topic, codec));
+    w.uint(seq);
     w.nil(); // replyTo
     w.nil(); // headers
     w.binHeader(n);
@@ -97,32 +121,21 @@ export class PubEncoder {
     return view(out, at, at + size);
   }
 
-  /** Writes a PUB's fields up to its replyTo at `out[at]`: array header, type, topic, codec, publisher, seq. */
-  #writeHead(out: Uint8Array, at: number, topic: Uint8Array, codec: number, seq: number): MsgpackWriter {
-    const w = this.#writer.at(out, at);
-    w.array(8);
-    w.uint(Op.PUB);
-    w.raw(topic);
-    w.uint(codec);
-    w.raw(this.#publisher);
-    w.uint(seq);
-    return w;
-  }
-
   /** One PUB frame: a single array when the payload is inline, else `[envelope, payload]`. */
   encode(topic: string, codec: number, seq: number, payload: Uint8Array,
     replyTo: string | undefined, headers: Readonly<Record<string, string>> | undefined): Uint8Array | Uint8Array[] {
-    const t = this.#topicBytes(topic);
+    const head = this.#head(topic, codec);
     const r = replyTo === undefined ? undefined : encodeStr(replyTo);
     const h = headers === undefined ? undefined : headerPackr.pack(headers);
     const inline = payload.length <= INLINE_LIMIT;
     // At most: the seq as a float64, a bin 32 header.
-    const most = 2 + t.length + uintSize(codec) + this.#publisher.length + 9 + (r ? r.length : 1) + (h ? h.length : 1)
-      + 5 + (inline ? payload.length : 0);
+    const most = head.length + 9 + (r ? r.length : 1) + (h ? h.length : 1) + 5 + (inline ? payload.length : 0);
     // Absolute positions in the slab: one view is cut at the end, none before.
     const start = this.#slab.cut(most);
     const out = this.#slab.bytes;
-    const w = this.#writeHead(out, start, t, codec, seq);
+    const w = this.#writer.at(out, start);
+    w.raw(head);
+    w.uint(seq);
     if (r) w.raw(r); else w.nil();
     if (h) w.raw(h); else w.nil();
     w.binHeader(payload.length);
