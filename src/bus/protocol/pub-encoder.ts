@@ -75,7 +75,7 @@ export class PubEncoder {
     if (h === undefined || h.codec !== codec) {
       const t = encodeStr(topic);
       const bytes = new Uint8Array(2 + t.length + uintSize(codec) + this.#publisher.length);
-      const w = this.#writer.at(bytes, 0);
+      const w = new MsgpackWriter().at(bytes, 0); // not #writer: a caller may be using it
       w.array(8);
       w.uint(Op.PUB);
       w.raw(t);
@@ -103,8 +103,9 @@ export class PubEncoder {
    */
   writeValueFrame(out: Uint8Array, at: number, topic: string, codec: number, seq: number, value: unknown, n: number,
     write: PayloadWriter): void {
+    const head = this.#head(topic, codec);
     const w = this.#writer.at(out, at);
-    w.raw(this.#head(topic, codec));
+    w.raw(head);
     w.uint(seq);
     w.nil(); // replyTo
     w.nil(); // headers

@@ -10,7 +10,7 @@ import { Packr } from 'msgpackr';
 import { jsonCodec, msgpackCodec, rawCodec, registerCodec, type Codec } from '../../../src/codecs/index.js';
 import { PubSender } from '../../../src/bus/hub/pub-sender.js';
 import { encodeQpubHeader } from '../../../src/bus/protocol/messages.js';
-import { PubEncoder } from '../../../src/bus/protocol/pub-encoder.js';
+import { copyBytes, PubEncoder } from '../../../src/bus/protocol/pub-encoder.js';
 import { memoryTransport } from '../../../src/transports/memory/memory-transport.js';
 import { unixTransport } from '../../../src/transports/unix/unix-transport.js';
 import type { Connection, Transport } from '../../../src/transports/transport.js';
@@ -107,6 +107,21 @@ test('encode(): seq in every uint form (float64 past 2^32), replyTo and headers,
       const whole = out instanceof Uint8Array ? [...out] : [...out[0]!, ...out[1]!];
       assert.equal(whole, [...packr.pack([4, 'a.b', 200, PUBLISHER, seq, replyTo ?? null, headers ?? null, payload])], `seq=${seq}`);
     }
+  }
+});
+
+test('writeValueFrame on a fresh encoder, topics and codecs changing, writes the documented array', () => {
+  const enc = new PubEncoder(PUBLISHER);
+  const out = new Uint8Array(4096);
+  let at = 7;
+  for (const [topic, codec, seq] of [['a.b', 1, 1], ['a.b', 200, 2], ['c', 1, 300], ['a.b', 1, 70_000], ['', 0, 2 ** 32]] as const) {
+    const payload = bytes(seq % 300, seq);
+    // No valueFrameSize first: the frame's cached start is made while writing.
+    enc.writeValueFrame(out, at, topic, codec, seq, payload, payload.length, copyBytes);
+    const want = packr.pack([4, topic, codec, PUBLISHER, seq, null, null, payload]);
+    assert.equal([...out.subarray(at, at + want.length)], [...want], `${topic} codec=${codec} seq=${seq}`);
+    assert.is(enc.valueFrameSize(topic, codec, seq, payload.length), want.length);
+    at += want.length;
   }
 });
 
