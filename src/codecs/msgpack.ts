@@ -12,15 +12,17 @@
 import { Packr } from 'msgpackr';
 import { CodecError } from '../errors.js';
 import { CodecId, type Codec } from './codec.js';
-import { binSize, decodeBin, encodeBin, writeBin } from './msgpack-bytes.js';
+import { BinPayloads, binSize } from './msgpack-bytes.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+/** The codec's own slab and cursors for byte-array values. */
+const bins = new BinPayloads();
 
 export const msgpackCodec: Codec = {
   id: CodecId.msgpack,
   name: 'msgpack',
   encode(value: unknown): Uint8Array {
-    if (value instanceof Uint8Array) return encodeBin(value);
+    if (value instanceof Uint8Array) return bins.encode(value);
     try {
       return packr.pack(value);
     } catch (err) {
@@ -31,7 +33,7 @@ export const msgpackCodec: Codec = {
     return value instanceof Uint8Array ? binSize(value.length) : -1;
   },
   encodeInto(value: unknown, out: Uint8Array, at: number): void {
-    writeBin(value as Uint8Array, out, at);
+    bins.write(value as Uint8Array, out, at);
   },
   decodeAt(bytes: Uint8Array, start: number, end: number): unknown {
     return unpackRange(bytes, start, end);
@@ -43,7 +45,7 @@ export const msgpackCodec: Codec = {
 
 /** The value encoded in bytes [start, end) of `bytes`. */
 function unpackRange(bytes: Uint8Array, start: number, end: number): unknown {
-  const bin = decodeBin(bytes, start, end);
+  const bin = bins.decode(bytes, start, end);
   if (bin !== undefined) return bin;
   try {
     if (start === 0 && end === bytes.length) return packr.unpack(bytes);

@@ -1,8 +1,9 @@
 /**
- * A client's outgoing PUBs: its sequence numbers, the frame size limit, and the two ways a PUB
- * reaches its connection: encoded in place in the connection's own buffer (the common case), or
- * as frames handed to `write()` (replyTo or headers, a backend without in-place writing, a
- * frame too large for it).
+ * A client's outgoing PUBs: its sequence numbers, the frame size limit, and the I/O of handing
+ * a PUB to its connection. The encoder (protocol/pub-encoder.ts) only encodes; this file
+ * decides where: in place in the connection's own buffer (the common case), in the encoder's
+ * scratch slab then `write()` (a connection without in-place writing, or one that declines this
+ * frame now), or as frames handed to `write()` (replyTo or headers, a payload a codec encoded).
  * @module
  */
 import type { Codec } from '../../codecs/codec.js';
@@ -16,6 +17,11 @@ export interface SendCounters {
   sent: number;
   bytesSent: number;
 }
+
+/** `#sendValue`'s answers: room left, full (wait for `drained()`), not taken (nothing written, no seq used). */
+const ROOM = 1;
+const FULL = 0;
+const DECLINED = -1;
 
 export class PubSender {
   readonly #encoder: PubEncoder;
@@ -40,15 +46,15 @@ export class PubSender {
   publishValue(conn: Connection, limit: number, topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
     const n = codec.sizeOf ? codec.sizeOf(value) : -1;
     if (n >= 0) {
-      const room = this.#inPlace(conn, limit, topic, codec.id, value, n, this.#writerFor(codec));
-      if (room >= 0) return room === 1 && !this.#durable ? undefined : conn.drained();
+      // Sized up front: written once, in place or in the scratch slab, never encoded apart first.
+      const room = this.#sendValue(conn, limit, topic, codec.id, value, n, this.#writerFor(codec), true);
+      return this.#waitFor(conn, room === ROOM);
     }
     const payload = codec.encode(value);
-    if (n < 0) {
-      // Encoded by the codec, then copied once, straight into the connection's buffer.
-      const room = this.#inPlace(conn, limit, topic, codec.id, payload, payload.length, copyBytes);
-      if (room >= 0) return room === 1 && !this.#durable ? undefined : conn.drained();
-    }
+    // Encoded by the codec, then copied once, straight into the connection's buffer; where the
+    // connection declines, `publish` hands a large payload over as a chunk of its own (no copy).
+    const room = this.#sendValue(conn, limit, topic, codec.id, payload, payload.length, copyBytes, false);
+    if (room !== DECLINED) return this.#waitFor(conn, room === ROOM);
     return this.publish(conn, limit, { topic, codec: codec.id, payload });
   }
 
@@ -57,21 +63,49 @@ export class PubSender {
     const chunks = this.#encoder.encode(m.topic, m.codec, this.#seq + 1, m.payload, m.replyTo, m.headers);
     const size = chunks instanceof Uint8Array ? chunks.length : chunks[0]!.length + chunks[1]!.length;
     if (size > limit) throw new FrameTooLargeError(size, limit);
+    this.#sent(size);
+    return this.#waitFor(conn, conn.write(chunks));
+  }
+
+  /**
+   * The frame of a value of `n` bytes as `write` writes it, with the next sequence number:
+   * reserved, written and committed in the connection's own buffer when it takes it in place;
+   * else, with `orScratch`, encoded in the encoder's slab and written; else not at all. Returns
+   * ROOM or FULL (the connection's room left after it), or DECLINED (nothing written, no seq
+   * used). Throws `FrameTooLargeError` past `limit`. The one place the publish path uses the
+   * connection's in-place writing (`reserveFrame`/`reservedBuffer`/`commitFrame`).
+   */
+  #sendValue(conn: Connection, limit: number, topic: string, id: number, value: unknown, n: number, write: PayloadWriter,
+    orScratch: boolean): number {
+    const seq = this.#seq + 1;
+    const size = this.#encoder.valueFrameSize(topic, id, seq, n);
+    if (size > limit) throw new FrameTooLargeError(size, limit);
+    // No size limit of our own here: the connection declines what it cannot take in place (a
+    // socket batch takes frames up to 16 KiB; a shm ring whole records, so 64 KiB goes straight in).
+    const at = conn.reserveFrame(size);
+    let room: boolean;
+    if (at >= 0) {
+      this.#encoder.writeValueFrame(conn.reservedBuffer, at, topic, id, seq, value, n, write);
+      room = conn.commitFrame();
+    } else if (orScratch) {
+      room = conn.write(this.#encoder.encodeValue(topic, id, seq, value, n, write));
+    } else {
+      return DECLINED;
+    }
+    this.#sent(size);
+    return room ? ROOM : FULL;
+  }
+
+  /** Counts a frame sent, which used the next sequence number. */
+  #sent(size: number): void {
     this.#seq++;
     this.#counters.sent++;
     this.#counters.bytesSent += size;
-    return conn.write(chunks) && !this.#durable ? undefined : conn.drained();
   }
 
-  /** `PubEncoder.encodeInPlace` with the next sequence number; counts what was sent. */
-  #inPlace(conn: Connection, limit: number, topic: string, id: number, value: unknown, n: number, write: PayloadWriter): number {
-    const room = this.#encoder.encodeInPlace(conn, limit, topic, id, this.#seq + 1, value, n, write);
-    if (room >= 0) {
-      this.#seq++;
-      this.#counters.sent++;
-      this.#counters.bytesSent += this.#encoder.lastFrameSize;
-    }
-    return room;
+  /** What a publish returns after a write that left `room` (or not). */
+  #waitFor(conn: Connection, room: boolean): Promise<void> | undefined {
+    return room && !this.#durable ? undefined : conn.drained();
   }
 
   /** The codec's `encodeInto` as a writer (made once per codec, not per message). */

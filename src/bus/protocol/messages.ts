@@ -6,6 +6,7 @@
  */
 import { Packr } from 'msgpackr';
 import { ProtocolError } from '../../errors.js';
+import { MsgpackWriter } from '../../codecs/msgpack-wire.js';
 
 /** Protocol version carried in HELLO; a peer with another major version is refused. */
 export const PROTOCOL_VERSION = 1;
@@ -94,9 +95,10 @@ export function encodeQpubHeader(sids: readonly number[], pubFrameLength: number
   // Re-open the 2-element array as a 3-element one and append a bin header for the PUB frame.
   const out = new Uint8Array(head.length + 5);
   out.set(head);
-  out[0] = 0x93;
-  out[head.length] = 0xc6;
-  new DataView(out.buffer, out.byteOffset).setUint32(head.length + 1, pubFrameLength);
+  const w = new MsgpackWriter().at(out, 0);
+  w.array(3);
+  w.pos = head.length;
+  w.bin32Header(pubFrameLength);
   return out;
 }
 

@@ -7,20 +7,16 @@
 import { ProtocolError } from '../../errors.js';
 import type { Pub } from './messages.js';
 import { view } from '../../bytes.js';
+import { MsgpackReader } from '../../codecs/msgpack-wire.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Reads position state while decoding one frame (module scope: decoding is synchronous). */
-let pos = 0;
 /**
  * Topics and publisher ids repeat from frame to frame: the last few decoded strings are kept
  * with their bytes, and a byte compare (cheaper than building a string) returns the same one.
  * Eight: a few publishers and a handful of rotating topics still hit.
  */
 const RECENT = 8;
-const recentBytes: Uint8Array[] = Array.from({ length: RECENT }, () => new Uint8Array(0));
-const recentText: string[] = Array(RECENT).fill('');
-let recentNext = 0;
 
 /**
  * A PUB read by `decodePubFast`: the payload stays where it is in the frame until someone asks
@@ -49,55 +45,76 @@ export class FramePub implements Pub {
   }
 }
 
-export function decodePubFast(f: Uint8Array): FramePub | undefined {
-  if (f.length < 8 || f[0] !== 0x98 || f[1] !== 4) return undefined;
-  pos = 2;
-  const topic = readStr(f);
-  const codec = readUint(f);
-  const publisher = readStr(f);
-  const seq = readUint(f);
-  let replyTo: string | undefined;
-  if (f[pos] === 0xc0) pos++;
-  else replyTo = readStr(f, false); // reply subjects are unique: they would only evict topics
-  if (f[pos] !== 0xc0) return undefined; // headers: the general path reads maps
-  pos++;
-  const payloadEnd = readBin(f);
-  if (topic === undefined || publisher === undefined || codec < 0 || seq < 0 || payloadEnd < 0) return undefined;
-  if (payloadEnd !== f.length) throw new ProtocolError(`PUB frame has ${f.length - payloadEnd} bytes after its payload`);
-  return new FramePub(topic, codec, publisher, seq, replyTo, f, pos, payloadEnd);
-}
+/**
+ * Reads PUB frames of the common shape, with its own cursor and its own recent strings.
+ *
+ * @example
+ * ```ts
+ * const decoder = new PubDecoder();
+ * const pub = decoder.decode(frame); // a FramePub, or undefined: use decodeFrame + toPub
+ * ```
+ */
+export class PubDecoder {
+  readonly #r = new MsgpackReader();
+  readonly #recentBytes: Uint8Array[] = Array.from({ length: RECENT }, () => new Uint8Array(0));
+  readonly #recentText: string[] = Array<string>(RECENT).fill('');
+  #recentNext = 0;
 
-function readStr(f: Uint8Array, remember = true): string | undefined {
-  const b = f[pos]!;
-  let n: number;
-  if ((b & 0xe0) === 0xa0) { n = b & 0x1f; pos += 1; }
-  else if (b === 0xd9) { n = f[pos + 1]!; pos += 2; }
-  else if (b === 0xda) { n = (f[pos + 1]! << 8) | f[pos + 2]!; pos += 3; }
-  else return undefined;
-  const start = pos;
-  const end = start + n;
-  if (end > f.length) throw new ProtocolError('PUB string runs past the frame');
-  pos = end;
-  if (n > 64 || !remember) return decodeUtf8(f.subarray(start, end));
-  for (let r = 0; r < RECENT; r++) {
-    const b = recentBytes[r]!;
-    if (b.length !== n) continue;
-    let same = true;
-    for (let i = 0; i < n; i++) if (b[i] !== f[start + i]) { same = false; break; }
-    if (same) return recentText[r]!;
+  /** The PUB in `f`, or undefined when `f` is not a PUB of the common shape; `ProtocolError` for a broken one. */
+  decode(f: Uint8Array): FramePub | undefined {
+    if (f.length < 8 || f[0] !== 0x98 || f[1] !== 4) return undefined;
+    const r = this.#r.at(f, 2);
+    const topic = this.#str(r, true);
+    const codec = r.uint();
+    const publisher = this.#str(r, true);
+    const seq = r.uint();
+    let replyTo: string | undefined;
+    if (!r.nil()) replyTo = this.#str(r, false); // reply subjects are unique: they would only evict topics
+    if (!r.nil()) return undefined; // headers: the general path reads maps
+    const payloadEnd = this.#bin(r);
+    if (topic === undefined || publisher === undefined || codec < 0 || seq < 0 || payloadEnd < 0) return undefined;
+    if (payloadEnd !== f.length) throw new ProtocolError(`PUB frame has ${f.length - payloadEnd} bytes after its payload`);
+    return new FramePub(topic, codec, publisher, seq, replyTo, f, r.pos, payloadEnd);
   }
-  let text = '';
-  let ascii = true;
-  for (let i = start; i < end; i++) {
-    const c = f[i]!;
-    if (c > 0x7f) { ascii = false; break; }
-    text += String.fromCharCode(c);
+
+  /** The str at the cursor, or undefined when it is not one. */
+  #str(r: MsgpackReader, remember: boolean): string | undefined {
+    const n = r.strHeader();
+    if (n < 0) return undefined;
+    const f = r.buf;
+    const start = r.pos;
+    const end = start + n;
+    if (end > f.length) throw new ProtocolError('PUB string runs past the frame');
+    r.pos = end;
+    if (n > 64 || !remember) return decodeUtf8(f.subarray(start, end));
+    for (let i = 0; i < RECENT; i++) {
+      const b = this.#recentBytes[i]!;
+      if (b.length !== n) continue;
+      let same = true;
+      for (let j = 0; j < n; j++) if (b[j] !== f[start + j]) { same = false; break; }
+      if (same) return this.#recentText[i]!;
+    }
+    let text = '';
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      const c = f[i]!;
+      if (c > 0x7f) { ascii = false; break; }
+      text += String.fromCharCode(c);
+    }
+    if (!ascii) text = decodeUtf8(f.subarray(start, end));
+    this.#recentBytes[this.#recentNext] = f.slice(start, end);
+    this.#recentText[this.#recentNext] = text;
+    this.#recentNext = (this.#recentNext + 1) % RECENT;
+    return text;
   }
-  if (!ascii) text = decodeUtf8(f.subarray(start, end));
-  recentBytes[recentNext] = f.slice(start, end);
-  recentText[recentNext] = text;
-  recentNext = (recentNext + 1) % RECENT;
-  return text;
+
+  /** Skips a bin header: the cursor is left at its first byte; returns where it ends, or -1 if not a bin. */
+  #bin(r: MsgpackReader): number {
+    const n = r.binHeader();
+    if (n < 0) return -1;
+    if (r.pos + n > r.buf.length) throw new ProtocolError('PUB payload runs past the frame');
+    return r.pos + n;
+  }
 }
 
 /** Strings are UTF-8 (the spec): anything else is the peer's protocol error, not a TypeError. */
@@ -109,35 +126,13 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-function readUint(f: Uint8Array): number {
-  const b = f[pos]!;
-  if (b < 0x80) { pos += 1; return b; }
-  if (b === 0xcc) { pos += 2; return f[pos - 1]!; }
-  if (b === 0xcd) { pos += 3; return (f[pos - 2]! << 8) | f[pos - 1]!; }
-  if (b === 0xce) {
-    const v = ((f[pos + 1]! << 24) >>> 0) + (f[pos + 2]! << 16) + (f[pos + 3]! << 8) + f[pos + 4]!;
-    pos += 5;
-    return v;
-  }
-  if (b === 0xcb) {
-    if (pos + 9 > f.length) return -1; // cut short: the general path reports it
-    const v = new DataView(f.buffer, f.byteOffset + pos + 1, 8).getFloat64(0);
-    pos += 9;
-    return Number.isInteger(v) && v >= 0 ? v : -1;
-  }
-  return -1;
-}
+/**
+ * The decoder of callers that keep none of their own (the router, the hub client): decoding
+ * is synchronous, so one shared cursor is never used by two frames at once.
+ */
+const shared = new PubDecoder();
 
-/** Skips a bin header: `pos` is left at its first byte; returns where it ends, or -1 if not a bin. */
-function readBin(f: Uint8Array): number {
-  const b = f[pos]!;
-  let n: number;
-  if (b === 0xc4) { n = f[pos + 1]!; pos += 2; }
-  else if (b === 0xc5) { n = (f[pos + 1]! << 8) | f[pos + 2]!; pos += 3; }
-  else if (b === 0xc6) {
-    n = ((f[pos + 1]! << 24) >>> 0) + (f[pos + 2]! << 16) + (f[pos + 3]! << 8) + f[pos + 4]!;
-    pos += 5;
-  } else return -1;
-  if (pos + n > f.length) throw new ProtocolError('PUB payload runs past the frame');
-  return pos + n;
+/** `PubDecoder.decode` with the shared decoder. */
+export function decodePubFast(f: Uint8Array): FramePub | undefined {
+  return shared.decode(f);
 }

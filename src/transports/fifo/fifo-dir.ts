@@ -8,7 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync } f
 import { join } from 'node:path';
 import { InvalidUrlError, PermissionDeniedError, isSystemError } from '../../errors.js';
 import { closeFd, openFd, O, statFd } from '../../native/fds.js';
-import { checkOwned } from '../shared/ownership.js';
+import { checkUrlDir } from '../shared/ownership.js';
 import { isAlive } from '../../native/process.js';
 import type { BackoffOptions } from '../../sync/backoff.js';
 import { isProtocolFile, pidOfClientFile } from './fifo-names.js';
@@ -32,9 +32,7 @@ export function unlinkQuiet(path: string): void {
  * other user (group write is allowed: a group-shared `mode`). Throws `UnsafePathError`.
  */
 export function checkDir(dir: string, url: string): void {
-  const st = lstatSync(dir); // ENOENT: no hub
-  if (!st.isDirectory()) throw new InvalidUrlError(url, `path exists and is not a directory: path=${dir}`);
-  checkOwned(dir, 'directory', { allowMode: 0o020 });
+  checkUrlDir(dir, url, { allowMode: 0o020 }); // ENOENT: no hub
 }
 
 /**

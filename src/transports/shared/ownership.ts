@@ -12,11 +12,13 @@
  * clearStale('/dev/shm/unibus-shm.app~announce', 'fifo');
  * // an existing directory must be a real one, ours, and writable by nobody else
  * checkOwned('/run/app', 'directory');
+ * // the same for a directory a URL names (fifo:// dir, file:// spool), which must exist
+ * checkUrlDir('/run/app', 'fifo:///run/app');
  * ```
  * @module
  */
 import { lstatSync, readFileSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
-import { UnsafePathError, isSystemError } from '../../errors.js';
+import { InvalidUrlError, UnsafePathError, isSystemError } from '../../errors.js';
 
 /** The kinds of filesystem objects a hub makes. */
 export type PathKind = 'directory' | 'fifo' | 'file' | 'socket';
@@ -108,4 +110,15 @@ export function clearStale(path: string, kind: PathKind, options: OwnershipOptio
   } catch (err) {
     if (!isSystemError(err, 'ENOENT')) throw err;
   }
+}
+
+/**
+ * `checkOwned(dir, 'directory')` for a directory a URL names (the fifo:// directory, the file://
+ * spool and its channels), which must exist (ENOENT otherwise): something else at that path (a
+ * file, a symlink) is the URL's mistake, `InvalidUrlError`; a directory that is not this user's
+ * alone is `UnsafePathError`. Returns its stats.
+ */
+export function checkUrlDir(dir: string, url: string, options: OwnershipOptions = {}): Stats {
+  if (!lstatSync(dir).isDirectory()) throw new InvalidUrlError(url, `path exists and is not a directory: path=${dir}`);
+  return checkOwned(dir, 'directory', options)!;
 }

@@ -2,31 +2,33 @@
  * The spool's directories must be this user's own: a directory another user owns, or one anyone
  * else may write to (a pre-created world-writable `/tmp/app` spool), would let them plant or
  * swap channels, logs and locks under the hub. Checked by the hub and by every client, for the
- * spool directory and its `channels/` directory, before anything in them is used.
- * (A shared ownership check for every transport may replace this one.)
+ * spool directory and its `channels/` directory, with the ownership check every transport uses
+ * (shared/ownership.ts), before anything in them is used or made.
  * @module
  */
-import { lstatSync, mkdirSync } from 'node:fs';
-import { InvalidUrlError, PermissionDeniedError } from '../../errors.js';
+import { mkdirSync } from 'node:fs';
+import { isSystemError } from '../../errors.js';
+import { checkUrlDir } from '../shared/ownership.js';
 import { channelsDir } from './channel-layout.js';
 
-/** Refuses `path` unless it is a real directory (not a symlink) of this user that only it may write. */
-export function checkOwnDir(path: string, url: string): void {
-  const st = lstatSync(path);
-  if (!st.isDirectory()) throw new InvalidUrlError(url, `spool path exists and is not a directory: path=${path}`);
-  const uid = process.getuid?.();
-  const mode = `0${(st.mode & 0o7777).toString(8)}`;
-  if (uid !== undefined && st.uid !== uid) {
-    throw new PermissionDeniedError(`spool directory owned by uid=${st.uid}, not by this user (uid=${uid}): path=${path} mode=${mode}`);
-  }
-  if ((st.mode & 0o022) !== 0) {
-    throw new PermissionDeniedError(`spool directory writable by group or others: path=${path} owner uid=${st.uid} mode=${mode} (use chmod 0700)`);
-  }
+/**
+ * Makes the spool's directories (0700) when missing, and checks both are this user's alone:
+ * `channels/` is made only once the spool directory passed, so nothing is ever made inside a
+ * directory that is not ours (or through a symlink in its place).
+ */
+export function prepareSpoolDir(dir: string, url: string): void {
+  makeDir(dir, true);
+  checkUrlDir(dir, url);
+  const channels = channelsDir(dir);
+  makeDir(channels, false);
+  checkUrlDir(channels, url);
 }
 
-/** Makes the spool's directories (0700) when missing, and checks both are this user's alone. */
-export function prepareSpoolDir(dir: string, url: string): void {
-  mkdirSync(channelsDir(dir), { recursive: true, mode: 0o700 });
-  checkOwnDir(dir, url);
-  checkOwnDir(channelsDir(dir), url);
+/** mkdir 0700; something already there is left for the check to judge. */
+function makeDir(path: string, recursive: boolean): void {
+  try {
+    mkdirSync(path, { recursive, mode: 0o700 });
+  } catch (err) {
+    if (!isSystemError(err, 'EEXIST')) throw err;
+  }
 }

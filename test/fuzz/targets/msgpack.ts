@@ -1,10 +1,15 @@
 /** The msgpack wire helpers: the hand-written `bin` path and the codec that falls back to msgpackr. */
 import fc from 'fast-check';
-import { decodeBin, encodeBin } from '../../../src/codecs/msgpack-bytes.js';
+import { BinPayloads } from '../../../src/codecs/msgpack-bytes.js';
 import { msgpackCodec } from '../../../src/codecs/msgpack.js';
 import { jsonCodec } from '../../../src/codecs/json.js';
 import { CodecError } from '../../../src/errors.js';
 import { bytesInput, expect, instanceOfAny, sameBytes, type FuzzTarget } from '../target.js';
+
+/** The byte-array path as the codec uses it, with a slab and cursors of its own. */
+const bins = new BinPayloads();
+const encodeBin = (bytes: Uint8Array): Uint8Array => bins.encode(bytes);
+const decodeBin = (bytes: Uint8Array): Uint8Array | undefined => bins.decode(bytes);
 
 const binOf = fc.uint8Array({ maxLength: 300 }).map(encodeBin);
 const valueOf = fc.anything({ maxDepth: 3, withNullPrototype: false }).map((v) => msgpackCodec.encode(v));

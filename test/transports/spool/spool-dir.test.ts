@@ -1,11 +1,12 @@
 /**
  * `file://` refuses a spool directory that is not this user's alone (item 17): pre-created
- * world-writable, owned by another user, or a symlink. Hub and client both check, and the error
- * names the path, its owner and its mode.
+ * world-writable, owned by another user, or a symlink. Hub and client both check, with the
+ * ownership check every transport uses (UnsafePathError, a PermissionDeniedError), the error
+ * names the path, its owner and its mode, and nothing is made in (or through) such a directory.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, chownSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spoolTransport } from '../../../src/transports/spool/spool-transport.js';
 import { InvalidUrlError, PermissionDeniedError } from '../../../src/errors.js';
@@ -25,9 +26,11 @@ test('a pre-created world-writable spool directory is refused by the hub and by 
     assert.is(err.code, 'ERR_UNIBUS_PERMISSION');
     assert.match(err.message, `path=${spool}`);
     assert.match(err.message, 'mode=0777');
-    assert.match(err.message, `uid=${process.getuid!()}`);
+    assert.match(err.message, `owner=${process.getuid!()}`);
+    assert.match(err.message, 'writable by others');
   }
-  assert.not.ok(existsSync(join(spool, 'hub.lock')), 'nothing made in it');
+  assert.not.ok(existsSync(join(spool, 'hub.lock')), 'no lock made in it');
+  assert.not.ok(existsSync(join(spool, 'channels')), 'no channels/ directory made in it');
 });
 
 test('a world-writable channels/ directory inside a private spool is refused', async () => {
@@ -45,7 +48,7 @@ test('a spool directory owned by another user is refused, naming its owner', asy
   mkdirSync(spool, { mode: 0o700 });
   chownSync(spool, 65534, 65534);
   const err = await rejectsWith(() => spoolTransport.listen(`file://${spool}`), PermissionDeniedError);
-  assert.match(err.message, 'owned by uid=65534');
+  assert.match(err.message, 'owned by another user, uid=65534');
   assert.match(err.message, `path=${spool}`);
   assert.match(err.message, 'mode=0700');
 });
@@ -56,6 +59,15 @@ test('a symlink in place of the spool directory is refused', async () => {
   const link = join(dir, 'link');
   symlinkSync(real, link);
   await rejectsWith(() => spoolTransport.listen(`file://${link}`), InvalidUrlError);
+  await rejectsWith(() => spoolTransport.connect(`file://${link}?consumer=c`), InvalidUrlError);
+  assert.not.ok(existsSync(join(real, 'channels')), 'nothing made through the symlink');
+});
+
+test('a file in place of the spool directory is an InvalidUrlError, not a bare system error', async () => {
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  const err = await rejectsWith(() => spoolTransport.listen(`file://${file}`), InvalidUrlError);
+  assert.match(err.message, `path exists and is not a directory: path=${file}`);
 });
 
 test('a private spool directory made by the hub is accepted', async () => {
