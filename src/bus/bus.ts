@@ -20,6 +20,7 @@ import type * as TypedEmitterModule from 'typed-emitter';
 import { codecById, resolveCodec, type Codec } from '../codecs/index.js';
 import { ClosedError, InvalidUrlError, PeerGoneError } from '../errors.js';
 import type { Listener, SpawnClientOptions, SpawnedClient } from '../transports/transport.js';
+import type { SpawningListener } from '../transports/capabilities.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
 import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
 import { openFabric } from './open-fabric.js';
@@ -233,7 +234,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
    * start their clients, such as `pipe:`).
    */
   spawn(command: string, args: readonly string[] = [], options?: SpawnClientOptions): SpawnedClient {
-    const listener = (this.#fabric as { listener?: Listener }).listener;
+    const listener = (this.#fabric as { listener?: Listener & Partial<SpawningListener> }).listener;
     if (!listener?.spawn) throw new InvalidUrlError(this.url, 'this transport does not start its clients (spawn)');
     return listener.spawn(command, args, options);
   }

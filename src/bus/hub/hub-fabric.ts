@@ -13,6 +13,7 @@ import { bounded } from '../bounded.js';
 import { memoryPair } from '../../transports/memory/memory-transport.js';
 import { schemeOf, transportFor } from '../../transports/registry.js';
 import type { Closed, Listener, Transport, TransportOptions } from '../../transports/transport.js';
+import { handsBack, unsentOf } from '../../transports/capabilities.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
   Fabric, FabricStats, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler,
@@ -148,7 +149,7 @@ export class HubFabric implements Fabric {
       transport, options: reconnect ? { ...options, handBackUnsent: true } : options, reconnect,
     });
     // What a dead predecessor of this name published and no hub took (`Connection.takenBack`).
-    client.resendPublishes(conn.takenBack ?? []);
+    client.resendPublishes(handsBack(conn) ? conn.takenBack : []);
     return fabric;
   }
 
@@ -267,7 +268,7 @@ export class HubFabric implements Fabric {
       this.#status.next({ type: 'disconnected', url: this.url, reconnecting: false, ...(error ? { error } : {}) });
       return false;
     }
-    if (closed.unsent) this.#unsent.push(...closed.unsent);
+    this.#unsent.push(...unsentOf(closed));
     this.#beginGap(closed.error);
     return true;
   }
@@ -311,7 +312,7 @@ export class HubFabric implements Fabric {
         await this.#client.reattach(conn);
         // Subscriptions are re-sent; now what was handed back and what was held, in order,
         // before anything new (a failed attempt may repeat some: at least once).
-        this.#client.resendPublishes([...this.#unsent, ...(conn.takenBack ?? [])]);
+        this.#client.resendPublishes([...this.#unsent, ...(handsBack(conn) ? conn.takenBack : [])]);
         this.#unsent = [];
         this.#hold!.replay((m) => { void this.#client.publish(m)?.catch(() => undefined); });
       } catch {

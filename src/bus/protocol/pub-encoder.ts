@@ -12,6 +12,7 @@ import { Packr } from 'msgpackr';
 import { Op } from './messages.js';
 import { uninitialized, view } from '../../bytes.js';
 import type { Connection } from '../../transports/transport.js';
+import { canWriteInPlace } from '../../transports/capabilities.js';
 import { FrameTooLargeError } from '../../errors.js';
 
 /** Payloads up to this size are copied into the envelope. */
@@ -63,8 +64,8 @@ export class PubEncoder {
    * The fastest path: a PUB frame without replyTo or headers, whose payload is `value` as
    * `write` writes it (`n` bytes: a codec's `encodeInto` after its `sizeOf`, or a copy of bytes
    * a codec encoded, codec id `id`), encoded straight into the connection's own buffer
-   * (`Connection.reserveFrame`). Returns -1 when the connection cannot take it in place (nothing
-   * was written: use `encode`), else what `commitFrame()` returned (1 room, 0 full). Throws
+   * (`InPlaceWriter.reserveFrame`). Returns -1 when the connection cannot take it in place (no
+   * such capability, or not now; nothing was written: use `encode`), else what `commitFrame()` returned (1 room, 0 full). Throws
    * `FrameTooLargeError` past `limit`.
    */
   encodeInPlace(conn: Connection, limit: number, topic: string, id: number, seq: number, value: unknown, n: number,
@@ -74,6 +75,7 @@ export class PubEncoder {
     const t = this.#topicBytes(topic);
     const size = 2 + t.length + (id > 127 ? 2 : 1) + this.#publisher.length + uintSize(seq) + 2 + binHeaderSize(n) + n;
     if (size > limit) throw new FrameTooLargeError(size, limit);
+    if (!canWriteInPlace(conn)) return -1;
     const at = conn.reserveFrame(size);
     if (at < 0) return -1;
     const out = conn.reservedBuffer;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Connection } from '../../transports/transport.js';
+import { canWriteInPlace } from '../../transports/capabilities.js';
 
 /** What a role may do besides using its connection. */
 export interface RoleContext {
@@ -75,10 +76,12 @@ const echo: Role = async ({ conn, print }) => {
 };
 
 /**
- * Writes `frame` as `Connection.reserveFrame` / `commitFrame` do it (in place), or with
- * `write()` where the connection cannot take it in place. Returns what `write()` would.
+ * Writes `frame` in place (`InPlaceWriter.reserveFrame` / `commitFrame`) where the connection
+ * can, or with `write()` where it cannot (no such capability, or not this frame now). Returns
+ * what `write()` would.
  */
 export function writeInPlace(conn: Connection, frame: Uint8Array): boolean {
+  if (!canWriteInPlace(conn)) return conn.write(frame);
   const at = conn.reserveFrame(frame.length);
   if (at < 0) return conn.write(frame);
   conn.reservedBuffer.set(frame, at);
