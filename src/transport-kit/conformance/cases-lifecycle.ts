@@ -152,6 +152,13 @@ export function lifecycleCases({ fixture, caps, it, session }: CaseContext): voi
     }));
   }
 
+  it('a client connection hands back unsent frames (DurableHandBack) exactly when the transport is durable', () => session('caps', async (s) => {
+    const peer = s.peer('capabilities');
+    await s.accept();
+    const line = await peer.waitLine(/^caps /);
+    assert.match(line, new RegExp(` handsBack=${caps.durable}( |$)`), line);
+  }));
+
   it('proven peer credentials (PeerProver, where a connection has it) name the real peer', () => session('proven', async (s) => {
     const peer = s.peer('echo');
     const conn = await s.accept();

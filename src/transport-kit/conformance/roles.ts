@@ -5,7 +5,7 @@
  * @module
  */
 import type { Connection } from '../../transports/transport.js';
-import { canWriteInPlace } from '../../transports/capabilities.js';
+import { canWriteInPlace, handsBack, provesPeer, reportsFill } from '../../transports/capabilities.js';
 
 /** What a role may do besides using its connection. */
 export interface RoleContext {
@@ -73,6 +73,13 @@ const echo: Role = async ({ conn, print }) => {
   for await (const frame of conn) await conn.send(frame);
   const closed = await conn.closed;
   print(`end ${closed.reason}`);
+};
+
+/** Prints which optional capabilities its connection has (`caps inPlace=… fill=… …`), then echoes. */
+const capabilities: Role = async (ctx) => {
+  const { conn } = ctx;
+  ctx.print(`caps inPlace=${canWriteInPlace(conn)} fill=${reportsFill(conn)} provesPeer=${provesPeer(conn)} handsBack=${handsBack(conn)}`);
+  await echo(ctx);
 };
 
 /**
@@ -208,6 +215,7 @@ export const roles: Record<string, Role> = {
   'blocked-reader': blockedReader,
   oversize,
   'close-wakes': closeWakes,
+  capabilities,
 };
 
 export { text, untext };
