@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { URLS } from './cases.js';
 import { bytesRate, median, si } from './report.js';
 import { transportFor } from '../src/transports/registry.js';
+import { canWriteInPlace } from '../src/transports/capabilities.js';
 
 const RUNS = 3;
 const SECONDS = 1.5;
@@ -30,13 +31,14 @@ async function writer(url: string, size: number, count: number): Promise<void> {
   const conn = await (await transportFor(url)).connect(url);
   const frame = randomBytes(size);
   const c0 = process.cpuUsage();
+  const inPlace = canWriteInPlace(conn) ? conn : undefined;
   for (let i = 0; i < count; i++) {
-    const at = conn.reserveFrame(size);
+    const at = inPlace ? inPlace.reserveFrame(size) : -1;
     let room: boolean;
     if (at < 0) room = conn.write(frame);
     else {
-      conn.reservedBuffer.set(frame, at);
-      room = conn.commitFrame();
+      inPlace!.reservedBuffer.set(frame, at);
+      room = inPlace!.commitFrame();
     }
     if (!room) await conn.drained();
   }

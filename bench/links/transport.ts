@@ -11,6 +11,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { transportFor } from '../../src/transports/registry.js';
 import type { Connection, Listener } from '../../src/transports/transport.js';
+import { canSpawn } from '../../src/transports/capabilities.js';
 import type { CaseSpec, ChildCommand, Link, LinkFactory, ParentEnd } from '../link.js';
 import { Inbox, spawnSide } from './spawn.js';
 
@@ -64,7 +65,7 @@ export const transportLink: LinkFactory = {
       const peer = new ConnectionLink(await transport.connect(url));
       otherDone = respond(peer, spec, 'bytes').then(() => peer.close());
     } else if (transport.capabilities.spawnsClients) {
-      if (!listener.spawn) throw new Error(`${url}: spawnsClients, but the listener has no spawn()`);
+      if (!canSpawn(listener)) throw new Error(`${url}: spawnsClients, but the listener has no spawn()`);
       otherDone = listener.spawn(child.command, child.args, { stdio: 'inherit' }).exited;
     } else {
       otherDone = spawnSide(child).exited;

@@ -60,7 +60,8 @@ class AbstractListener implements Listener {
         socket.destroy(); // another user: refused before a single byte is read
         return;
       }
-      this.#accepted.push(new StreamConnection(socket, socket, { maxFrameSize, peer }));
+      // The kernel proved who connected: the connection reports it (the PeerProver capability).
+      this.#accepted.push(new StreamConnection(socket, socket, { maxFrameSize, peer, peerProvenBy: 'SO_PEERCRED' }));
     });
   }
 
@@ -103,7 +104,7 @@ async function connect(url: string, options: TransportOptions = {}): Promise<Con
   allowedUids(url); // the same URL must be valid on both sides
   const { maxFrameSize } = commonOptions(url, options);
   const socket = await connectSocket(address, url, options);
-  return new StreamConnection(socket, socket, { maxFrameSize, peer: () => socketCredentials(socket) });
+  return new StreamConnection(socket, socket, { maxFrameSize, peer: () => socketCredentials(socket), peerProvenBy: 'SO_PEERCRED' });
 }
 
 /** The `abstract:` transport; `registerTransport(abstractTransport)` makes every Bus know it. */

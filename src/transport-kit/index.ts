@@ -3,9 +3,13 @@
  * and the conformance suites that prove it keeps the Transport contract
  * (see docs/transports.md for the one-page guide, examples/custom-transport for a whole one).
  *
- * - The contract: `Transport`, `Listener`, `Connection` and their option types.
- * - Base classes: `BaseConnection` (any medium: implement five hooks) and `StreamConnection`
- *   (any pair of byte-stream sockets: nothing to implement).
+ * - The contract: `Transport`, `Listener`, `ConnectionCore` / `Connection` and their option types.
+ * - Optional capabilities, each an interface with a type guard: `InPlaceWriter`
+ *   (`canWriteInPlace`), `FillReporter` (`reportsFill`), `PeerProver` (`provesPeer`,
+ *   `provenPeer`), `DurableHandBack` (`handsBack`, `unsentOf`), `SpawningListener` (`canSpawn`).
+ * - Base classes: `BaseConnection` (any medium: implement three hooks, `writeChunks`,
+ *   `release` and a way to read), `InPlaceConnection` (adds in-place writing) and
+ *   `StreamConnection` (any pair of byte-stream sockets: nothing to implement).
  * - Framing: `LengthPrefixDecoder`, `readLength`, `writeLength`, `HEADER_BYTES`.
  * - URLs: `parseUrl`, `urlPath`, `validateName`, `parseSize`, `commonOptions`.
  * - `AcceptQueue`, the async-iterable side of a `Listener`.
@@ -22,11 +26,17 @@
  * @module
  */
 export type {
-  Transport, Listener, Connection, Capabilities, TransportOptions, PeerInfo, Closed, CloseReason,
-  SpawnClientOptions, SpawnedClient, SpawnStdio,
+  Transport, Listener, ConnectionCore, Connection, Capabilities, TransportOptions, PeerInfo, PeerCredentials,
+  Closed, CloseReason,
 } from '../transports/transport.js';
 export { DEFAULT_MAX_FRAME_SIZE } from '../transports/transport.js';
+export {
+  canWriteInPlace, reportsFill, provesPeer, provenPeer, handsBack, unsentOf, canSpawn,
+  type InPlaceWriter, type FillReporter, type PeerProver, type DurableHandBack, type ClosedWithUnsent,
+  type SpawningListener, type SpawnClientOptions, type SpawnedClient, type SpawnStdio,
+} from '../transports/capabilities.js';
 export { BaseConnection } from '../transports/connection-base.js';
+export { InPlaceConnection } from '../transports/in-place-connection.js';
 export { StreamConnection, type StreamConnectionOptions } from '../transports/stream-connection.js';
 export { LengthPrefixDecoder, readLength, writeLength, HEADER_BYTES, type FrameHandler } from '../transports/framing/length-prefix.js';
 export { parseUrl, urlPath, validateName, parseSize, commonOptions } from '../transports/shared/url.js';

@@ -3,34 +3,35 @@
  * pause/resume, or async iteration over a bounded queue), frame-size checks, waiting for room,
  * and one `closed` promise that resolves once. A backend subclasses it and implements the medium.
  *
- * Subclass duties:
+ * Subclass duties (the hooks):
  * - `writeChunks(chunks, size)`: accept one frame; return false when the medium is now full,
  *   then call `notifyWritable()` once it has room again.
  * - `committed()` (optional): resolve once the accepted frames are in the medium, when
- *   `writeChunks` may hold them in process memory first (`send()` waits for it).
- * - `readStart()` / `readStop()`: start and stop taking frames from the medium; call
- *   `deliver(frame)` for each whole frame, in order.
+ *   `writeChunks` may hold them in process memory first (`send()` waits for it). The usual
+ *   way: `return this.commits.wait(target)`, and `this.commits.reached(n)` as the medium takes them.
+ * - Reading, either way: a medium that pushes (a socket) overrides `readStart()` / `readStop()`;
+ *   a medium that is polled keeps them and implements `readTurn()`, which `scheduleRead()` runs
+ *   on a later turn while `reading` is true. Either calls `deliver(frame)` for each whole frame,
+ *   in order.
  * - `mediumEnded(closed)`: call when the peer is gone or the medium failed, after delivering
  *   every frame the peer committed.
  * - `inputFailed(err)`: call when the medium's input cannot be read on (bad frame length,
  *   partial-frame budget): reading stops for good and the consumer decides how to close.
  * - `release(graceful)`: on `close()` (graceful: flush what was accepted first, bounded by
  *   `flushTimeout`) or `destroy()`; release every fd, kernel object and timer.
+ *
+ * Mechanics written here once: per-turn flush scheduling (`scheduleFlush()` runs the `flush()`
+ * hook at the end of the turn; `flushNow()` at once), commit waiters (`commits`), and read
+ * scheduling (`scheduleRead()`). In-place writing is a capability: ./in-place-connection.ts.
  * @module
  */
 import { ClosedError, FrameTooLargeError, PeerGoneError, ProtocolError } from '../errors.js';
-import type { CloseReason, Closed, Connection, PeerCredentials, PeerInfo } from './transport.js';
+import { FrameQueue } from './frame-queue.js';
+import { ProgressWaiters } from './progress-waiters.js';
+import { TurnTask } from './turn-task.js';
+import type { CloseReason, Closed, Connection, PeerInfo } from './transport.js';
 
-/** Frames buffered for an async iterator before reading pauses. */
-const QUEUE_HIGH = 1024;
-/** Reading resumes when the iterator has taken the queue below this. */
-const QUEUE_LOW = 256;
-/** The same bounds in bytes: 1024 frames of up to 16 MiB each would be no bound at all. */
-const QUEUE_HIGH_BYTES = 8 * 1024 * 1024;
-const QUEUE_LOW_BYTES = 2 * 1024 * 1024;
 const RESOLVED = Promise.resolve();
-/** `reservedBuffer` before any reservation. */
-const NO_BUFFER = new Uint8Array(0);
 
 type Waiter = { resolve: () => void; reject: (err: Error) => void };
 
@@ -45,14 +46,19 @@ export abstract class BaseConnection implements Connection {
   // Receive side.
   #onFrame: ((frame: Uint8Array) => void) | undefined;
   #iterating = false;
-  #queue: Uint8Array[] = [];
-  #queueHead = 0;
-  #queueBytes = 0;
+  readonly #queue = new FrameQueue();
   #pullWaiter: ((r: IteratorResult<Uint8Array>) => void) | undefined;
   #userPaused = false;
   #reading = false;
   #onInputError: ((err: Error) => void) | undefined;
   #inputBroken = false;
+  readonly #readTask = new TurnTask(() => this.readTurn());
+  readonly #flushTask = new TurnTask(() => this.flush());
+  /**
+   * Commit waiters for `committed()`: a backend that holds accepted frames before the medium
+   * has them waits here for its own counter (flushes, bytes, batches) and reports progress.
+   */
+  protected readonly commits = new ProgressWaiters();
 
   constructor(maxFrameSize: number) {
     this.maxFrameSize = maxFrameSize;
@@ -64,20 +70,64 @@ export abstract class BaseConnection implements Connection {
     return {};
   }
 
-  /** Proven peer identity; backends override where the kernel (or their own act) proves it. */
-  get peerCredentials(): PeerCredentials | undefined {
-    return undefined;
-  }
-
   protected abstract writeChunks(chunks: readonly Uint8Array[], size: number): boolean;
 
   /** One frame in one piece: the common case. Backends may override it to skip the array. */
   protected writeFrame(frame: Uint8Array): boolean {
     return this.writeChunks([frame], frame.length);
   }
-  protected abstract readStart(): void;
-  protected abstract readStop(): void;
   protected abstract release(graceful: boolean): Promise<void>;
+
+  /** A consumer wants frames: by default, a polled medium's first `readTurn()`. */
+  protected readStart(): void {
+    this.scheduleRead();
+  }
+
+  /** No consumer wants frames now (`reading` is false): a polled medium just stops polling. */
+  protected readStop(): void {}
+
+  /** True between `readStart()` and `readStop()`: a consumer wants frames. */
+  protected get reading(): boolean {
+    return this.#reading;
+  }
+
+  /**
+   * Runs `readTurn()` once on a later turn (setImmediate, so other I/O runs first), however
+   * often it is asked meanwhile; `soon`: at the end of this turn (process.nextTick) instead.
+   */
+  protected scheduleRead(soon = false): void {
+    if (soon) this.#readTask.atTurnEnd();
+    else this.#readTask.nextTurn();
+  }
+
+  /** True while a `readTurn()` is scheduled and has not run. */
+  protected get readScheduled(): boolean {
+    return this.#readTask.scheduled;
+  }
+
+  /** A polled medium reads what it holds now (called by `scheduleRead()`); the default reads nothing. */
+  protected readTurn(): void {}
+
+  /**
+   * Runs `flush()` once at the end of this turn (process.nextTick), however often it is asked
+   * meanwhile: every frame accepted in one turn goes to the medium together.
+   */
+  protected scheduleFlush(): void {
+    this.#flushTask.atTurnEnd();
+  }
+
+  /** True while a `flush()` is scheduled and has not run: the frames accepted meanwhile go with it. */
+  protected get flushScheduled(): boolean {
+    return this.#flushTask.scheduled;
+  }
+
+  /** Runs `flush()` now (a burst, a retry, a close); a flush still scheduled then finds what came after. */
+  protected flushNow(): void {
+    this.#flushTask.runNow();
+  }
+
+  /** Hands what was accepted to the medium (called by `scheduleFlush()` / `flushNow()`); default: nothing. */
+  protected flush(): void {}
 
   /** True while `close()` or `destroy()` has not begun and the medium has not ended. */
   get isOpen(): boolean {
@@ -100,32 +150,16 @@ export abstract class BaseConnection implements Connection {
     return room;
   }
 
-  /** See `Connection.reserveFrame`; backends that keep their own buffer override `reserveInPlace`. */
-  reservedBuffer: Uint8Array = NO_BUFFER;
-
-  reserveFrame(size: number): number {
+  /** Throws what `write()` of a `size`-byte frame would throw before writing (for in-place writing). */
+  protected checkWritable(size: number): void {
     if (this.#state !== 'open') throw this.#sendError();
     if (size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize);
-    return this.reserveInPlace(size);
   }
 
-  commitFrame(): boolean {
-    const room = this.commitInPlace();
+  /** Records what a frame written another way than `write()` said about room; returns it. */
+  protected noteRoom(room: boolean): boolean {
     if (!room) this.#full = true;
     return room;
-  }
-
-  /**
-   * Room for a frame of `size` bytes in the backend's buffer: sets `reservedBuffer` and returns
-   * the offset there, or -1 (the default: no in-place writing).
-   */
-  protected reserveInPlace(_size: number): number {
-    return -1;
-  }
-
-  /** Sends the frame reserved last (only called after a successful `reserveInPlace`). */
-  protected commitInPlace(): boolean {
-    throw new Error('commitFrame() without a reservation');
   }
 
   send(frame: Uint8Array | readonly Uint8Array[]): Promise<void> {
@@ -166,7 +200,7 @@ export abstract class BaseConnection implements Connection {
     this.#onFrame = onFrame;
     this.#onInputError = onInputError;
     // Frames that arrived before a consumer was attached go first, in order.
-    while (this.#queueHead < this.#queue.length) this.#dispatch(this.#take()!);
+    while (this.#queue.length > 0) this.#dispatch(this.#queue.take()!);
     this.#updateReading();
   }
 
@@ -211,8 +245,7 @@ export abstract class BaseConnection implements Connection {
       return;
     }
     this.#queue.push(frame);
-    this.#queueBytes += frame.length;
-    if (this.#queue.length - this.#queueHead >= QUEUE_HIGH || this.#queueBytes >= QUEUE_HIGH_BYTES) this.#updateReading();
+    if (this.#queue.full) this.#updateReading();
   }
 
   #dispatch(frame: Uint8Array): void {
@@ -224,25 +257,11 @@ export abstract class BaseConnection implements Connection {
     }
   }
 
-  #take(): Uint8Array | undefined {
-    if (this.#queueHead >= this.#queue.length) return undefined;
-    const frame = this.#queue[this.#queueHead]!;
-    this.#queue[this.#queueHead++] = undefined as never;
-    this.#queueBytes -= frame.length;
-    if (this.#queueHead === this.#queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-    }
-    return frame;
-  }
-
   #updateReading(): void {
     if (this.#state === 'closed' || this.#end) return;
-    const queued = this.#queue.length - this.#queueHead;
     const consumer = this.#onFrame !== undefined || this.#iterating;
     const want = consumer && !this.#userPaused && !this.#inputBroken
-      && (this.#onFrame !== undefined || (queued < (this.#reading ? QUEUE_HIGH : QUEUE_LOW)
-        && this.#queueBytes < (this.#reading ? QUEUE_HIGH_BYTES : QUEUE_LOW_BYTES)));
+      && (this.#onFrame !== undefined || this.#queue.hasRoom(this.#reading));
     if (want && !this.#reading) {
       this.#reading = true;
       this.readStart();
@@ -258,7 +277,7 @@ export abstract class BaseConnection implements Connection {
     this.#updateReading();
     return {
       next: () => {
-        const frame = this.#take();
+        const frame = this.#queue.take();
         if (frame !== undefined) {
           this.#updateReading();
           return Promise.resolve({ value: frame, done: false });
@@ -314,7 +333,7 @@ export abstract class BaseConnection implements Connection {
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const w of waiters) w.reject(err);
-    if (this.#pullWaiter && this.#queueHead >= this.#queue.length) {
+    if (this.#pullWaiter && this.#queue.length === 0) {
       const w = this.#pullWaiter;
       this.#pullWaiter = undefined;
       w({ value: undefined, done: true });

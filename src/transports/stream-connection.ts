@@ -16,7 +16,8 @@
  */
 import type { Socket } from 'node:net';
 import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
-import { BaseConnection } from './connection-base.js';
+import { InPlaceConnection } from './in-place-connection.js';
+import type { FillReporter, PeerProver } from './capabilities.js';
 import { uninitialized } from '../bytes.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
 import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
@@ -59,7 +60,7 @@ export interface StreamConnectionOptions {
   onRelease?: () => void;
 }
 
-export class StreamConnection extends BaseConnection {
+export class StreamConnection extends InPlaceConnection implements FillReporter, PeerProver {
   readonly #in: Socket;
   readonly #out: Socket;
   readonly #decoder: LengthPrefixDecoder;
@@ -74,15 +75,12 @@ export class StreamConnection extends BaseConnection {
   #reservedSize = 0;
   #chunks: Uint8Array[] = [];
   #batchBytes = 0;
-  #flushScheduled = false;
   #waitingDrain = false;
   #released = false;
   #hadPartial = false;
-  // Commit tracking: flushes handed to the socket, and flushes the kernel has taken (the
-  // socket calls back in order, once per flush).
+  // Commit tracking: flushes handed to the socket; `commits` counts those the kernel has taken
+  // (the socket calls back in order, once per flush).
   #flushes = 0;
-  #flushesCommitted = 0;
-  #commitWaiters: Array<{ flushes: number; promise: Promise<void>; resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(input: Socket, output: Socket, options: StreamConnectionOptions) {
     super(options.maxFrameSize);
@@ -108,7 +106,7 @@ export class StreamConnection extends BaseConnection {
     return this.#peer;
   }
 
-  override get peerCredentials(): PeerCredentials | undefined {
+  get peerCredentials(): PeerCredentials | undefined {
     const source = this.#options.peerProvenBy;
     const { pid, uid, gid } = this.peer;
     if (source === undefined || pid === undefined || pid <= 0) return undefined;
@@ -153,11 +151,11 @@ export class StreamConnection extends BaseConnection {
     this.mediumEnded({ reason: gone ? 'peer-gone' : 'error', error: err });
   }
 
-  protected readStart(): void {
+  protected override readStart(): void {
     this.#in.resume();
   }
 
-  protected readStop(): void {
+  protected override readStop(): void {
     this.#in.pause();
   }
 
@@ -189,7 +187,7 @@ export class StreamConnection extends BaseConnection {
   }
 
   /** Small frames are encoded straight into the batch: no copy, no view per frame. */
-  protected override reserveInPlace(size: number): number {
+  protected reserveInPlace(size: number): number {
     if (size > COPY_LIMIT) return -1;
     this.#reserve(HEADER_BYTES + size);
     this.#reservedSize = size;
@@ -197,7 +195,7 @@ export class StreamConnection extends BaseConnection {
     return this.#slabPos + HEADER_BYTES;
   }
 
-  protected override commitInPlace(): boolean {
+  protected commitInPlace(): boolean {
     const size = this.#reservedSize;
     writeLength(this.#slab, this.#slabPos, size);
     this.#slabPos += HEADER_BYTES + size;
@@ -213,13 +211,10 @@ export class StreamConnection extends BaseConnection {
   #accepted(size: number): boolean {
     this.#batchBytes += HEADER_BYTES + size;
     if (this.#batchBytes >= EARLY_FLUSH) {
-      this.#flush();
+      this.flushNow();
       return !this.#waitingDrain;
     }
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      process.nextTick(this.#flush);
-    }
+    this.scheduleFlush();
     return this.#batchBytes + this.#out.writableLength < HIGH_WATER;
   }
 
@@ -240,8 +235,8 @@ export class StreamConnection extends BaseConnection {
     }
   }
 
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
+  /** Hands the batch to the socket (once per turn, or at once past EARLY_FLUSH or on close). */
+  protected override flush(): void {
     if (this.#released) return;
     this.#sealSegment();
     const chunks = this.#chunks;
@@ -263,7 +258,7 @@ export class StreamConnection extends BaseConnection {
     const ok = this.#out.writableLength < HIGH_WATER;
     if (ok) this.notifyWritable();
     else this.#waitingDrain = true;
-  };
+  }
 
   /** A chunk reached the kernel: report room once the buffer is below half the high water. */
   readonly #onChunkWritten = (): void => {
@@ -280,34 +275,19 @@ export class StreamConnection extends BaseConnection {
       return;
     }
     this.#onChunkWritten();
-    this.#flushesCommitted += 1;
-    const waiters = this.#commitWaiters;
-    let n = 0;
-    while (n < waiters.length && waiters[n]!.flushes <= this.#flushesCommitted) waiters[n++]!.resolve();
-    if (n > 0) this.#commitWaiters = waiters.slice(n);
+    this.commits.reached(this.commits.progress + 1);
   };
 
   protected override committed(): Promise<void> {
     // A batch still being built will be the next flush.
-    const target = this.#flushes + (this.#flushScheduled ? 1 : 0);
-    if (target <= this.#flushesCommitted) return Promise.resolve();
-    const last = this.#commitWaiters[this.#commitWaiters.length - 1];
-    if (last?.flushes === target) return last.promise;
-    let resolve!: () => void;
-    let reject!: (err: Error) => void;
-    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
-    this.#commitWaiters.push({ flushes: target, promise, resolve, reject });
-    return promise;
+    return this.commits.wait(this.#flushes + (this.flushScheduled ? 1 : 0));
   }
 
   /** Frames that never reached the kernel: their sends fail. */
   #failCommits(cause: Error & { code?: string }): void {
-    const waiters = this.#commitWaiters;
-    if (waiters.length === 0) return;
-    this.#commitWaiters = [];
+    if (this.commits.size === 0) return;
     const gone = cause.code === 'EPIPE' || cause.code === 'ECONNRESET';
-    const err = gone ? new PeerGoneError('the frame was not written before the peer left', { cause }) : new ClosedError('connection');
-    for (const w of waiters) w.reject(err);
+    this.commits.failAll(gone ? new PeerGoneError('the frame was not written before the peer left', { cause }) : new ClosedError('connection'));
   }
 
   #onDrain(): void {
@@ -320,7 +300,7 @@ export class StreamConnection extends BaseConnection {
   protected async release(graceful: boolean): Promise<void> {
     if (this.#released) return;
     if (graceful) {
-      this.#flush();
+      this.flushNow();
       await this.#endOutput(this.#options.flushTimeout ?? DEFAULT_FLUSH_TIMEOUT);
     }
     this.#released = true;

@@ -40,17 +40,13 @@ export type CloseReason =
   /** A local failure of the medium (a system call failed). */
   | 'error';
 
-/** How a connection ended; `closed` resolves to this and never rejects. */
+/**
+ * How a connection ended; `closed` resolves to this and never rejects. A durable connection may
+ * also hand back frames the peer never took (`ClosedWithUnsent`, `unsentOf()` in ./capabilities.ts).
+ */
 export interface Closed {
   readonly reason: CloseReason;
   readonly error?: Error;
-  /**
-   * Frames this side accepted that the peer never took and never will, handed back when the
-   * session ended: a durable transport whose new hub does not continue a session an earlier
-   * hub served (`file://` clients opened with `handBackUnsent: true`, as a Bus connects).
-   * The owner sends them again on its next connection.
-   */
-  readonly unsent?: readonly Uint8Array[];
 }
 
 /** What the kernel tells about the other end, where it tells anything. */
@@ -62,14 +58,15 @@ export interface PeerInfo {
 
 /**
  * Who is on the other side of a connection as the kernel (or the hub's own act) proves it, never
- * what the peer claims about itself. `source` says how it is known:
+ * what the peer claims about itself (the `PeerProver` capability, ./capabilities.ts). `source`
+ * says how it is known:
  * - `SO_PEERCRED`: a Unix socket; the kernel recorded pid, uid and gid at connect time.
  * - `spawn`: `pipe:` on the hub side; the hub started the child, so it knows the pid.
  * - `parent`: `pipe:` on the child side; the hub is the parent process (`process.ppid`).
  * - `process`: `memory://`; the peer is this very process.
  * @example
  * ```ts
- * const cred = conn.peerCredentials;
+ * const cred = provenPeer(conn);
  * if (cred?.uid !== undefined && cred.uid !== process.getuid?.()) refuse();
  * ```
  */
@@ -92,59 +89,37 @@ export interface Capabilities {
   readonly peerDeathEvents: boolean;
   /** Peers are separate processes (false for `memory://`). */
   readonly crossProcess: boolean;
-  /** Clients are started by the hub (`pipe:`): `Listener.spawn` exists, `connect` has no URL target. */
+  /** Clients are started by the hub (`pipe:`): its listeners are `SpawningListener`s, `connect` has no URL target. */
   readonly spawnsClients: boolean;
 }
 
-/** A bidirectional, frame-preserving link to one peer. */
-export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
-  /** Credentials of the peer where the kernel gives them. */
+/**
+ * The core of a bidirectional, frame-preserving link to one peer: one way to send with
+ * backpressure (`write` / `drained`), one way to receive (`consume` with `pause` / `resume`),
+ * and its end (`closed`, `close`, `destroy`). This is what the hub and the Bus use on the hot
+ * path. What only some backends offer (in-place writing, fill, proven peer identity, durable
+ * hand-back) are optional capabilities with type guards in ./capabilities.ts.
+ */
+export interface ConnectionCore extends AsyncDisposable {
+  /** Credentials of the peer where the kernel gives them (see `PeerProver` for proven ones). */
   readonly peer: PeerInfo;
-  /**
-   * The peer's identity only where it is proven (see `PeerCredentials`); undefined where the
-   * transport knows nothing but what the peer claims (fifo, sysvmq, shm, file).
-   */
-  readonly peerCredentials?: PeerCredentials | undefined;
-  /** Largest frame `send()` accepts on this connection. */
+  /** Largest frame `write()` accepts on this connection. */
   readonly maxFrameSize: number;
   /** Resolves (never rejects) once the connection has ended and released everything. */
   readonly closed: Promise<Closed>;
   /**
-   * Accepts one frame (given whole, or as chunks that are sent back to back as one frame).
-   * Resolves when the frame is accepted; waits while the medium is full.
-   * Rejects with `FrameTooLargeError` (nothing written) or `ClosedError` / `PeerGoneError`.
-   */
-  send(frame: Uint8Array | readonly Uint8Array[]): Promise<void>;
-  /**
-   * The fast path of `send()`: accepts the frame at once and returns `true`, or `false` when the
-   * medium is full: the frame is still accepted, but the caller should `await drained()` before
-   * writing more. Throws `FrameTooLargeError` and `ClosedError` synchronously.
+   * Accepts one frame (given whole, or as chunks that are sent back to back as one frame) at
+   * once and returns `true`, or `false` when the medium is full: the frame is still accepted,
+   * but the caller should `await drained()` before writing more. Throws `FrameTooLargeError`
+   * (nothing written) and `ClosedError` synchronously.
    */
   write(frame: Uint8Array | readonly Uint8Array[]): boolean;
   /** Resolves when the medium has room again (at once when it already has). */
   drained(): Promise<void>;
   /**
-   * In-place writing, the fast path for encoders of small frames: reserves room for one frame of
-   * exactly `size` bytes in the connection's own buffer (a write batch, a ring) and returns the
-   * offset in `reservedBuffer` where its bytes go, or -1 when the connection cannot take it in
-   * place now (then use `write()`). Between a reservation and `commitFrame()` nothing else may be
-   * written or awaited. Throws like `write()`.
-   * @example
-   * ```ts
-   * const at = conn.reserveFrame(3);
-   * if (at < 0) conn.write(bytes);
-   * else { conn.reservedBuffer.set(bytes, at); conn.commitFrame(); }
-   * ```
-   */
-  reserveFrame(size: number): number;
-  /** The buffer of the last successful `reserveFrame()`. */
-  readonly reservedBuffer: Uint8Array;
-  /** Sends the reserved frame; returns what `write()` would. */
-  commitFrame(): boolean;
-  /**
-   * Push mode: every received frame is given to `onFrame` synchronously, in order, with no
-   * per-frame promise. Exclusive with async iteration. Use `pause()` / `resume()` for flow
-   * control; while paused, the medium fills and the peer's sends wait.
+   * Every received frame is given to `onFrame` synchronously, in order, with no per-frame
+   * promise. Use `pause()` / `resume()` for flow control; while paused, the medium fills and the
+   * peer's writes wait.
    *
    * `onInputError`: the medium's own input checks failed (a frame length over `maxFrameSize`,
    * the partial-frame budget or timeout). Reading has stopped for good; the owner says why and
@@ -152,41 +127,35 @@ export interface Connection extends AsyncIterable<Uint8Array>, AsyncDisposable {
    * destroyed with reason `protocol`.
    */
   consume(onFrame: (frame: Uint8Array) => void, onInputError?: (err: Error) => void): void;
-  /** Stops reading from the medium (push mode). */
+  /** Stops reading from the medium. */
   pause(): void;
-  /** Starts reading again (push mode). */
+  /** Starts reading again. */
   resume(): void;
   /**
    * Sends every frame already accepted, then releases the connection. Wakes every pending
-   * `send`, `drained` and iteration. Idempotent.
+   * `drained`, send and receive. Idempotent.
    */
   close(): Promise<void>;
   /** Closes at once without flushing (used on protocol errors and slow consumers). */
   destroy(reason: CloseReason, error?: Error): void;
+}
+
+/**
+ * A connection as every transport returns it: the core plus two conveniences written once on
+ * top of it (`BaseConnection` in ./connection-base.ts), never by a backend.
+ */
+export interface Connection extends ConnectionCore, AsyncIterable<Uint8Array> {
   /**
-   * Durable transports only (`file://` with `handBackUnsent`): frames a dead earlier process of
-   * this client name accepted that no hub took and none will (its session was declined), taken
-   * back when this connection opened. The owner sends them again, as it does `Closed.unsent`.
+   * `write()`, then waits for room (`drained()`) and until the frame is in the medium (kernel,
+   * ring or log), so a process that exits right after loses nothing. Rejects with
+   * `FrameTooLargeError` (nothing written) or `ClosedError` / `PeerGoneError`.
    */
-  readonly takenBack?: readonly Uint8Array[];
+  send(frame: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /**
-   * Optional, where the transport knows it cheaply: how full the outgoing medium is, 0 (empty)
-   * to 1 (full: `write()` returns false), e.g. a shm ring's unread bytes or a stream's bytes not
-   * yet taken by the kernel. The hub reports it per peer in `$sys.stats`; absent: not reported.
+   * Pull mode, exclusive with `consume()`: frames from a bounded queue; reading pauses while it
+   * is full. Ending the loop early closes the connection.
    */
-  fill?(): number;
-  /**
-   * Durable transports only (`file://`): the session's protocol state, as frames a new hub
-   * replays to continue this session after a restart instead of ending it (a Bus gives its
-   * HELLO and current subscriptions). Call it first right after writing the HELLO, then after
-   * each change; `state` is read lazily, before the next frames are stored.
-   */
-  resumeWith?(state: () => readonly Uint8Array[]): void;
-  /**
-   * Durable transports only (`file://`): true while a hub process is alive on the medium, though
-   * it may not have read this connection yet (a client waits on for its HELLO instead of failing).
-   */
-  hubAlive?(): boolean;
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
 }
 
 /** The hub side of a transport: accepted connections, then `close()`. */
@@ -195,51 +164,10 @@ export interface Listener extends AsyncIterable<Connection>, AsyncDisposable {
   readonly url: string;
   /** Stops accepting, closes every connection it accepted, removes every kernel object it made. */
   close(): Promise<void>;
-  /**
-   * Only for transports that start their clients (`capabilities.spawnsClients`): starts a child
-   * process that is connected to this listener on inherited descriptors.
-   */
-  spawn?(command: string, args?: readonly string[], options?: SpawnClientOptions): SpawnedClient;
 }
 
-/**
- * One descriptor of a spawned child, in `child_process.spawn`'s stdio form: `'pipe'` (a
- * socketpair; this process's end is `child.stdio[fd]`), `'ignore'`, `'inherit'`, or an fd of
- * this process that the child gets a copy of.
- */
-export type SpawnStdio = 'pipe' | 'ignore' | 'inherit' | number;
-
-/** Options for `Listener.spawn`. */
-export interface SpawnClientOptions {
-  env?: NodeJS.ProcessEnv;
-  cwd?: string;
-  /**
-   * The child's fds 0, 1 and 2: `'inherit'` (default: stdin ignored, stdout and stderr
-   * inherited), `'pipe'`, `'ignore'`, or one entry per fd.
-   */
-  stdio?: 'inherit' | 'pipe' | 'ignore' | readonly [SpawnStdio, SpawnStdio, SpawnStdio];
-  /**
-   * Starts the child as the leader of a new session and process group (pgid = its pid), like
-   * `child_process.spawn`'s `detached`: `process.kill(-pid, sig)` reaches everything it starts,
-   * and a terminal's Ctrl-C reaches only this process. Default false.
-   */
-  detached?: boolean;
-  /**
-   * More fds for the child, numbered right after the transport's own (for `pipe:` from 5 on,
-   * `PIPE_EXTRA_FD`); `SpawnedClient.extraFds` lists them. E.g. `['pipe']` for a heartbeat channel.
-   */
-  extraStdio?: readonly SpawnStdio[];
-}
-
-/** A child started by `Listener.spawn`. */
-export interface SpawnedClient {
-  readonly pid: number;
-  readonly child: import('node:child_process').ChildProcess;
-  /** Resolves with the exit code (or the signal name) when the child has exited. */
-  readonly exited: Promise<number | string>;
-  /** The child's fd numbers of `extraStdio`, in order (`child.stdio[fd]` for a `'pipe'`). */
-  readonly extraFds: readonly number[];
-}
+/** Moved to ./capabilities.ts (the `SpawningListener` capability); re-exported for importers. */
+export type { SpawnClientOptions, SpawnedClient, SpawnStdio } from './capabilities.js';
 
 /** Options every transport accepts. */
 export interface TransportOptions {

@@ -16,6 +16,7 @@ import { FlushBarrier } from './flush-barrier.js';
 import { awaitHello } from './hello-wait.js';
 import type { ClientOptions } from './client-options.js';
 import type { Closed, Connection } from '../../transports/transport.js';
+import { handsBack, type ClosedWithUnsent } from '../../transports/capabilities.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
   FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler, WireMessage,
@@ -115,7 +116,7 @@ export class HubClient {
       // the current subscriptions (read when it stores them), from right after the HELLO on.
       this.#helloFrame = helloFrame;
       this.#stateConn = conn;
-      conn.resumeWith?.(this.#resumeState);
+      if (handsBack(conn)) conn.resumeWith(this.#resumeState);
       await sent;
       await awaitHello(hello, conn, timeout);
     } catch (err) {
@@ -284,7 +285,7 @@ export class HubClient {
 
   /** Subscriptions changed: a durable transport updates the session's resume state. */
   #stateChanged(): void {
-    if (this.conn === this.#stateConn) this.conn.resumeWith?.(this.#resumeState);
+    if (this.conn === this.#stateConn && handsBack(this.conn)) this.conn.resumeWith(this.#resumeState);
   }
 
   /**
@@ -339,5 +340,8 @@ export class HubClient {
 
 /** A connection end after the hub's BYE: clean, still carrying what a durable transport handed back. */
 function clean(closed: Closed): Closed {
-  return closed.unsent ? { reason: 'clean', unsent: closed.unsent } : { reason: 'clean' };
+  const { unsent } = closed as Partial<ClosedWithUnsent>;
+  if (!unsent) return { reason: 'clean' };
+  const handedBack: ClosedWithUnsent = { reason: 'clean', unsent };
+  return handedBack;
 }

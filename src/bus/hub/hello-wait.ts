@@ -7,6 +7,7 @@
  */
 import { TimeoutError } from '../../errors.js';
 import type { Connection } from '../../transports/transport.js';
+import { handsBack } from '../../transports/capabilities.js';
 
 /** Rounds of `helloTimeout` a client waits for a live but slow hub on a durable medium. */
 const HELLO_PATIENCE = 12;
@@ -21,7 +22,7 @@ export async function awaitHello(hello: Promise<void>, conn: Connection, timeout
       })]);
       clearTimeout(timer);
       if (!late) return;
-      if (!conn.hubAlive?.() || round >= HELLO_PATIENCE) {
+      if (!handsBack(conn) || !conn.hubAlive() || round >= HELLO_PATIENCE) {
         throw new TimeoutError(round > 1 ? 'waiting for the hub HELLO (its hub is alive but silent)' : 'waiting for the hub HELLO', timeout * round);
       }
     }

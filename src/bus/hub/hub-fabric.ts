@@ -14,6 +14,7 @@ import { schemeOf, transportFor } from '../../transports/registry.js';
 import {
   DEFAULT_MAX_FRAME_SIZE, type Listener, type SpawnClientOptions, type SpawnedClient, type TransportOptions,
 } from '../../transports/transport.js';
+import { canSpawn, handsBack } from '../../transports/capabilities.js';
 import type { Codec } from '../../codecs/codec.js';
 import type {
   Fabric, FabricStats, FabricStatus, FabricSubscribeOptions, FabricSubscription, PeerDescription, WireHandler,
@@ -73,7 +74,7 @@ export class HubFabric implements Fabric {
     this.#router = router;
     this.#listener = listener;
     // Only a transport that starts its clients (`pipe:`) gives the Fabric its spawn capability.
-    if (listener?.spawn) this.spawn = listener.spawn.bind(listener);
+    if (listener && canSpawn(listener)) this.spawn = listener.spawn.bind(listener);
     this.status = router ? merge(router.status, client.status) : merge(client.status, this.#status);
   }
 
@@ -134,7 +135,7 @@ export class HubFabric implements Fabric {
     }, (s) => fabric.#status.next(s));
     fabric.#redialer = redialer;
     // What a dead predecessor of this name published and no hub took (`Connection.takenBack`).
-    client.resendPublishes(conn.takenBack ?? []);
+    client.resendPublishes(handsBack(conn) ? conn.takenBack : []);
     return fabric;
   }
 

@@ -9,6 +9,7 @@
 import type { Codec } from '../../codecs/codec.js';
 import { FrameTooLargeError } from '../../errors.js';
 import type { Connection } from '../../transports/transport.js';
+import { canWriteInPlace } from '../../transports/capabilities.js';
 import type { WireMessage } from '../fabric.js';
 import { copyBytes, PubEncoder, type PayloadWriter } from '../protocol/pub-encoder.js';
 
@@ -82,11 +83,12 @@ export class PubSender {
     if (size > limit) throw new FrameTooLargeError(size, limit);
     // No size limit of our own here: the connection declines what it cannot take in place (a
     // socket batch takes frames up to 16 KiB; a shm ring whole records, so 64 KiB goes straight in).
-    const at = conn.reserveFrame(size);
+    const inPlace = canWriteInPlace(conn) ? conn : undefined;
+    const at = inPlace ? inPlace.reserveFrame(size) : -1;
     let room: boolean;
-    if (at >= 0) {
-      this.#encoder.writeValueFrame(conn.reservedBuffer, at, topic, id, seq, value, n, write);
-      room = conn.commitFrame();
+    if (inPlace && at >= 0) {
+      this.#encoder.writeValueFrame(inPlace.reservedBuffer, at, topic, id, seq, value, n, write);
+      room = inPlace.commitFrame();
     } else if (orScratch) {
       room = conn.write(this.#encoder.encodeValue(topic, id, seq, value, n, write));
     } else {

@@ -12,6 +12,7 @@
 import { ClosedError, DisconnectedError, PeerGoneError } from '../../errors.js';
 import { bounded } from '../bounded.js';
 import type { Closed, Transport, TransportOptions } from '../../transports/transport.js';
+import { handsBack, unsentOf } from '../../transports/capabilities.js';
 import type { FabricStatus, WireMessage } from '../fabric.js';
 import type { HubClient } from './client.js';
 import { backoff, PublishHold, type ResolvedReconnect } from './reconnect.js';
@@ -104,7 +105,7 @@ export class Redialer {
       this.#report({ type: 'disconnected', url: this.#url, reconnecting: false, ...(error ? { error } : {}) });
       return false;
     }
-    if (closed.unsent) this.#unsent.push(...closed.unsent);
+    this.#unsent.push(...unsentOf(closed));
     this.#beginGap(closed.error);
     return true;
   }
@@ -159,7 +160,7 @@ export class Redialer {
         await this.#client.reattach(conn);
         // Subscriptions are re-sent; now what was handed back and what was held, in order,
         // before anything new (a failed attempt may repeat some: at least once).
-        this.#client.resendPublishes([...this.#unsent, ...(conn.takenBack ?? [])]);
+        this.#client.resendPublishes([...this.#unsent, ...(handsBack(conn) ? conn.takenBack : [])]);
         this.#unsent = [];
         this.#hold!.replay((m) => { void this.#client.publish(m)?.catch(() => undefined); });
       } catch {

@@ -40,7 +40,7 @@ export class RouterPeer {
   dropped = 0;
   /** Set once the router gave up on this peer (ERR sent, close under way): why, for `peer-left`. */
   failure: { readonly reason: CloseReason; readonly error: Error } | undefined;
-  /** Proven identity (`Connection.peerCredentials`), read once when it says HELLO. */
+  /** Proven identity (`provenPeer(conn)`), read once when it says HELLO. */
   credentials: PeerCredentials | undefined;
   /** Every frame for this peer goes through it (set by the router right after construction). */
   outbox!: PeerOutbox;

@@ -18,6 +18,7 @@
 import { Subject } from 'rxjs';
 import { LimitError, PermissionDeniedError, ProtocolError } from '../../errors.js';
 import type { Connection, Listener } from '../../transports/transport.js';
+import { provenPeer } from '../../transports/capabilities.js';
 import type { FabricStatus, PeerDescription } from '../fabric.js';
 import {
   Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeErr, encodeHello, encodePong, toHello, toPub, type Hello, type Pub,
@@ -197,7 +198,7 @@ export class HubRouter {
       return;
     }
     peer.hello = hello;
-    peer.credentials = peer.conn.peerCredentials;
+    peer.credentials = provenPeer(peer.conn);
     peer.frameLimit = Math.min(peer.frameLimit, hello.maxFrameSize);
     this.#write(peer, encodeHello({
       version: PROTOCOL_VERSION, name: this.#options.name, pid: process.pid,

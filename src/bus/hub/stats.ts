@@ -12,6 +12,7 @@
 import { readdir } from 'node:fs/promises';
 import type { FabricStatus, PeerDescription } from '../fabric.js';
 import type { RouterPeer } from './router-peer.js';
+import { reportsFill } from '../../transports/capabilities.js';
 
 /** Topic on which a hub publishes its figures, once per interval while someone subscribes. */
 export const SYS_STATS = '$sys.stats';
@@ -200,7 +201,7 @@ export class StatsCollector {
       if (!peer.hello) continue;
       count++;
       const p = this.#peer(peer);
-      const fill = peer.conn.fill?.();
+      const fill = reportsFill(peer.conn) ? peer.conn.fill() : undefined;
       peers.push({
         ...v.describe(peer),
         msgsInPerSec: round(p.msgsIn / secs), bytesInPerSec: round(p.bytesIn / secs),

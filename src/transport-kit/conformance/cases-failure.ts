@@ -4,6 +4,7 @@
  */
 import * as assert from 'uvu/assert';
 import { ClosedError, PeerGoneError } from '../../errors.js';
+import { reportsFill } from '../../transports/capabilities.js';
 import { within } from './watchdog.js';
 import { endedAs, fillUntilBlocked, random, roundTrip, stillPending, type CaseContext } from './checks.js';
 import { OrderChecker } from './roles.js';
@@ -89,6 +90,11 @@ export function failureCases({ fixture, caps, it, session, seesPeerDeath }: Case
     const connB = await s.accept();
     await b.waitLine(/^ready/);
     const { pending: pendingA } = await fillUntilBlocked(connA, random(1024));
+    if (reportsFill(connA)) {
+      // Chosen by capability: a connection that reports its fill says its medium is not empty.
+      const fill = connA.fill();
+      assert.ok(fill > 0 && fill <= 1, `fill() of a blocked connection: ${fill}`);
+    }
     const framesB = connB[Symbol.asyncIterator]();
     for (let i = 0; i < 300; i++) await roundTrip(connB, framesB, random(1 + i * 13), `echo ${i} beside a stalled peer`);
     assert.ok(await stillPending(pendingA, 10), 'the stalled peer still holds its send');

@@ -5,6 +5,7 @@
 import * as assert from 'uvu/assert';
 import { ClosedError, HubRunningError, InvalidUrlError } from '../../errors.js';
 import type { Connection } from '../../transports/transport.js';
+import { canSpawn, provenPeer, provesPeer } from '../../transports/capabilities.js';
 import { ChildSet, preloadArgs, spawnNode } from './processes.js';
 import { within } from './watchdog.js';
 import { endedAs, outcome, random, roundTrip, stillPending, type CaseContext } from './checks.js';
@@ -65,6 +66,7 @@ export function lifecycleCases({ fixture, caps, it, session }: CaseContext): voi
     const listener = await fixture.listen(url);
     const children = new ChildSet();
     try {
+      assert.is(canSpawn(listener), caps.spawnsClients, 'a listener starts clients (SpawningListener) exactly when capabilities.spawnsClients');
       const accepting = listener[Symbol.asyncIterator]();
       const peers = [0, 1, 2].map(() => startPeer(fixture, listener, url, children, 'echo'));
       const conns: Connection[] = [];
@@ -149,6 +151,24 @@ export function lifecycleCases({ fixture, caps, it, session }: CaseContext): voi
       if (caps.peerIdentity === 'pid+uid') assert.is(conn.peer.uid, process.getuid!());
     }));
   }
+
+  it('a client connection hands back unsent frames (DurableHandBack) exactly when the transport is durable', () => session('caps', async (s) => {
+    const peer = s.peer('capabilities');
+    await s.accept();
+    const line = await peer.waitLine(/^caps /);
+    assert.match(line, new RegExp(` handsBack=${caps.durable}( |$)`), line);
+  }));
+
+  it('proven peer credentials (PeerProver, where a connection has it) name the real peer', () => session('proven', async (s) => {
+    const peer = s.peer('echo');
+    const conn = await s.accept();
+    await peer.waitLine(/^ready/);
+    const cred = provenPeer(conn);
+    if (!provesPeer(conn) || cred === undefined) return; // this connection proves nothing: nothing to check
+    assert.is(cred.pid, peer.pid ?? process.pid);
+    if (cred.uid !== undefined) assert.is(cred.uid, process.getuid!());
+    if (cred.gid !== undefined) assert.is(cred.gid, process.getgid!());
+  }));
 
   /** A session on a given URL (the stale-hub case reuses the URL of the killed hub). */
   async function withSessionOn(url: string, body: (s: Session) => Promise<void>): Promise<void> {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Connection } from '../../transports/transport.js';
+import { canWriteInPlace, handsBack, provesPeer, reportsFill } from '../../transports/capabilities.js';
 
 /** What a role may do besides using its connection. */
 export interface RoleContext {
@@ -74,11 +75,20 @@ const echo: Role = async ({ conn, print }) => {
   print(`end ${closed.reason}`);
 };
 
+/** Prints which optional capabilities its connection has (`caps inPlace=… fill=… …`), then echoes. */
+const capabilities: Role = async (ctx) => {
+  const { conn } = ctx;
+  ctx.print(`caps inPlace=${canWriteInPlace(conn)} fill=${reportsFill(conn)} provesPeer=${provesPeer(conn)} handsBack=${handsBack(conn)}`);
+  await echo(ctx);
+};
+
 /**
- * Writes `frame` as `Connection.reserveFrame` / `commitFrame` do it (in place), or with
- * `write()` where the connection cannot take it in place. Returns what `write()` would.
+ * Writes `frame` in place (`InPlaceWriter.reserveFrame` / `commitFrame`) where the connection
+ * can, or with `write()` where it cannot (no such capability, or not this frame now). Returns
+ * what `write()` would.
  */
 export function writeInPlace(conn: Connection, frame: Uint8Array): boolean {
+  if (!canWriteInPlace(conn)) return conn.write(frame);
   const at = conn.reserveFrame(frame.length);
   if (at < 0) return conn.write(frame);
   conn.reservedBuffer.set(frame, at);
@@ -205,6 +215,7 @@ export const roles: Record<string, Role> = {
   'blocked-reader': blockedReader,
   oversize,
   'close-wakes': closeWakes,
+  capabilities,
 };
 
 export { text, untext };

@@ -11,6 +11,7 @@ import { commonOptions, parseUrl, validateName } from '../shared/url.js';
 import { BaseConnection } from '../connection-base.js';
 import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, PeerCredentials, PeerInfo, Transport, TransportOptions } from '../transport.js';
+import type { PeerProver } from '../capabilities.js';
 
 /** Frames, and bytes, in flight to one side before `write()` reports full. */
 const HIGH_WATER_FRAMES = 4096;
@@ -43,14 +44,12 @@ export interface MemoryPairOptions {
   readonly sameTurn?: boolean;
 }
 
-class MemoryConnection extends BaseConnection {
+class MemoryConnection extends BaseConnection implements PeerProver {
   other!: MemoryConnection;
   options: MemoryPairOptions = {};
   #turns = 0;
   #inbox: Uint8Array[] = [];
   #inboxBytes = 0;
-  #reading = false;
-  #scheduled = false;
   #gone = false;
 
   override get peer(): PeerInfo {
@@ -58,7 +57,7 @@ class MemoryConnection extends BaseConnection {
   }
 
   /** The peer is this very process. */
-  override get peerCredentials(): PeerCredentials {
+  get peerCredentials(): PeerCredentials {
     return { pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.(), source: 'process' };
   }
 
@@ -85,16 +84,14 @@ class MemoryConnection extends BaseConnection {
   }
 
   #schedule(): void {
-    if (this.#scheduled || !this.#reading) return;
-    this.#scheduled = true;
-    if (this.options.sameTurn && (++this.#turns & 63) !== 0) process.nextTick(this.#pump);
-    else setImmediate(this.#pump);
+    if (this.readScheduled || !this.reading) return;
+    this.scheduleRead(this.options.sameTurn && (++this.#turns & 63) !== 0);
   }
 
-  readonly #pump = (): void => {
-    this.#scheduled = false;
+  /** Delivers what the other side wrote (run by `scheduleRead()`). */
+  protected override readTurn(): void {
     let n = 0;
-    while (this.#reading && n < this.#inbox.length) {
+    while (this.reading && n < this.#inbox.length) {
       const frame = this.#inbox[n++]!;
       this.#inboxBytes -= frame.length;
       this.deliver(frame);
@@ -103,15 +100,10 @@ class MemoryConnection extends BaseConnection {
     if (n > 0 && this.#hasRoom()) this.other.notifyWritable();
     if (this.#inbox.length > 0) this.#schedule();
     else if (this.#gone) this.mediumEnded({ reason: 'peer-gone' });
-  };
-
-  protected readStart(): void {
-    this.#reading = true;
-    this.#schedule();
   }
 
-  protected readStop(): void {
-    this.#reading = false;
+  protected override readStart(): void {
+    this.#schedule();
   }
 
   /** The other side finished: deliver what it sent, then end. */

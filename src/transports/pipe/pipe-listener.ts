@@ -13,7 +13,8 @@ import { fdSocket } from '../../native/fd-socket.js';
 import { closeFd, pipe, setNonBlocking, setPipeSize } from '../../native/fds.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
 import { StreamConnection } from '../stream-connection.js';
-import type { Connection, Listener, SpawnClientOptions, SpawnedClient, SpawnStdio } from '../transport.js';
+import type { Connection } from '../transport.js';
+import type { SpawnClientOptions, SpawnedClient, SpawningListener, SpawnStdio } from '../capabilities.js';
 import { CHILD_READ_FD, CHILD_WRITE_FD, PIPE_EXTRA_FD, PIPE_FDS_ENV, formatPipeFds } from './pipe-env.js';
 import { ClosedError } from '../../errors.js';
 
@@ -70,7 +71,7 @@ function exitOf(child: ChildProcess): Promise<number | string> {
   });
 }
 
-export class PipeListener implements Listener {
+export class PipeListener implements SpawningListener {
   readonly url: string;
   readonly #options: PipeListenerOptions;
   readonly #accepted = new AcceptQueue();

@@ -12,7 +12,8 @@
  * @module
  */
 import { ProtocolError } from '../../errors.js';
-import { BaseConnection } from '../connection-base.js';
+import { InPlaceConnection } from '../in-place-connection.js';
+import type { FillReporter } from '../capabilities.js';
 import type { PeerInfo } from '../transport.js';
 import { BellRope, Doorbell } from './doorbell.js';
 import { Header, ringOffset } from './layout.js';
@@ -51,7 +52,7 @@ interface Pending {
   size: number;
 }
 
-export class ShmConnection extends BaseConnection {
+export class ShmConnection extends InPlaceConnection implements FillReporter {
   readonly #init: ShmConnectionInit;
   readonly #out: RingProducer;
   readonly #in: RingConsumer;
@@ -62,9 +63,6 @@ export class ShmConnection extends BaseConnection {
   #pending: Pending[] = [];
   /** Size of the frame reserved in the ring (`reserveInPlace`). */
   #reservedSize = 0;
-  #flushScheduled = false;
-  #drainScheduled = false;
-  #reading = false;
   #released = false;
   #peerGone = false;
   #lastActivity = 0;
@@ -121,7 +119,7 @@ export class ShmConnection extends BaseConnection {
   }
 
   /** Small frames are encoded straight into the ring, unless frames are waiting for room. */
-  protected override reserveInPlace(size: number): number {
+  protected reserveInPlace(size: number): number {
     if (this.#pending.length > 0) return -1;
     const at = this.#out.reserveWhole(size);
     if (at < 0) return -1;
@@ -130,7 +128,7 @@ export class ShmConnection extends BaseConnection {
     return at;
   }
 
-  protected override commitInPlace(): boolean {
+  protected commitInPlace(): boolean {
     this.#out.commitWhole(this.#reservedSize);
     this.#committed();
     return true;
@@ -138,20 +136,20 @@ export class ShmConnection extends BaseConnection {
 
   /** A frame is in the ring: the reader hears of it at the end of the turn, or now after a long burst. */
   #committed(): void {
-    if (this.#out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#flushNow();
-    else this.#scheduleFlush();
+    if (this.#out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#publish();
+    else this.scheduleFlush();
   }
 
   /** Moves waiting frames into the ring; parks for space (and returns false) when it is full. */
   #pump(): boolean {
     const out = this.#out;
     // Whatever gets committed below (a whole frame or pieces of one) must reach a parked reader.
-    this.#scheduleFlush();
+    this.scheduleFlush();
     while (this.#pending.length > 0) {
       const f = this.#pending[0]!;
       if (!out.offer(f.chunks, f.size)) {
         // Full: the reader must see what is in the ring now to free space (no waiting for the turn).
-        this.#flushNow();
+        this.#publish();
         out.parkForSpace();
         // Re-check after raising the flag: the consumer may have freed space in between.
         if (!out.offer(f.chunks, f.size)) return false;
@@ -164,50 +162,28 @@ export class ShmConnection extends BaseConnection {
     return true;
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    process.nextTick(this.#flush);
+  /** Once per turn (or per burst): publish the tail and ring the peer if it sleeps waiting for data. */
+  protected override flush(): void {
+    this.#publish();
   }
 
-  /** Once per turn (or per burst): publish the tail and ring the peer if it sleeps waiting for data. */
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    this.#flushNow();
-  };
-
-  #flushNow(): void {
+  #publish(): void {
     if (this.#released) return;
     if (this.#out.flush()) this.#init.rope.ring();
   }
 
   // ---- receiving -----------------------------------------------------------------------------
 
-  protected readStart(): void {
-    this.#reading = true;
-    this.#scheduleDrain();
-  }
-
-  protected readStop(): void {
-    this.#reading = false;
-  }
-
-  #scheduleDrain(): void {
-    if (this.#drainScheduled) return;
-    this.#drainScheduled = true;
-    setImmediate(this.#drainTask);
-  }
-
-  readonly #drainTask = (): void => {
-    this.#drainScheduled = false;
+  /** `scheduleRead()`: deliver what the ring holds (the base class runs it on a later turn). */
+  protected override readTurn(): void {
     this.#drain(false);
-  };
+  }
 
   /** The doorbell rang: data arrived, or space was freed for frames waiting to be sent. */
   readonly #onRing = (): void => {
     if (this.#released) return;
     if (this.#pending.length > 0) this.#pump();
-    if (this.#reading) this.#drain(false);
+    if (this.reading) this.#drain(false);
   };
 
   /**
@@ -217,13 +193,13 @@ export class ShmConnection extends BaseConnection {
   #drain(all: boolean): void {
     const input = this.#in;
     for (;;) {
-      if (this.#released || (!this.#reading && !all)) return;
+      if (this.#released || (!this.reading && !all)) return;
       let delivered = 0;
       let frame: Uint8Array | null;
       try {
         while ((frame = input.read()) !== null) {
           this.deliver(frame);
-          if (this.#released || (!this.#reading && !all)) break;
+          if (this.#released || (!this.reading && !all)) break;
           if (++delivered >= DRAIN_BATCH && !all) break;
         }
       } catch (err) {
@@ -236,9 +212,9 @@ export class ShmConnection extends BaseConnection {
       if (this.#released) return;
       if (input.publish()) this.#init.rope.ring();
       if (delivered > 0) this.#lastActivity = performance.now();
-      if (all || !this.#reading) return;
+      if (all || !this.reading) return;
       if (delivered >= DRAIN_BATCH) {
-        this.#scheduleDrain(); // more is waiting: continue after other I/O had its turn
+        this.scheduleRead(); // more is waiting: continue after other I/O had its turn
         return;
       }
       if (input.producerClosed() && !input.ready()) {
@@ -246,7 +222,7 @@ export class ShmConnection extends BaseConnection {
         return;
       }
       if (this.#graceMs > 0 && performance.now() - this.#lastActivity < this.#graceMs) {
-        this.#scheduleDrain(); // grace (or spin): poll on setImmediate, other I/O still runs
+        this.scheduleRead(); // grace (or spin): poll on setImmediate, other I/O still runs
         return;
       }
       if (input.park()) return; // asleep until the producer rings

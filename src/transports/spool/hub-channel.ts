@@ -53,7 +53,7 @@ export class HubConnection extends SpoolConnection {
     this.#channel.reader.commit(end);
   }
 
-  protected onReadStart(): void {
+  protected override readStart(): void {
     this.#channel.attached(this);
     this.#channel.pump();
   }
@@ -71,7 +71,7 @@ export class HubConnection extends SpoolConnection {
   }
 
   get wantsFrames(): boolean {
-    return this.wanted && this.isOpen;
+    return this.reading && this.isOpen;
   }
 
   hello(epoch: string): Promise<void> {

@@ -19,8 +19,9 @@ import { notTaken, readSession, takeBackFromPredecessor, writeSession } from './
 import { writeResumeState } from './resume-state.js';
 import type { SpoolOptions } from './spool-options.js';
 import type { PeerInfo } from '../transport.js';
+import type { DurableHandBack } from '../capabilities.js';
 
-export class SpoolClientConnection extends SpoolConnection {
+export class SpoolClientConnection extends SpoolConnection implements DurableHandBack {
   readonly name: string;
   readonly session = randomBytes(8).toString('hex');
   readonly #reader: LogReader;
@@ -135,13 +136,13 @@ export class SpoolClientConnection extends SpoolConnection {
     this.#reader.commit(end);
   }
 
-  protected onReadStart(): void {
+  protected override readStart(): void {
     this.#reader.watch(this.#pump);
     this.#pump();
   }
 
   readonly #pump = (): void => {
-    while (this.wanted && this.isOpen) {
+    while (this.reading && this.isOpen) {
       const records = this.#reader.read();
       if (records.length === 0) return;
       for (const r of records) {

@@ -38,10 +38,8 @@ export abstract class SpoolConnection extends BaseConnection {
   #takenAt = 0;
   /** `writeCount` of this connection's latest write. */
   #lastWrite = 0;
-  /** Batches taken for appending, and how many of them have been appended (or failed), in order. */
+  /** Batches taken for appending; `commits` counts how many have been appended (or failed), in order. */
   #taken = 0;
-  #appended = 0;
-  #appendWaiters: Array<{ batch: number; resolve: () => void }> = [];
   /** Highest incoming position committed (commits never go back), and the one waiting for appends. */
   #committedEnd = -1;
   #waitingEnd = -1;
@@ -51,9 +49,6 @@ export abstract class SpoolConnection extends BaseConnection {
   #shared = true;
   /** Log position just past every frame accepted so far (appended or still in the batch). */
   #acceptedEnd: number;
-  /** Wants frames (readStart called and not readStop). */
-  protected wanted = false;
-
   /** The peer's committed offset in our outgoing log, and how far ahead of it we may write. */
   readonly #peerOffset: PositionFile;
   readonly #maxBacklog: number;
@@ -90,8 +85,7 @@ export abstract class SpoolConnection extends BaseConnection {
     this.#shared = false;
     unwritten.delete(this);
     // Frames not appended by now never will be: nobody waits for them any longer.
-    this.#appended = Number.MAX_SAFE_INTEGER;
-    for (const w of this.#appendWaiters.splice(0)) w.resolve();
+    this.commits.reached(Number.MAX_SAFE_INTEGER);
     clearTimeout(this.#backlogTimer);
     this.#backlogTimer = undefined;
     this.#peerOffset.close();
@@ -122,15 +116,9 @@ export abstract class SpoolConnection extends BaseConnection {
     return this.flushed().then(() => super.drained());
   }
 
-  /** Resolves once the frame is in the log (a process may exit right after), and there is room. */
-  override send(frame: Uint8Array | readonly Uint8Array[]): Promise<void> {
-    let room: boolean;
-    try {
-      room = this.write(frame);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.flushed().then(() => (room ? undefined : this.drained()));
+  /** `send()` resolves once the frame is in the log: a process may exit right after. */
+  protected override committed(): Promise<void> {
+    return this.flushed();
   }
 
   /** Appends a control record after everything already accepted. */
@@ -172,20 +160,16 @@ export abstract class SpoolConnection extends BaseConnection {
   }
 
   #appendSettled(id: number): void {
-    if (id > this.#appended) this.#appended = id;
     if (this.#batch.length === 0 && !this.#scheduled) unwritten.delete(this);
-    const waiters = this.#appendWaiters;
-    let n = 0;
-    while (n < waiters.length && waiters[n]!.batch <= this.#appended) waiters[n++]!.resolve();
-    if (n > 0) this.#appendWaiters = waiters.slice(n);
+    this.commits.reached(id);
   }
 
   /** Resolves once every frame accepted so far is appended (or never will be); undefined: already. */
   #appendedSoFar(): Promise<void> | undefined {
     // Frames still in #batch go with the next batch taken (or were taken back: takePending).
     const batch = this.#batch.length > 0 ? this.#taken + 1 : this.#taken;
-    if (this.#appended >= batch) return undefined;
-    return new Promise((resolve) => this.#appendWaiters.push({ batch, resolve }));
+    if (this.commits.progress >= batch) return undefined;
+    return this.commits.wait(batch);
   }
 
   /** Log position just past every frame accepted so far (exact: this connection is its log's only appender). */
@@ -298,15 +282,4 @@ export abstract class SpoolConnection extends BaseConnection {
       return: async () => (inner.return ? inner.return() : { value: undefined, done: true }),
     };
   }
-
-  protected readStart(): void {
-    this.wanted = true;
-    this.onReadStart();
-  }
-
-  protected readStop(): void {
-    this.wanted = false;
-  }
-
-  protected abstract onReadStart(): void;
 }

@@ -68,9 +68,6 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
   readonly #decoder: LengthPrefixDecoder;
   readonly #rxBuf: MsgBuffer;
   readonly #watch: PeerWatch;
-  #reading = false;
-  #flushScheduled = false;
-  #drainScheduled = false;
   #wantRead = false;
   #peerBlocked = false;
   #blocked = false;
@@ -85,7 +82,6 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
   #byeWaiter: (() => void) | undefined;
   #releasing: Promise<void> | undefined;
   #sendSpins = 0;
-  #sendWaiters: Array<{ end: number; resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(options: SysvConnectionOptions) {
     super(options.maxFrameSize);
@@ -124,59 +120,44 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
     else if (kind === Wake.Space) {
       // The peer answered our Blocked: a later EAGAIN needs a new Blocked.
       this.#blocked = false;
-      this.#scheduleFlush();
+      this.scheduleFlush();
     }
   }
 
   afterWakes(): void {
-    if (this.#wantRead) this.#scheduleDrain();
+    if (this.#wantRead) this.scheduleRead();
   }
 
   // ---- sending ----
 
   /**
-   * Resolves once the frame is in the kernel queue (not merely accepted here), so a peer that
-   * exits or is killed right after `send()` resolved loses nothing: the queue outlives it.
+   * Resolves once every frame accepted so far is in the kernel queue (not merely accepted here),
+   * so a peer that exits or is killed right after `send()` resolved loses nothing: the queue
+   * outlives it. `commits` counts the bytes the queue has taken.
    */
-  override send(frame: Uint8Array | readonly Uint8Array[]): Promise<void> {
-    try {
-      this.write(frame);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return new Promise((resolve, reject) => this.#sendWaiters.push({ end: this.#outbox.acceptedBytes, resolve, reject }));
-  }
-
-  #settleSends(): void {
-    const sent = this.#outbox.sentBytes;
-    const w = this.#sendWaiters;
-    let i = 0;
-    while (i < w.length && w[i]!.end <= sent) w[i++]!.resolve();
-    if (i > 0) w.splice(0, i);
+  protected override committed(): Promise<void> {
+    return this.commits.wait(this.#outbox.acceptedBytes);
   }
 
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
     this.#outbox.push(chunks, size);
-    this.#scheduleFlush();
+    this.scheduleFlush();
     if (this.#outbox.pendingBytes >= HIGH_WATER) this.#full = true;
     return !this.#full;
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#released) return;
-    this.#flushScheduled = true;
-    process.nextTick(this.#flush);
-  }
+  /** A flush retried on a later turn (the queue was full) or by the retry timer. */
+  readonly #retryFlush = (): void => this.flushNow();
 
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
+  /** Once per turn: moves the outbox into the queue with IPC_NOWAIT, then wakes the peer. */
+  protected override flush(): void {
     if (this.#released) return;
     const r = this.#outbox.flush();
     if (this.#outbox.sentMessages > 0) this.#o.waker.post(this.#o.peerWakeQueue, this.#o.peerEndpoint, WAKE_DATA);
-    if (this.#sendWaiters.length > 0) this.#settleSends();
+    this.commits.reached(this.#outbox.sentBytes);
     if (r === FlushResult.Gone) {
       this.#rxGone = true;
-      this.#scheduleDrain(); // deliver what the peer committed, then end
+      this.scheduleRead(); // deliver what the peer committed, then end
       return;
     }
     if (r === FlushResult.Blocked) {
@@ -185,7 +166,7 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
       if (this.#outbox.sentMessages > 0) this.#sendSpins = 0;
       if (this.#sendSpins < SPIN_TURNS) {
         this.#sendSpins++;
-        setImmediate(this.#flush);
+        setImmediate(this.#retryFlush);
         return;
       }
       if (!this.#blocked) {
@@ -204,7 +185,7 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
       this.notifyWritable();
     }
     if (r === FlushResult.Done) this.#flushedWaiter?.();
-  };
+  }
 
   #flushedWaiter: (() => void) | undefined;
 
@@ -214,42 +195,27 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
       this.#retryTimer = undefined;
       // A lost Space notice must not stall us: ask again each time.
       this.#blocked = false;
-      this.#flush();
+      this.flushNow();
     }, this.#retry.next());
   }
 
   // ---- receiving ----
 
-  protected readStart(): void {
-    this.#reading = true;
-    this.#scheduleDrain();
-  }
-
-  protected readStop(): void {
-    this.#reading = false;
-  }
-
-  #scheduleDrain(): void {
-    if (this.#drainScheduled || this.#released) return;
-    this.#drainScheduled = true;
-    setImmediate(this.#drain);
-  }
-
-  readonly #drain = (): void => {
-    this.#drainScheduled = false;
+  /** `scheduleRead()`: takes what the queue holds (the base class runs it on a later turn). */
+  protected override readTurn(): void {
     if (this.#released) return;
     // While closing or ending, drain regardless of the consumer: the peer may be waiting for room
     // to send its BYE, and a dead peer's committed frames must all be delivered.
     const ending = this.#closing || this.#peerDead || this.#rxGone;
-    if (!this.#reading && !ending) return;
+    if (!this.reading && !ending) return;
     this.#wantRead = false;
     let taken = 0;
     let empty = false;
     const buf = this.#rxBuf;
-    while (this.#reading || ending) {
+    while (this.reading || ending) {
       if (taken >= DRAIN_BATCH && !ending) {
         this.#wantRead = true;
-        this.#scheduleDrain();
+        this.scheduleRead();
         break;
       }
       const n = msgReceive(this.#o.rx, buf, 0, IPC_NOWAIT);
@@ -281,11 +247,11 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
       this.#o.waker.post(this.#o.peerWakeQueue, this.#o.peerEndpoint, WAKE_SPACE);
     }
     if (this.#peerBye || this.#rxGone || (this.#peerDead && empty)) this.#ended();
-  };
+  }
 
   #peerGone(): void {
     this.#peerDead = true;
-    this.#scheduleDrain();
+    this.scheduleRead();
   }
 
   #ended(): void {
@@ -325,14 +291,14 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
       this.#outbox.end();
       await this.#waitFor(timeout, (done) => {
         this.#flushedWaiter = done;
-        this.#flush();
+        this.flushNow();
       });
       this.#flushedWaiter = undefined;
       // The hub owns the pair: it removes it once the client has read everything (its BYE).
       if (this.#o.role === 'hub' && this.#outbox.byeSent && !this.#peerBye) {
         await this.#waitFor(timeout, (done) => {
           this.#byeWaiter = done;
-          this.#scheduleDrain();
+          this.scheduleRead();
         });
         this.#byeWaiter = undefined;
       }
@@ -341,10 +307,8 @@ export class SysvConnection extends BaseConnection implements WakeTarget {
     this.#watch.close();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#outbox.discard();
-    const unsent = this.#sendWaiters;
-    this.#sendWaiters = [];
-    const err = this.#peerDead || this.#rxGone ? new PeerGoneError('the peer went away before taking the frame') : new ClosedError('connection');
-    for (const w of unsent) w.reject(err);
+    this.commits.failAll(this.#peerDead || this.#rxGone
+      ? new PeerGoneError('the peer went away before taking the frame') : new ClosedError('connection'));
     // A clean client close leaves the pair to the hub (it still has to read our BYE); every other
     // ending removes it, and the peer (woken) sees EIDRM.
     const leaveToHub = this.#o.role === 'client' && graceful && this.#outbox.byeSent && !this.#peerDead
