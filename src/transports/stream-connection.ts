@@ -266,7 +266,10 @@ export class StreamConnection extends BaseConnection {
   };
 
   /** A chunk reached the kernel: report room once the buffer is below half the high water. */
-  readonly #onChunkWritten = (): void => {
+  readonly #onChunkWritten = (err?: Error | null): void => {
+    // A write failed by destroy() is no room: Deno calls these back synchronously inside
+    // destroy(), with the buffer already emptied, which woke a blocked send() past close().
+    if (err || this.#released) return;
     if (this.#waitingDrain && this.#batchBytes + this.#out.writableLength < HIGH_WATER / 2) {
       this.#waitingDrain = false;
       this.notifyWritable();
@@ -291,6 +294,8 @@ export class StreamConnection extends BaseConnection {
     // A batch still being built will be the next flush.
     const target = this.#flushes + (this.#flushScheduled ? 1 : 0);
     if (target <= this.#flushesCommitted) return Promise.resolve();
+    // Released: no write callback will ever come (Deno does not call them after destroy()).
+    if (this.#released) return Promise.reject(new ClosedError('connection'));
     const last = this.#commitWaiters[this.#commitWaiters.length - 1];
     if (last?.flushes === target) return last.promise;
     let resolve!: () => void;
