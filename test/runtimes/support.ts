@@ -17,6 +17,25 @@ export const refused: Record<RuntimeName, Readonly<Record<string, string>>> = {
   bun: { pipe: 'fd-streams', fifo: 'fd-poll', shm: 'fd-streams' },
 };
 
+/**
+ * Schemes whose Transport conformance suite also runs under each runtime: every working scheme
+ * whose transport reaches a seam that differs per runtime (node:net over sockets and fds,
+ * koffi/N-API calls and helper threads, fd polling, child-process fds). `file://` and
+ * `memory://` are plain JavaScript over node:fs and in-process objects: their Bus suites already
+ * run under both runtimes, and their Transport suites would add minutes and no new code path.
+ */
+const samePerRuntime: readonly string[] = ['file', 'memory'];
+export const transportSuiteSchemes = (runtime: RuntimeName): readonly string[] =>
+  works[runtime].filter((scheme) => !samePerRuntime.includes(scheme));
+
+/** One uvu test: the Transport conformance suite of `scheme`, run whole under `runtime`. */
+export function transportSuiteUnder(runtime: RuntimeName, scheme: string): void {
+  test(`the Transport suite on ${scheme}:// passes under ${runtime}`, async () => {
+    await runUnder(runtime, compiled(`conformance/transport-${scheme}.test`), { timeoutMs: 220_000 });
+  });
+  test.run();
+}
+
 /** One uvu test: the Bus conformance suite of `scheme`, run whole under `runtime`. */
 export function busSuiteUnder(runtime: RuntimeName, scheme: string): void {
   test(`the Bus suite on ${scheme}:// passes under ${runtime}`, async () => {
