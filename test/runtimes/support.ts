@@ -7,8 +7,8 @@ import { compiled, runUnder, type RuntimeName } from './run-under.js';
 
 /** Schemes whose Bus conformance suite passes on each runtime besides Node (which has all). */
 export const works: Record<RuntimeName, readonly string[]> = {
-  deno: ['unix', 'pipe', 'fifo', 'sysvmq', 'shm', 'file', 'memory'],
-  bun: ['unix', 'sysvmq', 'file', 'memory'],
+  deno: ['unix', 'pipe', 'fifo', 'sysvmq', 'shm', 'file', 'memory', 'nats'],
+  bun: ['unix', 'sysvmq', 'file', 'memory', 'nats'],
 };
 
 /** Schemes refused with UnsupportedError, with the missing runtime feature. */
@@ -23,8 +23,9 @@ export const refused: Record<RuntimeName, Readonly<Record<string, string>>> = {
  * koffi/N-API calls and helper threads, fd polling, child-process fds). `file://` and
  * `memory://` are plain JavaScript over node:fs and in-process objects: their Bus suites already
  * run under both runtimes, and their Transport suites would add minutes and no new code path.
+ * `nats://` is a Fabric, not a Transport: it has only the Bus suite (on Node too).
  */
-const samePerRuntime: readonly string[] = ['file', 'memory'];
+const samePerRuntime: readonly string[] = ['file', 'memory', 'nats'];
 export const transportSuiteSchemes = (runtime: RuntimeName): readonly string[] =>
   works[runtime].filter((scheme) => !samePerRuntime.includes(scheme));
 
