@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-import { native } from './loader.js';
+import { pollFd, type FdPoll } from './fd-poll.js';
 import { requireRuntimeFeature } from './runtime.js';
 
 /**
@@ -19,11 +19,11 @@ const active = new Set<ReadableWatcher>();
 
 /** Calls `onReadable` each time `fd` is readable or hung up (level-triggered) until closed. */
 export class ReadableWatcher {
-  #handle: { close(): void; unref(): void } | undefined;
+  #handle: FdPoll | undefined;
 
   constructor(fd: number, onReadable: () => void) {
     requireRuntimeFeature('fd-poll');
-    this.#handle = native().koffi.node.poll(fd, { readable: true, disconnect: true }, () => onReadable());
+    this.#handle = pollFd(fd, { readable: true, disconnect: true }, onReadable);
     active.add(this);
   }
 

@@ -15,6 +15,7 @@ import { native } from './loader.js';
 import { runtimeHas } from './runtime.js';
 import { Errno, lastErrno } from './errno.js';
 import { closeFd } from './fds.js';
+import { pollFd, type FdPoll } from './fd-poll.js';
 import { systemError } from '../errors.js';
 
 /** x86-64 and aarch64 share the new syscall numbers. */
@@ -74,7 +75,7 @@ const active = new Set<PidWatcher>();
 export class PidWatcher {
   readonly pid: number;
   #fd = -1;
-  #poll: { close(): void; ref(): void; unref(): void } | undefined;
+  #poll: FdPoll | undefined;
   #timer: NodeJS.Timeout | undefined;
   #onExit: (() => void) | undefined;
 
@@ -101,7 +102,7 @@ export class PidWatcher {
       return;
     }
     active.add(this);
-    this.#poll = native().koffi.node.poll(this.#fd, { readable: true }, () => this.#fire());
+    this.#poll = pollFd(this.#fd, { readable: true }, () => this.#fire());
   }
 
   /** Liveness checked on a timer instead of a pidfd (pid reuse makes this a weaker check). */

@@ -5,7 +5,8 @@
  * - `fd-poll`: libuv readiness polling of an fd through koffi (`uv_poll`), used to wait for a
  *   FIFO handshake or a process's pidfd without parking a thread;
  * - `fd-streams`: `net.Socket({ fd })` over a pipe or FIFO fd.
- * Node and Deno have both. Bun 1.x has neither: its N-API panics on `uv_poll_init_socket`, and
+ * Node and Deno have both (Deno's `uv_poll` is an emulation with other lifetimes: fd-poll.ts
+ * hides the difference). Bun 1.x has neither: its N-API panics on `uv_poll_init_socket`, and
  * its `net.Socket({ fd })` never reads from a pipe. A transport lists what it needs
  * (`Transport.requires`) and `transportFor()` refuses it up front with `UnsupportedError`, before
  * any kernel object exists; code that can do without (pid watching falls back to a timer) asks

@@ -261,7 +261,10 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   }
 
   /** A chunk reached the kernel: report room once the buffer is below half the high water. */
-  readonly #onChunkWritten = (): void => {
+  readonly #onChunkWritten = (err?: Error | null): void => {
+    // A write failed by destroy() is no room: Deno calls these back synchronously inside
+    // destroy(), with the buffer already emptied, which woke a blocked send() past close().
+    if (err || this.#released) return;
     if (this.#waitingDrain && this.#batchBytes + this.#out.writableLength < HIGH_WATER / 2) {
       this.#waitingDrain = false;
       this.notifyWritable();
@@ -280,7 +283,10 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
 
   protected override committed(): Promise<void> {
     // A batch still being built will be the next flush.
-    return this.commits.wait(this.#flushes + (this.flushScheduled ? 1 : 0));
+    const target = this.#flushes + (this.flushScheduled ? 1 : 0);
+    // Released: no write callback will ever come (Deno does not call them after destroy()).
+    if (this.#released && target > this.commits.progress) return Promise.reject(new ClosedError('connection'));
+    return this.commits.wait(target);
   }
 
   /** Frames that never reached the kernel: their sends fail. */

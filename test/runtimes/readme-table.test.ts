@@ -10,7 +10,7 @@ const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.m
 test('every row of the README runtime table matches the runtime suites', () => {
   const section = readme.slice(readme.indexOf('## Runtimes'), readme.indexOf('## Transports'));
   const rows = [...section.matchAll(/^\| `([a-z]+):[^|]*\| (\S+) \| ([^|]+) \| ([^|]+) \|$/gm)];
-  assert.is(rows.length, 7, section);
+  assert.is(rows.length, 8, section);
   for (const [, scheme, node, deno, bun] of rows) {
     assert.is(node, 'yes', `${scheme} on node`);
     for (const [runtime, cell] of [['deno', deno!.trim()], ['bun', bun!.trim()]] as const) {

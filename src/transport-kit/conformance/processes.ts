@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { within } from './watchdog.js';
+import { signalChild } from '../../process/signal-child.js';
 
 /** Absolute path of the compiled script `dist/<relative>` from a test's `import.meta.url`. */
 export function script(fromUrl: string, relative: string): string {
@@ -56,13 +57,13 @@ export class Child {
     try {
       return await within(ms, `child ${this.pid} exiting (stderr: ${this.stderr.slice(-500)})`, this.exited);
     } catch (err) {
-      this.proc.kill('SIGKILL');
+      signalChild(this.proc, 'SIGKILL');
       throw err;
     }
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+    signalChild(this.proc, signal); // not proc.kill(): on Deno only the first signal is sent
   }
 }
 

@@ -17,6 +17,7 @@ import type { Connection } from '../transport.js';
 import type { SpawnClientOptions, SpawnedClient, SpawningListener, SpawnStdio } from '../capabilities.js';
 import { CHILD_READ_FD, CHILD_WRITE_FD, PIPE_EXTRA_FD, PIPE_FDS_ENV, formatPipeFds } from './pipe-env.js';
 import { ClosedError } from '../../errors.js';
+import { signalChild } from '../../process/signal-child.js';
 
 /** After `close()`, children get this long to exit on their EOF before SIGTERM (then SIGKILL). */
 const CHILD_GRACE_MS = 3000;
@@ -195,13 +196,13 @@ export class PipeListener implements SpawningListener {
   /** A group leader's group gets the signal (its pgid is valid: it has not exited yet). */
   #signal(c: SpawnedClient, signal: NodeJS.Signals): void {
     if (!this.#leaders.has(c) || c.pid <= 0) {
-      c.child.kill(signal);
+      signalChild(c.child, signal);
       return;
     }
     try {
       process.kill(-c.pid, signal);
     } catch {
-      c.child.kill(signal);
+      signalChild(c.child, signal);
     }
   }
 

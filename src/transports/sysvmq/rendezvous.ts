@@ -15,6 +15,7 @@ import { checkOwned } from '../shared/ownership.js';
 import type { SysvmqAddress } from './url.js';
 import { decodeInfo, encodeInfo, RV_INFO, RV_RECORD_BASE, type HubInfo } from './wire.js';
 import { livenessHeld } from './liveness.js';
+import { procStat } from '../../process/proc-stat.js';
 
 /** How far into the queue a client looks for INFO (it is at position 0 unless garbage came first). */
 const INFO_SCAN = 16;
@@ -132,10 +133,25 @@ async function removeStale(address: SysvmqAddress, key: number): Promise<void> {
   for (;;) {
     const n = msgReceive(id, buf, 0, IPC_NOWAIT | MSG_NOERROR);
     if (n < 0) break;
-    if (buf.type >= RV_RECORD_BASE) removeIfOurs(buf.type - RV_RECORD_BASE);
+    if (buf.type >= RV_RECORD_BASE) await removeIfUnread(buf.type - RV_RECORD_BASE);
   }
   removeIfOurs(info.wakeQueue);
   msgRemove(id);
+}
+
+/**
+ * A dead hub's record, removed unless a live process still reads the queue: a client's wake queue
+ * is that whole process's (src/transports/sysvmq/waker.ts) and may serve its other connections,
+ * even a new hub in this very process; the data queues of a live client are removed by that
+ * client once it sees the hub gone. (A zombie reads nothing: its queue goes.)
+ */
+async function removeIfUnread(queue: number): Promise<void> {
+  const reader = msgStat(queue)?.lrpid ?? 0;
+  if (reader > 0) {
+    const state = (await procStat(reader))?.state;
+    if (state !== undefined && state !== 'Z' && state !== 'X') return;
+  }
+  removeIfOurs(queue);
 }
 
 /** Checks an address a client will use and returns its rendezvous queue, or -errno / null info. */

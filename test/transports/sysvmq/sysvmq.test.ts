@@ -188,6 +188,34 @@ test('a live hub is never taken over; a killed hub\'s queues are removed by the 
   assert.equal(alive(ids), [], 'the next hub removed everything the dead ones left');
 });
 
+test('the next hub of a killed hub keeps the wake queue of a live client process, which serves its other connections', async () => {
+  const url = newUrl();
+  const first = children.add(spawnNode(peer, ['hub', url]));
+  await first.waitLine(/^ready \d+$/);
+  const other = await pair(newUrl()); // another connection of this process, through the same waker
+  const client = await t.connect(url); // the killed hub records this process's wake queue
+  const wakeQueue = acquireWaker().queueId;
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => { warnings.push(w.message); };
+  process.on('warning', onWarning);
+  try {
+    first.kill('SIGKILL');
+    await first.waitExit();
+    await within(10_000, 'the client seeing its hub gone', client.closed);
+    const next = await listen(url); // removes what the dead hub left
+    assert.ok(msgStat(wakeQueue) !== null, 'this live process keeps its wake queue');
+    const frames = other.server[Symbol.asyncIterator]();
+    await other.client.send(new TextEncoder().encode('after the restart'));
+    assert.is(new TextDecoder().decode((await within(10_000, 'a frame on the other connection', frames.next())).value as Uint8Array), 'after the restart');
+    await new Promise((r) => setTimeout(r, 50)); // a warning is emitted on the next tick
+    assert.equal(warnings.filter((w) => w.includes('wake queue')), []);
+    await next.close();
+  } finally {
+    process.off('warning', onWarning);
+    await other.client.close();
+  }
+});
+
 test('SIGINT of a hub process removes everything; a connected client sees peer-gone or clean', async () => {
   const url = newUrl();
   const hubProc = children.add(spawnNode(peer, ['hub', url]));

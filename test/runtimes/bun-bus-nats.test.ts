@@ -1,0 +1,3 @@
+import { busSuiteUnder } from './support.js';
+
+busSuiteUnder('bun', 'nats');

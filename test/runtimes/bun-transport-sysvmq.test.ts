@@ -1,0 +1,3 @@
+import { transportSuiteUnder } from './support.js';
+
+transportSuiteUnder('bun', 'sysvmq');
