@@ -148,7 +148,7 @@ export class HubFabric implements Fabric {
     fabric = new HubFabric(url, client, undefined, undefined, {
       transport, options: reconnect ? { ...options, handBackUnsent: true } : options, reconnect,
     });
-    // What a dead predecessor of this name published and no hub took (`Connection.takenBack`).
+    // What a dead predecessor of this name published and no hub took (`DurableHandBack.takenBack`).
     client.resendPublishes(handsBack(conn) ? conn.takenBack : []);
     return fabric;
   }
