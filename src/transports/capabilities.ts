@@ -10,7 +10,7 @@
  * | {@link FillReporter}       | `fill()`                                    | stream sockets, shm   |
  * | {@link PeerProver}         | `peerCredentials`                           | unix, pipe, memory    |
  * | {@link DurableHandBack}    | `takenBack`, `resumeWith`, `hubAlive`, `Closed.unsent` | file:// clients |
- * | {@link SpawningListener}   | `Listener.spawn`                            | pipe: listeners       |
+ * | {@link SpawningListener}   | `spawn` on a Listener                       | pipe: listeners       |
  * @module
  */
 import type { ChildProcess } from 'node:child_process';

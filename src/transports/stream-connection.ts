@@ -293,7 +293,8 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   #failCommits(cause: Error & { code?: string }): void {
     if (this.commits.size === 0) return;
     const gone = cause.code === 'EPIPE' || cause.code === 'ECONNRESET';
-    this.commits.failAll(gone ? new PeerGoneError('the frame was not written before the peer left', { cause }) : new ClosedError('connection'));
+    this.commits.failAll(gone
+      ? new PeerGoneError('the frame was not written before the peer left', { cause }) : new ClosedError('connection'));
   }
 
   #onDrain(): void {

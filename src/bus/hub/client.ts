@@ -61,7 +61,7 @@ export class HubClient {
   /** Subscriptions are withdrawn from the hub (drain): never re-sent. */
   #withdrawn = false;
   readonly counters = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
-  /** Our HELLO on the connection whose resume state we keep (`Connection.resumeWith`). */
+  /** Our HELLO on the connection whose resume state we keep (`DurableHandBack.resumeWith`). */
   #helloFrame: Uint8Array | undefined;
   #stateConn: Connection | undefined;
   readonly #resumeState = (): Uint8Array[] => {

@@ -134,7 +134,7 @@ export class HubFabric implements Fabric {
       transport, options: reconnect ? { ...options, handBackUnsent: true } : options, reconnect,
     }, (s) => fabric.#status.next(s));
     fabric.#redialer = redialer;
-    // What a dead predecessor of this name published and no hub took (`Connection.takenBack`).
+    // What a dead predecessor of this name published and no hub took (`DurableHandBack.takenBack`).
     client.resendPublishes(handsBack(conn) ? conn.takenBack : []);
     return fabric;
   }

@@ -29,7 +29,7 @@ export interface TransportFixture {
   /**
    * Starts `node <scriptPath> ...args` as a client of `listener` with `env` added. The child
    * reads `UNIBUS_URL` (and `UNIBUS_MAX_FRAME_SIZE`) and connects with `transportFor(url)`.
-   * A `spawnsClients` transport must start it with `listener.spawn`, so it inherits its fds.
+   * A `spawnsClients` transport must start it with `listener.spawn` (`SpawningListener`), so it inherits its fds.
    * Its stdout must be a pipe (`Child.waitLine` reads it).
    */
   spawnClient(listener: Listener, url: string, scriptPath: string, args: readonly string[], env: NodeJS.ProcessEnv): Child;
