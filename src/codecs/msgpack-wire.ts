@@ -36,8 +36,8 @@ export function strHeaderSize(n: number): number {
   return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
 }
 
-/** Writes msgpack at `buf[pos]`, advancing `pos`. The caller sizes `buf` (see the *Size functions). */
-export class MsgpackWriter {
+/** A position in a buffer, owned by whoever reads or writes there. */
+class Cursor {
   buf: Uint8Array = EMPTY;
   pos = 0;
 
@@ -47,7 +47,10 @@ export class MsgpackWriter {
     this.pos = pos;
     return this;
   }
+}
 
+/** Writes msgpack at `buf[pos]`, advancing `pos`. The caller sizes `buf` (see the *Size functions). */
+export class MsgpackWriter extends Cursor {
   /** An array header for `n` elements (fixarray, array 16, array 32). */
   array(n: number): void {
     const b = this.buf;
@@ -130,17 +133,7 @@ export function encodeStr(text: string): Uint8Array {
  * was when the next value is not of the kind asked for; lengths are not checked against the
  * buffer (the caller knows what running past it means for its format).
  */
-export class MsgpackReader {
-  buf: Uint8Array = EMPTY;
-  pos = 0;
-
-  /** Points the cursor at `buf[pos]`. */
-  at(buf: Uint8Array, pos: number): this {
-    this.buf = buf;
-    this.pos = pos;
-    return this;
-  }
-
+export class MsgpackReader extends Cursor {
   /** Takes a nil if one is next. */
   nil(): boolean {
     if (this.buf[this.pos] !== 0xc0) return false;

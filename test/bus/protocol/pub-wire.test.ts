@@ -11,6 +11,7 @@ import { jsonCodec, msgpackCodec, rawCodec, registerCodec, type Codec } from '..
 import { PubSender } from '../../../src/bus/hub/pub-sender.js';
 import { encodeQpubHeader } from '../../../src/bus/protocol/messages.js';
 import { copyBytes, PubEncoder } from '../../../src/bus/protocol/pub-encoder.js';
+import { PubDecoder } from '../../../src/bus/protocol/pub-decoder.js';
 import { memoryTransport } from '../../../src/transports/memory/memory-transport.js';
 import { unixTransport } from '../../../src/transports/unix/unix-transport.js';
 import type { Connection, Transport } from '../../../src/transports/transport.js';
@@ -122,6 +123,21 @@ test('writeValueFrame on a fresh encoder, topics and codecs changing, writes the
     assert.equal([...out.subarray(at, at + want.length)], [...want], `${topic} codec=${codec} seq=${seq}`);
     assert.is(enc.valueFrameSize(topic, codec, seq, payload.length), want.length);
     at += want.length;
+  }
+});
+
+test('the PUB decoder reads back every str size class (fixstr, str 8, 16, 32), the payload as a view', () => {
+  const decoder = new PubDecoder();
+  for (const len of [0, 31, 32, 255, 256, 65_535, 65_536]) {
+    const topic = 'x'.repeat(len);
+    const publisher = `p${'é'.repeat(len >> 1)}`;
+    const payload = bytes(len % 1000, len);
+    const frame = packr.pack([4, topic, 1, publisher, len + 1, len % 2 ? '_inbox.r' : null, null, payload]);
+    const pub = decoder.decode(frame);
+    assert.ok(pub, `the fast path reads a ${len}-byte topic`);
+    assert.equal([pub.topic.length, pub.codec, pub.publisher, pub.seq, pub.replyTo], [len, 1, publisher, len + 1, len % 2 ? '_inbox.r' : undefined]);
+    assert.equal([...pub.payload], [...payload]);
+    assert.is(pub.payload.buffer, frame.buffer, 'a view of the frame, not a copy');
   }
 });
 
