@@ -129,6 +129,10 @@ export interface FabricStats {
   readonly peers: number;
   /** Hub with a policy: PUBs and SUBs it refused (absent where no policy applies). */
   readonly permissionDenied?: number;
+  /** `nats://`: received messages waiting in this process while the bus is paused (`overflow: 'wait'`). */
+  readonly paused?: number;
+  /** `nats://`: received messages dropped because more than `maxPendingBytes` waited while paused. */
+  readonly droppedWhilePaused?: number;
 }
 
 /** What the Bus needs from whoever routes. */
