@@ -292,10 +292,14 @@ export class HubClient {
    * straight into the connection's buffer where the codec and the connection allow it.
    */
   publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
+    const direct = this.#options.direct;
+    if (direct) return this.publish({ topic, codec: codec.id, payload: codec.encode(value) });
     return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, value);
   }
 
   publish(m: WireMessage): Promise<void> | undefined {
+    const direct = this.#options.direct;
+    if (direct) return this.#sender.publishDirect(direct, this.#frameLimit(), m);
     return this.#sender.publish(this.conn, this.#frameLimit(), m);
   }
 
