@@ -66,23 +66,6 @@ export class PubSender {
     return conn.write(chunks) && !this.#durable ? undefined : conn.drained();
   }
 
-  /**
-   * `m` to the router by reference (the hub's own bus, ./local-route.ts): encoded once, with
-   * its decoded form beside it, so that the router neither copies nor decodes it.
-   */
-  publishDirect(route: DirectRoute, limit: number, m: WireMessage): Promise<void> | undefined {
-    const seq = this.#seq + 1;
-    const frame = this.#encoder.encode(m.topic, m.codec, seq, m.payload, m.replyTo, m.headers);
-    const size = frame instanceof Uint8Array ? frame.length : frame[0]!.length + frame[1]!.length;
-    if (size > limit) throw new FrameTooLargeError(size, limit);
-    this.#seq = seq;
-    this.#counters.sent++;
-    this.#counters.bytesSent += size;
-    return route.send(frame, {
-      topic: m.topic, codec: m.codec, publisher: this.#publisherId, seq, replyTo: m.replyTo, headers: m.headers, payload: m.payload,
-    });
-  }
-
   /** `PubEncoder.encodeInPlace` with the next sequence number; counts what was sent. */
   #inPlace(conn: Connection, limit: number, topic: string, id: number, value: unknown, n: number, write: PayloadWriter): number {
     const room = this.#encoder.encodeInPlace(conn, limit, topic, id, this.#seq + 1, value, n, write);
@@ -101,5 +84,22 @@ export class PubSender {
       this.#writer = (value, out, at) => codec.encodeInto!(value, out, at);
     }
     return this.#writer;
+  }
+
+  /**
+   * `m` to the router by reference (the hub's own bus, ./local-route.ts): encoded once, with
+   * its decoded form beside it, so that the router neither copies nor decodes it.
+   */
+  publishDirect(route: DirectRoute, limit: number, m: WireMessage): Promise<void> | undefined {
+    const seq = this.#seq + 1;
+    const frame = this.#encoder.encode(m.topic, m.codec, seq, m.payload, m.replyTo, m.headers);
+    const size = frame instanceof Uint8Array ? frame.length : frame[0]!.length + frame[1]!.length;
+    if (size > limit) throw new FrameTooLargeError(size, limit);
+    this.#seq = seq;
+    this.#counters.sent++;
+    this.#counters.bytesSent += size;
+    return route.send(frame, {
+      topic: m.topic, codec: m.codec, publisher: this.#publisherId, seq, replyTo: m.replyTo, headers: m.headers, payload: m.payload,
+    });
   }
 }
