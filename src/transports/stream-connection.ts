@@ -17,7 +17,7 @@
 import type { Socket } from 'node:net';
 import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
 import { BaseConnection } from './connection-base.js';
-import { uninitialized } from '../bytes.js';
+import { SlabPool } from './framing/slab-pool.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
 import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
 import type { PeerCredentials, PeerInfo } from './transport.js';
@@ -74,6 +74,8 @@ export class StreamConnection extends BaseConnection {
   #reservedSize = 0;
   #chunks: Uint8Array[] = [];
   #batchBytes = 0;
+  /** Used slabs, by reference in the socket until that flush is written; then reused (./framing/slab-pool.ts). */
+  readonly #slabs = new SlabPool(SLAB_BYTES);
   #flushScheduled = false;
   #waitingDrain = false;
   #released = false;
@@ -227,8 +229,10 @@ export class StreamConnection extends BaseConnection {
   #reserve(bytes: number): void {
     if (this.#slabPos + bytes <= this.#slab.length) return;
     this.#sealSegment();
+    // The old slab's last segment goes out with the next flush; free once that is written.
+    this.#slabs.retire(this.#slab, this.#flushes + 1);
     // Not zero-filled: every byte is written before it is sent.
-    this.#slab = uninitialized(Math.max(SLAB_BYTES, bytes));
+    this.#slab = this.#slabs.take(bytes);
     this.#slabPos = 0;
     this.#segStart = 0;
   }
@@ -281,6 +285,7 @@ export class StreamConnection extends BaseConnection {
     }
     this.#onChunkWritten();
     this.#flushesCommitted += 1;
+    this.#slabs.written(this.#flushesCommitted);
     const waiters = this.#commitWaiters;
     let n = 0;
     while (n < waiters.length && waiters[n]!.flushes <= this.#flushesCommitted) waiters[n++]!.resolve();
