@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
 import { InPlaceConnection } from './in-place-connection.js';
 import type { FillReporter, PeerProver } from './capabilities.js';
-import { uninitialized } from '../bytes.js';
+import { SlabPool } from './framing/slab-pool.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
 import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
 import type { PeerCredentials, PeerInfo } from './transport.js';
@@ -75,6 +75,8 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   #reservedSize = 0;
   #chunks: Uint8Array[] = [];
   #batchBytes = 0;
+  /** Used slabs, by reference in the socket until that flush is written; then reused (./framing/slab-pool.ts). */
+  readonly #slabs = new SlabPool(SLAB_BYTES);
   #waitingDrain = false;
   #released = false;
   #hadPartial = false;
@@ -222,8 +224,10 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   #reserve(bytes: number): void {
     if (this.#slabPos + bytes <= this.#slab.length) return;
     this.#sealSegment();
+    // The old slab's last segment goes out with the next flush; free once that is written.
+    this.#slabs.retire(this.#slab, this.#flushes + 1);
     // Not zero-filled: every byte is written before it is sent.
-    this.#slab = uninitialized(Math.max(SLAB_BYTES, bytes));
+    this.#slab = this.#slabs.take(bytes);
     this.#slabPos = 0;
     this.#segStart = 0;
   }
@@ -279,6 +283,7 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     }
     this.#onChunkWritten();
     this.commits.reached(this.commits.progress + 1);
+    this.#slabs.written(this.commits.progress);
   };
 
   protected override committed(): Promise<void> {

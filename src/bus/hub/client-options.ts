@@ -4,6 +4,7 @@
  * @module
  */
 import type { Closed } from '../../transports/transport.js';
+import type { DirectRoute } from './local-route.js';
 
 export interface ClientOptions {
   name: string;
@@ -26,4 +27,6 @@ export interface ClientOptions {
    * transport's resume: the hub says HELLO again on the same connection). Nothing was lost.
    */
   onResumed?: () => void;
+  /** The hub's own bus: publishes reach the router by reference (./local-route.ts). */
+  direct?: DirectRoute;
 }

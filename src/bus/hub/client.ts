@@ -26,6 +26,7 @@ import {
   toPub, type Hello, type PeerEntry,
 } from '../protocol/messages.js';
 import { PubSender } from './pub-sender.js';
+import { encodeOwnPayload } from './own-payload.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 
@@ -293,10 +294,14 @@ export class HubClient {
    * straight into the connection's buffer where the codec and the connection allow it.
    */
   publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
+    const direct = this.#options.direct;
+    if (direct) return this.publish({ topic, codec: codec.id, payload: encodeOwnPayload(codec, value) });
     return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, value);
   }
 
   publish(m: WireMessage): Promise<void> | undefined {
+    const direct = this.#options.direct;
+    if (direct) return this.#sender.publishDirect(direct, this.#frameLimit(), m);
     return this.#sender.publish(this.conn, this.#frameLimit(), m);
   }
 

@@ -24,6 +24,7 @@ import { HubClient } from './client.js';
 import { resolveReconnect, type ReconnectOptions } from './reconnect.js';
 import { Redialer } from './redialer.js';
 import { HubRouter } from './router.js';
+import { LocalPath } from './local-route.js';
 import type { HubPolicy } from '../policy/hub-policy.js';
 import { pickHubLimits, resolveHubLimits } from './limits.js';
 
@@ -98,13 +99,12 @@ export class HubFabric implements Fabric {
     // The hub's own bus: frames from our encoder are never rewritten, and same-turn delivery
     // keeps the hub's publishes as quick as a remote client's.
     const [local, remote] = memoryPair(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, { immutableFrames: true, sameTurn: true });
-    let client: HubClient | undefined;
-    router.attach(remote, {
-      deliver: (pub) => client?.deliver(pub),
-      deliverQueued: (pub, sids) => client?.deliverQueued(pub, sids),
-    });
+    // Its publishes reach the router by reference, in order with its other frames (./local-route.ts).
+    const path = new LocalPath(local);
+    router.attach(remote, path);
     try {
-      client = await HubClient.open(local, { name, busId: options.busId, transport: 'local' });
+      const client = await HubClient.open(local, { name, busId: options.busId, transport: 'local', direct: path });
+      path.receiver = client;
       return new HubFabric(listener.url, client, router, listener);
     } catch (err) {
       await router.close();

@@ -11,6 +11,7 @@ import { FrameTooLargeError } from '../../errors.js';
 import type { Connection } from '../../transports/transport.js';
 import { canWriteInPlace } from '../../transports/capabilities.js';
 import type { WireMessage } from '../fabric.js';
+import type { DirectRoute } from './local-route.js';
 import { copyBytes, PubEncoder, type PayloadWriter } from '../protocol/pub-encoder.js';
 
 /** What the owner counts of what was sent. */
@@ -26,6 +27,7 @@ const DECLINED = -1;
 
 export class PubSender {
   readonly #encoder: PubEncoder;
+  readonly #publisherId: string;
   readonly #counters: SendCounters;
   /** Publishes wait until their frame is in the medium (a durable transport's `drained()`). */
   readonly #durable: boolean;
@@ -35,6 +37,7 @@ export class PubSender {
 
   constructor(publisherId: string, counters: SendCounters, durable = false) {
     this.#encoder = new PubEncoder(publisherId);
+    this.#publisherId = publisherId;
     this.#counters = counters;
     this.#durable = durable;
   }
@@ -117,5 +120,22 @@ export class PubSender {
       this.#writer = (value, out, at) => codec.encodeInto!(value, out, at);
     }
     return this.#writer;
+  }
+
+  /**
+   * `m` to the router by reference (the hub's own bus, ./local-route.ts): encoded once, with
+   * its decoded form beside it, so that the router neither copies nor decodes it.
+   */
+  publishDirect(route: DirectRoute, limit: number, m: WireMessage): Promise<void> | undefined {
+    const seq = this.#seq + 1;
+    const frame = this.#encoder.encode(m.topic, m.codec, seq, m.payload, m.replyTo, m.headers);
+    const size = frame instanceof Uint8Array ? frame.length : frame[0]!.length + frame[1]!.length;
+    if (size > limit) throw new FrameTooLargeError(size, limit);
+    this.#seq = seq;
+    this.#counters.sent++;
+    this.#counters.bytesSent += size;
+    return route.send(frame, {
+      topic: m.topic, codec: m.codec, publisher: this.#publisherId, seq, replyTo: m.replyTo, headers: m.headers, payload: m.payload,
+    });
   }
 }

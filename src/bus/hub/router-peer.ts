@@ -4,11 +4,14 @@ import type { Hello, Pub } from '../protocol/messages.js';
 import type { PeerGrant } from '../policy/gate.js';
 import type { Rule } from '../policy/types.js';
 import type { PeerOutbox } from './peer-outbox.js';
+import type { ClaimedPub } from './local-route.js';
 
 /** How the router hands PUBs to the hub's own bus without a copy or a second decode. */
 export interface LocalDelivery {
   deliver(pub: Pub): void;
   deliverQueued(pub: Pub, sids: readonly number[]): void;
+  /** The publish a frame read from the hub bus's link stands for (./local-route.ts), if any. */
+  claim?(frame: Uint8Array): ClaimedPub | undefined;
 }
 
 /** A subscription held by the router: which peer, which of its sids, which pattern and group. */

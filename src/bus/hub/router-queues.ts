@@ -13,6 +13,7 @@
 import { encodeQpubHeader, type Pub } from '../protocol/messages.js';
 import type { PolicyGate } from '../policy/gate.js';
 import type { RouterPeer, SubEntry } from './router-peer.js';
+import { frameSize } from './frame-size.js';
 
 /** The router's write: hands a frame to a peer (connection or outbox); false when not handed. */
 export type PeerWrite = (peer: RouterPeer, frame: Uint8Array | Uint8Array[]) => boolean;
@@ -33,7 +34,10 @@ export class QueueRouter {
    * whose connection refuses the write (already gone) is skipped for the next one, so the
    * message is handed to some live member when there is one.
    */
-  route(groups: Map<string, SubEntry[]>, frame: Uint8Array, pub: Pub, from?: RouterPeer): void {
+  route(groups: Map<string, SubEntry[]>, frame: Uint8Array | Uint8Array[], pub: Pub, from?: RouterPeer): void {
+    // A frame in chunks (the hub's own publish) stays in chunks behind the QPUB header.
+    const size = frameSize(frame);
+    const chunks = frame instanceof Uint8Array ? [frame] : frame;
     let chosen = new Map<RouterPeer, number[]>();
     let retry: Map<string, SubEntry[]> | undefined;
     for (;;) {
@@ -48,7 +52,7 @@ export class QueueRouter {
       for (const [peer, sids] of chosen) {
         if (pub.replyTo !== undefined && this.#gate) this.#gate.grantReply(from, peer, pub.replyTo);
         if (peer.local) peer.local.deliverQueued(pub, sids);
-        else if (!this.#write(peer, [encodeQpubHeader(sids, frame.length), frame])) {
+        else if (!this.#write(peer, [encodeQpubHeader(sids, size), ...chunks])) {
           // Not handed: choose again in each group this member was chosen for, without it.
           for (const [queue, members] of groups) {
             if (!members.some((m) => m.peer === peer && sids.includes(m.sid))) continue;

@@ -42,6 +42,7 @@ import { RouterFlow, slowConsumerError } from './router-flow.js';
 import { QueueRouter } from './router-queues.js';
 import { RouterSubscriptions } from './router-subs.js';
 import { HubPublisher } from './router-sys.js';
+import { frameSize } from './frame-size.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -123,7 +124,10 @@ export class HubRouter {
       // Frames still in a read after the router gave up on this peer mean nothing.
       if (peer.failure || peer.slowError) return;
       try {
-        this.#onFrame(peer, frame);
+        // The hub's own publishes come by reference (./local-route.ts): no copy, no decode.
+        const own = peer.local?.claim?.(frame);
+        if (own && peer.hello) this.#publish(peer, own.frame, own.pub);
+        else this.#onFrame(peer, frame);
       } catch (err) {
         this.#fail(peer, err instanceof Error ? err : new ProtocolError(String(err)));
       }
@@ -211,7 +215,7 @@ export class HubRouter {
   }
 
   /** A client's PUB: `$sys.` topics are the hub's own (ERR, the connection stays open). */
-  #publish(peer: RouterPeer, frame: Uint8Array, pub: Pub): void {
+  #publish(peer: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub): void {
     checkTopic(pub.topic);
     if (isReservedTopic(pub.topic) && !peer.local) {
       sendErr(peer, 'ERR_UNIBUS_PERMISSION', new PermissionDeniedError(
@@ -222,8 +226,8 @@ export class HubRouter {
     this.#route(peer, frame, pub);
   }
 
-  #route(from: RouterPeer | undefined, frame: Uint8Array, pub: Pub): void {
-    if (this.#stats.on) this.#stats.routed(from, pub.topic, frame.length);
+  #route(from: RouterPeer | undefined, frame: Uint8Array | Uint8Array[], pub: Pub): void {
+    if (this.#stats.on) this.#stats.routed(from, pub.topic, frameSize(frame));
     const entries = this.#index.match(pub.topic);
     if (entries.length === 0) {
       if (pub.replyTo !== undefined && from) this.#noResponders(from, pub.replyTo);

@@ -8,7 +8,7 @@
  * @module
  */
 import { ProtocolError } from '../../errors.js';
-import { view } from '../../bytes.js';
+import { uninitialized, view } from '../../bytes.js';
 
 /** Bytes in the length header. */
 export const HEADER_BYTES = 4;
@@ -129,7 +129,8 @@ export function writeLength(buf: Uint8Array, pos: number, size: number): void {
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
+  // Every byte is written below: no zero-fill (a 1 MiB frame arrives in ~16 reads).
+  const out = uninitialized(total);
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
