@@ -17,6 +17,7 @@
  * @module
  */
 import type { Connection } from '../../transports/transport.js';
+import { Deadline } from './deadline.js';
 
 /** Why an outbox gives up on its peer. */
 export type OutboxOverflow = 'bytes' | 'stall';
@@ -53,9 +54,11 @@ export class PeerOutbox {
   #bytes = 0;
   /** The connection said it is full: frames wait here until it drains. */
   #full = false;
-  #stallTimer: NodeJS.Timeout | undefined;
+  /** Reached when the peer takes nothing for `maxStall` while full: it is dropped. */
+  readonly #stall: Deadline;
   #holding = false;
-  #graceTimer: NodeJS.Timeout | undefined;
+  /** Reached when the peer filled and made no progress for `backpressureGrace`: stop holding. */
+  readonly #grace: Deadline;
   #shut = false;
   /** After `spill()`: frames go straight into the connection, whatever its room. */
   #direct = false;
@@ -63,6 +66,8 @@ export class PeerOutbox {
   constructor(conn: Connection, options: PeerOutboxOptions) {
     this.#conn = conn;
     this.#options = options;
+    this.#stall = new Deadline(options.maxStall, () => this.#overflow('stall'));
+    this.#grace = new Deadline(options.backpressureGrace, () => this.#endHolding());
   }
 
   /** Frames `shut()` discarded (never handed to the connection). */
@@ -106,8 +111,7 @@ export class PeerOutbox {
 
   /** Holds the router for another grace period (the connection just filled, after progress). */
   #startHolding(): void {
-    clearTimeout(this.#graceTimer);
-    this.#graceTimer = setTimeout(() => this.#endHolding(), this.#options.backpressureGrace);
+    this.#grace.arm();
     if (this.#holding) return;
     this.#holding = true;
     this.#options.onHold(true);
@@ -116,7 +120,7 @@ export class PeerOutbox {
   #endHolding(): void {
     if (!this.#holding) return;
     this.#holding = false;
-    clearTimeout(this.#graceTimer);
+    this.#grace.disarm();
     this.#options.onHold(false);
   }
 
@@ -124,15 +128,14 @@ export class PeerOutbox {
   #waitForRoom(): void {
     this.#startHolding();
     this.#full = true;
-    clearTimeout(this.#stallTimer);
-    this.#stallTimer = setTimeout(() => this.#overflow('stall'), this.#options.maxStall);
+    this.#stall.arm();
     this.#conn.drained().then(() => this.#pump(), () => this.shut());
   }
 
   /** The connection has room: send what waits, in order, until it is full again. */
   #pump(): void {
     if (this.#shut || this.#direct) return;
-    clearTimeout(this.#stallTimer);
+    this.#stall.disarm();
     this.#full = false;
     while (this.#head < this.#queue.length) {
       const frame = this.#queue[this.#head]!;
@@ -178,8 +181,9 @@ export class PeerOutbox {
   spill(): void {
     if (this.#shut || this.#direct) return;
     this.#direct = true;
-    clearTimeout(this.#stallTimer);
+    this.#stall.cancel();
     this.#endHolding();
+    this.#grace.cancel();
     const queue = this.#queue.slice(this.#head);
     this.#queue = [];
     this.#head = 0;
@@ -201,8 +205,9 @@ export class PeerOutbox {
   shut(): number {
     if (this.#shut) return 0;
     this.#shut = true;
-    clearTimeout(this.#stallTimer);
+    this.#stall.cancel();
     this.#endHolding();
+    this.#grace.cancel();
     const dropped = this.#queue.length - this.#head;
     this.discarded += dropped;
     if (this.#bytes > 0) this.#options.onPending(-this.#bytes);
