@@ -78,7 +78,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#samples = new BusSamples({
       url: fabric.url, busId: id, events: this.#events, counters: this.#counters,
       publish: (w) => this.#fabric.publish(w),
-      request: (topic) => this.request(topic as ServiceTopic<S>, {} as RequestOf<S, ServiceTopic<S>>),
+      subscribe: (pattern, handler) => this.#fabric.subscribe(pattern, handler),
     });
     fabric.status.subscribe({
       next: (s) => {

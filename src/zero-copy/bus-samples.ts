@@ -15,13 +15,12 @@ import { DEFAULT_POOL_BYTES } from './pool-layout.js';
 import { Loans, type PoolPlace } from './loans.js';
 import { copiedSampleMessage, DEFAULT_MAX_HOLD, isSample, SampleReceiver } from './receiver.js';
 import type { LoanOptions, Sample } from './sample.js';
-import { LANE_TOPIC } from './descriptor.js';
 
 export interface BusSamplesHost {
   readonly url: string;
   readonly busId: string;
   publish(w: WireMessage): Promise<void> | undefined;
-  request(topic: string): Promise<unknown>;
+  subscribe(pattern: string, handler: WireHandler): { unsubscribe(): void };
   readonly events: Subject<BusEvent>;
   readonly counters: { delivered: number; badPayloads: number };
 }
@@ -42,7 +41,9 @@ export class BusSamples {
     const place = poolPlace(host.url);
     this.#loans = new Loans(host.busId, place, (w) => host.publish(w));
     this.#receiver = place && new SampleReceiver({
-      requestLane: () => host.request(LANE_TOPIC),
+      subscribe: (pattern, handler) => host.subscribe(pattern, handler),
+      publish: (w) => host.publish(w),
+      replyTopic: `_ZC.${host.busId}.lane`,
       events: host.events,
       counters: host.counters,
       expect: { uid: process.getuid?.(), mode: place.mode },
@@ -73,7 +74,10 @@ export class BusSamples {
   /** Fabric status: a lost connection revokes what is held; a new one makes a new pool. */
   status(s: FabricStatus): void {
     if (s.type === 'disconnected') this.#receiver?.disconnected();
-    else if (s.type === 'reconnected') this.#loans.reconnected();
+    else if (s.type === 'reconnected') {
+      this.#loans.reconnected();
+      this.#receiver?.reconnected();
+    }
   }
 
   close(): void {

@@ -46,6 +46,7 @@ interface Active {
   readonly pub: Pub;
   copyFrame?: Uint8Array;
   copyPub?: Pub;
+  localPub?: Pub;
 }
 
 export class SampleRouter {
@@ -134,7 +135,8 @@ export class SampleRouter {
       const lane = this.#lanes.get(peerOf());
       if (lane !== undefined) {
         a.view.hold(a.block, laneBit(lane));
-        return pub;
+        // Named on the message: this call may overtake the lane answer in the in-process link.
+        return a.localPub ??= withLane(pub, lane);
       }
       return this.#copy(a).pub;
     };
@@ -233,4 +235,9 @@ function qpubHeaderFor(header: Uint8Array, length: number): Uint8Array {
   const out = header.slice();
   new DataView(out.buffer, out.byteOffset).setUint32(out.length - 4, length);
   return out;
+}
+
+/** `pub` with the receiving lane attached (for the hub's own bus only). */
+function withLane(p: Pub, lane: number): Pub & { lane: number } {
+  return { topic: p.topic, codec: p.codec, publisher: p.publisher, seq: p.seq, replyTo: p.replyTo, headers: p.headers, payload: p.payload, lane };
 }

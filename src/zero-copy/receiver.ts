@@ -10,18 +10,21 @@ import { existsSync } from 'node:fs';
 import type { Subject } from 'rxjs';
 import { SampleError } from '../errors.js';
 import type { BusEvent } from '../bus/events.js';
-import type { WireMessage } from '../bus/fabric.js';
+import type { WireHandler, WireMessage } from '../bus/fabric.js';
+import { msgpackCodec } from '../codecs/index.js';
 import type { Message } from '../bus/types.js';
-import { decodeDescriptor, decodeLane, SAMPLE_CODEC } from './descriptor.js';
+import { decodeDescriptor, decodeLane, LANE_TOPIC, SAMPLE_CODEC } from './descriptor.js';
 import { HeldSample } from './held.js';
 import { PoolView } from './pool-reader.js';
-import { laneBit, MAX_LANE } from './pool-layout.js';
+import { laneBit } from './pool-layout.js';
 import type { SampleMessage } from './sample.js';
 
 /** Default `maxHold` (ms) of a zero-copy subscription. */
 export const DEFAULT_MAX_HOLD = 10_000;
 /** How often held samples and idle pools are looked at (ms). */
 const SWEEP_MS = 500;
+/** msgpack `{}`: a lane request carries nothing. */
+const EMPTY_MAP = new Uint8Array([0x80]);
 
 /** What a zero-copy subscription asked for. */
 export interface ReceiveOptions {
@@ -31,8 +34,11 @@ export interface ReceiveOptions {
 }
 
 export interface ReceiverHost {
-  /** Asks the hub for a lane; resolves with the reply's decoded data. */
-  requestLane(): Promise<unknown>;
+  /** The fabric's subscribe and publish (the lane request bypasses the bus's codec and counters). */
+  subscribe(pattern: string, handler: WireHandler): { unsubscribe(): void };
+  publish(w: WireMessage): Promise<void> | undefined;
+  /** Where the hub answers this bus's lane request. */
+  readonly replyTopic: string;
   readonly events: Subject<BusEvent>;
   readonly counters: { delivered: number; badPayloads: number };
   /** Owner and mode a pool must have. */
@@ -42,7 +48,9 @@ export interface ReceiverHost {
 export class SampleReceiver {
   readonly #host: ReceiverHost;
   #lane = 0;
-  #asking: Promise<void> | undefined;
+  #asking = false;
+  #wanted = false;
+  #inbox: { unsubscribe(): void } | undefined;
   #epoch = 0;
   readonly #pools = new Map<string, { view: PoolView; used: number }>();
   readonly #held = new Set<HeldSample>();
@@ -61,14 +69,30 @@ export class SampleReceiver {
     this.#host = host;
   }
 
-  /** Asks for a lane (once per connection): called when the bus subscribes. */
+  /**
+   * Asks for a lane (once per connection): called when the bus subscribes with zeroCopy. The
+   * answer is read by a fabric subscription, synchronously and in order with the frames after
+   * it, so samples routed right after the lane was assigned already find it here.
+   */
   wantLane(): void {
+    this.#wanted = true;
     if (this.#lane !== 0 || this.#asking || this.#closed) return;
-    const epoch = this.#epoch;
-    this.#asking = this.#host.requestLane().then(
-      (reply) => { if (epoch === this.#epoch) this.#lane = laneOf(reply); },
-      () => undefined, // no lane: the hub sends copies
-    ).finally(() => { this.#asking = undefined; });
+    this.#asking = true;
+    this.#inbox ??= this.#host.subscribe(this.#host.replyTopic, (w) => {
+      this.#asking = false;
+      this.#lane = decodeLane(w.payload);
+    });
+    try {
+      const sent = this.#host.publish({ topic: LANE_TOPIC, codec: msgpackCodec.id, payload: EMPTY_MAP, replyTo: this.#host.replyTopic });
+      sent?.catch(() => { this.#asking = false; });
+    } catch {
+      this.#asking = false; // no lane: the hub sends copies
+    }
+  }
+
+  /** A new connection: ask again if this bus wants samples. */
+  reconnected(): void {
+    if (this.#wanted) this.wantLane();
   }
 
   /** The lane this bus holds samples with (0: none yet, messages arrive as copies). */
@@ -80,6 +104,7 @@ export class SampleReceiver {
   disconnected(): void {
     this.#epoch++;
     this.#lane = 0;
+    this.#asking = false;
     this.#lastWire = undefined;
     for (const h of [...this.#held]) h.revoke(false);
     for (const { view } of this.#pools.values()) view.close();
@@ -112,6 +137,10 @@ export class SampleReceiver {
   /** Maps the sample a descriptor names; undefined (and a bad-payload event) when it cannot. */
   #take(w: WireMessage): HeldSample | undefined {
     try {
+      // The hub's own bus gets samples by a direct call that may overtake the lane answer still
+      // in its in-process link: the hub then names the lane on the message itself.
+      const local = (w as { lane?: number }).lane;
+      if (local !== undefined && this.#lane === 0) this.#lane = local;
       if (this.#lane === 0) throw new SampleError(`a sample arrived before this bus had a lane: topic=${w.topic}`);
       const d = decodeDescriptor(w.payload);
       let entry = this.#pools.get(d.pool);
@@ -125,7 +154,13 @@ export class SampleReceiver {
       if (!pool.matches(d.block, d.length, d.generation) || (pool.holdersOf(d.block) & bit) === 0n) {
         throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
       }
-      const region = pool.mapSample(d.block, d.length);
+      let region;
+      try {
+        region = pool.mapSample(d.block, d.length);
+      } catch (err) {
+        pool.drop(d.block, bit); // ours, and unusable: give it back at once
+        throw err;
+      }
       const held = new HeldSample(pool, d.block, d.length, bit, region, this.#epoch, (h, clearBit) => {
         this.#held.delete(h);
         if (clearBit && h.epoch === this.#epoch) h.pool.drop(h.block, h.bit);
@@ -176,6 +211,7 @@ export class SampleReceiver {
   /** Gives everything back (the bus closes). */
   close(): void {
     this.#closed = true;
+    this.#inbox?.unsubscribe();
     clearInterval(this.#timer);
     this.#timer = undefined;
     for (const h of [...this.#held]) h.revoke(true);
@@ -211,9 +247,3 @@ export function copiedSampleMessage(m: Message): SampleMessage {
   return sampleMessage(m, data, () => undefined, () => true);
 }
 
-/** The hub's lane answer, decoded by the bus's request(): `{ lane }` (0 for anything else). */
-function laneOf(reply: unknown): number {
-  if (reply instanceof Uint8Array) return decodeLane(reply);
-  const lane = (reply as { lane?: unknown } | null)?.lane;
-  return typeof lane === 'number' && Number.isInteger(lane) && lane >= 1 && lane <= MAX_LANE ? lane : 0;
-}
