@@ -37,14 +37,23 @@ interface Proc { lines: string[]; wait(re: RegExp): Promise<string>; send(): voi
 function start(role: string, url: string, method: string, size: number, count: number): Proc {
   const child = spawn(process.execPath, [peerJs, role, url, method, String(size), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: string[] = [];
-  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
+  const waiters: Array<{ re: RegExp; resolve: (l: string) => void; reject: (e: Error) => void }> = [];
+  // A child that ends before the line awaited fails the measurement instead of hanging it.
+  child.once('exit', (code, signal) => setTimeout(() => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`${role} exited (code=${code} signal=${signal}) before ${w.re}`));
+  }, 500));
   createInterface({ input: child.stdout! }).on('line', (l) => {
     lines.push(l);
     for (const w of waiters.splice(0)) if (w.re.test(l)) w.resolve(l); else waiters.push(w);
   });
   return {
     lines,
-    wait: (re) => new Promise((resolve) => { const l = lines.find((x) => re.test(x)); if (l) resolve(l); else waiters.push({ re, resolve }); }),
+    wait: (re) => new Promise((resolve, reject) => {
+      const l = lines.find((x) => re.test(x));
+      if (l) resolve(l);
+      else if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`${role} already exited before ${re}`));
+      else waiters.push({ re, resolve, reject });
+    }),
     send: () => { child.stdin!.write('go\n'); },
     exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
   };
@@ -105,9 +114,9 @@ for (const shape of ['p2p', 'relay'] as const) {
   for (const size of sizes) {
     const figures: Record<string, number> = {};
     for (const method of ['copy', 'loan'] as const) {
-      // Enough messages for about `seconds` at a guessed rate, at least 200.
-      const guess = method === 'loan' ? 20_000 : Math.max(50, 2e9 / size);
-      const count = Math.max(200, Math.round(guess * seconds));
+      // Enough messages for about `seconds` at a guessed rate, at least 50.
+      const guess = method === 'loan' ? 2000 : Math.max(20, 1e9 / size);
+      const count = Math.max(50, Math.round(guess * seconds));
       const xs: number[] = [];
       for (let r = 0; r < runs; r++) xs.push(await measure(shape, method, size, count));
       figures[method] = median(xs);

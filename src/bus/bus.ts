@@ -311,6 +311,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#closing ??= (async () => {
       this.#requests.rejectAll(new ClosedError('bus'));
       this.#end();
+      this.#samples.closeReceiving();
       await this.#fabric.close();
       this.#samples.close();
       this.#events.complete();

@@ -80,6 +80,15 @@ export class BusSamples {
     }
   }
 
+  /**
+   * Before the connection closes: gives back what is held (clearing our bits is only safe while
+   * our lane is still ours; afterwards the hub clears them and may hand the lane on).
+   */
+  closeReceiving(): void {
+    this.#receiver?.close();
+  }
+
+  /** After the connection closed (everything published was flushed): pools go. */
   close(): void {
     this.#receiver?.close();
     this.#loans.close();

@@ -35,6 +35,11 @@ export class Loans {
   readonly #retired: PoolWriter[] = [];
   #count = 0;
   #closed = false;
+  /** Backstop: a loan collected while still loaned goes back to the pool, with a warning. */
+  readonly #forgotten = new FinalizationRegistry<() => void>((giveBack) => {
+    process.emitWarning('a loaned sample was garbage-collected without publish() or release(): use `using sample` or sample.release()', 'UnibusWarning');
+    giveBack();
+  });
 
   constructor(busId: string, place: PoolPlace | undefined, publish: (w: WireMessage) => Promise<void> | undefined) {
     this.#busId = busId;
@@ -63,8 +68,17 @@ export class Loans {
   }
 
   #poolLoan(writer: PoolWriter, topic: string, run: Run): Sample {
-    return new Sample(topic, writer.bytes(run), {
+    // The backstop's callback must not reach the Sample (it would never be collected).
+    let settled = false;
+    const giveBack = (): void => {
+      if (settled) return;
+      settled = true;
+      writer.cancel(run);
+    };
+    const sample = new Sample(topic, writer.bytes(run), {
       publish: () => {
+        settled = true;
+        this.#forgotten.unregister(giveBack);
         if (this.#closed) return Promise.reject(new ClosedError('bus'));
         writer.publish(run);
         try {
@@ -75,8 +89,13 @@ export class Loans {
           return Promise.reject(err);
         }
       },
-      release: () => writer.cancel(run),
+      release: () => {
+        this.#forgotten.unregister(giveBack);
+        giveBack();
+      },
     });
+    this.#forgotten.register(sample, giveBack, giveBack);
+    return sample;
   }
 
   /** This bus's current pool, made on first use. */
