@@ -7,7 +7,7 @@
  * Receivers read one byte of each message (a zero-copy receiver releases it at once).
  * Reported: msgs/s at the receiver (first to last message), median of `--runs`.
  *
- * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2]
+ * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2] [--shapes p2p,relay]
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -62,7 +62,9 @@ function start(role: string, url: string, method: string, size: number, count: n
 /** One measurement: msgs/s at the receiver. */
 async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, count: number): Promise<number> {
   const url = `shm://zcbench${process.pid}?size=64MiB&pool=256MiB`;
-  const hub = await Bus.listen(url);
+  // The copy path queues whole payloads for a slower subscriber: with the default 32 MiB per
+  // subscriber a 16 MiB relay drops it as a slow consumer, so the hub may queue more here.
+  const hub = await Bus.listen(url, { maxPendingBytes: 1 << 30, maxPendingTotal: 2 ** 31 });
   try {
     let rate = 0;
     if (shape === 'p2p') {
@@ -110,7 +112,7 @@ const human = (n: number): string => (n >= 1 << 20 ? `${Math.round(n / (1 << 20)
 console.log(`zero-copy bench over shm://, ${runs} run(s) per figure, median msgs/s at the receiver`);
 console.log('| shape | size | copy msgs/s | loan msgs/s | loan GB/s | loan / copy |');
 console.log('|---|---|---|---|---|---|');
-for (const shape of ['p2p', 'relay'] as const) {
+for (const shape of opt('shapes', 'p2p,relay').split(',') as Array<'p2p' | 'relay'>) {
   for (const size of sizes) {
     const figures: Record<string, number> = {};
     for (const method of ['copy', 'loan'] as const) {
