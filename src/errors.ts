@@ -32,7 +32,8 @@ export type UnibusErrorCode =
   | 'ERR_UNIBUS_DISCONNECTED'
   | 'ERR_UNIBUS_REQUEST_FAILED'
   | 'ERR_UNIBUS_POLICY'
-  | 'ERR_UNIBUS_LIMIT';
+  | 'ERR_UNIBUS_LIMIT'
+  | 'ERR_UNIBUS_SAMPLE';
 
 /** Base class of every unibus error; `code` is stable and safe to switch on. */
 export class UnibusError extends Error {
@@ -283,5 +284,21 @@ export class LimitError extends UnibusError {
   constructor(limit: string, detail: string) {
     super('ERR_UNIBUS_LIMIT', `Limit reached: ${limit}: ${detail}`);
     this.limit = limit;
+  }
+}
+
+/**
+ * A zero-copy sample used against its lifetime rules (published twice, written after publish, a
+ * stale handle whose generation no longer matches, a pool that is not one); `detail` says which.
+ * @example
+ * ```ts
+ * const s = await bus.loan('frames', 1024);
+ * await s.publish();
+ * try { s.data; } catch (e) { if (e instanceof SampleError) console.log(e.message); }
+ * ```
+ */
+export class SampleError extends UnibusError {
+  constructor(detail: string) {
+    super('ERR_UNIBUS_SAMPLE', `Sample error: ${detail}`);
   }
 }

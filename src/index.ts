@@ -44,3 +44,4 @@ export {
   HubPolicy, decide, rightsFor, type HubPolicyOptions, type PolicyDocument, type PolicyEntry, type PolicyLists,
   type PolicyAction, type Decision, type PeerIdentity, type PeerRights,
 } from './bus/policy/index.js';
+export { Sample, type SampleMessage, type LoanOptions } from './zero-copy/sample.js';

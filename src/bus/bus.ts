@@ -34,6 +34,8 @@ import type {
 import { decodePayload, validatePayload } from './payloads.js';
 import { MessageDecoder } from './bus-delivery.js';
 import type { BusOptions, DrainOptions, PublishOptions, RequestOptions } from './bus-options.js';
+import { BusSamples } from '../zero-copy/bus-samples.js';
+import type { LoanOptions, Sample, SampleMessage } from '../zero-copy/sample.js';
 
 export type { BusOptions, DrainOptions, PublishOptions, RequestOptions } from './bus-options.js';
 
@@ -60,6 +62,8 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   readonly #counters = { published: 0, delivered: 0, dropped: 0, badPayloads: 0, requests: 0 };
   /** Decodes each received message once for every local subscription (./bus-delivery.ts). */
   readonly #decoder: MessageDecoder;
+  /** Loans and zero-copy subscriptions (../zero-copy/bus-samples.ts). */
+  readonly #samples: BusSamples;
 
   /** Events as an Observable: the source of truth for lifecycle and health. */
   readonly events: Observable<BusEvent> = this.#events.asObservable();
@@ -71,8 +75,14 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#validators = (options.validators ?? {}) as Record<string, Validator | undefined>;
     this.#requests = new RequestTracker(id);
     this.#decoder = new MessageDecoder(this.#validators, this.#counters, this.#events);
+    this.#samples = new BusSamples({
+      url: fabric.url, busId: id, events: this.#events, counters: this.#counters,
+      publish: (w) => this.#fabric.publish(w),
+      subscribe: (pattern, handler) => this.#fabric.subscribe(pattern, handler),
+    });
     fabric.status.subscribe({
       next: (s) => {
+        this.#samples.status(s);
         this.#events.next(s);
         // Reconnecting: subscriptions survive. Given up or not reconnecting: they end, with
         // PeerGoneError when the hub died, completing when it closed cleanly.
@@ -158,9 +168,34 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   }
 
   /**
+   * Lends `size` writable bytes for one message on `topic` (docs/zero-copy.md). On `shm://` they
+   * are in this bus's shared-memory pool and subscribers read them in place; elsewhere they are
+   * an ordinary buffer sent as a `raw` message. Waits while the pool is full (bounded by
+   * `timeout`, default 5000 ms, and `signal`).
+   * @example
+   * ```ts
+   * const sample = await bus.loan('frames.cam1', 6_220_800);
+   * sample.data.fill(0x80);
+   * await sample.publish();
+   * ```
+   */
+  loan<K extends PublishTopic<T>>(topic: K, size: number, options?: LoanOptions): Promise<Sample> {
+    try {
+      if (this.#closing) throw new ClosedError('bus');
+      checkTopic(topic);
+      return this.#samples.loan(topic, size, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
    * Messages on topics matching `pattern` (`*` one token, `>` the rest): an Observable, and an
    * async iterable for `for await`. Call `await bus.flush()` to know the hub has the subscription.
+   * With `zeroCopy: true` messages are disposable byte views (`using m`; docs/zero-copy.md).
    */
+  subscribe<P extends string>(pattern: CheckedPattern<T, P>, options: SubscribeOptions & { zeroCopy: true }): Subscription<Uint8Array, SampleMessage>;
+  subscribe<P extends string>(pattern: CheckedPattern<T, P>, options?: SubscribeOptions): Subscription<PatternPayload<T, P>>;
   subscribe<P extends string>(pattern: CheckedPattern<T, P>, options: SubscribeOptions = {}): Subscription<PatternPayload<T, P>> {
     if (this.#closing || this.#draining) throw new ClosedError('bus');
     checkPattern(pattern);
@@ -275,7 +310,9 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#closing ??= (async () => {
       this.#requests.rejectAll(new ClosedError('bus'));
       this.#end();
+      this.#samples.closeReceiving();
       await this.#fabric.close();
+      this.#samples.close();
       this.#events.complete();
     })();
     return this.#closing;
@@ -292,8 +329,11 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   }
 
   readonly #host: SubscriptionHost = {
-    open: (pattern, queue, deliver, fail) => {
-      const sub = this.#fabric.subscribe(pattern, (w) => this.#decoder.deliver(w, deliver), {
+    open: (pattern, queue, deliver, fail, options) => {
+      const handler = options?.zeroCopy || this.#fabric.url.startsWith('shm:')
+        ? this.#samples.handler(options ?? {}, (w, d) => this.#decoder.deliver(w, d), deliver)
+        : (w: WireMessage) => this.#decoder.deliver(w, deliver);
+      const sub = this.#fabric.subscribe(pattern, handler, {
         ...(queue === undefined ? {} : { queue }), ...(fail ? { onError: fail } : {}),
       });
       return () => sub.unsubscribe();

@@ -26,6 +26,13 @@ export interface SubscribeOptions {
   overflow?: OverflowPolicy;
   /** Ends the subscription (both views). */
   signal?: AbortSignal;
+  /**
+   * Messages are disposable byte views (`using m`): of the publisher's shared memory on `shm://`,
+   * ordinary buffers elsewhere. See docs/zero-copy.md for what you may do with `m.data`.
+   */
+  zeroCopy?: boolean;
+  /** zeroCopy: ms a message may be held before it is revoked as a slow consumer (default 10000; 0: never). */
+  maxHold?: number;
 }
 
 /** What a subscription needs from its bus. */
@@ -34,7 +41,8 @@ export interface SubscriptionHost {
    * Starts a hub subscription; returns the function that ends it. `fail` is called when the hub
    * refuses or ends it (its policy refused it, a `LimitError`): the subscription is then over.
    */
-  open(pattern: string, queue: string | undefined, deliver: (m: Message) => void, fail?: (err: Error) => void): () => void;
+  open(pattern: string, queue: string | undefined, deliver: (m: Message) => void, fail?: (err: Error) => void,
+    options?: SubscribeOptions): () => void;
   /** A buffer with policy `wait` became full (+1) or has room again (-1). */
   bufferPressure(delta: 1 | -1): void;
   dropped(pattern: string, policy: OverflowPolicy): void;
@@ -42,14 +50,15 @@ export interface SubscriptionHost {
   onEnd(end: (error?: Error) => void): () => void;
 }
 
-export class Subscription<D = unknown> extends Observable<Message<D>> implements AsyncIterable<Message<D>> {
+/** `M`: the message type (a `SampleMessage` for `zeroCopy` subscriptions). */
+export class Subscription<D = unknown, M extends Message<D> = Message<D>> extends Observable<M> implements AsyncIterable<M> {
   readonly pattern: string;
   readonly #host: SubscriptionHost;
   readonly #options: SubscribeOptions;
 
   constructor(host: SubscriptionHost, pattern: string, options: SubscribeOptions = {}) {
     super((subscriber) => {
-      const stop = host.open(pattern, options.queue, (m) => subscriber.next(m as Message<D>), (err) => subscriber.error(err));
+      const stop = host.open(pattern, options.queue, (m) => subscriber.next(m as M), (err) => subscriber.error(err), options);
       const unEnd = host.onEnd((error) => (error ? subscriber.error(error) : subscriber.complete()));
       const onAbort = (): void => subscriber.complete();
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -65,8 +74,8 @@ export class Subscription<D = unknown> extends Observable<Message<D>> implements
     this.#options = options;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Message<D>> {
-    return new BufferedIterator<D>(this.#host, this.pattern, this.#options);
+  [Symbol.asyncIterator](): AsyncIterator<M> {
+    return new BufferedIterator<D>(this.#host, this.pattern, this.#options) as unknown as AsyncIterator<M>;
   }
 }
 
@@ -94,7 +103,7 @@ class BufferedIterator<D> implements AsyncIterator<Message<D>> {
       throw new RangeError(`bufferSize must be a positive integer: bufferSize=${options.bufferSize}`);
     }
     this.#policy = options.overflow ?? 'wait';
-    this.#stop = host.open(pattern, options.queue, (m) => this.#push(m), (err) => this.#finish(err));
+    this.#stop = host.open(pattern, options.queue, (m) => this.#push(m), (err) => this.#finish(err), options);
     this.#unEnd = host.onEnd((error) => this.#finish(error));
     this.#signal = options.signal;
     this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -112,10 +121,12 @@ class BufferedIterator<D> implements AsyncIterator<Message<D>> {
     const size = this.#queue.length - this.#head;
     if (size >= this.#capacity) {
       if (this.#policy === 'drop-newest') {
+        discard(m);
         this.#host.dropped(this.#pattern, this.#policy);
         return;
       }
       if (this.#policy === 'drop-oldest') {
+        discard(this.#queue[this.#head]);
         this.#queue[this.#head++] = undefined as never;
         this.#host.dropped(this.#pattern, this.#policy);
       }
@@ -147,6 +158,7 @@ class BufferedIterator<D> implements AsyncIterator<Message<D>> {
 
   return(): Promise<IteratorResult<Message<D>>> {
     this.#finish();
+    for (let i = this.#head; i < this.#queue.length; i++) discard(this.#queue[i]);
     this.#queue = [];
     this.#head = 0;
     return Promise.resolve({ value: undefined, done: true });
@@ -173,4 +185,9 @@ class BufferedIterator<D> implements AsyncIterator<Message<D>> {
       else w.resolve({ value: undefined, done: true });
     }
   }
+}
+
+/** A message nobody will see (dropped, or left in a closed iterator): a zero-copy one is given back. */
+function discard(m: Message | undefined): void {
+  (m as { release?: () => void } | undefined)?.release?.();
 }

@@ -43,6 +43,8 @@ import { QueueRouter } from './router-queues.js';
 import { RouterSubscriptions } from './router-subs.js';
 import { HubPublisher } from './router-sys.js';
 import { frameSize } from './frame-size.js';
+import { SampleRouter } from '../../zero-copy/hub-samples.js';
+import { LANE_TOPIC, SAMPLE_CODEC } from '../../zero-copy/descriptor.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -68,6 +70,8 @@ export class HubRouter {
   readonly #stats: StatsCollector;
   counters = { routed: 0, protocolErrors: 0, slowConsumers: 0, oversizeDrops: 0, permissionDenied: 0 };
   readonly #gate: PolicyGate | undefined;
+  /** Zero-copy samples: lanes, holder bits, copies for peers without a lane (../../zero-copy). */
+  readonly #samples: SampleRouter;
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -99,6 +103,9 @@ export class HubRouter {
       drop: (e) => this.#index.remove(e.pattern, e),
     }, inProcessScheme(options.transport));
     this.#queues = new QueueRouter((p, f) => this.#write(p, f), this.#gate);
+    this.#samples = new SampleRouter({
+      write: (p, f) => this.#write(p, f), err: (p, code, text) => { sendErr(p, code, text); }, hubId: `hub:${options.name}`,
+    });
   }
 
   /** Accepts every connection the listener yields, until it ends. */
@@ -113,7 +120,7 @@ export class HubRouter {
    * by a direct call (no copy, no second decode); control frames still use `conn`.
    */
   attach(conn: Connection, local?: LocalDelivery): RouterPeer {
-    const peer = new RouterPeer(`p${this.#nextPeer++}`, conn, local);
+    const peer: RouterPeer = new RouterPeer(`p${this.#nextPeer++}`, conn, local && this.#samples.wrapLocal(() => peer, local));
     peer.outbox = this.#flow.outbox(peer, (why) => this.#slowConsumer(peer, why));
     this.#peers.add(peer);
     const helloTimer = setTimeout(() => {
@@ -217,6 +224,9 @@ export class HubRouter {
   /** A client's PUB: `$sys.` topics are the hub's own (ERR, the connection stays open). */
   #publish(peer: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub): void {
     checkTopic(pub.topic);
+    if (pub.topic === LANE_TOPIC) return this.#samples.lane(peer, pub);
+    // A sample is held in flight around its whole routing (checks included), then let go.
+    if (pub.codec === SAMPLE_CODEC && !this.#samples.active) return this.#samples.route(peer, frame, pub, () => this.#publish(peer, frame, pub));
     if (isReservedTopic(pub.topic) && !peer.local) {
       sendErr(peer, 'ERR_UNIBUS_PERMISSION', new PermissionDeniedError(
         `topic=${pub.topic} is reserved for the hub ($sys.): PUB seq=${pub.seq} dropped`).message);
@@ -263,6 +273,7 @@ export class HubRouter {
    * when it was not handed (larger than the peer takes, closing, or dropped).
    */
   #write(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): boolean {
+    if (this.#samples.active) frame = this.#samples.outgoing(peer, frame);
     let size = 0;
     if (frame instanceof Uint8Array) size = frame.length;
     else for (let i = 0; i < frame.length; i++) size += frame[i]!.length;
@@ -325,6 +336,7 @@ export class HubRouter {
   #detach(peer: RouterPeer, reason: string, error?: Error): void {
     if (!this.#peers.delete(peer)) return;
     this.#retire(peer);
+    this.#samples.left(peer);
     this.#stats.left(peer);
     this.#stats.recheck();
     if (reason === 'protocol') this.counters.protocolErrors++;
@@ -361,6 +373,7 @@ export class HubRouter {
     this.#stats.stop();
     this.#gate?.close();
     this.#presence.close();
+    this.#samples.close();
     const bye = encodeBye();
     for (const p of this.#peers) {
       // What waits in an outbox goes into the connection, whose close() flushes it (bounded).

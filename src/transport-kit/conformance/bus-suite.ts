@@ -12,6 +12,7 @@ import { rejectsWith, within, until } from './watchdog.js';
 import type { TransportFixture } from './fixture.js';
 import { startPeer, type Peer } from './bus-peers.js';
 import { semanticsCases } from './bus-semantics-cases.js';
+import { loanCases } from './bus-loan-cases.js';
 
 export function busSuite(fixture: TransportFixture): void {
   const test = suite(`Bus on ${fixture.scheme}:`);
@@ -232,6 +233,7 @@ export function busSuite(fixture: TransportFixture): void {
   }
 
   semanticsCases({ test, fixture, open, hubOn, peer, inProcessClient });
+  loanCases({ test, open, hubOn, inProcessClient });
 
   inProcessClient('close() of every bus leaves nothing behind', async () => {
     const { hub, url } = await hubOn('leftovers');

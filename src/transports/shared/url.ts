@@ -67,7 +67,7 @@ export const QUERY_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   pipe: ['maxFrameSize', 'pipeSize'],
   fifo: ['maxFrameSize', 'pipeSize'],
   sysvmq: ['maxFrameSize', 'proj'],
-  shm: ['maxFrameSize', 'size', 'api', 'spin', 'peerTimeout'],
+  shm: ['maxFrameSize', 'size', 'api', 'spin', 'peerTimeout', 'pool'],
   file: ['maxFrameSize', 'consumer', 'sync', 'segmentSize', 'maxBacklog'],
 };
 

@@ -1,0 +1,43 @@
+/**
+ * `mmap` of a byte range of a shm segment, read-only or read-write: what zero-copy samples need
+ * beyond ./mmap.ts (which maps a whole segment read-write). The result is a {@link MappedRegion},
+ * so `release()` keeps its guarantee: the range is swapped for private zero pages (never left
+ * unmapped while a view can reach it), so a released view reads zeros instead of crashing.
+ *
+ * @example
+ * ```ts
+ * const region = mapRange(fd, 65536, 4096, { readOnly: true });
+ * const bytes = new Uint8Array(region.buffer);
+ * region.release(); // bytes now reads zeros
+ * ```
+ * @module
+ */
+import { native } from './loader.js';
+import { lastError } from './errno.js';
+import { MappedRegion } from './mmap.js';
+
+const PROT_READ = 0x1;
+const PROT_WRITE = 0x2;
+const MAP_SHARED = 0x01;
+/** Page size on x86-64 and aarch64 Linux (4 KiB pages); offsets must be multiples of it. */
+export const PAGE_BYTES = 4096;
+
+type Mmap = (addr: number, len: number, prot: number, flags: number, fd: number, off: number) => number | bigint;
+let mmap: Mmap | undefined;
+
+/**
+ * Maps `size` bytes of `fd` from `offset` (a multiple of {@link PAGE_BYTES}); read-only with
+ * `readOnly` (writes through it then fault, so a receiver cannot scribble over a sample).
+ */
+export function mapRange(fd: number, offset: number, size: number, options: { readOnly?: boolean } = {}): MappedRegion {
+  if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`mapping size must be a positive integer: size=${size}`);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset % PAGE_BYTES !== 0) {
+    throw new RangeError(`mapping offset must be a multiple of ${PAGE_BYTES}: offset=${offset}`);
+  }
+  // A second prototype of the same symbol is fine with koffi (see ./mmap.ts for the first).
+  mmap ??= native().libc.func('uintptr_t mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)') as unknown as Mmap;
+  const prot = options.readOnly ? PROT_READ : PROT_READ | PROT_WRITE;
+  const address = mmap(0, size, prot, MAP_SHARED, fd, offset);
+  if (typeof address !== 'number' || address === 0) throw lastError('mmap');
+  return new MappedRegion(address, size);
+}

@@ -1,0 +1,246 @@
+/**
+ * The hub's part in zero-copy (docs/zero-copy.md): it hands out receiver lanes, and for each
+ * sample PUB (codec {@link SAMPLE_CODEC}) it checks the descriptor against the publisher's pool,
+ * sets each receiver's lane bit BEFORE the frame is handed to that receiver, clears the in-flight
+ * bit once routing is done, and gives a receiver that has no lane (or the hub's own bus without
+ * one) an ordinary `raw` copy instead. The bits are the record of what was forwarded to whom: when
+ * a connection ends, crash included, its bit is cleared in every pool, so its samples come back.
+ * A pool whose publisher left is removed from /dev/shm once nobody holds a sample of it.
+ * @module
+ */
+import { msgpackCodec, rawCodec } from '../codecs/index.js';
+import { SampleError } from '../errors.js';
+import { shmUnlink } from '../native/mmap.js';
+import type { Pub } from '../bus/protocol/messages.js';
+import { PubEncoder } from '../bus/protocol/pub-encoder.js';
+import type { LocalDelivery, RouterPeer } from '../bus/hub/router-peer.js';
+import { decodeDescriptor, encodeLane } from './descriptor.js';
+import { IN_FLIGHT, MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
+import { PoolView } from './pool-reader.js';
+
+/** How often pools whose publisher left are checked for removal (ms). */
+const ORPHAN_CHECK_MS = 250;
+/** A pool name: `/unibus-shm.<hub name>~pool.<bus id>.<n>`. */
+const POOL_NAME = /^\/unibus-shm\.[A-Za-z0-9_.-]{1,200}~(.*)$/;
+
+export interface SampleRouterHooks {
+  /** The router's write (connection or outbox). */
+  write(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): boolean;
+  /** ERR to a peer; its connection stays open. */
+  err(peer: RouterPeer, code: string, text: string): void;
+  /** Publisher id of the hub (`hub:<name>`). */
+  readonly hubId: string;
+}
+
+interface Pool {
+  readonly view: PoolView;
+  /** The peer that publishes from it; undefined once it left (an orphan). */
+  owner: RouterPeer | undefined;
+}
+
+interface Active {
+  readonly view: PoolView;
+  readonly block: number;
+  readonly length: number;
+  /** As the router got it: whole, or in chunks (the hub's own publish, ../bus/hub/local-route.ts). */
+  readonly frame: Uint8Array | Uint8Array[];
+  readonly pub: Pub;
+  copyFrame?: Uint8Array;
+  copyPub?: Pub;
+  localPub?: Pub;
+}
+
+export class SampleRouter {
+  readonly #hooks: SampleRouterHooks;
+  readonly #encoder: PubEncoder;
+  readonly #lanes = new Map<RouterPeer, number>();
+  /** Free lanes, least recently freed first: a lane is reused as late as possible. */
+  readonly #free: number[] = Array.from({ length: MAX_LANE }, (_, i) => i + 1);
+  readonly #pools = new Map<string, Pool>();
+  #active: Active | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(hooks: SampleRouterHooks) {
+    this.#hooks = hooks;
+    this.#encoder = new PubEncoder(hooks.hubId);
+  }
+
+  /** True while a sample is being routed: the router passes its writes through {@link outgoing}. */
+  get active(): boolean {
+    return this.#active !== undefined;
+  }
+
+  /** A lane request: answered on its replyTo with `{ lane }` (0 when none is free). */
+  lane(peer: RouterPeer, pub: Pub): void {
+    if (pub.replyTo === undefined) return;
+    let lane = this.#lanes.get(peer);
+    if (lane === undefined) {
+      lane = this.#free.shift() ?? 0;
+      if (lane !== 0) this.#lanes.set(peer, lane);
+    }
+    const frame = this.#encoder.encode(pub.replyTo, msgpackCodec.id, 0, encodeLane(lane), undefined, undefined);
+    this.#hooks.write(peer, frame);
+  }
+
+  /** Routes one sample PUB through `route` (the router's fan-out), holding it in flight meanwhile. */
+  route(from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub, route: () => void): void {
+    let view: PoolView;
+    let block: number;
+    let length: number;
+    try {
+      const d = decodeDescriptor(pub.payload);
+      view = this.#pool(from, d.pool);
+      if (!view.matches(d.block, d.length, d.generation) || (view.holdersOf(d.block) & IN_FLIGHT) === 0n) {
+        throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
+      }
+      ({ block, length } = d);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      this.#hooks.err(from, typeof e.code === 'string' && e.code.startsWith('ERR_UNIBUS') ? e.code : 'ERR_UNIBUS_SAMPLE',
+        `sample PUB on topic=${pub.topic} seq=${pub.seq} dropped: ${e.message}`);
+      return;
+    }
+    this.#active = { view, block, length, frame, pub };
+    try {
+      route();
+    } finally {
+      this.#active = undefined;
+      // Every receiver's bit is set: the hub's hold ends (a sample nobody took is free now).
+      view.drop(block, IN_FLIGHT);
+    }
+  }
+
+  /**
+   * A frame the router is about to hand to `peer` while a sample is routed: for the sample's frame
+   * (alone, or after a QPUB header) the peer's lane bit is set first; without a lane the peer gets
+   * a copy.
+   */
+  outgoing(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): Uint8Array | Uint8Array[] {
+    const a = this.#active!;
+    const alone = frame === a.frame;
+    // Behind a QPUB header the sample's frame follows whole or as its chunks.
+    const first = a.frame instanceof Uint8Array ? a.frame : a.frame[0];
+    if (!alone && !(Array.isArray(frame) && frame.length >= 2 && frame[1] === first)) return frame;
+    const lane = this.#lanes.get(peer);
+    if (lane !== undefined) {
+      a.view.hold(a.block, laneBit(lane));
+      return frame;
+    }
+    const copy = this.#copy(a).frame;
+    return alone ? copy : [qpubHeaderFor((frame as Uint8Array[])[0]!, copy.length), copy];
+  }
+
+  /** The hub's own bus gets samples by a direct call: same rule (its lane bit, or a copy). */
+  wrapLocal(peerOf: () => RouterPeer, local: LocalDelivery): LocalDelivery {
+    const pick = (pub: Pub): Pub => {
+      const a = this.#active;
+      if (!a || pub !== a.pub) return pub;
+      const lane = this.#lanes.get(peerOf());
+      if (lane !== undefined) {
+        a.view.hold(a.block, laneBit(lane));
+        // Named on the message: this call may overtake the lane answer in the in-process link.
+        return a.localPub ??= withLane(pub, lane);
+      }
+      return this.#copy(a).pub;
+    };
+    return {
+      deliver: (pub) => local.deliver(pick(pub)),
+      deliverQueued: (pub, sids) => local.deliverQueued(pick(pub), sids),
+    };
+  }
+
+  /** A connection ended: its samples come back, its lane is free, its pools are orphans. */
+  left(peer: RouterPeer): void {
+    const lane = this.#lanes.get(peer);
+    if (lane !== undefined) {
+      this.#lanes.delete(peer);
+      const bit = laneBit(lane);
+      for (const pool of this.#pools.values()) pool.view.dropEverywhere(bit);
+      this.#free.push(lane);
+    }
+    let orphans = false;
+    for (const pool of this.#pools.values()) {
+      if (pool.owner === peer) {
+        pool.owner = undefined;
+        orphans = true;
+      }
+    }
+    if (orphans) this.#checkOrphans();
+  }
+
+  /** Removes pools whose publisher left once no receiver holds a sample of them. */
+  #checkOrphans(): void {
+    let waiting = false;
+    for (const [name, pool] of this.#pools) {
+      if (pool.owner !== undefined) continue;
+      if (!pool.view.idle()) {
+        waiting = true;
+        continue;
+      }
+      try {
+        shmUnlink(name);
+      } catch {
+        // already gone (the publisher removed it on close)
+      }
+      pool.view.close();
+      this.#pools.delete(name);
+    }
+    if (waiting && !this.#timer) {
+      this.#timer = setInterval(() => this.#checkOrphans(), ORPHAN_CHECK_MS);
+      this.#timer.unref();
+    } else if (!waiting && this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #pool(from: RouterPeer, name: string): PoolView {
+    const known = this.#pools.get(name);
+    if (known) {
+      known.owner ??= from;
+      return known.view;
+    }
+    const m = POOL_NAME.exec(name);
+    if (!m || !m[1]!.startsWith(POOL_INFIX) || !POOL_SUFFIX.test(m[1]!.slice(POOL_INFIX.length))) {
+      throw new SampleError(`not a pool name: pool=${JSON.stringify(name)}`);
+    }
+    // A pool is 0600 and must be ours: same user, as every shm segment of this hub.
+    const view = PoolView.open(name, { uid: process.geteuid?.(), mode: 0o600 });
+    this.#pools.set(name, { view, owner: from });
+    return view;
+  }
+
+  /** The sample as an ordinary `raw` PUB (made once per routed sample). */
+  #copy(a: Active): { frame: Uint8Array; pub: Pub } {
+    if (!a.copyFrame) {
+      const region = a.view.mapSample(a.block, a.length);
+      const bytes = region ? new Uint8Array(region.buffer, 0, a.length).slice() : new Uint8Array(0);
+      region?.release();
+      const p = a.pub;
+      const chunks = new PubEncoder(p.publisher).encode(p.topic, rawCodec.id, p.seq, bytes, p.replyTo, p.headers);
+      a.copyFrame = chunks instanceof Uint8Array ? chunks.slice() : Buffer.concat(chunks);
+      // Field by field: a received Pub may compute its payload from its frame (FramePub).
+      a.copyPub = { topic: p.topic, codec: rawCodec.id, publisher: p.publisher, seq: p.seq, replyTo: p.replyTo, headers: p.headers, payload: bytes };
+    }
+    return { frame: a.copyFrame, pub: a.copyPub! };
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const pool of this.#pools.values()) pool.view.close();
+    this.#pools.clear();
+  }
+}
+
+/** A QPUB header (`[9, sids, bin32 length]`) with the length of another PUB frame. */
+function qpubHeaderFor(header: Uint8Array, length: number): Uint8Array {
+  const out = header.slice();
+  new DataView(out.buffer, out.byteOffset).setUint32(out.length - 4, length);
+  return out;
+}
+
+/** `pub` with the receiving lane attached (for the hub's own bus only). */
+function withLane(p: Pub, lane: number): Pub & { lane: number } {
+  return { topic: p.topic, codec: p.codec, publisher: p.publisher, seq: p.seq, replyTo: p.replyTo, headers: p.headers, payload: p.payload, lane };
+}

@@ -1,0 +1,249 @@
+/**
+ * The receiving side of zero-copy on a bus: asks the hub for a lane (once it subscribes), turns a
+ * sample descriptor into a message whose `data` views the publisher's memory, and gives samples
+ * back: on release, after `maxHold` (a slow consumer: revoked, reported), and when the connection
+ * to the hub ends (revoked; the hub clears the lane's bits itself, and may hand the lane to
+ * someone else, so this side never clears a bit of an earlier connection).
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import type { Subject } from 'rxjs';
+import { SampleError } from '../errors.js';
+import type { BusEvent } from '../bus/events.js';
+import type { WireHandler, WireMessage } from '../bus/fabric.js';
+import { msgpackCodec } from '../codecs/index.js';
+import type { Message } from '../bus/types.js';
+import { decodeDescriptor, decodeLane, LANE_TOPIC, SAMPLE_CODEC } from './descriptor.js';
+import { HeldSample } from './held.js';
+import { PoolView } from './pool-reader.js';
+import { laneBit } from './pool-layout.js';
+import type { SampleMessage } from './sample.js';
+
+/** Default `maxHold` (ms) of a zero-copy subscription. */
+export const DEFAULT_MAX_HOLD = 10_000;
+/** How often held samples and idle pools are looked at (ms). */
+const SWEEP_MS = 500;
+/** msgpack `{}`: a lane request carries nothing. */
+const EMPTY_MAP = new Uint8Array([0x80]);
+
+/** What a zero-copy subscription asked for. */
+export interface ReceiveOptions {
+  readonly zeroCopy: boolean;
+  /** ms a message may be held before it is revoked (0: never). */
+  readonly maxHold: number;
+}
+
+export interface ReceiverHost {
+  /** The fabric's subscribe and publish (the lane request bypasses the bus's codec and counters). */
+  subscribe(pattern: string, handler: WireHandler): { unsubscribe(): void };
+  publish(w: WireMessage): Promise<void> | undefined;
+  /** Where the hub answers this bus's lane request. */
+  readonly replyTopic: string;
+  readonly events: Subject<BusEvent>;
+  readonly counters: { delivered: number; badPayloads: number };
+  /** Owner and mode a pool must have. */
+  readonly expect: { uid: number | undefined; mode: number };
+}
+
+export class SampleReceiver {
+  readonly #host: ReceiverHost;
+  #lane = 0;
+  #asking = false;
+  #wanted = false;
+  #inbox: { unsubscribe(): void } | undefined;
+  #epoch = 0;
+  readonly #pools = new Map<string, { view: PoolView; used: number }>();
+  readonly #held = new Set<HeldSample>();
+  #timer: NodeJS.Timeout | undefined;
+  #lastWire: WireMessage | undefined;
+  #lastHeld: HeldSample | undefined;
+  #closed = false;
+  /** Backstop: a message collected without release() gives its sample back, with a warning. */
+  readonly #lost = new FinalizationRegistry<HeldSample>((h) => {
+    if (h.done) return;
+    process.emitWarning(`a zero-copy sample was garbage-collected without release(): use \`using m\` or m.release()`, 'UnibusWarning');
+    h.unref();
+  });
+
+  constructor(host: ReceiverHost) {
+    this.#host = host;
+  }
+
+  /**
+   * Asks for a lane (once per connection): called when the bus subscribes with zeroCopy. The
+   * answer is read by a fabric subscription, synchronously and in order with the frames after
+   * it, so samples routed right after the lane was assigned already find it here.
+   */
+  wantLane(): void {
+    this.#wanted = true;
+    if (this.#lane !== 0 || this.#asking || this.#closed) return;
+    this.#asking = true;
+    this.#inbox ??= this.#host.subscribe(this.#host.replyTopic, (w) => {
+      this.#asking = false;
+      this.#lane = decodeLane(w.payload);
+    });
+    try {
+      const sent = this.#host.publish({ topic: LANE_TOPIC, codec: msgpackCodec.id, payload: EMPTY_MAP, replyTo: this.#host.replyTopic });
+      sent?.catch(() => { this.#asking = false; });
+    } catch {
+      this.#asking = false; // no lane: the hub sends copies
+    }
+  }
+
+  /** A new connection: ask again if this bus wants samples. */
+  reconnected(): void {
+    if (this.#wanted) this.wantLane();
+  }
+
+  /** The lane this bus holds samples with (0: none yet, messages arrive as copies). */
+  get lane(): number {
+    return this.#lane;
+  }
+
+  /** The connection to the hub ended: revoke everything held; the next connection asks again. */
+  disconnected(): void {
+    this.#epoch++;
+    this.#lane = 0;
+    this.#asking = false;
+    this.#lastWire = undefined;
+    for (const h of [...this.#held]) h.revoke(false);
+    for (const { view } of this.#pools.values()) view.close();
+    this.#pools.clear();
+  }
+
+  /** Handles a sample descriptor for one subscription (same wire for every local subscription). */
+  deliver(w: WireMessage, options: ReceiveOptions, deliver: (m: Message) => void): void {
+    let held: HeldSample | undefined;
+    if (w === this.#lastWire) held = this.#lastHeld;
+    else {
+      this.#lastWire = w;
+      this.#lastHeld = held = this.#take(w);
+    }
+    if (!held || held.done) return;
+    this.#host.counters.delivered++;
+    if (!options.zeroCopy) {
+      // An ordinary subscription gets its own copy, as with any message.
+      deliver({ topic: w.topic, data: held.view().slice(), headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq });
+      return;
+    }
+    held.ref();
+    if (options.maxHold > 0 && (held.maxHold === 0 || options.maxHold < held.maxHold)) held.maxHold = options.maxHold;
+    const m = sampleMessage(w, held.view(), () => held!.unref(), () => !held!.done);
+    this.#lost.register(m, held, m);
+    this.#arm();
+    deliver(m);
+  }
+
+  /** Maps the sample a descriptor names; undefined (and a bad-payload event) when it cannot. */
+  #take(w: WireMessage): HeldSample | undefined {
+    try {
+      // The hub's own bus gets samples by a direct call that may overtake the lane answer still
+      // in its in-process link: the hub then names the lane on the message itself.
+      const local = (w as { lane?: number }).lane;
+      if (local !== undefined && this.#lane === 0) this.#lane = local;
+      if (this.#lane === 0) throw new SampleError(`a sample arrived before this bus had a lane: topic=${w.topic}`);
+      const d = decodeDescriptor(w.payload);
+      let entry = this.#pools.get(d.pool);
+      if (!entry) {
+        entry = { view: PoolView.open(d.pool, this.#host.expect), used: Date.now() };
+        this.#pools.set(d.pool, entry);
+      }
+      entry.used = Date.now();
+      const bit = laneBit(this.#lane);
+      const pool = entry.view;
+      if (!pool.matches(d.block, d.length, d.generation) || (pool.holdersOf(d.block) & bit) === 0n) {
+        throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
+      }
+      let region;
+      try {
+        region = pool.mapSample(d.block, d.length);
+      } catch (err) {
+        pool.drop(d.block, bit); // ours, and unusable: give it back at once
+        throw err;
+      }
+      const held = new HeldSample(pool, d.block, d.length, bit, region, this.#epoch, (h, clearBit) => {
+        this.#held.delete(h);
+        if (clearBit && h.epoch === this.#epoch) h.pool.drop(h.block, h.bit);
+      });
+      this.#held.add(held);
+      // The delivery turn's reference: dropped once every local subscription had the message.
+      queueMicrotask(() => held.unref());
+      this.#arm();
+      return held;
+    } catch (err) {
+      this.#host.counters.badPayloads++;
+      this.#host.events.next({ type: 'bad-payload', topic: w.topic, error: err as Error });
+      return undefined;
+    }
+  }
+
+  /** Runs the sweep while anything is held or mapped. */
+  #arm(): void {
+    if (this.#timer || this.#closed) return;
+    this.#timer = setInterval(() => this.#sweep(), SWEEP_MS);
+    this.#timer.unref();
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const h of [...this.#held]) {
+      if (h.maxHold > 0 && now - h.since > h.maxHold) {
+        h.revoke(true);
+        this.#host.events.next({
+          type: 'slow-consumer',
+          detail: `a zero-copy sample was held past maxHold=${h.maxHold}ms: revoked (its data now reads zeros): pool=${h.pool.name} block=${h.block}`,
+        });
+      }
+    }
+    // A pool whose name is gone gets no new samples: close it once nothing of it is held.
+    for (const [name, entry] of this.#pools) {
+      if (now - entry.used < SWEEP_MS || existsSync(`/dev/shm${name}`)) continue;
+      if ([...this.#held].some((h) => h.pool === entry.view)) continue;
+      entry.view.close();
+      this.#pools.delete(name);
+    }
+    if (this.#held.size === 0 && this.#pools.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** Gives everything back (the bus closes). */
+  close(): void {
+    this.#closed = true;
+    this.#inbox?.unsubscribe();
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const h of [...this.#held]) h.revoke(true);
+    for (const { view } of this.#pools.values()) view.close();
+    this.#pools.clear();
+  }
+}
+
+/** Is `w` a sample descriptor? */
+export function isSample(w: WireMessage): boolean {
+  return w.codec === SAMPLE_CODEC;
+}
+
+/** A disposable message; `release` is called once. */
+export function sampleMessage(w: { topic: string; headers?: Readonly<Record<string, string>> | undefined; replyTo?: string | undefined;
+  publisher?: string | undefined; seq?: number | undefined; }, data: Uint8Array, release: () => void, held: () => boolean): SampleMessage {
+  let released = false;
+  const give = (): void => {
+    if (released) return;
+    released = true;
+    release();
+  };
+  return {
+    topic: w.topic, data, headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq,
+    release: give, [Symbol.dispose]: give,
+    get held() { return !released && held(); },
+  };
+}
+
+/** A message of a zeroCopy subscription that did not come as a sample (copy fallback). */
+export function copiedSampleMessage(m: Message): SampleMessage {
+  const data = m.data instanceof Uint8Array ? m.data : new Uint8Array(0);
+  return sampleMessage(m, data, () => undefined, () => true);
+}
+
