@@ -15,6 +15,7 @@ import { SpoolConnection } from './spool-connection.js';
 import type { SpoolOptions } from './spool-options.js';
 import { readSession, type SessionRecord } from './take-back.js';
 import { readResumeState } from './resume-state.js';
+import { channelFailure, channelRemoved } from './channel-fault.js';
 
 /** What a channel needs of its hub (spool-hub.ts). */
 /** Tries at removing a gone client's directory, REMOVE_RETRY_MS apart. */
@@ -30,7 +31,8 @@ export interface ChannelHost {
   readonly holdingForResume: boolean;
   resuming(conn: HubConnection): void;
   attached(conn: HubConnection): void;
-  forget(name: string): void;
+  /** Drops `channel` from the hub (if it is still the one under `name`). */
+  forget(name: string, channel: Channel): void;
 }
 
 export class HubConnection extends SpoolConnection {
@@ -112,6 +114,9 @@ export class Channel {
    */
   #declined: string | undefined;
   #held: ReadRecord[] = [];
+  /** A tick or pump failed (channel-fault.ts): the channel is closed and does nothing more. */
+  #failed = false;
+  #closed = false;
 
   constructor(hub: ChannelHost, name: string) {
     this.#hub = hub;
@@ -121,12 +126,18 @@ export class Channel {
     createLog(this.#paths.up, [UP_CONSUMER], o.mode);
     createLog(this.#paths.down, [DOWN_CONSUMER], o.mode);
     this.writer = new LogWriter(this.#paths.down, { mode: o.mode, segmentSize: o.segmentSize, sync: o.sync, maxFrameSize: o.maxFrameSize });
-    this.reader = new LogReader(this.#paths.up, UP_CONSUMER, { mode: o.mode, maxFrameSize: o.maxFrameSize, onCorrupt: o.onCorrupt });
+    try {
+      this.reader = new LogReader(this.#paths.up, UP_CONSUMER, { mode: o.mode, maxFrameSize: o.maxFrameSize, onCorrupt: o.onCorrupt });
+    } catch (err) {
+      this.writer.close(); // a channel removed while we opened it: leave no fd behind
+      throw err;
+    }
     this.reader.watch(() => this.pump());
   }
 
   /** True when no live process holds the client lock. */
   clientGone(): boolean {
+    if (this.#closed) return true; // its lock probe is closed: nothing to serve it with
     if (this.#lockFd < 0) {
       try {
         this.#lockFd = openSync(this.#paths.clientLock, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -194,19 +205,65 @@ export class Channel {
    */
   #waitingForDeclined(): boolean {
     if (this.#declined === undefined) return false;
-    if (this.#currentSession().id === this.#declined && !(this.clientGone() && existsSync(this.#paths.ephemeral))) return true;
+    const current = this.#currentSession();
+    // No session file: the channel is being removed (or was damaged); its frames wait, never dropped.
+    if (current === undefined) return true;
+    if (current.id === this.#declined && !(this.clientGone() && existsSync(this.#paths.ephemeral))) return true;
     this.#dropping = this.#declined;
     this.#declined = undefined;
     return false;
   }
 
-  /** The client's latest session, the log position of its start marker, and its handback flag. */
-  #currentSession(): SessionRecord {
-    return readSession(this.#paths.session) ?? { id: 'unknown', pos: 0, handBack: false, taken: false };
+  /**
+   * The client's latest session, the log position of its start marker, and its handback flag;
+   * undefined without a session file. A client writes it before its session's first record, so
+   * a channel without one is being removed (or was damaged): never a session to take over.
+   */
+  #currentSession(): SessionRecord | undefined {
+    return readSession(this.#paths.session);
   }
 
-  /** Reads `up` while the current connection wants frames (or to find a session start). */
+  /** Reads `up` while the current connection wants frames (or to find a session start). Never throws. */
   pump(): void {
+    this.#guarded(() => this.#pump());
+  }
+
+  /** Periodic: start a connection for a live client, end one whose client died and was drained. Never throws. */
+  tick(): void {
+    this.#guarded(() => this.#tick());
+  }
+
+  /**
+   * Runs one step of the channel's work from a timer, a watcher or the hub's close(): a fault
+   * ends this channel only (channel-fault.ts), never the hub.
+   */
+  #guarded(step: () => void): void {
+    if (this.#failed || this.#closed) return;
+    try {
+      step();
+    } catch (err) {
+      this.#fault(err);
+    }
+  }
+
+  #fault(err: unknown): void {
+    this.#failed = true;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (channelRemoved(err)) {
+      conn?.end('peer-gone');
+      this.close();
+      this.#hub.forget(this.name, this);
+      return;
+    }
+    // Kept (closed) in the hub's map: not retried every scan; forgotten once its directory goes.
+    const reason = channelFailure(this.name, this.#paths.root, err);
+    conn?.destroy('error', reason);
+    this.close();
+    process.emitWarning(reason.message, 'UnibusSpoolChannel');
+  }
+
+  #pump(): void {
     // While a resumed session waits for the router, nothing is read: its subscriptions must be
     // in place before any other client's PUB is routed.
     if (this.#hub.closing || this.#hub.holdingForResume) return;
@@ -218,7 +275,12 @@ export class Channel {
       if (!r) break;
       if (!r.control) {
         if (!this.#conn && this.#dropping === undefined) {
-          this.#inherit(this.#currentSession());
+          const session = this.#currentSession();
+          if (session === undefined) {
+            this.#held.unshift(r); // no session to give it to (see #currentSession): it waits
+            return;
+          }
+          this.#inherit(session);
           if (this.#declined !== undefined) {
             this.#held.unshift(r); // left for its client to take back
             return;
@@ -247,16 +309,15 @@ export class Channel {
         conn.end('clean');
       }
     }
-    this.tick();
+    this.#tick();
   }
 
-  /** Periodic: start a connection for a live client, end one whose client died and was drained. */
-  tick(): void {
+  #tick(): void {
     if (this.#hub.closing || this.#removing) return;
     const gone = this.clientGone();
     const drained = this.#held.length === 0 && this.reader.atHead;
     const session = this.#currentSession();
-    if (!this.#conn && !gone && drained && this.#dropping !== session.id && this.#declined !== session.id && this.reader.position > session.pos) {
+    if (!this.#conn && !gone && drained && session !== undefined && this.#dropping !== session.id && this.#declined !== session.id && this.reader.position > session.pos) {
       // A live client whose session marker an earlier hub consumed: serve (or decline) that session.
       this.#inherit(session);
     } else if (this.#conn && gone && drained) {
@@ -269,7 +330,7 @@ export class Channel {
       this.close();
       this.#removeRoot(0);
     } else if (!this.#conn && !drained) {
-      this.pump();
+      this.#pump();
     }
   }
 
@@ -298,13 +359,21 @@ export class Channel {
       }
       process.emitWarning(`unibus spool: could not remove ${this.#paths.root}: ${(err as Error).message}`);
     }
-    this.#hub.forget(this.name);
+    this.#hub.forget(this.name, this);
   }
 
+  /** Closes its logs and lock probe; idempotent, and each part is closed even if another fails. */
   close(): void {
-    this.reader.close();
-    this.writer.close();
-    if (this.#lockFd >= 0) closeSync(this.#lockFd);
+    if (this.#closed) return;
+    this.#closed = true;
+    const fd = this.#lockFd;
     this.#lockFd = -1;
+    for (const part of [() => this.reader.close(), () => this.writer.close(), () => fd >= 0 && closeSync(fd)]) {
+      try {
+        part();
+      } catch {
+        // already gone with its directory: nothing left to release
+      }
+    }
   }
 }

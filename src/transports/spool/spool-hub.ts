@@ -98,8 +98,8 @@ export class SpoolHub implements Listener, ChannelHost {
     });
   }
 
-  forget(name: string): void {
-    this.#channels.delete(name);
+  forget(name: string, channel: Channel): void {
+    if (this.#channels.get(name) === channel) this.#channels.delete(name);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Connection> {
@@ -110,13 +110,19 @@ export class SpoolHub implements Listener, ChannelHost {
     this.#closed ??= (async () => {
       clearInterval(this.#timer);
       this.#watcher?.close();
-      this.accepted.end();
-      await this.accepted.closeAll();
-      for (const ch of this.#channels.values()) ch.tick(); // drained channels of gone unnamed clients go
-      this.closing = true;
-      for (const ch of this.#channels.values()) ch.close();
-      this.#channels.clear();
-      this.#live.release();
+      try {
+        this.accepted.end();
+        await this.accepted.closeAll();
+        // Drained channels of gone unnamed clients go; a tick never throws (a channel removed
+        // meanwhile is dropped, hub-channel.ts).
+        for (const ch of [...this.#channels.values()]) ch.tick();
+      } finally {
+        // Whatever happened above, nothing of this hub is left behind: timers, fds, its lock.
+        this.closing = true;
+        for (const ch of this.#channels.values()) ch.close();
+        this.#channels.clear();
+        this.#live.release();
+      }
     })();
     return this.#closed;
   }
