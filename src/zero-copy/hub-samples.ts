@@ -146,6 +146,8 @@ export class SampleRouter {
     return {
       deliver: (pub) => local.deliver(pick(pub)),
       deliverQueued: (pub, sids) => local.deliverQueued(pick(pub), sids),
+      // The hub's own publishes come by reference (../bus/hub/local-route.ts): keep that path.
+      ...(local.claim ? { claim: local.claim.bind(local) } : {}),
     };
   }
 
