@@ -12,6 +12,7 @@ import { spoolTransport } from '../../../src/transports/spool/spool-transport.js
 import type { Connection } from '../../../src/transports/transport.js';
 import { LivenessLock } from '../../../src/sync/liveness-lock.js';
 import { tmpDir } from '../../helpers/run-id.js';
+import { enc, takeText as take } from '../../helpers/frames.js';
 import { within } from '../../helpers/watchdog.js';
 import { removeTmp } from '../../sync/cleanup.js';
 
@@ -21,8 +22,6 @@ const fresh = (): { url: string; path: string } => {
   const path = join(dir, `s${(n += 1)}`);
   return { url: `file://${path}`, path };
 };
-const enc = (s: string): Uint8Array => Buffer.from(s);
-const dec = (b: Uint8Array): string => Buffer.from(b).toString();
 
 test.after(() => removeTmp(dir));
 
@@ -32,16 +31,6 @@ async function accept(hub: AsyncIterable<Connection>): Promise<Connection> {
   return r.value;
 }
 
-async function take(conn: Connection, count: number): Promise<string[]> {
-  const out: string[] = [];
-  const it = conn[Symbol.asyncIterator]();
-  while (out.length < count) {
-    const r = await within(10_000, `frame ${out.length + 1} of ${count}`, it.next());
-    if (r.done) break;
-    out.push(dec(r.value));
-  }
-  return out;
-}
 
 test('close() resolves when a live unnamed client\'s channel is removed under the hub', async () => {
   const { url, path } = fresh();

@@ -8,6 +8,7 @@ import type { Corruption } from '../../../src/transports/spool/log-reader.js';
 import { crc32Portable } from '../../../src/transports/spool/crc32.js';
 import { crc32 } from 'node:zlib';
 import { tmpDir } from '../../helpers/run-id.js';
+import { dec, enc, takeText as take } from '../../helpers/frames.js';
 import { script, spawnNode } from '../../helpers/processes.js';
 import { readFileSync } from 'node:fs';
 import { until, within } from '../../helpers/watchdog.js';
@@ -17,22 +18,9 @@ import { unsentOf } from '../../../src/transports/capabilities.js';
 const dir = tmpDir('spool');
 let n = 0;
 const fresh = (): string => `file://${join(dir, `s${(n += 1)}`)}`;
-const enc = (s: string): Uint8Array => Buffer.from(s);
-const dec = (b: Uint8Array): string => Buffer.from(b).toString();
 
 test.after(() => removeTmp(dir));
 
-async function take(conn: Connection, count: number): Promise<string[]> {
-  const out: string[] = [];
-  if (count === 0) return out;
-  const it = conn[Symbol.asyncIterator]();
-  while (out.length < count) {
-    const r = await within(10_000, `frame ${out.length + 1} of ${count}`, it.next());
-    if (r.done) break;
-    out.push(dec(r.value));
-  }
-  return out;
-}
 
 async function accept(hub: AsyncIterable<Connection>): Promise<Connection> {
   const r = await within(10_000, 'accept', hub[Symbol.asyncIterator]().next());
