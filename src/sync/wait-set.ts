@@ -22,6 +22,11 @@ export interface WaitOptions {
 export interface BackoffDelays {
   minDelay?: number;
   maxDelay?: number;
+  /**
+   * Tries on the next turns (setImmediate) before the timer starts, for waits whose condition is
+   * usually met within microseconds (a pool slot another process frees). Default 0.
+   */
+  eagerTurns?: number;
 }
 
 /** A set of pending waits that the owner can cancel at once (on `close()`). */
@@ -62,8 +67,11 @@ export class WaitSet {
       const deadline = timeout === undefined ? Infinity : Date.now() + timeout;
       const backoff = new Backoff({ initial: minDelay, max: maxDelay, jitter: 0.5 });
       let timer: NodeJS.Timeout | undefined;
+      let immediate: NodeJS.Immediate | undefined;
+      let eager = options.eagerTurns ?? 0;
       const finish = (err: Error | undefined, value?: T): void => {
         clearTimeout(timer);
+        if (immediate) clearImmediate(immediate);
         signal?.removeEventListener('abort', onAbort);
         this.#cancels.delete(cancel);
         if (err) reject(err);
@@ -82,11 +90,18 @@ export class WaitSet {
         if (value !== undefined) return finish(undefined, value);
         const left = deadline - Date.now();
         if (left <= 0) return finish(new TimeoutError(what, timeout!));
-        timer = setTimeout(tick, Math.min(left, backoff.next()));
+        schedule(left);
+      };
+      const schedule = (left: number): void => {
+        immediate = undefined;
+        if (eager > 0) {
+          eager--;
+          immediate = setImmediate(tick);
+        } else timer = setTimeout(tick, Math.min(left, backoff.next()));
       };
       this.#cancels.add(cancel);
       signal?.addEventListener('abort', onAbort, { once: true });
-      timer = setTimeout(tick, Math.min(backoff.next(), Math.max(0, deadline - Date.now())));
+      schedule(Math.max(0, deadline - Date.now()));
     });
   }
 }

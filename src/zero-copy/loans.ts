@@ -9,7 +9,7 @@ import { rawCodec } from '../codecs/index.js';
 import type { WireMessage } from '../bus/fabric.js';
 import { ClosedError } from '../errors.js';
 import { encodeDescriptor, SAMPLE_CODEC } from './descriptor.js';
-import { waitFor } from './loan-wait.js';
+import { WaitSet } from '../sync/wait-set.js';
 import { POOL_INFIX, poolGeometry } from './pool-layout.js';
 import { PoolWriter, type Run } from './pool-writer.js';
 import { Sample, type LoanOptions } from './sample.js';
@@ -35,6 +35,8 @@ export class Loans {
   readonly #retired: PoolWriter[] = [];
   #count = 0;
   #closed = false;
+  /** Loans waiting for room: woken with ClosedError by close(). */
+  readonly #waits = new WaitSet();
   /** Backstop: a loan collected while still loaned goes back to the pool, with a warning. */
   readonly #forgotten = new FinalizationRegistry<() => void>((giveBack) => {
     process.emitWarning('a loaned sample was garbage-collected without publish() or release(): use `using sample` or sample.release()', 'UnibusWarning');
@@ -55,7 +57,11 @@ export class Loans {
     const writer = this.#pool();
     if (size > writer.capacity) throw new RangeError(`loan size exceeds the pool: size=${size} pool=${writer.capacity} (raise ?pool=)`);
     const timeout = options.timeout ?? DEFAULT_LOAN_TIMEOUT;
-    const run = await waitFor(() => writer.take(size), `loan of ${size} bytes on ${topic} (pool full)`, { signal: options.signal, timeout });
+    // Receivers free slots by clearing a bit in shared memory and send nothing, so a loan that
+    // finds no room looks again: on the next turns first (a release is often µs away), then on a
+    // timer backing off to 8 ms.
+    const run = await this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => writer.take(size),
+      { signal: options.signal, timeout, minDelay: 1, maxDelay: 8, eagerTurns: 16 });
     return this.#poolLoan(writer, topic, run);
   }
 
@@ -120,6 +126,7 @@ export class Loans {
 
   close(): void {
     this.#closed = true;
+    this.#waits.cancelAll(new ClosedError('bus'));
     this.#writer?.close();
     for (const w of this.#retired) w.close();
     this.#writer = undefined;

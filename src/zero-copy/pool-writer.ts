@@ -3,7 +3,7 @@
  * blocks as loans, marks them in flight at publish, and takes a run back once every holder bit
  * of its first entry is clear. Only this process allocates, so the free map is local; the only
  * shared state is the holders word, which receivers and the hub clear without telling us (no
- * message per release: a loan that finds no room looks again, ./loan-wait.ts).
+ * message per release: a loan that finds no room looks again, ./loans.ts).
  * @module
  */
 import { closeFd, truncateFd } from '../native/fds.js';

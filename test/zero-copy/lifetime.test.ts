@@ -12,7 +12,7 @@ import { Bus } from '../../src/bus/bus.js';
 import type { BusEvent } from '../../src/bus/events.js';
 import type { FabricStatus } from '../../src/bus/fabric.js';
 import { HubFabric } from '../../src/bus/hub/hub-fabric.js';
-import { AbortedError, TimeoutError } from '../../src/errors.js';
+import { AbortedError, ClosedError, TimeoutError } from '../../src/errors.js';
 import { encodeDescriptor, SAMPLE_CODEC } from '../../src/zero-copy/descriptor.js';
 import type { SampleMessage } from '../../src/zero-copy/sample.js';
 import { ChildSet, spawnNode } from '../helpers/processes.js';
@@ -58,7 +58,7 @@ test('a released view reads zeros; held reports it; the slot is reused for the n
   assert.equal(entries(t.name), []);
 });
 
-test('a full pool: loan() waits, then TimeoutError / AbortedError; a release lets the next loan through', async () => {
+test('a full pool: loan() waits, then TimeoutError / AbortedError / ClosedError on close(); a release lets the next loan through', async () => {
   const t = await trio('zcfull', '64KiB');
   try {
     const got: SampleMessage[] = [];
@@ -76,6 +76,12 @@ test('a full pool: loan() waits, then TimeoutError / AbortedError; a release let
     const next = t.pub.loan('f.x', 10, { timeout: 60_000 });
     got[0]!.release();
     (await next).release();
+    // close() wakes a loan that waits for room.
+    await (await t.pub.loan('f.x', 65536)).publish();
+    await until('held again', () => got.length === 2, 20_000);
+    const pending = t.pub.loan('f.x', 10, { timeout: 60_000 });
+    await t.pub.close();
+    await rejectsWith(() => pending, ClosedError);
   } finally {
     await t.close();
   }
