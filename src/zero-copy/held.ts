@@ -1,19 +1,19 @@
 /**
- * One sample a receiving bus holds: its own read-only mapping and its lane bit in the pool. Every
- * message made from it counts a reference, plus one for the delivery turn (so subscriptions that
- * copy do not free it before the others got it). The last reference unmaps (the views then read
- * zeros) and THEN clears the bit, so the publisher never writes where a view still reads.
+ * One sample a receiving bus holds: a read-only view into its pool's one mapping and its lane bit
+ * in the pool. Every message made from it counts a reference, plus one for the delivery turn (so
+ * subscriptions that copy do not free it before the others got it). The last reference clears the
+ * bit; messages then hand out zero-length data, and a view the user kept from before may see the
+ * slot's next sample (never unmapped memory: see ./pool-reader.ts).
  * @module
  */
-import type { MappedRegion } from '../native/mmap.js';
 import type { PoolView } from './pool-reader.js';
 
 export class HeldSample {
   readonly pool: PoolView;
   readonly block: number;
   readonly bit: bigint;
-  readonly region: MappedRegion | undefined;
   readonly length: number;
+  readonly #bytes: Uint8Array;
   /** Connection epoch it was received in: a bit is only ours to clear within that epoch. */
   readonly epoch: number;
   readonly since = Date.now();
@@ -23,20 +23,20 @@ export class HeldSample {
   #done = false;
   readonly #onFree: (h: HeldSample, clearBit: boolean) => void;
 
-  constructor(pool: PoolView, block: number, length: number, bit: bigint, region: MappedRegion | undefined, epoch: number,
+  constructor(pool: PoolView, block: number, bytes: Uint8Array, bit: bigint, epoch: number,
     onFree: (h: HeldSample, clearBit: boolean) => void) {
     this.pool = pool;
     this.block = block;
-    this.length = length;
+    this.length = bytes.length;
     this.bit = bit;
-    this.region = region;
+    this.#bytes = bytes;
     this.epoch = epoch;
     this.#onFree = onFree;
   }
 
-  /** A view of the sample (empty for a zero-length one). */
+  /** The sample's bytes (a view into the pool; meaningful only while not done). */
   view(): Uint8Array {
-    return this.region ? new Uint8Array(this.region.buffer, 0, this.length) : new Uint8Array(0);
+    return this.#bytes;
   }
 
   get done(): boolean {
@@ -52,11 +52,10 @@ export class HeldSample {
     if (--this.#refs === 0) this.revoke(true);
   }
 
-  /** Gives it back now, whatever the count: unmap first, then the bit (when still ours). */
+  /** Gives it back now, whatever the count: its messages' data turns zero-length, then the bit goes (when still ours). */
   revoke(clearBit: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    this.region?.release();
     this.#onFree(this, clearBit);
   }
 }

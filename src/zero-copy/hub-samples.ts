@@ -215,9 +215,7 @@ export class SampleRouter {
   /** The sample as an ordinary `raw` PUB (made once per routed sample). */
   #copy(a: Active): { frame: Uint8Array; pub: Pub } {
     if (!a.copyFrame) {
-      const region = a.view.mapSample(a.block, a.length);
-      const bytes = region ? new Uint8Array(region.buffer, 0, a.length).slice() : new Uint8Array(0);
-      region?.release();
+      const bytes = a.view.sampleBytes(a.block, a.length).slice();
       const p = a.pub;
       const chunks = new PubEncoder(p.publisher).encode(p.topic, rawCodec.id, p.seq, bytes, p.replyTo, p.headers);
       a.copyFrame = chunks instanceof Uint8Array ? chunks.slice() : Buffer.concat(chunks);

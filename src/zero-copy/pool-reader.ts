@@ -1,14 +1,16 @@
 /**
  * Opening a pool someone else made (the hub to count holders, a receiver to map samples): checks
  * owner, mode, size, magic and version before trusting a byte of it (./pool-layout.ts), keeps the
- * descriptor open so samples can still be mapped after the name is gone, and maps each sample on
- * its own, read-only, so a released sample's view can be swapped for zero pages by itself.
+ * descriptor open so samples can still be mapped after the name is gone, and maps the data area
+ * once, read-only, on the first sample: every sample is a view into that one mapping (one mmap per
+ * sample cost ~20x more). The mapping is unmapped only after its ArrayBuffer is garbage collected,
+ * so a view a user kept past release or past close never touches unmapped memory.
  * @module
  */
 import { ProtocolError, PermissionDeniedError } from '../errors.js';
 import { closeFd, statFd } from '../native/fds.js';
 import { shmOpen, mapShared, type MappedRegion } from '../native/mmap.js';
-import { mapRange, PAGE_BYTES } from '../native/mmap-range.js';
+import { mapRangeUntilCollected, PAGE_BYTES } from '../native/mmap-range.js';
 import {
   Header, HEADER_BYTES, POOL_MAGIC, POOL_VERSION, generationIndex, holdersIndex, lengthIndex, pageAlign,
 } from './pool-layout.js';
@@ -23,6 +25,8 @@ export class PoolView {
   readonly #control: MappedRegion;
   readonly holders: BigInt64Array;
   readonly words: Int32Array;
+  /** The data area, mapped read-only on first use; dropped (not unmapped) at close. */
+  #data: ArrayBuffer | undefined;
   #closed = false;
 
   private constructor(name: string, fd: number, control: MappedRegion, blocks: number, blockBytes: number, dataOffset: number) {
@@ -120,16 +124,26 @@ export class PoolView {
     return true;
   }
 
-  /** Maps the sample at `block` (read-only, its own mapping); `length` 0 maps nothing. */
-  mapSample(block: number, length: number): MappedRegion | undefined {
-    if (length === 0) return undefined;
-    return mapRange(this.#fd, this.dataOffset + block * this.blockBytes, pageAlign(length), { readOnly: true });
+  /**
+   * A read-only view of the sample at `block` (check {@link matches} first): a window into the
+   * pool's one data mapping, valid as long as it is reachable (its bytes change once the
+   * publisher reuses the slot). Throws once the pool is closed.
+   */
+  sampleBytes(block: number, length: number): Uint8Array {
+    if (this.#closed) throw new Error(`pool ${this.name} is closed`);
+    if (length === 0) return new Uint8Array(0);
+    this.#data ??= mapRangeUntilCollected(this.#fd, this.dataOffset, this.blocks * this.blockBytes, { readOnly: true });
+    return new Uint8Array(this.#data, block * this.blockBytes, length);
   }
 
-  /** Unmaps the control area and closes the descriptor (sample mappings live on until released). */
+  /**
+   * Unmaps the control area and closes the descriptor. The data mapping is only dropped: it is
+   * unmapped once no view of it is reachable any more.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#data = undefined;
     this.#control.release();
     try {
       closeFd(this.#fd);

@@ -105,7 +105,7 @@ export class SampleReceiver {
     this.#epoch++;
     this.#lane = 0;
     this.#asking = false;
-    this.#lastWire = undefined;
+    this.#lastWire = this.#lastHeld = undefined;
     for (const h of [...this.#held]) h.revoke(false);
     for (const { view } of this.#pools.values()) view.close();
     this.#pools.clear();
@@ -154,14 +154,14 @@ export class SampleReceiver {
       if (!pool.matches(d.block, d.length, d.generation) || (pool.holdersOf(d.block) & bit) === 0n) {
         throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
       }
-      let region;
+      let bytes;
       try {
-        region = pool.mapSample(d.block, d.length);
+        bytes = pool.sampleBytes(d.block, d.length);
       } catch (err) {
         pool.drop(d.block, bit); // ours, and unusable: give it back at once
         throw err;
       }
-      const held = new HeldSample(pool, d.block, d.length, bit, region, this.#epoch, (h, clearBit) => {
+      const held = new HeldSample(pool, d.block, bytes, bit, this.#epoch, (h, clearBit) => {
         this.#held.delete(h);
         if (clearBit && h.epoch === this.#epoch) h.pool.drop(h.block, h.bit);
       });
@@ -191,7 +191,7 @@ export class SampleReceiver {
         h.revoke(true);
         this.#host.events.next({
           type: 'slow-consumer',
-          detail: `a zero-copy sample was held past maxHold=${h.maxHold}ms: revoked (its data now reads zeros): pool=${h.pool.name} block=${h.block}`,
+          detail: `a zero-copy sample was held past maxHold=${h.maxHold}ms: revoked (its data is now zero-length): pool=${h.pool.name} block=${h.block}`,
         });
       }
     }
@@ -214,6 +214,8 @@ export class SampleReceiver {
     this.#inbox?.unsubscribe();
     clearInterval(this.#timer);
     this.#timer = undefined;
+    // Nothing here may keep a pool's mapping reachable once the user dropped their views.
+    this.#lastWire = this.#lastHeld = undefined;
     for (const h of [...this.#held]) h.revoke(true);
     for (const { view } of this.#pools.values()) view.close();
     this.#pools.clear();
@@ -225,7 +227,14 @@ export function isSample(w: WireMessage): boolean {
   return w.codec === SAMPLE_CODEC;
 }
 
-/** A disposable message; `release` is called once. */
+/** What `data` is once a message was released (shared: a zero-length array holds nothing). */
+const RELEASED = new Uint8Array(0);
+
+/**
+ * A disposable message; `release` is called once. `data` is an accessor: zero-length once the
+ * message is released or its sample revoked, so code that reads `m.data` after release sees
+ * nothing rather than whatever the publisher wrote into the slot since.
+ */
 export function sampleMessage(w: { topic: string; headers?: Readonly<Record<string, string>> | undefined; replyTo?: string | undefined;
   publisher?: string | undefined; seq?: number | undefined; }, data: Uint8Array, release: () => void, held: () => boolean): SampleMessage {
   let released = false;
@@ -235,7 +244,8 @@ export function sampleMessage(w: { topic: string; headers?: Readonly<Record<stri
     release();
   };
   return {
-    topic: w.topic, data, headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq,
+    topic: w.topic, headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq,
+    get data() { return !released && held() ? data : RELEASED; },
     release: give, [Symbol.dispose]: give,
     get held() { return !released && held(); },
   };

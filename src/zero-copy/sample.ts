@@ -87,7 +87,8 @@ export class Sample implements Disposable {
  * A message of a `zeroCopy` subscription: `data` is a read-only view of the publisher's memory on
  * `shm://` (an ordinary buffer elsewhere). Release it (`using`, `release()`) as soon as you are
  * done: the publisher reuses the slot only when every receiver let go. After release, `data`
- * reads zeros; copy what you keep (`m.data.slice()`).
+ * is zero-length, and a view taken before may show the slot's next sample (never a crash): copy
+ * what you keep (`m.data.slice()`).
  */
 export interface SampleMessage extends Message<Uint8Array>, Disposable {
   /** Gives the sample back to its publisher; idempotent. */
