@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { selectCases, type CaseDef } from './cases.js';
 import type { CaseSpec } from './link.js';
 import { measure } from './measure.js';
+import { sweepMeasurement } from './sweep.js';
 import { natsAvailable, startNats } from './nats.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { Progress } from './progress.js';
@@ -76,6 +77,7 @@ async function runAll(options: BenchOptions, cases: readonly CaseDef[]): Promise
       for (const def of cases) {
         const id = `${process.pid}-${++n}`;
         const { result, error } = await measure(specFor(def, size, options, id));
+        sweepMeasurement(id);
         all.push({ case: def.name, size, run, ...(result ? { result } : {}), ...(error ? { error } : {}) });
         process.stderr.write(progress.line(def, size, result, error));
       }
