@@ -1,27 +1,27 @@
 /**
  * One client name as the spool hub sees it (`Channel`): its logs, its client-lock probe, and the
  * connection of its current session (`HubConnection`): started at a session marker, continued or
- * resumed after a hub restart (resume-state.ts), or declined (take-back.ts).
+ * resumed after a hub restart (resume-state.ts), or declined (take-back.ts). The connection
+ * itself is hub-connection.ts.
  * @module
  */
 import { closeSync, constants, existsSync, openSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { queryLock } from '../../native/locks.js';
 import type { AcceptQueue } from '../shared/accept-queue.js';
 import { channelPaths, decodeControl, DOWN_CONSUMER, encodeControl, UP_CONSUMER, type Control } from './channel-layout.js';
 import { createLog, LogWriter } from './log-writer.js';
 import { LogReader, type ReadRecord } from './log-reader.js';
-import { SpoolConnection } from './spool-connection.js';
+import { HubConnection } from './hub-connection.js';
 import type { SpoolOptions } from './spool-options.js';
 import { readSession, type SessionRecord } from './take-back.js';
 import { readResumeState } from './resume-state.js';
 import { channelFailure, channelRemoved } from './channel-fault.js';
 
-/** What a channel needs of its hub (spool-hub.ts). */
 /** Tries at removing a gone client's directory, REMOVE_RETRY_MS apart. */
 const REMOVE_ATTEMPTS = 20;
 const REMOVE_RETRY_MS = 50;
 
+/** What a channel needs of its hub (spool-hub.ts). */
 export interface ChannelHost {
   readonly options: SpoolOptions;
   readonly epoch: string;
@@ -33,66 +33,6 @@ export interface ChannelHost {
   attached(conn: HubConnection): void;
   /** Drops `channel` from the hub (if it is still the one under `name`). */
   forget(name: string, channel: Channel): void;
-}
-
-export class HubConnection extends SpoolConnection {
-  readonly session: string;
-  readonly #channel: Channel;
-  /** Continues a session an earlier hub served, from its resume state. */
-  readonly resumed: boolean;
-
-  /** `replay`: the resume state's frames, given to the router before anything read from `up`. */
-  constructor(channel: Channel, session: string, o: SpoolOptions, resumed = false, replay: readonly Uint8Array[] = []) {
-    super(o.maxFrameSize, channel.writer, join(channelPaths(o.dir, channel.name).down, 'consumers', DOWN_CONSUMER), o.maxBacklog, o.mode);
-    this.#channel = channel;
-    this.session = session;
-    this.resumed = resumed;
-    // Queued until the router consumes this connection; committed with nothing (not in `up`).
-    for (const f of replay) this.deliver(f);
-  }
-
-  protected commitIncoming(end: number): void {
-    this.#channel.reader.commit(end);
-  }
-
-  protected override readStart(): void {
-    this.#channel.attached(this);
-    this.#channel.pump();
-  }
-
-  frame(r: ReadRecord): void {
-    this.pushFrame(r.payload, r.end);
-  }
-
-  control(end: number): void {
-    this.passControl(end);
-  }
-
-  end(reason: 'clean' | 'peer-gone'): void {
-    this.mediumEnded({ reason });
-  }
-
-  get wantsFrames(): boolean {
-    return this.reading && this.isOpen;
-  }
-
-  hello(epoch: string): Promise<void> {
-    return this.appendControl(this.resumed ? { t: 'hub', e: epoch, s: this.session, r: true } : { t: 'hub', e: epoch, s: this.session });
-  }
-
-  protected async release(graceful: boolean): Promise<void> {
-    this.#channel.attached(this);
-    this.#channel.detach(this);
-    try {
-      if (!this.#channel.clientGone()) {
-        if (graceful) await this.flushed();
-        // The down writer belongs to the channel; tell the client this session is over.
-        await this.appendControl({ t: 'bye', s: this.session }).catch(() => undefined);
-      }
-    } finally {
-      this.releaseShared();
-    }
-  }
 }
 
 /** One client name: its logs, its lock probe, and the connection of its current session. */

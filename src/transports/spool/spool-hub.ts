@@ -15,7 +15,8 @@ import { LivenessLock } from '../../sync/liveness-lock.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
 import type { Connection, Listener } from '../transport.js';
 import { channelsDir } from './channel-layout.js';
-import { Channel, type ChannelHost, type HubConnection } from './hub-channel.js';
+import { Channel, type ChannelHost } from './hub-channel.js';
+import type { HubConnection } from './hub-connection.js';
 import type { SpoolOptions } from './spool-options.js';
 import { prepareSpoolDir } from './spool-dir.js';
 
