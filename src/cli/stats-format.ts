@@ -42,6 +42,8 @@ export function renderTop(s: StatsMessage, url: string, width = 120, maxRows = 2
   out.push(...table(['PEER', 'PID', 'TRANSPORT', 'IN/S', 'OUT/S', 'FILL', 'DROPS', 'STATE'],
     peers.slice(0, maxRows).map((p) => [p.name, String(p.pid ?? '?'), p.transport, si(p.msgsInPerSec), si(p.msgsOutPerSec),
       p.fill === null ? '-' : `${Math.round(p.fill * 100)}%`, String(p.drops), p.full ? 'FULL' : 'ok']), width));
+  const morePeers = peers.length - Math.min(maxRows, peers.length) + (s.peersOmitted ?? 0);
+  if (morePeers > 0) out.push(`  ... ${morePeers} more`);
   for (const e of s.events.slice(-5)) {
     out.push(`${new Date(e.at).toISOString().slice(11, 19)} ${e.type} ${e.peer?.name ?? ''}${e.reason ? ` (${e.reason})` : ''}`);
   }

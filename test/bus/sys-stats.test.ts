@@ -96,6 +96,23 @@ test('nothing is counted while nobody subscribes to $sys.stats', async () => {
   assert.is(first.peers.find((p) => p.name === 'unwatched')?.msgsIn, 0);
 });
 
+test('at most 200 peers are listed, the busy one among them; the rest are counted in peersOmitted', async () => {
+  const url = `unix://${join(tmpDir('stats'), 'hub.sock')}`;
+  const { stats } = await open(url);
+  for (let i = 0; i < 205; i++) buses.push(await Bus.connect(url, { name: `idle-${i}` }));
+  const busy = await Bus.connect(url, { name: 'busy' });
+  buses.push(busy);
+  // Published until a message lists it: the interval it counts in may be the next one.
+  await until('a message with every peer', () => {
+    void busy.publish('busy.topic', 1);
+    const last = stats.at(-1);
+    return last !== undefined && last.hub.peers >= 207 && last.peers.some((p) => p.name === 'busy');
+  }, 30_000);
+  const last = stats.at(-1)!;
+  assert.is(last.peers.length, 200);
+  assert.is(last.peersOmitted, last.hub.peers - 200);
+});
+
 test('shm:// peers report the fill of their ring', async () => {
   const url = `shm://${runId}-stats`;
   const { stats } = await open(url);

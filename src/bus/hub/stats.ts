@@ -19,6 +19,12 @@ export const SYS_STATS = '$sys.stats';
 
 /** Topics listed per message (busiest first); the rest are counted in `topicsOmitted`. */
 const MAX_TOPICS_LISTED = 200;
+/**
+ * Peers listed per message: full ones first (a slow consumer in the making is what a reader looks
+ * for), then the busiest; the rest are counted in `peersOmitted`. Without a cap, a hub with
+ * thousands of clients built and sent a message of megabytes every second.
+ */
+const MAX_PEERS_LISTED = 200;
 /** Distinct topics counted per interval; beyond it, new topics go to `otherTopics` (unique reply subjects). */
 const MAX_TOPICS_COUNTED = 10_000;
 /** Recent events kept for a monitor that starts late. */
@@ -36,6 +42,7 @@ export interface StatsMessage {
   topicsOmitted: number;
   otherTopics: { msgs: number; bytes: number };
   peers: PeerStats[];
+  peersOmitted: number;
   events: StatsEvent[];
 }
 
@@ -195,32 +202,34 @@ export class StatsCollector {
     const other = { ...this.#other };
     this.#other.msgs = 0;
     this.#other.bytes = 0;
-    const peers: PeerStats[] = [];
-    let count = 0;
+    const live: Array<{ peer: RouterPeer; p: PeerCount; busy: number; full: boolean }> = [];
     for (const peer of v.peers()) {
       if (!peer.hello) continue;
-      count++;
       const p = this.#peer(peer);
+      live.push({ peer, p, busy: p.msgsIn + p.msgsOut, full: v.isFull(peer) });
+    }
+    live.sort((a, b) => Number(b.full) - Number(a.full) || b.busy - a.busy);
+    const peers = live.slice(0, MAX_PEERS_LISTED).map(({ peer, p, full }): PeerStats => {
       const fill = reportsFill(peer.conn) ? peer.conn.fill() : undefined;
-      peers.push({
+      return {
         ...v.describe(peer),
         msgsInPerSec: round(p.msgsIn / secs), bytesInPerSec: round(p.bytesIn / secs),
         msgsOutPerSec: round(p.msgsOut / secs), bytesOutPerSec: round(p.bytesOut / secs),
-        msgsIn: p.totalIn, msgsOut: p.totalOut, drops: p.drops, full: v.isFull(peer),
+        msgsIn: p.totalIn, msgsOut: p.totalOut, drops: p.drops, full,
         fill: fill === undefined ? null : round(fill),
-      });
-      p.msgsIn = p.bytesIn = p.msgsOut = p.bytesOut = 0;
-    }
+      };
+    });
+    for (const { p } of live) p.msgsIn = p.bytesIn = p.msgsOut = p.bytesOut = 0;
     const events = this.#events.filter((e) => e.seq > this.#sentSeq);
     this.#sentSeq = this.#eventSeq;
     const mem = process.memoryUsage();
     return {
       hub: {
         name: v.name, pid: process.pid, transport: v.transport, uptime: round((now - this.#started) / 1000),
-        rss: mem.rss, heapUsed: mem.heapUsed, fds, peers: count, ...v.counters,
+        rss: mem.rss, heapUsed: mem.heapUsed, fds, peers: live.length, ...v.counters,
       },
       at: now, interval: this.#intervalMs, topics, topicsOmitted: all.length - topics.length, otherTopics: other,
-      peers, events,
+      peers, peersOmitted: live.length - peers.length, events,
     };
   }
 }
