@@ -27,7 +27,7 @@ export type Report =
   | { readonly op: 'ready'; readonly who: string }
   | { readonly op: 'armed'; readonly who: string }
   | { readonly op: 'counted'; readonly who: string; readonly errors: number }
-  | { readonly op: 'cpu'; readonly who: string; readonly micros: number };
+  | { readonly op: 'cpu'; readonly who: string; readonly micros: number; readonly faults?: number };
 
 /** Collects reports and hands out `count` of one kind at a time. */
 export class Mailbox {

@@ -18,6 +18,7 @@ import { measureOneWay } from '../protocol.js';
 import type { SideResult } from '../side.js';
 import { brokerCpuMicros, Mailbox, TO_DRIVER, TO_PUB, TO_SUBS, type Order, type Report } from './control.js';
 
+const DEBUG = Boolean(process.env['BENCH_DEBUG']);
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
 /** How long the clients may take to connect and subscribe, and to exit after `bye`. */
 const START_MS = 30_000;
@@ -84,10 +85,13 @@ async function drive(spec: CaseSpec, hub: Bus, exits: ReadonlyArray<Promise<numb
     for (const r of counted) if (r.op === 'counted') errors += r.errors;
     return now() - t0;
   };
+  // BENCH_DEBUG=1: each process's CPU between two readings (the second pair: the measured batch).
+  let lastCpu = new Map<string, [number, number]>();
   const otherCpu = async (): Promise<number> => {
     order(TO_PUB, { op: 'cpu' });
     order(TO_SUBS, { op: 'cpu' });
     const answers = await take('cpu', k + 1);
+    if (DEBUG) lastCpu = printCpuSplit(lastCpu, answers);
     return answers.reduce((sum, r) => sum + (r.op === 'cpu' ? r.micros : 0), brokerCpuMicros(url));
   };
   const oneWay = await measureOneWay(spec, batch, { reset: () => { errors = 0; }, errors: () => errors, otherCpu }, k);
@@ -98,4 +102,19 @@ async function drive(spec: CaseSpec, hub: Bus, exits: ReadonlyArray<Promise<numb
   inbox.unsubscribe();
   await within(EXIT_MS, 'closing the hub', hub.close());
   return { oneWay };
+}
+
+/** Prints CPU ms and minor page faults per process since the previous reading (hub: this process); returns this reading. */
+function printCpuSplit(previous: Map<string, [number, number]>, answers: readonly Report[]): Map<string, [number, number]> {
+  const c = process.cpuUsage();
+  const next = new Map<string, [number, number]>([['hub', [c.user + c.system, process.resourceUsage().minorPageFault]]]);
+  for (const r of answers) if (r.op === 'cpu') next.set(r.who, [r.micros, r.faults ?? 0]);
+  if (previous.size > 0) {
+    const parts = [...next].map(([who, [us, faults]]) => {
+      const [us0, faults0] = previous.get(who) ?? [0, 0];
+      return `${who} ${Math.round((us - us0) / 1000)}ms ${faults - faults0}pf`;
+    });
+    process.stderr.write(`cpu since last reading: ${parts.join(', ')}\n`);
+  }
+  return next;
 }

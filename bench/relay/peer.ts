@@ -37,7 +37,7 @@ export async function relayPeer(spec: CaseSpec, who: string): Promise<void> {
       case 'count': counting = o.n; errors = 0; report({ op: 'armed', who }); break;
       case 'cpu': {
         const c = process.cpuUsage();
-        report({ op: 'cpu', who, micros: c.user + c.system });
+        report({ op: 'cpu', who, micros: c.user + c.system, faults: process.resourceUsage().minorPageFault });
         break;
       }
       case 'bye': bye(); break;
