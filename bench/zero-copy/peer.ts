@@ -4,7 +4,7 @@
  *   each loan) or `copy` (publishes one prepared buffer), then prints "sent".
  * - sub: counts `count` messages (zeroCopy for `loan`: released at once), reading one byte of
  *   each, then prints "got <count> <seconds from the first to the last>".
- * Both print "ready" first.
+ * Both print "ready" first, and "cpu <µs>" (user + system CPU of this process since "ready") last.
  * @module
  */
 import { Bus } from '../../src/index.js';
@@ -14,8 +14,10 @@ const size = Number(sizeText);
 const count = Number(countText);
 const bus = await Bus.connect(url!, { reconnect: false });
 
+let cpuAtReady = process.cpuUsage();
 if (role === 'pub') {
   console.log('ready');
+  cpuAtReady = process.cpuUsage();
   await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
   process.stdin.destroy(); // an open stdin would keep this process alive
   const buf = new Uint8Array(size).fill(7);
@@ -47,7 +49,10 @@ if (role === 'pub') {
   });
   await bus.flush();
   console.log('ready');
+  cpuAtReady = process.cpuUsage();
   await done;
   console.log(`got ${n} ${((performance.now() - first) / 1000).toFixed(6)} ${sum}`);
 }
+const cpu = process.cpuUsage(cpuAtReady);
+console.log(`cpu ${cpu.user + cpu.system} ${process.resourceUsage().minorPageFault}`);
 await bus.close();

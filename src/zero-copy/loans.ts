@@ -8,7 +8,7 @@
 import { rawCodec } from '../codecs/index.js';
 import type { WireMessage } from '../bus/fabric.js';
 import { ClosedError } from '../errors.js';
-import { encodeDescriptor, SAMPLE_CODEC } from './descriptor.js';
+import { SAMPLE_CODEC } from './descriptor.js';
 import { WaitSet } from '../sync/wait-set.js';
 import { POOL_INFIX, poolGeometry } from './pool-layout.js';
 import { PoolWriter, type Run } from './pool-writer.js';
@@ -49,20 +49,33 @@ export class Loans {
     this.#publish = publish;
   }
 
-  /** A loan of `size` bytes for `topic` (waits for room in the pool; bounded by timeout and signal). */
-  async loan(topic: string, size: number, options: LoanOptions = {}): Promise<Sample> {
-    if (this.#closed) throw new ClosedError('bus');
-    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`loan size must be a non-negative integer: size=${size}`);
-    if (!this.#place) return this.#copyLoan(topic, size);
-    const writer = this.#pool();
-    if (size > writer.capacity) throw new RangeError(`loan size exceeds the pool: size=${size} pool=${writer.capacity} (raise ?pool=)`);
+  /**
+   * A loan of `size` bytes for `topic` (waits for room in the pool; bounded by timeout and signal).
+   * Not async: a loan the pool has room for costs one resolved promise, no wait machinery.
+   */
+  loan(topic: string, size: number, options: LoanOptions = {}): Promise<Sample> {
+    if (this.#closed) return Promise.reject(new ClosedError('bus'));
+    if (!Number.isSafeInteger(size) || size < 0) return Promise.reject(new RangeError(`loan size must be a non-negative integer: size=${size}`));
+    if (!this.#place) return Promise.resolve(this.#copyLoan(topic, size));
+    let writer: PoolWriter;
+    try {
+      writer = this.#pool();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (size > writer.capacity) return Promise.reject(new RangeError(`loan size exceeds the pool: size=${size} pool=${writer.capacity} (raise ?pool=)`));
     const timeout = options.timeout ?? DEFAULT_LOAN_TIMEOUT;
+    if (!Number.isFinite(timeout) || timeout < 0) return Promise.reject(new RangeError(`Timeout must be a non-negative number of milliseconds: timeout=${timeout}`));
+    if (options.signal?.aborted !== true) {
+      const run = writer.take(size);
+      if (run) return Promise.resolve(this.#poolLoan(writer, topic, run));
+    }
     // Receivers free slots by clearing a bit in shared memory and send nothing, so a loan that
-    // finds no room looks again: on the next turns first (a release is often µs away), then on a
-    // timer backing off to 8 ms.
-    const run = await this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => writer.take(size),
-      { signal: options.signal, timeout, minDelay: 1, maxDelay: 8, eagerTurns: 16 });
-    return this.#poolLoan(writer, topic, run);
+    // finds no room looks again: on the next turns first (a release is often µs away), then every
+    // millisecond (a longer backoff idled the publisher while a pool of few large slots drained).
+    return this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => writer.take(size),
+      { signal: options.signal, timeout, minDelay: 1, maxDelay: 1, eagerTurns: 16 })
+      .then((run) => this.#poolLoan(writer, topic, run));
   }
 
   #copyLoan(topic: string, size: number): Sample {
@@ -88,7 +101,7 @@ export class Loans {
         if (this.#closed) return Promise.reject(new ClosedError('bus'));
         writer.publish(run);
         try {
-          const d = encodeDescriptor({ pool: writer.name, block: run.block, length: run.length, generation: run.generation });
+          const d = writer.descriptors.encode(run.block, run.length, run.generation);
           return this.#publish({ topic, codec: SAMPLE_CODEC, payload: d }) ?? RESOLVED;
         } catch (err) {
           writer.unpublish(run);

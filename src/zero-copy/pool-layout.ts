@@ -110,9 +110,12 @@ export function lengthIndex(block: number): number {
   return (HEADER_BYTES + block * ENTRY_BYTES + Entry.length) >>> 2;
 }
 
+/** Bits of lanes 0..63, made once: a BigInt shift per sample allocated on the hot path. */
+const LANE_BITS = Array.from({ length: MAX_LANE + 1 }, (_, i) => 1n << BigInt(i));
+
 /** The bit of receiver lane `lane` in a holders word. */
 export function laneBit(lane: number): bigint {
-  return 1n << BigInt(lane);
+  return LANE_BITS[lane] ?? 1n << BigInt(lane);
 }
 
 /** Pool names live under the shm hub's prefix: `<prefix>pool.<bus id>.<n>`. */

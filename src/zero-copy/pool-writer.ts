@@ -11,6 +11,7 @@ import { mapShared, shmOpen, shmUnlink, type MappedRegion } from '../native/mmap
 import {
   Header, IN_FLIGHT, POOL_MAGIC, POOL_VERSION, generationIndex, holdersIndex, lengthIndex, runBlocks, type PoolGeometry,
 } from './pool-layout.js';
+import { DescriptorWriter } from './descriptor.js';
 
 /** A run of blocks handed out by {@link PoolWriter.take}. */
 export interface Run {
@@ -23,6 +24,8 @@ export interface Run {
 export class PoolWriter {
   readonly name: string;
   readonly geometry: PoolGeometry;
+  /** This pool's descriptors (the name's bytes made once). */
+  readonly descriptors: DescriptorWriter;
   readonly #region: MappedRegion;
   readonly #holders: BigInt64Array;
   readonly #words: Int32Array;
@@ -48,6 +51,7 @@ export class PoolWriter {
     }
     this.name = name;
     this.geometry = geometry;
+    this.descriptors = new DescriptorWriter(name);
     this.#holders = new BigInt64Array(this.#region.buffer, 0, geometry.dataOffset >>> 3);
     this.#words = new Int32Array(this.#region.buffer, 0, geometry.dataOffset >>> 2);
     this.#busy = new Uint8Array(geometry.blocks);
