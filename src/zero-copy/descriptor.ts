@@ -51,15 +51,22 @@ export class DescriptorWriter {
     const h = this.#head.length;
     const out = new Uint8Array(h + 15);
     out.set(this.#head);
-    const dv = new DataView(out.buffer);
-    dv.setUint8(h, 0xce);
-    dv.setUint32(h + 1, block);
-    dv.setUint8(h + 5, 0xce);
-    dv.setUint32(h + 6, length);
-    dv.setUint8(h + 10, 0xd2);
-    dv.setInt32(h + 11, generation);
+    out[h] = 0xce;
+    putU32(out, h + 1, block);
+    out[h + 5] = 0xce;
+    putU32(out, h + 6, length);
+    out[h + 10] = 0xd2;
+    putU32(out, h + 11, generation >>> 0); // int32: the same four bytes, two's complement
     return out;
   }
+}
+
+/** Big-endian u32 at `at`. */
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 255;
+  out[at + 2] = (v >>> 8) & 255;
+  out[at + 3] = v & 255;
 }
 
 /** The last pool name decoded, as bytes and string: a receiver sees the same few pools again and again. */

@@ -12,7 +12,8 @@ import type { SampleMessage } from './sample.js';
 export class HeldSample {
   readonly pool: PoolView;
   readonly block: number;
-  readonly bit: bigint;
+  /** The receiving lane: its bit in the holders word is this bus's hold. */
+  readonly lane: number;
   readonly length: number;
   readonly #bytes: Uint8Array;
   /** Connection epoch it was received in: a bit is only ours to clear within that epoch. */
@@ -24,12 +25,12 @@ export class HeldSample {
   #done = false;
   readonly #onFree: (h: HeldSample, clearBit: boolean) => void;
 
-  constructor(pool: PoolView, block: number, bytes: Uint8Array, bit: bigint, epoch: number,
+  constructor(pool: PoolView, block: number, bytes: Uint8Array, lane: number, epoch: number,
     onFree: (h: HeldSample, clearBit: boolean) => void) {
     this.pool = pool;
     this.block = block;
     this.length = bytes.length;
-    this.bit = bit;
+    this.lane = lane;
     this.#bytes = bytes;
     this.epoch = epoch;
     this.#onFree = onFree;

@@ -15,7 +15,7 @@ import type { Pub } from '../bus/protocol/messages.js';
 import { PubEncoder } from '../bus/protocol/pub-encoder.js';
 import type { LocalDelivery, RouterPeer } from '../bus/hub/router-peer.js';
 import { decodeDescriptor, encodeLane } from './descriptor.js';
-import { IN_FLIGHT, MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
+import { MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
 import { PoolView } from './pool-reader.js';
 
 /** How often pools whose publisher left are checked for removal (ms). */
@@ -90,7 +90,7 @@ export class SampleRouter {
     try {
       const d = decodeDescriptor(pub.payload);
       view = this.#pool(from, d.pool);
-      if (!view.matches(d.block, d.length, d.generation) || (view.holdersOf(d.block) & IN_FLIGHT) === 0n) {
+      if (!view.matches(d.block, d.length, d.generation) || !view.heldBy(d.block, 0)) {
         throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
       }
       ({ block, length } = d);
@@ -106,7 +106,7 @@ export class SampleRouter {
     } finally {
       this.#active = undefined;
       // Every receiver's bit is set: the hub's hold ends (a sample nobody took is free now).
-      view.drop(block, IN_FLIGHT);
+      view.dropLane(block, 0); // bit 0: in flight
     }
   }
 
@@ -123,7 +123,7 @@ export class SampleRouter {
     if (!alone && !(Array.isArray(frame) && frame.length >= 2 && frame[1] === first)) return frame;
     const lane = this.#lanes.get(peer);
     if (lane !== undefined) {
-      a.view.hold(a.block, laneBit(lane));
+      a.view.holdLane(a.block, lane);
       return frame;
     }
     const copy = this.#copy(a).frame;
@@ -137,7 +137,7 @@ export class SampleRouter {
       if (!a || pub !== a.pub) return pub;
       const lane = this.#lanes.get(peerOf());
       if (lane !== undefined) {
-        a.view.hold(a.block, laneBit(lane));
+        a.view.holdLane(a.block, lane);
         // Named on the message: this call may overtake the lane answer in the in-process link.
         return a.localPub ??= withLane(pub, lane);
       }

@@ -12,7 +12,7 @@ import { SAMPLE_CODEC } from './descriptor.js';
 import { WaitSet } from '../sync/wait-set.js';
 import { POOL_INFIX, poolGeometry } from './pool-layout.js';
 import { PoolWriter, type Run } from './pool-writer.js';
-import { Sample, type LoanOptions } from './sample.js';
+import { Sample, type LoanOptions, type SampleBackend } from './sample.js';
 
 const RESOLVED = Promise.resolve();
 /** Default time a loan waits for a free slot (ms). */
@@ -37,6 +37,10 @@ export class Loans {
   #closed = false;
   /** Loans waiting for room: woken with ClosedError by close(). */
   readonly #waits = new WaitSet();
+  /** Loans made this turn (the backstop is armed for those still loaned when it ends). */
+  #fresh: Sample[] = [];
+  #freshBackends: PoolLoan[] = [];
+  #armQueued = false;
   /** Backstop: a loan collected while still loaned goes back to the pool, with a warning. */
   readonly #forgotten = new FinalizationRegistry<() => void>((giveBack) => {
     process.emitWarning('a loaned sample was garbage-collected without publish() or release(): use `using sample` or sample.release()', 'UnibusWarning');
@@ -87,34 +91,47 @@ export class Loans {
   }
 
   #poolLoan(writer: PoolWriter, topic: string, run: Run): Sample {
-    // The backstop's callback must not reach the Sample (it would never be collected).
-    let settled = false;
-    const giveBack = (): void => {
-      if (settled) return;
-      settled = true;
-      writer.cancel(run);
-    };
-    const sample = new Sample(topic, writer.bytes(run), {
-      publish: () => {
-        settled = true;
-        this.#forgotten.unregister(giveBack);
-        if (this.#closed) return Promise.reject(new ClosedError('bus'));
-        writer.publish(run);
-        try {
-          const d = writer.descriptors.encode(run.block, run.length, run.generation);
-          return this.#publish({ topic, codec: SAMPLE_CODEC, payload: d }) ?? RESOLVED;
-        } catch (err) {
-          writer.unpublish(run);
-          return Promise.reject(err);
-        }
-      },
-      release: () => {
-        this.#forgotten.unregister(giveBack);
-        giveBack();
-      },
-    });
-    this.#forgotten.register(sample, giveBack, giveBack);
+    const backend = new PoolLoan(this, writer, topic, run);
+    const sample = new Sample(topic, writer.bytes(run), backend);
+    // The backstop is armed at the end of the turn for loans still in hand: most are published
+    // in the turn they were made, and registering each cost the collector more than the loan.
+    this.#fresh.push(sample);
+    this.#freshBackends.push(backend);
+    if (!this.#armQueued) {
+      this.#armQueued = true;
+      setImmediate(this.#arm);
+    }
     return sample;
+  }
+
+  readonly #arm = (): void => {
+    this.#armQueued = false;
+    const fresh = this.#fresh;
+    const backends = this.#freshBackends;
+    this.#fresh = [];
+    this.#freshBackends = [];
+    for (let i = 0; i < fresh.length; i++) {
+      const sample = fresh[i]!;
+      if (!sample.loaned) continue;
+      const backend = backends[i]!;
+      backend.registered = true;
+      this.#forgotten.register(sample, () => backend.giveBack(), backend);
+    }
+  };
+
+  /** @internal A pool loan was published or released: it no longer needs the backstop. */
+  settled(backend: PoolLoan): void {
+    if (backend.registered) this.#forgotten.unregister(backend);
+  }
+
+  /** @internal True once the bus closed (a loan in hand can no longer be published). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal Sends a published sample's descriptor. */
+  send(w: WireMessage): Promise<void> | undefined {
+    return this.#publish(w);
   }
 
   /** This bus's current pool, made on first use. */
@@ -143,5 +160,51 @@ export class Loans {
     this.#writer?.close();
     for (const w of this.#retired) w.close();
     this.#writer = undefined;
+  }
+}
+
+/** How a pool loan is published or given back (the backstop's callback must not reach the Sample). */
+class PoolLoan implements SampleBackend {
+  registered = false;
+  #settled = false;
+  readonly #loans: Loans;
+  readonly #writer: PoolWriter;
+  readonly #topic: string;
+  readonly #run: Run;
+
+  constructor(loans: Loans, writer: PoolWriter, topic: string, run: Run) {
+    this.#loans = loans;
+    this.#writer = writer;
+    this.#topic = topic;
+    this.#run = run;
+  }
+
+  publish(): Promise<void> {
+    this.#settled = true;
+    this.#loans.settled(this);
+    if (this.#loans.closed) return Promise.reject(new ClosedError('bus'));
+    const run = this.#run;
+    let sent: Promise<void> | undefined;
+    try {
+      this.#writer.publish(run);
+      const d = this.#writer.descriptors.encode(run.block, run.length, run.generation);
+      sent = this.#loans.send({ topic: this.#topic, codec: SAMPLE_CODEC, payload: d });
+    } catch (err) {
+      this.#writer.unpublish(run);
+      return Promise.reject(err);
+    }
+    return sent ?? RESOLVED;
+  }
+
+  release(): void {
+    this.#loans.settled(this);
+    this.giveBack();
+  }
+
+  /** Back to the pool unpublished (release, or the backstop); once. */
+  giveBack(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#writer.cancel(this.#run);
   }
 }

@@ -16,7 +16,6 @@ import type { Message } from '../bus/types.js';
 import { decodeDescriptor, decodeLane, LANE_TOPIC, SAMPLE_CODEC } from './descriptor.js';
 import { HeldMessage, HeldSample, RELEASED } from './held.js';
 import { PoolView } from './pool-reader.js';
-import { laneBit } from './pool-layout.js';
 import type { SampleMessage } from './sample.js';
 
 /** Default `maxHold` (ms) of a zero-copy subscription. */
@@ -82,7 +81,7 @@ export class SampleReceiver {
   /** A sample's last reference went (or it was revoked): its bit goes when it is still ours. */
   readonly #freed = (h: HeldSample, clearBit: boolean): void => {
     this.#held.delete(h);
-    if (clearBit && h.epoch === this.#epoch) h.pool.drop(h.block, h.bit);
+    if (clearBit && h.epoch === this.#epoch) h.pool.dropLane(h.block, h.lane);
   };
   readonly #endTurn = (): void => {
     this.#turnQueued = false;
@@ -183,19 +182,19 @@ export class SampleReceiver {
         this.#pools.set(d.pool, entry);
       }
       entry.used = Date.now();
-      const bit = laneBit(this.#lane);
+      const lane = this.#lane;
       const pool = entry.view;
-      if (!pool.matches(d.block, d.length, d.generation) || (pool.holdersOf(d.block) & bit) === 0n) {
+      if (!pool.matches(d.block, d.length, d.generation) || !pool.heldBy(d.block, lane)) {
         throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
       }
       let bytes;
       try {
         bytes = pool.sampleBytes(d.block, d.length);
       } catch (err) {
-        pool.drop(d.block, bit); // ours, and unusable: give it back at once
+        pool.dropLane(d.block, lane); // ours, and unusable: give it back at once
         throw err;
       }
-      const held = new HeldSample(pool, d.block, bytes, bit, this.#epoch, this.#freed);
+      const held = new HeldSample(pool, d.block, bytes, lane, this.#epoch, this.#freed);
       this.#held.add(held);
       // The delivery turn's reference: dropped once every local subscription had the message.
       this.#turn.push(held);
