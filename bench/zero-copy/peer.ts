@@ -66,16 +66,14 @@ if (role === 'pub') {
     bus.subscribe('zc.ping', { zeroCopy: true }).subscribe((m) => {
       const first = m.data[0]!;
       m.release();
-      if (method === 'copy') {
-        buf[0] = first;
-        void bus.publish('zc.pong', buf);
-      } else {
-        void bus.loan('zc.pong', size).then((s) => {
+      const sent = method === 'copy'
+        ? (buf[0] = first, bus.publish('zc.pong', buf))
+        : bus.loan('zc.pong', size).then((s) => {
           s.data[0] = first;
           return s.publish();
         });
-      }
-      if (++n === count) resolve();
+      // The last answer must be on its way before this process closes its bus.
+      if (++n === count) void sent.then(resolve, resolve);
     });
   });
   await bus.flush();
