@@ -7,7 +7,7 @@
  * - `p2p`: a publisher client → the hub process, which subscribes itself (two processes);
  * - `relay`: a publisher client → the hub → a subscriber client (three processes).
  * Receivers read one byte of each message (a zero-copy receiver releases it at once).
- * Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
+ * Each bus's pool holds at least 64 samples (`?pool=`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
  * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`
  * (pinger client → hub → ponger client and back): p50 and p99 round trip.
  *
@@ -74,7 +74,13 @@ function start(role: string, url: string, method: string, size: number, count: n
   };
 }
 
-const hubUrl = (query = ''): string => `shm://zcbench${process.pid}?size=64MiB&pool=256MiB${query}`;
+/**
+ * Pools hold at least 64 samples in flight (256 MiB, 1 GiB at 16 MiB): with 16 slots of 16 MiB
+ * the publisher waited for releases and the figure measured the pool, not the path. Pages are
+ * only backed where written (one byte per sample here), so a large pool costs address space.
+ */
+const poolFor = (size: number): string => `${Math.max(256, Math.ceil((64 * size) / (1 << 20)))}MiB`;
+const hubUrl = (size: number, query = ''): string => `shm://zcbench${process.pid}?size=64MiB&pool=${poolFor(size)}${query}`;
 const listen = (url: string): Promise<Bus> =>
   // The copy path queues whole payloads for a slower subscriber: with the default 32 MiB per
   // subscriber a 16 MiB relay drops it as a slow consumer, so the hub may queue more here.
@@ -84,7 +90,7 @@ interface Figure { rate: number; cpu?: { pub: number; hub: number; sub: number }
 
 /** One measurement: msgs/s at the receiver (and, relayed, CPU µs per message of each process). */
 async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, count: number): Promise<Figure> {
-  const url = hubUrl();
+  const url = hubUrl(size);
   const hub = await listen(url);
   try {
     if (shape === 'p2p') {
@@ -128,7 +134,7 @@ async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: nu
 
 /** Ping-pong of samples of `size` with `spin` µs of polling: round trips in µs. */
 async function pingPong(method: 'loan' | 'copy', size: number, pings: number, spin: number): Promise<number[]> {
-  const url = hubUrl(`&spin=${spin}`);
+  const url = hubUrl(size, `&spin=${spin}`);
   const hub = await listen(url);
   try {
     const pong = start('pong', url, method, size, pings);
