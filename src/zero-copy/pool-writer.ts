@@ -156,6 +156,10 @@ export class PoolWriter {
     if (now - this.#lastScan < 1 && !full) return;
     this.#lastScan = now;
     for (const [block, blocks] of this.#published) if (this.#free(block)) this.#release(block, blocks);
+    // The oldest run is held (out of order): the queue would only grow behind it. The map keeps
+    // publish order, so it becomes the queue again (bounded by the runs still published).
+    this.#queue = [...this.#published.keys()];
+    this.#queueHead = 0;
   }
 
   /**
