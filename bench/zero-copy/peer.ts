@@ -4,7 +4,11 @@
  *   each loan) or `copy` (publishes one prepared buffer), then prints "sent".
  * - sub: counts `count` messages (zeroCopy for `loan`: released at once), reading one byte of
  *   each, then prints "got <count> <seconds from the first to the last>".
- * Both print "ready" first.
+ * - ping: sends `count` samples (`loan`) or messages (`copy`) of `size` bytes on `zc.ping` one at a time, each after the pong
+ *   of the last, and prints "rtt <µs> <µs> ..." (round trips, the first tenth left out as warm-up).
+ * - pong: answers each message on `zc.ping` with one of the same size and method on `zc.pong`.
+ * All print "ready" first, and "cpu <µs> <minor faults>" (user + system CPU of this process since
+ * "ready", minor page faults since start) last.
  * @module
  */
 import { Bus } from '../../src/index.js';
@@ -13,11 +17,16 @@ const [role, url, method, sizeText, countText] = process.argv.slice(2);
 const size = Number(sizeText);
 const count = Number(countText);
 const bus = await Bus.connect(url!, { reconnect: false });
+const go = (): Promise<void> => new Promise<void>((resolve) => process.stdin.once('data', () => {
+  process.stdin.destroy(); // an open stdin would keep this process alive
+  resolve();
+}));
 
+let cpuAtReady = process.cpuUsage();
 if (role === 'pub') {
   console.log('ready');
-  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
-  process.stdin.destroy(); // an open stdin would keep this process alive
+  cpuAtReady = process.cpuUsage();
+  await go();
   const buf = new Uint8Array(size).fill(7);
   for (let i = 0; i < count; i++) {
     if (method === 'loan') {
@@ -31,7 +40,7 @@ if (role === 'pub') {
   }
   await bus.flush();
   console.log('sent');
-} else {
+} else if (role === 'sub') {
   let n = 0;
   let first = 0;
   let sum = 0;
@@ -47,7 +56,58 @@ if (role === 'pub') {
   });
   await bus.flush();
   console.log('ready');
+  cpuAtReady = process.cpuUsage();
   await done;
   console.log(`got ${n} ${((performance.now() - first) / 1000).toFixed(6)} ${sum}`);
+} else if (role === 'pong') {
+  let n = 0;
+  const done = new Promise<void>((resolve) => {
+    const buf = new Uint8Array(size);
+    bus.subscribe('zc.ping', { zeroCopy: true }).subscribe((m) => {
+      const first = m.data[0]!;
+      m.release();
+      const sent = method === 'copy'
+        ? (buf[0] = first, bus.publish('zc.pong', buf))
+        : bus.loan('zc.pong', size).then((s) => {
+          s.data[0] = first;
+          return s.publish();
+        });
+      // The last answer must be on its way before this process closes its bus.
+      if (++n === count) void sent.then(resolve, resolve);
+    });
+  });
+  await bus.flush();
+  console.log('ready');
+  cpuAtReady = process.cpuUsage();
+  await done;
+} else if (role === 'ping') {
+  let answer: (() => void) | undefined;
+  bus.subscribe('zc.pong', { zeroCopy: true }).subscribe((m) => {
+    m.release();
+    answer?.();
+  });
+  await bus.flush();
+  console.log('ready');
+  cpuAtReady = process.cpuUsage();
+  await go();
+  const rtts: number[] = [];
+  const buf = new Uint8Array(size);
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const back = new Promise<void>((resolve) => { answer = resolve; });
+    if (method === 'copy') {
+      buf[0] = i & 255;
+      await bus.publish('zc.ping', buf);
+    } else {
+      const s = await bus.loan('zc.ping', size);
+      s.data[0] = i & 255;
+      await s.publish();
+    }
+    await back;
+    if (i >= count / 10) rtts.push((performance.now() - t0) * 1000);
+  }
+  console.log(`rtt ${rtts.map((x) => x.toFixed(1)).join(' ')}`);
 }
+const cpu = process.cpuUsage(cpuAtReady);
+console.log(`cpu ${cpu.user + cpu.system} ${process.resourceUsage().minorPageFault}`);
 await bus.close();

@@ -1,19 +1,25 @@
 /**
  * Zero-copy bench (issue 16): the same run measures, over `shm://`, payloads of 64 KiB to 16 MiB
  * published by `loan()` (only a descriptor crosses the hub) beside today's copy path
- * (`publish(bytes)`: publisher → hub ring → subscriber ring), in two shapes:
+ * (`publish(bytes)`: publisher → hub ring → subscriber ring) and beside 64-byte messages through
+ * the same path (the per-message bound of the bus and the hub: a loan cannot go faster), in two
+ * shapes:
  * - `p2p`: a publisher client → the hub process, which subscribes itself (two processes);
  * - `relay`: a publisher client → the hub → a subscriber client (three processes).
  * Receivers read one byte of each message (a zero-copy receiver releases it at once).
- * Reported: msgs/s at the receiver (first to last message), median of `--runs`.
+ * Each bus's pool holds at least 64 samples (`?pool=`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
+ * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`
+ * (pinger client → hub → ponger client and back): p50 and p99 round trip.
  *
- * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2] [--shapes p2p,relay]
+ * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2]
+ *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
  * @module
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Bus } from '../../src/index.js';
+import { sweepZeroCopyBench } from './sweep.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -24,6 +30,8 @@ const runs = Number(opt('runs', '3'));
 const seconds = Number(opt('seconds', '2'));
 const sizes = opt('sizes', '64k,1m,4m,16m').split(',').map(parseSize);
 const peerJs = fileURLToPath(new URL('./peer.js', import.meta.url));
+/** Messages per second assumed to size a measurement: steady state, not the first milliseconds. */
+const GUESS = { loan: 40_000, copy64: 80_000 };
 
 function parseSize(t: string): number {
   const m = /^(\d+)([km]?)$/i.exec(t.trim());
@@ -33,15 +41,22 @@ function parseSize(t: string): number {
   return n >= 16 << 20 ? n - 4096 : n;
 }
 
+/** Children alive now: killed when this process is interrupted. */
+const children = new Set<ChildProcess>();
+
 interface Proc { lines: string[]; wait(re: RegExp): Promise<string>; send(): void; exited: Promise<number | null> }
 function start(role: string, url: string, method: string, size: number, count: number): Proc {
   const child = spawn(process.execPath, [peerJs, role, url, method, String(size), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.add(child);
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void; reject: (e: Error) => void }> = [];
   // A child that ends before the line awaited fails the measurement instead of hanging it.
-  child.once('exit', (code, signal) => setTimeout(() => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`${role} exited (code=${code} signal=${signal}) before ${w.re}`));
-  }, 500));
+  child.once('exit', (code, signal) => {
+    children.delete(child);
+    setTimeout(() => {
+      for (const w of waiters.splice(0)) w.reject(new Error(`${role} exited (code=${code} signal=${signal}) before ${w.re}`));
+    }, 500);
+  });
   createInterface({ input: child.stdout! }).on('line', (l) => {
     lines.push(l);
     for (const w of waiters.splice(0)) if (w.re.test(l)) w.resolve(l); else waiters.push(w);
@@ -59,14 +74,25 @@ function start(role: string, url: string, method: string, size: number, count: n
   };
 }
 
-/** One measurement: msgs/s at the receiver. */
-async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, count: number): Promise<number> {
-  const url = `shm://zcbench${process.pid}?size=64MiB&pool=256MiB`;
+/**
+ * Pools hold at least 64 samples in flight (256 MiB, 1 GiB at 16 MiB): with 16 slots of 16 MiB
+ * the publisher waited for releases and the figure measured the pool, not the path. Pages are
+ * only backed where written (one byte per sample here), so a large pool costs address space.
+ */
+const poolFor = (size: number): string => `${Math.max(256, Math.ceil((64 * size) / (1 << 20)))}MiB`;
+const hubUrl = (size: number, query = ''): string => `shm://zcbench${process.pid}?size=64MiB&pool=${poolFor(size)}${query}`;
+const listen = (url: string): Promise<Bus> =>
   // The copy path queues whole payloads for a slower subscriber: with the default 32 MiB per
   // subscriber a 16 MiB relay drops it as a slow consumer, so the hub may queue more here.
-  const hub = await Bus.listen(url, { maxPendingBytes: 1 << 30, maxPendingTotal: 2 ** 31 });
+  Bus.listen(url, { maxPendingBytes: 1 << 30, maxPendingTotal: 2 ** 31 });
+
+interface Figure { rate: number; cpu?: { pub: number; hub: number; sub: number } }
+
+/** One measurement: msgs/s at the receiver (and, relayed, CPU µs per message of each process). */
+async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, count: number): Promise<Figure> {
+  const url = hubUrl(size);
+  const hub = await listen(url);
   try {
-    let rate = 0;
     if (shape === 'p2p') {
       let n = 0;
       let first = 0;
@@ -87,45 +113,104 @@ async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: nu
       pub.send();
       await done;
       await pub.exited;
-      rate = (count - 1) / ((last - first) / 1000);
-    } else {
-      const sub = start('sub', url, method, size, count);
-      await sub.wait(/^ready$/);
-      const pub = start('pub', url, method, size, count);
-      await pub.wait(/^ready$/);
-      pub.send();
-      const got = await sub.wait(/^got /);
-      await Promise.all([pub.exited, sub.exited]);
-      const secs = Number(got.split(' ')[2]);
-      rate = (count - 1) / secs;
+      return { rate: (count - 1) / ((last - first) / 1000) };
     }
-    return rate;
+    const sub = start('sub', url, method, size, count);
+    await sub.wait(/^ready$/);
+    const pub = start('pub', url, method, size, count);
+    await pub.wait(/^ready$/);
+    const hubCpu = process.cpuUsage();
+    pub.send();
+    const got = await sub.wait(/^got /);
+    const hubUs = process.cpuUsage(hubCpu);
+    const [pc, sc] = await Promise.all([pub.wait(/^cpu /), sub.wait(/^cpu /)]);
+    await Promise.all([pub.exited, sub.exited]);
+    const per = (line: string): number => Number(line.split(' ')[1]) / count;
+    return { rate: (count - 1) / Number(got.split(' ')[2]), cpu: { pub: per(pc), hub: (hubUs.user + hubUs.system) / count, sub: per(sc) } };
   } finally {
     await hub.close();
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
-const human = (n: number): string => (n >= 1 << 20 ? `${Math.round(n / (1 << 20))} MiB` : `${Math.round(n / 1024)} KiB`);
-
-console.log(`zero-copy bench over shm://, ${runs} run(s) per figure, median msgs/s at the receiver`);
-console.log('| shape | size | copy msgs/s | loan msgs/s | loan GB/s | loan / copy |');
-console.log('|---|---|---|---|---|---|');
-for (const shape of opt('shapes', 'p2p,relay').split(',') as Array<'p2p' | 'relay'>) {
-  for (const size of sizes) {
-    const figures: Record<string, number> = {};
-    for (const method of ['copy', 'loan'] as const) {
-      // Enough messages for about `seconds` at a guessed rate, at least 50.
-      const guess = method === 'loan' ? 2000 : Math.max(20, 1e9 / size);
-      const count = Math.max(50, Math.round(guess * seconds));
-      const xs: number[] = [];
-      for (let r = 0; r < runs; r++) xs.push(await measure(shape, method, size, count));
-      figures[method] = median(xs);
-      process.stderr.write(`${shape} ${human(size)} ${method}: ${xs.map(fmt).join(' ')}\n`);
-    }
-    const loan = figures.loan!;
-    const copy = figures.copy!;
-    console.log(`| ${shape} | ${human(size)} | ${fmt(copy)} | ${fmt(loan)} | ${((loan * size) / 1e9).toFixed(1)} | ${(loan / copy).toFixed(1)}x |`);
+/** Ping-pong of samples of `size` with `spin` µs of polling: round trips in µs. */
+async function pingPong(method: 'loan' | 'copy', size: number, pings: number, spin: number): Promise<number[]> {
+  const url = hubUrl(size, `&spin=${spin}`);
+  const hub = await listen(url);
+  try {
+    const pong = start('pong', url, method, size, pings);
+    await pong.wait(/^ready$/);
+    const ping = start('ping', url, method, size, pings);
+    await ping.wait(/^ready$/);
+    ping.send();
+    const line = await ping.wait(/^rtt /);
+    await Promise.all([ping.exited, pong.exited]);
+    return line.split(' ').slice(1).map(Number);
+  } finally {
+    await hub.close();
   }
 }
+
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+const fmt = (n: number): string => (Number.isNaN(n) ? 'failed' : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
+const human = (n: number): string => (n >= 1 << 20 ? `${Math.round(n / (1 << 20))} MiB` : `${Math.round(n / 1024)} KiB`);
+const cpuText = (f: Figure): string => (f.cpu ? `${f.cpu.pub.toFixed(1)} / ${f.cpu.hub.toFixed(1)} / ${f.cpu.sub.toFixed(1)}` : '');
+
+/** Median of `runs` measurements, by rate; the CPU figures of that run. */
+async function figure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, count: number, label: string): Promise<Figure> {
+  const xs: Figure[] = [];
+  for (let r = 0; r < runs; r++) {
+    try {
+      xs.push(await measure(shape, method, size, count));
+    } catch (err) {
+      // One failed measurement (the copy path's subscriber dropped as a slow consumer at 16 MiB
+      // relayed, under load) is reported, not the end of the run.
+      process.stderr.write(`${shape} ${label} ${method}: run ${r + 1} failed: ${(err as Error).message}\n`);
+      xs.push({ rate: Number.NaN });
+    }
+  }
+  process.stderr.write(`${shape} ${label} ${method}: ${xs.map((x) => fmt(x.rate)).join(' ')}\n`);
+  const ok = xs.filter((x) => !Number.isNaN(x.rate)).sort((a, b) => a.rate - b.rate);
+  return ok[ok.length >> 1] ?? { rate: Number.NaN };
+}
+
+async function main(): Promise<void> {
+  sweepZeroCopyBench(); // what earlier runs that were killed left in /dev/shm
+  console.log(`zero-copy bench over shm://, ${runs} run(s) per figure, median msgs/s at the receiver`);
+  console.log('CPU µs per message: publisher / hub / subscriber (relay only)');
+  console.log('| shape | size | 64 B copy msgs/s | copy msgs/s | loan msgs/s | loan GB/s | loan / copy | loan / 64 B | loan CPU µs/msg | 64 B CPU µs/msg |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const shape of opt('shapes', 'p2p,relay').split(',') as Array<'p2p' | 'relay'>) {
+    // The bound: 64-byte messages through the same path, in the same run.
+    const small = await figure(shape, 'copy', 64, Math.max(50, Math.round(GUESS.copy64 * seconds)), '64 B');
+    for (const size of sizes) {
+      const copy = await figure(shape, 'copy', size, Math.max(20, Math.round(Math.min(GUESS.copy64, 1e9 / size) * seconds)), human(size));
+      const loan = await figure(shape, 'loan', size, Math.max(50, Math.round(GUESS.loan * seconds)), human(size));
+      console.log(`| ${shape} | ${human(size)} | ${fmt(small.rate)} | ${fmt(copy.rate)} | ${fmt(loan.rate)} | ${((loan.rate * size) / 1e9).toFixed(1)} `
+        + `| ${(loan.rate / copy.rate).toFixed(1)}x | ${(loan.rate / small.rate).toFixed(2)} | ${cpuText(loan)} | ${cpuText(small)} |`);
+    }
+  }
+  if (!args.includes('--no-ping')) {
+    const size = parseSize(opt('ping-size', '1m'));
+    const spin = Number(opt('spin', '200'));
+    const pings = Number(opt('pings', '2000'));
+    console.log(`\nping-pong with ?spin=${spin} (pinger → hub → ponger → hub → pinger), round trips after a tenth of warm-up:`);
+    for (const [method, bytes, label] of [['loan', size, `${human(size)} loans`], ['copy', 64, '64 B messages (the bound)']] as const) {
+      const rtts = await pingPong(method, bytes, pings, spin);
+      console.log(`- ${label}: p50 ${pct(rtts, 0.5).toFixed(1)} µs, p99 ${pct(rtts, 0.99).toFixed(1)} µs (${rtts.length} round trips)`);
+    }
+  }
+}
+
+// Interrupted: the children go first (a hub killed under them would leave their names), then ours.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const c of children) c.kill('SIGKILL');
+    setTimeout(() => {
+      sweepZeroCopyBench();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }, 200);
+  });
+}
+// Last, whatever the way out (the hub of the measurement under way may still be open).
+process.once('exit', () => sweepZeroCopyBench());
+await main();

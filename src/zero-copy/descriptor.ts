@@ -33,8 +33,53 @@ export function encodeDescriptor(d: SampleDescriptor): Uint8Array {
   return packr.pack([d.pool, d.block, d.length, d.generation]);
 }
 
-/** Reads a descriptor; ProtocolError for anything else. */
+/**
+ * The descriptors of one pool, written by hand: the same msgpack as {@link encodeDescriptor}
+ * with the pool name's bytes made once and the numbers in fixed-width form (uint32, uint32,
+ * int32), so a sample costs one small allocation instead of a general msgpack encode.
+ */
+export class DescriptorWriter {
+  readonly #head: Uint8Array;
+
+  constructor(pool: string) {
+    const name = new TextEncoder().encode(pool);
+    if (name.length > 255) throw new RangeError(`pool name too long: ${pool}`);
+    this.#head = new Uint8Array([0x94, 0xd9, name.length, ...name]);
+  }
+
+  encode(block: number, length: number, generation: number): Uint8Array {
+    const h = this.#head.length;
+    const out = new Uint8Array(h + 15);
+    out.set(this.#head);
+    out[h] = 0xce;
+    putU32(out, h + 1, block);
+    out[h + 5] = 0xce;
+    putU32(out, h + 6, length);
+    out[h + 10] = 0xd2;
+    putU32(out, h + 11, generation >>> 0); // int32: the same four bytes, two's complement
+    return out;
+  }
+}
+
+/** Big-endian u32 at `at`. */
+function putU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 255;
+  out[at + 2] = (v >>> 8) & 255;
+  out[at + 3] = v & 255;
+}
+
+/** The last pool name decoded, as bytes and string: a receiver sees the same few pools again and again. */
+let lastName: { bytes: Uint8Array; text: string } | undefined;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads a descriptor; ProtocolError for anything else. The common shape (fixarray of 4, a str8
+ * or fixstr name, integer fields) is read by hand; anything else goes through msgpackr.
+ */
 export function decodeDescriptor(payload: Uint8Array): SampleDescriptor {
+  const fast = decodeCommon(payload);
+  if (fast) return fast;
   let v: unknown;
   try {
     v = packr.unpack(payload);
@@ -45,6 +90,59 @@ export function decodeDescriptor(payload: Uint8Array): SampleDescriptor {
     throw new ProtocolError('malformed sample descriptor');
   }
   return { pool: v[0], block: v[1], length: v[2], generation: v[3] as number };
+}
+
+/** The hand-read path of {@link decodeDescriptor}; undefined when the shape is not the common one. */
+function decodeCommon(p: Uint8Array): SampleDescriptor | undefined {
+  if (p.length < 5 || p[0] !== 0x94) return undefined;
+  let at = 1;
+  let len: number;
+  const t = p[at]!;
+  if (t >= 0xa0 && t <= 0xbf) { len = t - 0xa0; at += 1; }
+  else if (t === 0xd9) { len = p[at + 1]!; at += 2; }
+  else return undefined;
+  if (at + len > p.length) return undefined;
+  const pool = nameAt(p, at, len);
+  if (pool === undefined) return undefined;
+  at += len;
+  const ints: number[] = [];
+  const dv = new DataView(p.buffer, p.byteOffset, p.length);
+  for (let i = 0; i < 3; i++) {
+    if (at >= p.length) return undefined;
+    const b = p[at]!;
+    if (b <= 0x7f) { ints.push(b); at += 1; }
+    else if (b >= 0xe0) { ints.push(b - 0x100); at += 1; }
+    else if (b === 0xcc && at + 2 <= p.length) { ints.push(p[at + 1]!); at += 2; }
+    else if (b === 0xcd && at + 3 <= p.length) { ints.push(dv.getUint16(at + 1)); at += 3; }
+    else if (b === 0xce && at + 5 <= p.length) { ints.push(dv.getUint32(at + 1)); at += 5; }
+    else if (b === 0xd0 && at + 2 <= p.length) { ints.push(dv.getInt8(at + 1)); at += 2; }
+    else if (b === 0xd1 && at + 3 <= p.length) { ints.push(dv.getInt16(at + 1)); at += 3; }
+    else if (b === 0xd2 && at + 5 <= p.length) { ints.push(dv.getInt32(at + 1)); at += 5; }
+    else return undefined;
+  }
+  if (at !== p.length) return undefined;
+  const [block, length, generation] = ints as [number, number, number];
+  if (block < 0 || length < 0) throw new ProtocolError('malformed sample descriptor');
+  return { pool, block, length, generation };
+}
+
+/** The name at p[at, at+len), reusing the last decoded string when the bytes are the same. */
+function nameAt(p: Uint8Array, at: number, len: number): string | undefined {
+  const last = lastName;
+  if (last && last.bytes.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) if (last.bytes[i] !== p[at + i]) { same = false; break; }
+    if (same) return last.text;
+  }
+  const bytes = p.slice(at, at + len);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return undefined; // not UTF-8: msgpackr reports it
+  }
+  lastName = { bytes, text };
+  return text;
 }
 
 function isUint(x: unknown): x is number {

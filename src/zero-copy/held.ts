@@ -7,11 +7,13 @@
  * @module
  */
 import type { PoolView } from './pool-reader.js';
+import type { SampleMessage } from './sample.js';
 
 export class HeldSample {
   readonly pool: PoolView;
   readonly block: number;
-  readonly bit: bigint;
+  /** The receiving lane: its bit in the holders word is this bus's hold. */
+  readonly lane: number;
   readonly length: number;
   readonly #bytes: Uint8Array;
   /** Connection epoch it was received in: a bit is only ours to clear within that epoch. */
@@ -23,12 +25,12 @@ export class HeldSample {
   #done = false;
   readonly #onFree: (h: HeldSample, clearBit: boolean) => void;
 
-  constructor(pool: PoolView, block: number, bytes: Uint8Array, bit: bigint, epoch: number,
+  constructor(pool: PoolView, block: number, bytes: Uint8Array, lane: number, epoch: number,
     onFree: (h: HeldSample, clearBit: boolean) => void) {
     this.pool = pool;
     this.block = block;
     this.length = bytes.length;
-    this.bit = bit;
+    this.lane = lane;
     this.#bytes = bytes;
     this.epoch = epoch;
     this.#onFree = onFree;
@@ -58,4 +60,64 @@ export class HeldSample {
     this.#done = true;
     this.#onFree(this, clearBit);
   }
+}
+
+/** What `data` is once a message was released (shared: a zero-length array holds nothing). */
+export const RELEASED = new Uint8Array(0);
+
+/**
+ * A message of a zero-copy subscription made from a {@link HeldSample}: one object per message,
+ * no closures (they were most of a sample's cost on the receiver). `data` is an accessor:
+ * zero-length once released or revoked, so code that reads `m.data` after release sees nothing
+ * rather than whatever the publisher wrote into the slot since.
+ */
+export class HeldMessage implements SampleMessage {
+  readonly topic: string;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly replyTo: string | undefined;
+  readonly publisher: string | undefined;
+  readonly seq: number | undefined;
+  readonly sample: HeldSample;
+  /** Registered with the receiver's FinalizationRegistry (only messages still held after their delivery turn are). */
+  registered = false;
+  #released = false;
+  readonly #onRelease: (m: HeldMessage) => void;
+
+  constructor(w: MessageFields, sample: HeldSample, onRelease: (m: HeldMessage) => void) {
+    this.topic = w.topic;
+    this.headers = w.headers;
+    this.replyTo = w.replyTo;
+    this.publisher = w.publisher;
+    this.seq = w.seq;
+    this.sample = sample;
+    this.#onRelease = onRelease;
+  }
+
+  get data(): Uint8Array {
+    return !this.#released && !this.sample.done ? this.sample.view() : RELEASED;
+  }
+
+  get held(): boolean {
+    return !this.#released && !this.sample.done;
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#onRelease(this);
+    this.sample.unref();
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/** The envelope fields a message copies from its wire message. */
+export interface MessageFields {
+  readonly topic: string;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly replyTo?: string | undefined;
+  readonly publisher?: string | undefined;
+  readonly seq?: number | undefined;
 }

@@ -15,8 +15,9 @@ import type { Pub } from '../bus/protocol/messages.js';
 import { PubEncoder } from '../bus/protocol/pub-encoder.js';
 import type { LocalDelivery, RouterPeer } from '../bus/hub/router-peer.js';
 import { decodeDescriptor, encodeLane } from './descriptor.js';
-import { IN_FLIGHT, MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
+import { MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
 import { PoolView } from './pool-reader.js';
+import { HoldWatch } from './hold-watch.js';
 
 /** How often pools whose publisher left are checked for removal (ms). */
 const ORPHAN_CHECK_MS = 250;
@@ -30,6 +31,10 @@ export interface SampleRouterHooks {
   err(peer: RouterPeer, code: string, text: string): void;
   /** Publisher id of the hub (`hub:<name>`). */
   readonly hubId: string;
+  /** ms a receiver may hold a sample (Infinity: no limit; ./hold-watch.ts). */
+  readonly maxHold?: number;
+  /** A receiver held a sample past maxHold: the router drops it as a slow consumer. */
+  slow?(peer: RouterPeer): void;
 }
 
 interface Pool {
@@ -59,10 +64,15 @@ export class SampleRouter {
   readonly #pools = new Map<string, Pool>();
   #active: Active | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Receivers holding samples past maxHold: slow consumers. */
+  readonly #holds: HoldWatch;
 
   constructor(hooks: SampleRouterHooks) {
     this.#hooks = hooks;
     this.#encoder = new PubEncoder(hooks.hubId);
+    this.#holds = new HoldWatch(hooks.maxHold ?? Infinity, () => [...this.#pools.values()].map((p) => p.view), (lane) => {
+      for (const [peer, l] of this.#lanes) if (l === lane) hooks.slow?.(peer);
+    });
   }
 
   /** True while a sample is being routed: the router passes its writes through {@link outgoing}. */
@@ -90,7 +100,7 @@ export class SampleRouter {
     try {
       const d = decodeDescriptor(pub.payload);
       view = this.#pool(from, d.pool);
-      if (!view.matches(d.block, d.length, d.generation) || (view.holdersOf(d.block) & IN_FLIGHT) === 0n) {
+      if (!view.matches(d.block, d.length, d.generation) || !view.heldBy(d.block, 0)) {
         throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
       }
       ({ block, length } = d);
@@ -106,7 +116,7 @@ export class SampleRouter {
     } finally {
       this.#active = undefined;
       // Every receiver's bit is set: the hub's hold ends (a sample nobody took is free now).
-      view.drop(block, IN_FLIGHT);
+      view.dropLane(block, 0); // bit 0: in flight
     }
   }
 
@@ -123,7 +133,7 @@ export class SampleRouter {
     if (!alone && !(Array.isArray(frame) && frame.length >= 2 && frame[1] === first)) return frame;
     const lane = this.#lanes.get(peer);
     if (lane !== undefined) {
-      a.view.hold(a.block, laneBit(lane));
+      a.view.holdLane(a.block, lane);
       return frame;
     }
     const copy = this.#copy(a).frame;
@@ -137,7 +147,7 @@ export class SampleRouter {
       if (!a || pub !== a.pub) return pub;
       const lane = this.#lanes.get(peerOf());
       if (lane !== undefined) {
-        a.view.hold(a.block, laneBit(lane));
+        a.view.holdLane(a.block, lane);
         // Named on the message: this call may overtake the lane answer in the in-process link.
         return a.localPub ??= withLane(pub, lane);
       }
@@ -209,6 +219,7 @@ export class SampleRouter {
     // A pool is 0600 and must be ours: same user, as every shm segment of this hub.
     const view = PoolView.open(name, { uid: process.geteuid?.(), mode: 0o600 });
     this.#pools.set(name, { view, owner: from });
+    this.#holds.start();
     return view;
   }
 
@@ -226,6 +237,7 @@ export class SampleRouter {
   }
 
   close(): void {
+    this.#holds.close();
     clearInterval(this.#timer);
     this.#timer = undefined;
     for (const pool of this.#pools.values()) pool.view.close();

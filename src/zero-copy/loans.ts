@@ -8,11 +8,11 @@
 import { rawCodec } from '../codecs/index.js';
 import type { WireMessage } from '../bus/fabric.js';
 import { ClosedError } from '../errors.js';
-import { encodeDescriptor, SAMPLE_CODEC } from './descriptor.js';
+import { SAMPLE_CODEC } from './descriptor.js';
 import { WaitSet } from '../sync/wait-set.js';
 import { POOL_INFIX, poolGeometry } from './pool-layout.js';
 import { PoolWriter, type Run } from './pool-writer.js';
-import { Sample, type LoanOptions } from './sample.js';
+import { Sample, type LoanOptions, type SampleBackend } from './sample.js';
 
 const RESOLVED = Promise.resolve();
 /** Default time a loan waits for a free slot (ms). */
@@ -37,6 +37,10 @@ export class Loans {
   #closed = false;
   /** Loans waiting for room: woken with ClosedError by close(). */
   readonly #waits = new WaitSet();
+  /** Loans made this turn (the backstop is armed for those still loaned when it ends). */
+  #fresh: Sample[] = [];
+  #freshBackends: PoolLoan[] = [];
+  #armQueued = false;
   /** Backstop: a loan collected while still loaned goes back to the pool, with a warning. */
   readonly #forgotten = new FinalizationRegistry<() => void>((giveBack) => {
     process.emitWarning('a loaned sample was garbage-collected without publish() or release(): use `using sample` or sample.release()', 'UnibusWarning');
@@ -49,20 +53,33 @@ export class Loans {
     this.#publish = publish;
   }
 
-  /** A loan of `size` bytes for `topic` (waits for room in the pool; bounded by timeout and signal). */
-  async loan(topic: string, size: number, options: LoanOptions = {}): Promise<Sample> {
-    if (this.#closed) throw new ClosedError('bus');
-    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`loan size must be a non-negative integer: size=${size}`);
-    if (!this.#place) return this.#copyLoan(topic, size);
-    const writer = this.#pool();
-    if (size > writer.capacity) throw new RangeError(`loan size exceeds the pool: size=${size} pool=${writer.capacity} (raise ?pool=)`);
+  /**
+   * A loan of `size` bytes for `topic` (waits for room in the pool; bounded by timeout and signal).
+   * Not async: a loan the pool has room for costs one resolved promise, no wait machinery.
+   */
+  loan(topic: string, size: number, options: LoanOptions = {}): Promise<Sample> {
+    if (this.#closed) return Promise.reject(new ClosedError('bus'));
+    if (!Number.isSafeInteger(size) || size < 0) return Promise.reject(new RangeError(`loan size must be a non-negative integer: size=${size}`));
+    if (!this.#place) return Promise.resolve(this.#copyLoan(topic, size));
+    let writer: PoolWriter;
+    try {
+      writer = this.#pool();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (size > writer.capacity) return Promise.reject(new RangeError(`loan size exceeds the pool: size=${size} pool=${writer.capacity} (raise ?pool=)`));
     const timeout = options.timeout ?? DEFAULT_LOAN_TIMEOUT;
+    if (!Number.isFinite(timeout) || timeout < 0) return Promise.reject(new RangeError(`Timeout must be a non-negative number of milliseconds: timeout=${timeout}`));
+    if (options.signal?.aborted !== true) {
+      const run = writer.take(size);
+      if (run) return Promise.resolve(this.#poolLoan(writer, topic, run));
+    }
     // Receivers free slots by clearing a bit in shared memory and send nothing, so a loan that
-    // finds no room looks again: on the next turns first (a release is often µs away), then on a
-    // timer backing off to 8 ms.
-    const run = await this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => writer.take(size),
-      { signal: options.signal, timeout, minDelay: 1, maxDelay: 8, eagerTurns: 16 });
-    return this.#poolLoan(writer, topic, run);
+    // finds no room looks again: on the next turns first (a release is often µs away), then every
+    // millisecond (a longer backoff idled the publisher while a pool of few large slots drained).
+    return this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => writer.take(size),
+      { signal: options.signal, timeout, minDelay: 1, maxDelay: 1, eagerTurns: 16 })
+      .then((run) => this.#poolLoan(writer, topic, run));
   }
 
   #copyLoan(topic: string, size: number): Sample {
@@ -74,34 +91,47 @@ export class Loans {
   }
 
   #poolLoan(writer: PoolWriter, topic: string, run: Run): Sample {
-    // The backstop's callback must not reach the Sample (it would never be collected).
-    let settled = false;
-    const giveBack = (): void => {
-      if (settled) return;
-      settled = true;
-      writer.cancel(run);
-    };
-    const sample = new Sample(topic, writer.bytes(run), {
-      publish: () => {
-        settled = true;
-        this.#forgotten.unregister(giveBack);
-        if (this.#closed) return Promise.reject(new ClosedError('bus'));
-        writer.publish(run);
-        try {
-          const d = encodeDescriptor({ pool: writer.name, block: run.block, length: run.length, generation: run.generation });
-          return this.#publish({ topic, codec: SAMPLE_CODEC, payload: d }) ?? RESOLVED;
-        } catch (err) {
-          writer.unpublish(run);
-          return Promise.reject(err);
-        }
-      },
-      release: () => {
-        this.#forgotten.unregister(giveBack);
-        giveBack();
-      },
-    });
-    this.#forgotten.register(sample, giveBack, giveBack);
+    const backend = new PoolLoan(this, writer, topic, run);
+    const sample = new Sample(topic, writer.bytes(run), backend);
+    // The backstop is armed at the end of the turn for loans still in hand: most are published
+    // in the turn they were made, and registering each cost the collector more than the loan.
+    this.#fresh.push(sample);
+    this.#freshBackends.push(backend);
+    if (!this.#armQueued) {
+      this.#armQueued = true;
+      setImmediate(this.#arm);
+    }
     return sample;
+  }
+
+  readonly #arm = (): void => {
+    this.#armQueued = false;
+    const fresh = this.#fresh;
+    const backends = this.#freshBackends;
+    this.#fresh = [];
+    this.#freshBackends = [];
+    for (let i = 0; i < fresh.length; i++) {
+      const sample = fresh[i]!;
+      if (!sample.loaned) continue;
+      const backend = backends[i]!;
+      backend.registered = true;
+      this.#forgotten.register(sample, () => backend.giveBack(), backend);
+    }
+  };
+
+  /** @internal A pool loan was published or released: it no longer needs the backstop. */
+  settled(backend: PoolLoan): void {
+    if (backend.registered) this.#forgotten.unregister(backend);
+  }
+
+  /** @internal True once the bus closed (a loan in hand can no longer be published). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal Sends a published sample's descriptor. */
+  send(w: WireMessage): Promise<void> | undefined {
+    return this.#publish(w);
   }
 
   /** This bus's current pool, made on first use. */
@@ -130,5 +160,51 @@ export class Loans {
     this.#writer?.close();
     for (const w of this.#retired) w.close();
     this.#writer = undefined;
+  }
+}
+
+/** How a pool loan is published or given back (the backstop's callback must not reach the Sample). */
+class PoolLoan implements SampleBackend {
+  registered = false;
+  #settled = false;
+  readonly #loans: Loans;
+  readonly #writer: PoolWriter;
+  readonly #topic: string;
+  readonly #run: Run;
+
+  constructor(loans: Loans, writer: PoolWriter, topic: string, run: Run) {
+    this.#loans = loans;
+    this.#writer = writer;
+    this.#topic = topic;
+    this.#run = run;
+  }
+
+  publish(): Promise<void> {
+    this.#settled = true;
+    this.#loans.settled(this);
+    if (this.#loans.closed) return Promise.reject(new ClosedError('bus'));
+    const run = this.#run;
+    let sent: Promise<void> | undefined;
+    try {
+      this.#writer.publish(run);
+      const d = this.#writer.descriptors.encode(run.block, run.length, run.generation);
+      sent = this.#loans.send({ topic: this.#topic, codec: SAMPLE_CODEC, payload: d });
+    } catch (err) {
+      this.#writer.unpublish(run);
+      return Promise.reject(err);
+    }
+    return sent ?? RESOLVED;
+  }
+
+  release(): void {
+    this.#loans.settled(this);
+    this.giveBack();
+  }
+
+  /** Back to the pool unpublished (release, or the backstop); once. */
+  giveBack(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#writer.cancel(this.#run);
   }
 }

@@ -110,6 +110,21 @@ export function lengthIndex(block: number): number {
   return (HEADER_BYTES + block * ENTRY_BYTES + Entry.length) >>> 2;
 }
 
+/**
+ * The holders word of `block` as two Int32 halves (little-endian: low first). The hot paths set,
+ * clear and test one lane's bit on its half with an Int32 atomic: the same memory and bits as
+ * the i64 word, without a BigInt allocated per operation. Lane n < 32 is bit n of the low half,
+ * lane n >= 32 bit n - 32 of the high half.
+ */
+export function holdersHalf(block: number, lane: number): number {
+  return ((HEADER_BYTES + block * ENTRY_BYTES + Entry.holders) >>> 2) + (lane < 32 ? 0 : 1);
+}
+
+/** The bit of lane `lane` inside its Int32 half (see {@link holdersHalf}). */
+export function laneBit32(lane: number): number {
+  return 1 << (lane & 31);
+}
+
 /** The bit of receiver lane `lane` in a holders word. */
 export function laneBit(lane: number): bigint {
   return 1n << BigInt(lane);

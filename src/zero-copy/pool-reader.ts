@@ -12,7 +12,7 @@ import { closeFd, statFd } from '../native/fds.js';
 import { shmOpen, mapShared, type MappedRegion } from '../native/mmap.js';
 import { mapRangeUntilCollected, PAGE_BYTES } from '../native/mmap-range.js';
 import {
-  Header, HEADER_BYTES, POOL_MAGIC, POOL_VERSION, generationIndex, holdersIndex, lengthIndex, pageAlign,
+  Header, HEADER_BYTES, POOL_MAGIC, POOL_VERSION, generationIndex, holdersHalf, holdersIndex, laneBit32, lengthIndex, pageAlign,
 } from './pool-layout.js';
 
 /** A pool opened by name: its control area mapped read-write, samples mapped on demand. */
@@ -103,6 +103,21 @@ export class PoolView {
   /** Clears `bits` in `block`'s holders word; returns the previous value. */
   drop(block: number, bits: bigint): bigint {
     return Atomics.and(this.holders, holdersIndex(block), ~bits);
+  }
+
+  /** Sets lane `lane`'s bit (0: in flight) in `block`'s holders word (one Int32 atomic, no BigInt). */
+  holdLane(block: number, lane: number): void {
+    Atomics.or(this.words, holdersHalf(block, lane), laneBit32(lane));
+  }
+
+  /** Clears lane `lane`'s bit (0: in flight) in `block`'s holders word. */
+  dropLane(block: number, lane: number): void {
+    Atomics.and(this.words, holdersHalf(block, lane), ~laneBit32(lane));
+  }
+
+  /** True when lane `lane`'s bit (0: in flight) is set in `block`'s holders word. */
+  heldBy(block: number, lane: number): boolean {
+    return (Atomics.load(this.words, holdersHalf(block, lane)) & laneBit32(lane)) !== 0;
   }
 
   /** Clears `bits` in every block (a receiver lane that is gone); returns how many blocks it held. */

@@ -9,8 +9,9 @@
 import { closeFd, truncateFd } from '../native/fds.js';
 import { mapShared, shmOpen, shmUnlink, type MappedRegion } from '../native/mmap.js';
 import {
-  Header, IN_FLIGHT, POOL_MAGIC, POOL_VERSION, generationIndex, holdersIndex, lengthIndex, runBlocks, type PoolGeometry,
+  Header, POOL_MAGIC, POOL_VERSION, generationIndex, holdersHalf, lengthIndex, runBlocks, type PoolGeometry,
 } from './pool-layout.js';
+import { DescriptorWriter } from './descriptor.js';
 
 /** A run of blocks handed out by {@link PoolWriter.take}. */
 export interface Run {
@@ -23,13 +24,23 @@ export interface Run {
 export class PoolWriter {
   readonly name: string;
   readonly geometry: PoolGeometry;
+  /** This pool's descriptors (the name's bytes made once). */
+  readonly descriptors: DescriptorWriter;
   readonly #region: MappedRegion;
-  readonly #holders: BigInt64Array;
   readonly #words: Int32Array;
   /** Per block: 1 while part of a loaned or published run (as far as this process knows). */
   readonly #busy: Uint8Array;
   /** Published runs not yet seen free: first block → block count. */
   readonly #published = new Map<number, number>();
+  /**
+   * First blocks in publish order (from #queueHead on): receivers mostly release in that order,
+   * so reclaiming walks from the oldest and stops at the first still held, instead of scanning
+   * every published run on each loan that finds the pool full (O(pool) per loan at 64 KiB).
+   */
+  #queue: number[] = [];
+  #queueHead = 0;
+  /** When the last full scan ran (performance.now()): a run held out of order is found by one. */
+  #lastScan = 0;
   /** Next-fit cursor: loans walk the pool like a ring, so a freed run is reused last. */
   #cursor = 0;
   #closed = false;
@@ -48,7 +59,7 @@ export class PoolWriter {
     }
     this.name = name;
     this.geometry = geometry;
-    this.#holders = new BigInt64Array(this.#region.buffer, 0, geometry.dataOffset >>> 3);
+    this.descriptors = new DescriptorWriter(name);
     this.#words = new Int32Array(this.#region.buffer, 0, geometry.dataOffset >>> 2);
     this.#busy = new Uint8Array(geometry.blocks);
     const w = this.#words;
@@ -94,8 +105,10 @@ export class PoolWriter {
    * hub and the receivers give it back. ORDER: the data was written before this store.
    */
   publish(run: Run): void {
-    Atomics.store(this.#holders, holdersIndex(run.block), IN_FLIGHT);
+    // The high half is 0 already (the run was free): bit 0 of the low half is the in-flight bit.
+    Atomics.store(this.#words, holdersHalf(run.block, 0), 1);
     this.#published.set(run.block, run.blocks);
+    this.#queue.push(run.block);
   }
 
   /** Gives back a loan that was never published. */
@@ -105,25 +118,64 @@ export class PoolWriter {
 
   /** A publish that never left this process (the send failed): free the run again. */
   unpublish(run: Run): void {
-    Atomics.store(this.#holders, holdersIndex(run.block), 0n);
+    Atomics.store(this.#words, holdersHalf(run.block, 0), 0);
     this.#published.delete(run.block);
     this.cancel(run);
   }
 
   /** Published runs still held by someone (in flight or by a receiver). */
   get held(): number {
-    this.#reclaim();
+    this.#reclaim(true);
     return this.#published.size;
   }
 
-  /** Frees every published run whose holders word reads 0. */
-  #reclaim(): void {
-    for (const [block, blocks] of this.#published) {
-      if (Atomics.load(this.#holders, holdersIndex(block)) === 0n) {
-        this.#published.delete(block);
-        this.#busy.fill(0, block, block + blocks);
+  /**
+   * Frees published runs whose holders word reads 0: the oldest first, in order; when none of
+   * those is free, every published run, at most once a millisecond unless `full` (a receiver that holds one
+   * sample long must not stop the others from being reused, nor cost a scan per loan).
+   */
+  #reclaim(full = false): void {
+    const queue = this.#queue;
+    let freed = 0;
+    while (this.#queueHead < queue.length) {
+      const block = queue[this.#queueHead]!;
+      const blocks = this.#published.get(block);
+      if (blocks !== undefined) {
+        if (!this.#free(block)) break;
+        this.#release(block, blocks);
+        freed++;
       }
+      this.#queueHead++;
     }
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > queue.length) {
+      this.#queue = queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    if (freed > 0 || this.#published.size === 0) return;
+    const now = performance.now();
+    if (now - this.#lastScan < 1 && !full) return;
+    this.#lastScan = now;
+    for (const [block, blocks] of this.#published) if (this.#free(block)) this.#release(block, blocks);
+    // The oldest run is held (out of order): the queue would only grow behind it. The map keeps
+    // publish order, so it becomes the queue again (bounded by the runs still published).
+    this.#queue = [...this.#published.keys()];
+    this.#queueHead = 0;
+  }
+
+  /**
+   * True when `block`'s holders word is 0. ORDER: low half first. Bits are only set while bit 0
+   * (low half) is set (the hub sets lane bits before it clears the in-flight bit), so a low half
+   * read as 0 stays 0, and a high half read as 0 after it means the whole word is 0: two Int32
+   * loads, no BigInt allocated.
+   */
+  #free(block: number): boolean {
+    const low = holdersHalf(block, 0);
+    return Atomics.load(this.#words, low) === 0 && Atomics.load(this.#words, low + 1) === 0;
+  }
+
+  #release(block: number, blocks: number): void {
+    this.#published.delete(block);
+    this.#busy.fill(0, block, block + blocks);
   }
 
   /** First free run of `need` blocks at or after the cursor, else from the start; -1 when none. */

@@ -14,9 +14,8 @@ import type { WireHandler, WireMessage } from '../bus/fabric.js';
 import { msgpackCodec } from '../codecs/index.js';
 import type { Message } from '../bus/types.js';
 import { decodeDescriptor, decodeLane, LANE_TOPIC, SAMPLE_CODEC } from './descriptor.js';
-import { HeldSample } from './held.js';
+import { HeldMessage, HeldSample, RELEASED } from './held.js';
 import { PoolView } from './pool-reader.js';
-import { laneBit } from './pool-layout.js';
 import type { SampleMessage } from './sample.js';
 
 /** Default `maxHold` (ms) of a zero-copy subscription. */
@@ -58,12 +57,45 @@ export class SampleReceiver {
   #lastWire: WireMessage | undefined;
   #lastHeld: HeldSample | undefined;
   #closed = false;
-  /** Backstop: a message collected without release() gives its sample back, with a warning. */
+  /**
+   * Samples taken in this delivery turn (each holds a reference for the turn) and the messages
+   * made of them: one microtask per turn ends it, not one per sample.
+   */
+  #turn: HeldSample[] = [];
+  #fresh: HeldMessage[] = [];
+  #turnQueued = false;
+  /**
+   * Backstop: a message collected without release() gives its sample back, with a warning. Only
+   * messages still held when their delivery turn ends are registered (registering every message
+   * cost the garbage collector more than the rest of a sample's delivery).
+   */
   readonly #lost = new FinalizationRegistry<HeldSample>((h) => {
     if (h.done) return;
     process.emitWarning(`a zero-copy sample was garbage-collected without release(): use \`using m\` or m.release()`, 'UnibusWarning');
     h.unref();
   });
+  /** A message released by its user: it no longer needs the backstop. */
+  readonly #released = (m: HeldMessage): void => {
+    if (m.registered) this.#lost.unregister(m);
+  };
+  /** A sample's last reference went (or it was revoked): its bit goes when it is still ours. */
+  readonly #freed = (h: HeldSample, clearBit: boolean): void => {
+    this.#held.delete(h);
+    if (clearBit && h.epoch === this.#epoch) h.pool.dropLane(h.block, h.lane);
+  };
+  readonly #endTurn = (): void => {
+    this.#turnQueued = false;
+    const fresh = this.#fresh;
+    const turn = this.#turn;
+    this.#fresh = [];
+    this.#turn = [];
+    for (const m of fresh) {
+      if (!m.held) continue;
+      m.registered = true;
+      this.#lost.register(m, m.sample, m);
+    }
+    for (const h of turn) h.unref();
+  };
 
   constructor(host: ReceiverHost) {
     this.#host = host;
@@ -106,6 +138,8 @@ export class SampleReceiver {
     this.#lane = 0;
     this.#asking = false;
     this.#lastWire = this.#lastHeld = undefined;
+    this.#fresh = [];
+    this.#turn = [];
     for (const h of [...this.#held]) h.revoke(false);
     for (const { view } of this.#pools.values()) view.close();
     this.#pools.clear();
@@ -128,9 +162,8 @@ export class SampleReceiver {
     }
     held.ref();
     if (options.maxHold > 0 && (held.maxHold === 0 || options.maxHold < held.maxHold)) held.maxHold = options.maxHold;
-    const m = sampleMessage(w, held.view(), () => held!.unref(), () => !held!.done);
-    this.#lost.register(m, held, m);
-    this.#arm();
+    const m = new HeldMessage(w, held, this.#released);
+    this.#fresh.push(m);
     deliver(m);
   }
 
@@ -149,25 +182,26 @@ export class SampleReceiver {
         this.#pools.set(d.pool, entry);
       }
       entry.used = Date.now();
-      const bit = laneBit(this.#lane);
+      const lane = this.#lane;
       const pool = entry.view;
-      if (!pool.matches(d.block, d.length, d.generation) || (pool.holdersOf(d.block) & bit) === 0n) {
+      if (!pool.matches(d.block, d.length, d.generation) || !pool.heldBy(d.block, lane)) {
         throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
       }
       let bytes;
       try {
         bytes = pool.sampleBytes(d.block, d.length);
       } catch (err) {
-        pool.drop(d.block, bit); // ours, and unusable: give it back at once
+        pool.dropLane(d.block, lane); // ours, and unusable: give it back at once
         throw err;
       }
-      const held = new HeldSample(pool, d.block, bytes, bit, this.#epoch, (h, clearBit) => {
-        this.#held.delete(h);
-        if (clearBit && h.epoch === this.#epoch) h.pool.drop(h.block, h.bit);
-      });
+      const held = new HeldSample(pool, d.block, bytes, lane, this.#epoch, this.#freed);
       this.#held.add(held);
       // The delivery turn's reference: dropped once every local subscription had the message.
-      queueMicrotask(() => held.unref());
+      this.#turn.push(held);
+      if (!this.#turnQueued) {
+        this.#turnQueued = true;
+        queueMicrotask(this.#endTurn);
+      }
       this.#arm();
       return held;
     } catch (err) {
@@ -216,6 +250,8 @@ export class SampleReceiver {
     this.#timer = undefined;
     // Nothing here may keep a pool's mapping reachable once the user dropped their views.
     this.#lastWire = this.#lastHeld = undefined;
+    this.#fresh = [];
+    this.#turn = [];
     for (const h of [...this.#held]) h.revoke(true);
     for (const { view } of this.#pools.values()) view.close();
     this.#pools.clear();
@@ -226,9 +262,6 @@ export class SampleReceiver {
 export function isSample(w: WireMessage): boolean {
   return w.codec === SAMPLE_CODEC;
 }
-
-/** What `data` is once a message was released (shared: a zero-length array holds nothing). */
-const RELEASED = new Uint8Array(0);
 
 /**
  * A disposable message; `release` is called once. `data` is an accessor: zero-length once the

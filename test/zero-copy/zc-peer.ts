@@ -1,6 +1,13 @@
 /**
  * A peer process for the zero-copy crash test. argv: <role> <url>
  * - holder: subscribes to `z.>` with zeroCopy, never releases, prints "ready" then "held <n>".
+ * - forgetter (run with --expose-gc): subscribes to `z.>` with zeroCopy, drops every message
+ *   without release(), collects garbage every 100 ms; prints "ready", "got <n>", and
+ *   "warning <message>" for each UnibusWarning.
+ * - twice (run with --expose-gc): two zeroCopy subscriptions to `z.>`; the first releases each
+ *   message at once, the second keeps them; collects garbage every 50 ms and prints "gc <n>
+ *   <messages the second still holds>", and "warning <message>" for each UnibusWarning.
+ * - The holder also prints "event <type> <error code>" for its bus's disconnected/error events.
  * - publisher: loans 100 000-byte samples carrying i (u32) then a pattern of i, publishes them in a
  *   loop, prints "pub <i>" once publish() resolved (until killed).
  */
@@ -11,12 +18,40 @@ const [role, url] = process.argv.slice(2);
 const bus = await Bus.connect(url!, { reconnect: false });
 
 if (role === 'holder') {
+  bus.events.subscribe((e) => {
+    if (e.type === 'disconnected' || e.type === 'error') console.log(`event ${e.type} ${(e.error as { code?: string } | undefined)?.code ?? ''}`);
+  });
   const keep: SampleMessage[] = [];
   bus.subscribe('z.>', { zeroCopy: true, maxHold: 0 }).subscribe((m) => {
     keep.push(m);
     console.log(`held ${keep.length}`);
   });
   await bus.flush();
+  console.log('ready');
+} else if (role === 'forgetter') {
+  process.on('warning', (w) => {
+    if (w.name === 'UnibusWarning') console.log(`warning ${w.message}`);
+  });
+  let n = 0;
+  bus.subscribe('z.>', { zeroCopy: true, maxHold: 0 }).subscribe(() => {
+    console.log(`got ${++n}`); // the message is dropped here, never released
+  });
+  await bus.flush();
+  setInterval(() => (globalThis as { gc?: () => void }).gc!(), 100);
+  console.log('ready');
+} else if (role === 'twice') {
+  process.on('warning', (w) => {
+    if (w.name === 'UnibusWarning') console.log(`warning ${w.message}`);
+  });
+  const keep: SampleMessage[] = [];
+  bus.subscribe('z.>', { zeroCopy: true, maxHold: 0 }).subscribe((m) => m.release());
+  bus.subscribe('z.>', { zeroCopy: true, maxHold: 0 }).subscribe((m) => { keep.push(m); });
+  await bus.flush();
+  let n = 0;
+  setInterval(() => {
+    (globalThis as { gc?: () => void }).gc!();
+    console.log(`gc ${++n} ${keep.filter((m) => m.held).length}`);
+  }, 50);
   console.log('ready');
 } else if (role === 'publisher') {
   console.log('ready');

@@ -49,6 +49,12 @@ export interface HubFabricOptions extends TransportOptions {
    * before the hub routes on without it, queueing for it up to `maxPendingBytes` (default 250).
    */
   backpressureGrace?: number;
+  /**
+   * Hub only (shm://): ms a subscriber may hold a zero-copy sample before the hub treats it as a
+   * slow consumer (ERR, connection closed, its samples given back; default 30 000; Infinity:
+   * never). A bus's own `subscribe(…, { maxHold })` revokes earlier, on its side.
+   */
+  maxHold?: number;
   /** Reconnection of a client (default on, with the defaults of `ReconnectOptions`); `false`: off. */
   reconnect?: ReconnectOptions | false;
   /** Hub only: per-user permissions (docs/security.md); other users may then connect. */

@@ -13,6 +13,9 @@
  * - `maxPendingTotal` (hub-wide): bytes waiting in all outboxes together. Past it the hub stops
  *   reading from every peer (publishers wait; nothing is dropped) until half of it has drained:
  *   the hub's memory stays bounded however many slow peers there are.
+ * - `maxHold` (per connection): ms a subscriber may hold a zero-copy sample (shm://) before it
+ *   is a slow consumer; its connection then ends and its samples go back to their publishers
+ *   (../../zero-copy/hold-watch.ts). `Infinity`: no limit.
  * @module
  */
 
@@ -31,6 +34,8 @@ export interface HubLimits {
   readonly maxStall: number;
   /** ms a subscriber that filled its connection may hold back everyone before the hub routes on without it (default 250). */
   readonly backpressureGrace: number;
+  /** ms a subscriber may hold a zero-copy sample before it is a slow consumer (default 30 000; Infinity: never). */
+  readonly maxHold: number;
 }
 
 export const DEFAULT_HUB_LIMITS: HubLimits = {
@@ -39,6 +44,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
   maxPendingTotal: 256 * 1024 * 1024,
   maxStall: 5000,
   backpressureGrace: 250,
+  maxHold: 30_000,
 };
 
 /** Fills in defaults; a value that is not a positive number is a `RangeError` naming it. */

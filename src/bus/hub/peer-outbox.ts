@@ -20,7 +20,8 @@ import type { Connection } from '../../transports/transport.js';
 import { Deadline } from './deadline.js';
 
 /** Why an outbox gives up on its peer. */
-export type OutboxOverflow = 'bytes' | 'stall';
+/** Why a peer is a slow consumer (`hold`: it kept a zero-copy sample past `maxHold`, ../../zero-copy/hold-watch.ts). */
+export type OutboxOverflow = 'bytes' | 'stall' | 'hold';
 
 export interface PeerOutboxOptions {
   /** Bytes that may wait here before the peer is a slow consumer. */

@@ -94,6 +94,7 @@ export class RouterFlow {
 /** Why `peer` is dropped as a slow consumer (the bound it passed), for its ERR and `peer-left`. */
 export function slowConsumerError(peer: RouterPeer, why: OutboxOverflow, limits: HubLimits): SlowConsumerError {
   const bound = why === 'bytes' ? `more than maxPendingBytes=${limits.maxPendingBytes} waited for it`
+    : why === 'hold' ? `it held a zero-copy sample longer than maxHold=${limits.maxHold}ms`
     : `its connection stayed full for maxStall=${limits.maxStall}ms`;
   return new SlowConsumerError(`peer=${peer.id} name=${peer.hello?.name ?? '?'}: ${bound}; ${peer.outbox.discarded} frames not delivered`);
 }
