@@ -13,14 +13,17 @@ import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function sweepDir(dir: string, prefix: string): void {
-  let names: string[];
+/** The names in `dir`, or none where it cannot be read (nothing to sweep there). */
+export function namesIn(dir: string): string[] {
   try {
-    names = readdirSync(dir);
+    return readdirSync(dir);
   } catch {
-    return;
+    return [];
   }
-  for (const name of names) {
+}
+
+function sweepDir(dir: string, prefix: string): void {
+  for (const name of namesIn(dir)) {
     // `<id>` ends at a non-digit: measurement 1 must not take measurement 12's files.
     if (name.startsWith(prefix) && !/^\d/.test(name.slice(prefix.length))) {
       rmSync(join(dir, name), { recursive: true, force: true });

@@ -6,8 +6,9 @@
  * interrupted, and the names of earlier runs whose process is gone when it starts.
  * @module
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { namesIn } from '../sweep.js';
 
 const NAME = /^unibus-shm\.zcbench(\d+)~/;
 
@@ -23,13 +24,7 @@ function alive(pid: number): boolean {
 
 /** Removes this run's names and those of runs whose process is gone. */
 export function sweepZeroCopyBench(dir = '/dev/shm'): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
+  for (const name of namesIn(dir)) {
     const m = NAME.exec(name);
     if (!m) continue;
     const pid = Number(m[1]);
