@@ -15,10 +15,12 @@
  * @module
  */
 import type { Socket } from 'node:net';
+import { view } from '../bytes.js';
 import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
 import { InPlaceConnection } from './in-place-connection.js';
 import type { FillReporter, PeerProver } from './capabilities.js';
 import { SlabPool } from './framing/slab-pool.js';
+import { LargeFrames } from './framing/large-frame-pool.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
 import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
 import type { PeerCredentials, PeerInfo } from './transport.js';
@@ -73,6 +75,10 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   #segStart = 0;
   /** Size of the frame reserved in place (`reserveInPlace`), written into its header on commit. */
   #reservedSize = 0;
+  /** The buffer of a large frame reserved in place, or undefined when the reservation is in the slab. */
+  #reservedLarge: Uint8Array | undefined;
+  /** Buffers of large frames written in place, reused once written (./framing/large-frame-pool.ts). */
+  readonly #large = new LargeFrames();
   #chunks: Uint8Array[] = [];
   #batchBytes = 0;
   /** Used slabs, by reference in the socket until that flush is written; then reused (./framing/slab-pool.ts). */
@@ -162,6 +168,8 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   }
 
   protected override writeFrame(frame: Uint8Array): boolean {
+    // A large frame given whole goes to the socket as it is (by reference, never copied).
+    if (frame.length > COPY_LIMIT) return this.writeChunks([frame], frame.length);
     const at = this.reserveInPlace(frame.length);
     if (at < 0) return this.writeChunks([frame], frame.length);
     this.#slab.set(frame, at);
@@ -188,9 +196,19 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     return this.#accepted(size);
   }
 
-  /** Small frames are encoded straight into the batch: no copy, no view per frame. */
+  /**
+   * Small frames are encoded straight into the batch: no copy, no view per frame. A large one
+   * (a publish copying its payload, which it must do anyway) gets a pooled buffer of its own,
+   * header included, that goes to the socket as one chunk and is reused once written.
+   */
   protected reserveInPlace(size: number): number {
-    if (size > COPY_LIMIT) return -1;
+    if (size > COPY_LIMIT) {
+      const buf = this.#large.take(HEADER_BYTES + size);
+      this.#reservedLarge = buf;
+      this.#reservedSize = size;
+      this.reservedBuffer = buf;
+      return HEADER_BYTES;
+    }
     this.#reserve(HEADER_BYTES + size);
     this.#reservedSize = size;
     this.reservedBuffer = this.#slab;
@@ -199,6 +217,16 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
 
   protected commitInPlace(): boolean {
     const size = this.#reservedSize;
+    const large = this.#reservedLarge;
+    if (large !== undefined) {
+      this.#reservedLarge = undefined;
+      writeLength(large, 0, size);
+      this.#sealSegment();
+      this.#chunks.push(view(large, 0, HEADER_BYTES + size));
+      // It goes out with the next flush; free once that is written.
+      this.#large.retire(large, this.#flushes + 1);
+      return this.#accepted(size);
+    }
     writeLength(this.#slab, this.#slabPos, size);
     this.#slabPos += HEADER_BYTES + size;
     return this.#accepted(size);
@@ -284,6 +312,7 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     this.#onChunkWritten();
     this.commits.reached(this.commits.progress + 1);
     this.#slabs.written(this.commits.progress);
+    this.#large.written(this.commits.progress);
   };
 
   protected override committed(): Promise<void> {
@@ -318,6 +347,7 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     this.#released = true;
     this.#budget.release();
     this.#chunks = [];
+    this.#large.drop();
     this.#in.destroy();
     this.#out.destroy();
     this.#failCommits(new ClosedError('connection'));
