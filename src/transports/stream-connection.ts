@@ -27,6 +27,8 @@ import type { PeerCredentials, PeerInfo } from './transport.js';
 
 /** Frames up to this size are copied into the batch buffer; larger ones are written as is. */
 const COPY_LIMIT = 16 * 1024;
+/** Chunks up to this size before a large frame's payload (its envelope) are copied in with its header. */
+const LEAD_COPY_LIMIT = 1024;
 /** Bytes of one batch buffer allocation. */
 const SLAB_BYTES = 256 * 1024;
 /**
@@ -187,11 +189,21 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
       }
       this.#slabPos = at;
     } else {
-      this.#reserve(HEADER_BYTES);
+      // Small leading chunks (a PUB's envelope before its payload) go into the batch with the
+      // header: the frame is then two iovecs, not three.
+      let lead = 0;
+      let bytes = HEADER_BYTES;
+      while (lead < chunks.length - 1 && chunks[lead]!.length <= LEAD_COPY_LIMIT) bytes += chunks[lead++]!.length;
+      this.#reserve(bytes);
       writeLength(this.#slab, this.#slabPos, size);
-      this.#slabPos += HEADER_BYTES;
+      let at = this.#slabPos + HEADER_BYTES;
+      for (let i = 0; i < lead; i++) {
+        this.#slab.set(chunks[i]!, at);
+        at += chunks[i]!.length;
+      }
+      this.#slabPos = at;
       this.#sealSegment();
-      for (let i = 0; i < chunks.length; i++) if (chunks[i]!.length > 0) this.#chunks.push(chunks[i]!);
+      for (let i = lead; i < chunks.length; i++) if (chunks[i]!.length > 0) this.#chunks.push(chunks[i]!);
     }
     return this.#accepted(size);
   }
@@ -280,12 +292,22 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     // Small batches go out as one writev (cork). A batch with large frames goes out chunk by
     // chunk, each with its own completion, so room is reported while the kernel is still taking
     // the rest and the writer can encode the next frames meanwhile.
+    // Each large chunk goes out in one writev with the small ones before it (its frame's header
+    // and envelope): one syscall per large frame, not one per chunk.
     let large = false;
     for (let i = 0; i <= last && !large; i++) large = chunks[i]!.length > COPY_LIMIT;
-    if (!large && last > 0) this.#out.cork();
-    for (let i = 0; i < last; i++) this.#out.write(chunks[i]!, large ? this.#onChunkWritten : undefined);
-    this.#out.write(chunks[last]!, this.#onFlushWritten);
-    if (!large && last > 0) this.#out.uncork();
+    const out = this.#out;
+    if (last > 0) out.cork();
+    for (let i = 0; i < last; i++) {
+      const chunk = chunks[i]!;
+      out.write(chunk, large ? this.#onChunkWritten : undefined);
+      if (large && chunk.length > COPY_LIMIT) {
+        out.uncork();
+        out.cork();
+      }
+    }
+    out.write(chunks[last]!, this.#onFlushWritten);
+    if (last > 0) out.uncork();
     // Node's own write() result means "past 16 KiB": our mark is HIGH_WATER.
     const ok = this.#out.writableLength < HIGH_WATER;
     if (ok) this.notifyWritable();
