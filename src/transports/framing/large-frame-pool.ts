@@ -37,8 +37,12 @@ export function classSize(bytes: number): number {
   return Math.ceil(bytes / step) * step;
 }
 
-/** A buffer of at least `bytes`, not zero-filled: a used one of its class when there is one. */
-function take(bytes: number): Uint8Array {
+/**
+ * A buffer of at least `bytes`, not zero-filled: a used one of its class when there is one.
+ * For a connection that knows itself when the buffer is free (a shm ring copies it in), which
+ * then gives it back with `giveLargeFrame`.
+ */
+export function takeLargeFrame(bytes: number): Uint8Array {
   if (bytes > MAX_POOLED) return uninitialized(bytes);
   const size = classSize(bytes);
   const list = free.get(size);
@@ -50,8 +54,8 @@ function take(bytes: number): Uint8Array {
   return uninitialized(size);
 }
 
-/** `buf` is written and nobody reads it any more: keep it for the next frame of its class. */
-function give(buf: Uint8Array): void {
+/** `buf` (from `takeLargeFrame`) is written and nobody reads it any more: keep it for the next frame of its class. */
+export function giveLargeFrame(buf: Uint8Array): void {
   const size = buf.length;
   if (size > MAX_POOLED || size !== classSize(size) || freeBytes + size > FREE_BUDGET) return;
   let list = free.get(size);
@@ -83,7 +87,7 @@ export class LargeFrames {
 
   /** Room for a frame of `bytes` (not zero-filled). */
   take(bytes: number): Uint8Array {
-    return take(bytes);
+    return takeLargeFrame(bytes);
   }
 
   /** `buf` is handed to the socket with flush `flush`. */
@@ -96,7 +100,7 @@ export class LargeFrames {
     const retired = this.#retired;
     if (retired.length === 0) return;
     let n = 0;
-    while (n < retired.length && retired[n]!.flush <= flush) give(retired[n++]!.buf);
+    while (n < retired.length && retired[n]!.flush <= flush) giveLargeFrame(retired[n++]!.buf);
     if (n > 0) this.#retired = retired.slice(n);
   }
 
