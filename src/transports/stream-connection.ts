@@ -4,10 +4,10 @@
  *
  * Batching is the biggest lever for small messages (5-9x at 64 B against one write per frame,
  * measured on a raw Node Unix socket): small frames are copied into a shared batch buffer;
- * large frames (over COPY_LIMIT) go to the socket as their own chunks, so payloads are never
- * copied twice. The batch is flushed on
- * `process.nextTick`, i.e. when the current turn's synchronous work and microtasks are done, or
- * as soon as it holds EARLY_FLUSH bytes.
+ * large frames (over COPY_LIMIT) go to the socket as chunks of their own (one writev each with
+ * their header), by reference, or written in place into a pooled buffer (framing/large-frame-
+ * pool.ts). The batch is flushed on `process.nextTick` (the turn's synchronous work and
+ * microtasks are done), or as soon as it holds EARLY_FLUSH bytes.
  *
  * `send()` resolves only once its batch is in the kernel (the socket's write callback), so a
  * process that exits, even by SIGKILL, right after `send()` resolved loses nothing; `write()`
@@ -15,7 +15,6 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { view } from '../bytes.js';
 import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
 import { InPlaceConnection } from './in-place-connection.js';
 import type { FillReporter, PeerProver } from './capabilities.js';
@@ -77,8 +76,8 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   #segStart = 0;
   /** Size of the frame reserved in place (`reserveInPlace`), written into its header on commit. */
   #reservedSize = 0;
-  /** The buffer of a large frame reserved in place, or undefined when the reservation is in the slab. */
-  #reservedLarge: Uint8Array | undefined;
+  /** True when the frame reserved in place is a large one (in `#large`, not in the slab). */
+  #reservedLarge = false;
   /** Buffers of large frames written in place, reused once written (./framing/large-frame-pool.ts). */
   readonly #large = new LargeFrames();
   #chunks: Uint8Array[] = [];
@@ -215,10 +214,8 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
    */
   protected reserveInPlace(size: number): number {
     if (size > COPY_LIMIT) {
-      const buf = this.#large.take(HEADER_BYTES + size);
-      this.#reservedLarge = buf;
-      this.#reservedSize = size;
-      this.reservedBuffer = buf;
+      this.#reservedLarge = true;
+      this.reservedBuffer = this.#large.reserve(size);
       return HEADER_BYTES;
     }
     this.#reserve(HEADER_BYTES + size);
@@ -228,17 +225,15 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   }
 
   protected commitInPlace(): boolean {
-    const size = this.#reservedSize;
-    const large = this.#reservedLarge;
-    if (large !== undefined) {
-      this.#reservedLarge = undefined;
-      writeLength(large, 0, size);
+    if (this.#reservedLarge) {
+      this.#reservedLarge = false;
       this.#sealSegment();
-      this.#chunks.push(view(large, 0, HEADER_BYTES + size));
-      // It goes out with the next flush; free once that is written.
-      this.#large.retire(large, this.#flushes + 1);
-      return this.#accepted(size);
+      // It goes out with the next flush; its buffer is free once that is written.
+      const frame = this.#large.commit(this.#flushes + 1);
+      this.#chunks.push(frame);
+      return this.#accepted(frame.length - HEADER_BYTES);
     }
+    const size = this.#reservedSize;
     writeLength(this.#slab, this.#slabPos, size);
     this.#slabPos += HEADER_BYTES + size;
     return this.#accepted(size);

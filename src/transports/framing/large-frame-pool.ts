@@ -16,7 +16,8 @@
  * a 1.25 MiB buffer, not 2 MiB.
  * @module
  */
-import { uninitialized } from '../../bytes.js';
+import { uninitialized, view } from '../../bytes.js';
+import { HEADER_BYTES, writeLength } from './length-prefix.js';
 
 /** Smallest pooled buffer; below it frames go through the batch slab anyway. */
 const MIN_POOLED = 32 * 1024;
@@ -84,6 +85,24 @@ export function largeFramesFreeBytes(): number {
 export class LargeFrames {
   /** Buffers the socket may still read, with the flush whose write completion frees them. */
   #retired: Array<{ buf: Uint8Array; flush: number }> = [];
+  /** The frame reserved last: its buffer and body size. */
+  #reserved: Uint8Array | undefined;
+  #size = 0;
+
+  /** Room for a length-prefixed frame with a body of `size` bytes: the body goes at HEADER_BYTES. */
+  reserve(size: number): Uint8Array {
+    this.#size = size;
+    return (this.#reserved = this.take(HEADER_BYTES + size));
+  }
+
+  /** The frame reserved last, its length written, as one chunk that goes out with flush `flush`. */
+  commit(flush: number): Uint8Array {
+    const buf = this.#reserved!;
+    this.#reserved = undefined;
+    writeLength(buf, 0, this.#size);
+    this.retire(buf, flush);
+    return view(buf, 0, HEADER_BYTES + this.#size);
+  }
 
   /** Room for a frame of `bytes` (not zero-filled). */
   take(bytes: number): Uint8Array {
@@ -107,5 +126,6 @@ export class LargeFrames {
   /** The connection is gone: what the socket may still hold is left to the garbage collector. */
   drop(): void {
     this.#retired = [];
+    this.#reserved = undefined;
   }
 }
