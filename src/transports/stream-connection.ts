@@ -4,10 +4,10 @@
  *
  * Batching is the biggest lever for small messages (5-9x at 64 B against one write per frame,
  * measured on a raw Node Unix socket): small frames are copied into a shared batch buffer;
- * large frames (over COPY_LIMIT) go to the socket as their own chunks, so payloads are never
- * copied twice. The batch is flushed on
- * `process.nextTick`, i.e. when the current turn's synchronous work and microtasks are done, or
- * as soon as it holds EARLY_FLUSH bytes.
+ * large frames (over COPY_LIMIT) go to the socket as chunks of their own (one writev each with
+ * their header), by reference, or written in place into a pooled buffer (framing/large-frame-
+ * pool.ts). The batch is flushed on `process.nextTick` (the turn's synchronous work and
+ * microtasks are done), or as soon as it holds EARLY_FLUSH bytes.
  *
  * `send()` resolves only once its batch is in the kernel (the socket's write callback), so a
  * process that exits, even by SIGKILL, right after `send()` resolved loses nothing; `write()`
@@ -19,12 +19,15 @@ import { ClosedError, PeerGoneError, ProtocolError } from '../errors.js';
 import { InPlaceConnection } from './in-place-connection.js';
 import type { FillReporter, PeerProver } from './capabilities.js';
 import { SlabPool } from './framing/slab-pool.js';
+import { LargeFrames } from './framing/large-frame-pool.js';
 import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
 import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
 import type { PeerCredentials, PeerInfo } from './transport.js';
 
 /** Frames up to this size are copied into the batch buffer; larger ones are written as is. */
 const COPY_LIMIT = 16 * 1024;
+/** Chunks up to this size before a large frame's payload (its envelope) are copied in with its header. */
+const LEAD_COPY_LIMIT = 1024;
 /** Bytes of one batch buffer allocation. */
 const SLAB_BYTES = 256 * 1024;
 /**
@@ -73,6 +76,10 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   #segStart = 0;
   /** Size of the frame reserved in place (`reserveInPlace`), written into its header on commit. */
   #reservedSize = 0;
+  /** True when the frame reserved in place is a large one (in `#large`, not in the slab). */
+  #reservedLarge = false;
+  /** Buffers of large frames written in place, reused once written (./framing/large-frame-pool.ts). */
+  readonly #large = new LargeFrames();
   #chunks: Uint8Array[] = [];
   #batchBytes = 0;
   /** Used slabs, by reference in the socket until that flush is written; then reused (./framing/slab-pool.ts). */
@@ -162,6 +169,8 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   }
 
   protected override writeFrame(frame: Uint8Array): boolean {
+    // A large frame given whole goes to the socket as it is (by reference, never copied).
+    if (frame.length > COPY_LIMIT) return this.writeChunks([frame], frame.length);
     const at = this.reserveInPlace(frame.length);
     if (at < 0) return this.writeChunks([frame], frame.length);
     this.#slab.set(frame, at);
@@ -179,18 +188,36 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
       }
       this.#slabPos = at;
     } else {
-      this.#reserve(HEADER_BYTES);
+      // Small leading chunks (a PUB's envelope before its payload) go into the batch with the
+      // header: the frame is then two iovecs, not three.
+      let lead = 0;
+      let bytes = HEADER_BYTES;
+      while (lead < chunks.length - 1 && chunks[lead]!.length <= LEAD_COPY_LIMIT) bytes += chunks[lead++]!.length;
+      this.#reserve(bytes);
       writeLength(this.#slab, this.#slabPos, size);
-      this.#slabPos += HEADER_BYTES;
+      let at = this.#slabPos + HEADER_BYTES;
+      for (let i = 0; i < lead; i++) {
+        this.#slab.set(chunks[i]!, at);
+        at += chunks[i]!.length;
+      }
+      this.#slabPos = at;
       this.#sealSegment();
-      for (let i = 0; i < chunks.length; i++) if (chunks[i]!.length > 0) this.#chunks.push(chunks[i]!);
+      for (let i = lead; i < chunks.length; i++) if (chunks[i]!.length > 0) this.#chunks.push(chunks[i]!);
     }
     return this.#accepted(size);
   }
 
-  /** Small frames are encoded straight into the batch: no copy, no view per frame. */
+  /**
+   * Small frames are encoded straight into the batch: no copy, no view per frame. A large one
+   * (a publish copying its payload, which it must do anyway) gets a pooled buffer of its own,
+   * header included, that goes to the socket as one chunk and is reused once written.
+   */
   protected reserveInPlace(size: number): number {
-    if (size > COPY_LIMIT) return -1;
+    if (size > COPY_LIMIT) {
+      this.#reservedLarge = true;
+      this.reservedBuffer = this.#large.reserve(size);
+      return HEADER_BYTES;
+    }
     this.#reserve(HEADER_BYTES + size);
     this.#reservedSize = size;
     this.reservedBuffer = this.#slab;
@@ -198,6 +225,14 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   }
 
   protected commitInPlace(): boolean {
+    if (this.#reservedLarge) {
+      this.#reservedLarge = false;
+      this.#sealSegment();
+      // It goes out with the next flush; its buffer is free once that is written.
+      const frame = this.#large.commit(this.#flushes + 1);
+      this.#chunks.push(frame);
+      return this.#accepted(frame.length - HEADER_BYTES);
+    }
     const size = this.#reservedSize;
     writeLength(this.#slab, this.#slabPos, size);
     this.#slabPos += HEADER_BYTES + size;
@@ -252,12 +287,22 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     // Small batches go out as one writev (cork). A batch with large frames goes out chunk by
     // chunk, each with its own completion, so room is reported while the kernel is still taking
     // the rest and the writer can encode the next frames meanwhile.
+    // Each large chunk goes out in one writev with the small ones before it (its frame's header
+    // and envelope): one syscall per large frame, not one per chunk.
     let large = false;
     for (let i = 0; i <= last && !large; i++) large = chunks[i]!.length > COPY_LIMIT;
-    if (!large && last > 0) this.#out.cork();
-    for (let i = 0; i < last; i++) this.#out.write(chunks[i]!, large ? this.#onChunkWritten : undefined);
-    this.#out.write(chunks[last]!, this.#onFlushWritten);
-    if (!large && last > 0) this.#out.uncork();
+    const out = this.#out;
+    if (last > 0) out.cork();
+    for (let i = 0; i < last; i++) {
+      const chunk = chunks[i]!;
+      out.write(chunk, large ? this.#onChunkWritten : undefined);
+      if (large && chunk.length > COPY_LIMIT) {
+        out.uncork();
+        out.cork();
+      }
+    }
+    out.write(chunks[last]!, this.#onFlushWritten);
+    if (last > 0) out.uncork();
     // Node's own write() result means "past 16 KiB": our mark is HIGH_WATER.
     const ok = this.#out.writableLength < HIGH_WATER;
     if (ok) this.notifyWritable();
@@ -284,6 +329,7 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     this.#onChunkWritten();
     this.commits.reached(this.commits.progress + 1);
     this.#slabs.written(this.commits.progress);
+    this.#large.written(this.commits.progress);
   };
 
   protected override committed(): Promise<void> {
@@ -318,6 +364,7 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     this.#released = true;
     this.#budget.release();
     this.#chunks = [];
+    this.#large.drop();
     this.#in.destroy();
     this.#out.destroy();
     this.#failCommits(new ClosedError('connection'));

@@ -24,6 +24,12 @@ export interface SendCounters {
 const ROOM = 1;
 const FULL = 0;
 const DECLINED = -1;
+/**
+ * A payload a codec encoded up to this size is copied into the connection's buffer (one write
+ * per frame); a larger one is handed over by reference, since connections now take large
+ * frames in place too (into a buffer of their own) and copying it there would be a second copy.
+ */
+const COPY_ENCODED_LIMIT = 16 * 1024;
 
 export class PubSender {
   readonly #encoder: PubEncoder;
@@ -55,10 +61,12 @@ export class PubSender {
       return this.#waitFor(conn, room === ROOM);
     }
     const payload = codec.encode(value);
-    // Encoded by the codec, then copied once, straight into the connection's buffer; where the
-    // connection declines, `publish` hands a large payload over as a chunk of its own (no copy).
-    const room = this.#sendValue(conn, limit, topic, codec.id, payload, payload.length, copyBytes, false);
-    if (room !== DECLINED) return this.#waitFor(conn, room === ROOM);
+    // Encoded by the codec, then copied once, straight into the connection's buffer; a large
+    // payload (ours already: the codec made it) goes to `publish` as a chunk of its own (no copy).
+    if (payload.length <= COPY_ENCODED_LIMIT) {
+      const room = this.#sendValue(conn, limit, topic, codec.id, payload, payload.length, copyBytes, false);
+      if (room !== DECLINED) return this.#waitFor(conn, room === ROOM);
+    }
     return this.publish(conn, limit, { topic, codec: codec.id, payload });
   }
 

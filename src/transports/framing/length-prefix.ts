@@ -16,37 +16,53 @@ export const HEADER_BYTES = 4;
 /** Receives complete frames; a frame's memory belongs to the receiver. */
 export type FrameHandler = (frame: Uint8Array) => void;
 
+/**
+ * A frame body up to this size is assembled in one buffer allocated at its announced length as
+ * soon as its header is read, each later chunk copied in as it arrives (while it is still in
+ * cache, and no chunk is held). A larger announced body is held as the chunks that bring it and
+ * joined once complete, so a peer must send bytes, not just announce them, to make us hold them.
+ */
+const ASSEMBLE_AHEAD_LIMIT = 16 * 1024 * 1024;
+
 /** Incremental decoder: feed it chunks as they arrive, it emits whole frames in order. */
 export class LengthPrefixDecoder {
   readonly #maxFrameSize: number;
   readonly #onFrame: FrameHandler;
-  /** Chunks of the frame being assembled (header included) when one chunk was not enough. */
-  #parts: Uint8Array[] = [];
-  #partBytes = 0;
-  /** Body length of the pending frame, or -1 while its header is incomplete. */
+  /** Header bytes of the pending frame while fewer than HEADER_BYTES have arrived. */
+  readonly #head = new Uint8Array(HEADER_BYTES);
+  #headBytes = 0;
+  /** Body length of the pending frame, or -1 while its header is incomplete (or none is pending). */
   #need = -1;
+  /** The pending body, allocated at `#need` bytes (bodies up to ASSEMBLE_AHEAD_LIMIT). */
+  #body: Uint8Array | undefined;
+  /** Chunks of a pending body larger than ASSEMBLE_AHEAD_LIMIT, joined when it is complete. */
+  #parts: Uint8Array[] = [];
+  /** Body bytes of the pending frame received so far. */
+  #filled = 0;
 
   constructor(maxFrameSize: number, onFrame: FrameHandler) {
     this.#maxFrameSize = maxFrameSize;
     this.#onFrame = onFrame;
   }
 
-  /** Bytes held for an incomplete frame (for reassembly budgets). */
+  /** Bytes received for an incomplete frame, header included (for reassembly budgets). */
   get pendingBytes(): number {
-    return this.#partBytes;
+    return this.#need < 0 ? this.#headBytes : HEADER_BYTES + this.#filled;
   }
 
   /** Forgets the frame being assembled (its connection is giving up on this stream). */
   discard(): void {
-    this.#parts = [];
-    this.#partBytes = 0;
+    this.#headBytes = 0;
     this.#need = -1;
+    this.#body = undefined;
+    this.#parts = [];
+    this.#filled = 0;
   }
 
   /** Feeds one chunk. Throws `ProtocolError` on a length above `maxFrameSize`. */
   push(chunk: Uint8Array): void {
     let pos = 0;
-    if (this.#partBytes > 0) {
+    if (this.#headBytes > 0 || this.#need >= 0) {
       pos = this.#continuePending(chunk);
       if (pos < 0) return;
     }
@@ -55,56 +71,58 @@ export class LengthPrefixDecoder {
     while (len - pos >= HEADER_BYTES) {
       const size = readLength(chunk, pos);
       this.#check(size);
-      if (len - pos - HEADER_BYTES < size) break;
       const start = pos + HEADER_BYTES;
+      if (len - start < size) {
+        // A frame starts here but does not end in this chunk.
+        this.#begin(size);
+        this.#take(chunk, start, len);
+        return;
+      }
       pos = start + size;
       this.#onFrame(view(chunk, start, pos));
     }
-    if (pos < len) {
-      // A frame starts here but does not end in this chunk: keep its bytes.
-      if (len - pos >= HEADER_BYTES) this.#need = readLength(chunk, pos);
-      this.#hold(chunk.subarray(pos));
-    }
+    // Less than a header left.
+    for (; pos < len; pos++) this.#head[this.#headBytes++] = chunk[pos]!;
   }
 
   /** Continues a pending frame; returns where whole frames start in `chunk`, or -1 if consumed. */
   #continuePending(chunk: Uint8Array): number {
+    let from = 0;
     if (this.#need < 0) {
       // Header still incomplete: take just enough bytes to read it.
-      const want = HEADER_BYTES - this.#partBytes;
-      if (chunk.length < want) {
-        this.#hold(chunk);
-        return -1;
-      }
-      this.#hold(chunk.subarray(0, want));
-      const header = concat(this.#parts, this.#partBytes);
-      this.#parts = [header];
-      this.#need = readLength(header, 0);
-      this.#check(this.#need);
-      return this.#continueBody(chunk, want);
+      while (this.#headBytes < HEADER_BYTES && from < chunk.length) this.#head[this.#headBytes++] = chunk[from++]!;
+      if (this.#headBytes < HEADER_BYTES) return -1;
+      this.#headBytes = 0;
+      const size = readLength(this.#head, 0);
+      this.#check(size);
+      this.#begin(size);
     }
-    return this.#continueBody(chunk, 0);
+    const end = Math.min(chunk.length, from + this.#need - this.#filled);
+    this.#take(chunk, from, end);
+    return this.#need < 0 ? end : -1;
   }
 
-  #continueBody(chunk: Uint8Array, from: number): number {
-    const missing = HEADER_BYTES + this.#need - this.#partBytes;
-    const available = chunk.length - from;
-    if (available < missing) {
-      if (available > 0) this.#hold(chunk.subarray(from));
-      return -1;
+  /** A body of `size` bytes starts. */
+  #begin(size: number): void {
+    this.#need = size;
+    this.#filled = 0;
+    if (size <= ASSEMBLE_AHEAD_LIMIT) this.#body = uninitialized(size);
+  }
+
+  /** Takes bytes [from, end) of `chunk` into the pending body; delivers it once complete. */
+  #take(chunk: Uint8Array, from: number, end: number): void {
+    if (end > from) {
+      if (this.#body !== undefined) this.#body.set(chunk.subarray(from, end), this.#filled);
+      else this.#parts.push(chunk.subarray(from, end));
+      this.#filled += end - from;
     }
-    this.#hold(chunk.subarray(from, from + missing));
-    const whole = concat(this.#parts, this.#partBytes);
+    if (this.#filled < this.#need) return;
+    const whole = this.#body ?? concat(this.#parts, this.#filled);
+    this.#body = undefined;
     this.#parts = [];
-    this.#partBytes = 0;
+    this.#filled = 0;
     this.#need = -1;
-    this.#onFrame(whole.subarray(HEADER_BYTES));
-    return from + missing;
-  }
-
-  #hold(part: Uint8Array): void {
-    this.#parts.push(part);
-    this.#partBytes += part.length;
+    this.#onFrame(whole);
   }
 
   #check(size: number): void {

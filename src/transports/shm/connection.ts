@@ -14,6 +14,8 @@
 import { ProtocolError } from '../../errors.js';
 import { InPlaceConnection } from '../in-place-connection.js';
 import type { FillReporter } from '../capabilities.js';
+import { giveLargeFrame, takeLargeFrame } from '../framing/large-frame-pool.js';
+import { view } from '../../bytes.js';
 import type { PeerInfo } from '../transport.js';
 import { BellRope, Doorbell } from './doorbell.js';
 import { Header, ringOffset } from './layout.js';
@@ -30,6 +32,9 @@ const DRAIN_BATCH = 4096;
  * starts on the burst instead of finding a full ring at its end.
  */
 const EARLY_FLUSH_BYTES = 64 * 1024;
+
+/** Frames from this size that cannot go straight into the ring are written in place into a pooled buffer. */
+const POOLED_FROM = 32 * 1024;
 
 /** How long a graceful close waits for the peer to take frames still waiting for ring space. */
 const FLUSH_TIMEOUT = 2000;
@@ -50,6 +55,8 @@ export interface ShmConnectionInit {
 interface Pending {
   chunks: readonly Uint8Array[];
   size: number;
+  /** A pooled buffer holding the frame (written in place), given back once it is in the ring. */
+  pooled?: Uint8Array;
 }
 
 export class ShmConnection extends InPlaceConnection implements FillReporter {
@@ -63,6 +70,8 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
   #pending: Pending[] = [];
   /** Size of the frame reserved in the ring (`reserveInPlace`). */
   #reservedSize = 0;
+  /** The pooled buffer of a frame reserved in place that does not fit one record now. */
+  #reservedPooled: Uint8Array | undefined;
   #released = false;
   #peerGone = false;
   #lastActivity = 0;
@@ -118,17 +127,43 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
     return this.#pump();
   }
 
-  /** Small frames are encoded straight into the ring, unless frames are waiting for room. */
+  /**
+   * Frames are encoded straight into the ring when they fit one record and the ring has room
+   * now. Otherwise (a frame larger than a record, frames waiting for room, a full ring) a frame
+   * over POOLED_FROM bytes is encoded into a pooled buffer, copied into the ring in pieces and
+   * given back once it is all there: a publish then never allocates fresh memory for it (a fresh
+   * 1 MiB buffer per frame cost more than both copies).
+   */
   protected reserveInPlace(size: number): number {
-    if (this.#pending.length > 0) return -1;
-    const at = this.#out.reserveWhole(size);
-    if (at < 0) return -1;
-    this.reservedBuffer = this.#out.bytes;
+    if (this.#pending.length === 0) {
+      const at = this.#out.reserveWhole(size);
+      if (at >= 0) {
+        this.reservedBuffer = this.#out.bytes;
+        this.#reservedSize = size;
+        return at;
+      }
+    }
+    if (size < POOLED_FROM) return -1;
+    const buf = takeLargeFrame(size);
+    this.#reservedPooled = buf;
     this.#reservedSize = size;
-    return at;
+    this.reservedBuffer = buf;
+    return 0;
   }
 
   protected commitInPlace(): boolean {
+    const pooled = this.#reservedPooled;
+    if (pooled !== undefined) {
+      this.#reservedPooled = undefined;
+      const chunks = [view(pooled, 0, this.#reservedSize)];
+      if (this.#pending.length === 0 && this.#out.offer(chunks, this.#reservedSize)) {
+        giveLargeFrame(pooled);
+        this.#committed();
+        return true;
+      }
+      this.#pending.push({ chunks, size: this.#reservedSize, pooled });
+      return this.#pump();
+    }
     this.#out.commitWhole(this.#reservedSize);
     this.#committed();
     return true;
@@ -156,6 +191,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
         out.unparkForSpace();
       }
       this.#pending.shift();
+      if (f.pooled !== undefined) giveLargeFrame(f.pooled);
     }
     this.notifyWritable();
     this.#flushedWaiter?.();

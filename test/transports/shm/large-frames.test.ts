@@ -1,0 +1,79 @@
+/**
+ * Large frames written in place over shm (connection.ts): a frame that does not fit one ring
+ * record, or finds the ring full, is encoded into a pooled buffer (framing/large-frame-pool.ts),
+ * copied into the ring in pieces and given back once it is all there; never reused while it
+ * still waits for ring space (the frame would arrive changed), and every frame arrives intact
+ * and in order.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { shmTransport } from '../../../src/transports/shm/shm-transport.js';
+import type { Connection } from '../../../src/transports/transport.js';
+import { canWriteInPlace } from '../../../src/transports/capabilities.js';
+import { uniqueName } from '../../helpers/run-id.js';
+import { within } from '../../helpers/watchdog.js';
+
+function payload(i: number, size: number): Uint8Array {
+  const f = new Uint8Array(size);
+  for (let k = 0; k < size; k += 1000) f[k] = (i * 7 + k) & 0xff;
+  f[size - 1] = i & 0xff;
+  return f;
+}
+
+async function firstConnection(hub: AsyncIterable<Connection>): Promise<Connection> {
+  for await (const c of hub) return c;
+  throw new Error('listener ended');
+}
+
+test('frames larger than a record go through pooled buffers, reused only once in the ring', async () => {
+  const url = `shm://${uniqueName('shm-large')}?size=256KiB`; // records up to 64 KiB
+  const hub = await shmTransport.listen(url);
+  let writer: Connection | undefined;
+  try {
+    writer = await shmTransport.connect(url);
+    const reader = await within(15_000, 'accept', firstConnection(hub));
+    assert.ok(canWriteInPlace(writer));
+    const got: Uint8Array[] = [];
+    reader.pause(); // the ring fills: later frames wait for room in their pooled buffers
+    reader.consume((f) => got.push(f));
+    const sizes = [100_000, 40_000, 300_000, 70_000, 200];
+    const n = 15;
+    const sent: Uint8Array[] = [];
+    // Pooled buffers used (a frame written in the ring itself is at a non-zero offset).
+    const held = new Set<ArrayBufferLike>();
+    for (let i = 0; i < n; i++) {
+      const p = payload(i, sizes[i % sizes.length]!);
+      sent.push(p);
+      const at = writer.reserveFrame(p.length);
+      assert.ok(at >= 0 || p.length < 32 * 1024, `frame ${i} (${p.length} bytes) taken in place`);
+      if (at < 0) {
+        writer.write(p);
+        continue;
+      }
+      writer.reservedBuffer.set(p, at);
+      if (at === 0) held.add(writer.reservedBuffer.buffer);
+      writer.commitFrame();
+    }
+    reader.resume();
+    await within(20_000, 'all frames received', (async () => {
+      while (got.length < n) await new Promise((r) => setTimeout(r, 10));
+    })());
+    for (let i = 0; i < n; i++) assert.equal(got[i], sent[i], `frame ${i} arrived as written`);
+    // Everything is in the ring now: the next large frame reuses a buffer given back.
+    const at = writer.reserveFrame(100_000);
+    assert.is(at, 0);
+    assert.ok(held.has(writer.reservedBuffer.buffer), 'a buffer given back is reused');
+    writer.reservedBuffer.set(payload(99, 100_000), 0);
+    writer.commitFrame();
+    await within(10_000, 'last frame', (async () => {
+      while (got.length < n + 1) await new Promise((r) => setTimeout(r, 10));
+    })());
+    assert.equal(got[n], payload(99, 100_000));
+    await reader.close();
+  } finally {
+    await writer?.close();
+    await hub.close();
+  }
+});
+
+test.run();
