@@ -26,7 +26,7 @@ import {
   toPub, type Hello, type PeerEntry,
 } from '../protocol/messages.js';
 import { PubSender } from './pub-sender.js';
-import { encodeOwnPayload } from './own-payload.js';
+import { encodeOwnPayload, isSmallOwnPayload } from './own-payload.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 
@@ -295,7 +295,9 @@ export class HubClient {
    */
   publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
     const direct = this.#options.direct;
-    if (direct) return this.publish({ topic, codec: codec.id, payload: encodeOwnPayload(codec, value) });
+    if (direct && !isSmallOwnPayload(codec, value)) {
+      return this.publish({ topic, codec: codec.id, payload: encodeOwnPayload(codec, value) });
+    }
     return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, value);
   }
 
