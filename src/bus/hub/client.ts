@@ -26,7 +26,7 @@ import {
   toPub, type Hello, type PeerEntry,
 } from '../protocol/messages.js';
 import { PubSender } from './pub-sender.js';
-import { encodeOwnPayload, isSmallOwnPayload } from './own-payload.js';
+import { encodeOwnPayload, isSmallOwnPayload, SMALL_OWN_PAYLOAD } from './own-payload.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 
@@ -296,7 +296,10 @@ export class HubClient {
   publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
     const direct = this.#options.direct;
     if (direct && !isSmallOwnPayload(codec, value)) {
-      return this.publish({ topic, codec: codec.id, payload: encodeOwnPayload(codec, value) });
+      const payload = encodeOwnPayload(codec, value);
+      // Small once encoded (an object): an ordinary frame too, see isSmallOwnPayload.
+      if (payload.length <= SMALL_OWN_PAYLOAD) return this.#sender.publish(this.conn, this.#frameLimit(), { topic, codec: codec.id, payload });
+      return this.publish({ topic, codec: codec.id, payload });
     }
     return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, value);
   }

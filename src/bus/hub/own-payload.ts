@@ -24,13 +24,13 @@ let slabPos = 0;
  * views cost more than decoding a small envelope (hub -> client at 64 B: 4.0-4.4 µs of hub CPU
  * per message by reference against 2.9-3.4 before it).
  */
-const SMALL_BYTES = 256;
+export const SMALL_OWN_PAYLOAD = 256;
 
-/** True when `value` encodes, by `codec`'s own count, in at most SMALL_BYTES. */
+/** True when `value` encodes, by `codec`'s own count, in at most SMALL_OWN_PAYLOAD. */
 export function isSmallOwnPayload(codec: Codec, value: unknown): boolean {
   if (!codec.sizeOf) return false;
   const n = codec.sizeOf(value);
-  return n >= 0 && n <= SMALL_BYTES;
+  return n >= 0 && n <= SMALL_OWN_PAYLOAD;
 }
 
 /** The encoding of `value` by `codec` (a copy: the caller may change `value` afterwards). */
