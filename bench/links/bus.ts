@@ -4,9 +4,12 @@
  * Parent → child values go on topic `bench.down`, child → parent on `bench.up`; each side
  * consumes its topic with the Observable (push, no promise per message).
  *
- * `send()` publishes without awaiting each promise; after WINDOW publishes it asks the caller
- * to await the latest one (`publish()` waits while the path is full, so the latest promise
- * covers the earlier ones), as a program that cares about throughput would. A rejected publish
+ * `send()` publishes without awaiting each promise; after WINDOW publishes, or WINDOW_BYTES of
+ * payload, it asks the caller to await the latest one (`publish()` waits while the path is
+ * full, so the latest promise covers the earlier ones), as a program that cares about
+ * throughput and memory would. The byte bound matters for large payloads: 256 unawaited 1 MiB
+ * publishes put 256 MiB in flight, which no transport buffers (the raw socket baseline waits
+ * for `drain` at Node's 16 KiB mark), so every frame went to fresh memory. A rejected publish
  * is an unhandled rejection: the measurement fails loudly, as it should.
  *
  * Request/reply: the hub requests on `bench.echo`, the client serves it with an echo.
@@ -17,7 +20,7 @@
  */
 import { Bus } from '../../src/index.js';
 import { transportFor } from '../../src/transports/registry.js';
-import type { CaseSpec, ChildCommand, Link, LinkFactory, ParentEnd } from '../link.js';
+import { payloadSize, type CaseSpec, type ChildCommand, type Link, type LinkFactory, type ParentEnd } from '../link.js';
 import { Inbox, spawnSide } from './spawn.js';
 
 const DOWN = 'bench.down';
@@ -26,6 +29,8 @@ const UP = 'bench.up';
 const REQUEST = 'bench.echo';
 /** Pending publish promises allowed before the sender waits. */
 const WINDOW = 256;
+/** Payload bytes published without waiting (a stream connection's high-water mark). */
+const WINDOW_BYTES = 1024 * 1024;
 
 class BusLink implements Link {
   readonly #bus: Bus;
@@ -33,6 +38,7 @@ class BusLink implements Link {
   readonly #inbox = new Inbox();
   readonly #subscription: { unsubscribe(): void };
   #pending = 0;
+  #pendingBytes = 0;
   #serving: { close(): void } | undefined;
   #last: Promise<void> | undefined;
 
@@ -48,13 +54,15 @@ class BusLink implements Link {
   send(value: unknown): boolean {
     const wait = this.#bus.publish(this.#topic, value);
     this.#last = wait;
-    return ++this.#pending < WINDOW;
+    this.#pendingBytes += Math.max(0, payloadSize(value));
+    return ++this.#pending < WINDOW && this.#pendingBytes < WINDOW_BYTES;
   }
 
   async drained(): Promise<void> {
     const last = this.#last;
     this.#last = undefined;
     this.#pending = 0;
+    this.#pendingBytes = 0;
     if (last) await last;
   }
 

@@ -10,6 +10,8 @@ import { DATA, TO_DRIVER, TO_PUB, TO_SUBS, type Order, type Report } from './con
 
 /** Pending publish promises allowed before the publisher waits (as the two-process Bus case). */
 const WINDOW = 256;
+/** Payload bytes published before the publisher waits (as the two-process Bus case). */
+const WINDOW_BYTES = 1024 * 1024;
 
 export async function relayPeer(spec: CaseSpec, who: string): Promise<void> {
   // A hub that dies ends its clients (no reconnecting forever); NATS clients are ended by the driver.
@@ -23,9 +25,10 @@ export async function relayPeer(spec: CaseSpec, who: string): Promise<void> {
 
   const publishMany = async (n: number): Promise<void> => {
     let last: Promise<void> | undefined;
+    const window = Math.max(1, Math.min(WINDOW, Math.floor(WINDOW_BYTES / Math.max(1, payloadSize(payload)))));
     for (let i = 1; i <= n; i++) {
       last = bus.publish(DATA, payload);
-      if (i % WINDOW === 0) await last;
+      if (i % window === 0) await last;
     }
     await last;
   };
