@@ -137,10 +137,19 @@ export class SampleReceiver {
     this.#epoch++;
     this.#lane = 0;
     this.#asking = false;
+    this.#dropAll(false);
+  }
+
+  /**
+   * Revokes every held sample (clearing its lane bit in the pool when `clearBits`) and closes
+   * every pool (a pool's data mapping goes once no view of it is reachable). Nothing here may
+   * keep a mapping reachable once the user dropped their views.
+   */
+  #dropAll(clearBits: boolean): void {
     this.#lastWire = this.#lastHeld = undefined;
     this.#fresh = [];
     this.#turn = [];
-    for (const h of [...this.#held]) h.revoke(false);
+    for (const h of [...this.#held]) h.revoke(clearBits);
     for (const { view } of this.#pools.values()) view.close();
     this.#pools.clear();
   }
@@ -248,13 +257,7 @@ export class SampleReceiver {
     this.#inbox?.unsubscribe();
     clearInterval(this.#timer);
     this.#timer = undefined;
-    // Nothing here may keep a pool's mapping reachable once the user dropped their views.
-    this.#lastWire = this.#lastHeld = undefined;
-    this.#fresh = [];
-    this.#turn = [];
-    for (const h of [...this.#held]) h.revoke(true);
-    for (const { view } of this.#pools.values()) view.close();
-    this.#pools.clear();
+    this.#dropAll(true);
   }
 }
 

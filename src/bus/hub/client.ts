@@ -26,7 +26,7 @@ import {
   toPub, type Hello, type PeerEntry,
 } from '../protocol/messages.js';
 import { PubSender } from './pub-sender.js';
-import { encodeOwnPayload, isSmallOwnPayload, SMALL_OWN_PAYLOAD } from './own-payload.js';
+import { encodeOwnPayload, ownPayloadSize, SMALL_OWN_PAYLOAD } from './own-payload.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
 
@@ -295,11 +295,15 @@ export class HubClient {
    */
   publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
     const direct = this.#options.direct;
-    if (direct && !isSmallOwnPayload(codec, value)) {
-      const payload = encodeOwnPayload(codec, value);
-      // Small once encoded (an object): an ordinary frame too, see isSmallOwnPayload.
-      if (payload.length <= SMALL_OWN_PAYLOAD) return this.#sender.publish(this.conn, this.#frameLimit(), { topic, codec: codec.id, payload });
-      return this.publish({ topic, codec: codec.id, payload });
+    if (direct) {
+      // Small payloads go as ordinary frames over the hub's link (see SMALL_OWN_PAYLOAD).
+      const n = ownPayloadSize(codec, value);
+      if (n < 0 || n > SMALL_OWN_PAYLOAD) {
+        const payload = encodeOwnPayload(codec, value, n);
+        const m = { topic, codec: codec.id, payload };
+        // Small once encoded (an object): an ordinary frame too.
+        return payload.length <= SMALL_OWN_PAYLOAD ? this.#sender.publish(this.conn, this.#frameLimit(), m) : this.publish(m);
+      }
     }
     return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, value);
   }

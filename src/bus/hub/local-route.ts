@@ -9,7 +9,7 @@
  * and its decoded form wait here; when the router takes the marker from the link it `claim`s
  * them and routes them as they are: the frame (its chunks, never joined) to other peers, the
  * decoded form to the hub's own subscriptions. Payloads of at most 256 bytes once encoded still
- * cross as ordinary frames (./own-payload.ts `isSmallOwnPayload`): decoding a small envelope
+ * cross as ordinary frames (./own-payload.ts `SMALL_OWN_PAYLOAD`): decoding a small envelope
  * costs less than the records kept here.
  *
  * The link still carries everything in order, publishes and control frames (SUB, UNSUB, PING)

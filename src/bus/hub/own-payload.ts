@@ -26,16 +26,16 @@ let slabPos = 0;
  */
 export const SMALL_OWN_PAYLOAD = 256;
 
-/** True when `value` encodes, by `codec`'s own count, in at most SMALL_OWN_PAYLOAD. */
-export function isSmallOwnPayload(codec: Codec, value: unknown): boolean {
-  if (!codec.sizeOf) return false;
-  const n = codec.sizeOf(value);
-  return n >= 0 && n <= SMALL_OWN_PAYLOAD;
+/** Bytes of `value`'s encoding by `codec`, by the codec's own count, or -1 when it cannot tell. */
+export function ownPayloadSize(codec: Codec, value: unknown): number {
+  return codec.sizeOf && codec.encodeInto ? codec.sizeOf(value) : -1;
 }
 
-/** The encoding of `value` by `codec` (a copy: the caller may change `value` afterwards). */
-export function encodeOwnPayload(codec: Codec, value: unknown): Uint8Array {
-  const n = codec.sizeOf && codec.encodeInto ? codec.sizeOf(value) : -1;
+/**
+ * The encoding of `value` by `codec` (a copy: the caller may change `value` afterwards); `n` is
+ * its `ownPayloadSize`.
+ */
+export function encodeOwnPayload(codec: Codec, value: unknown, n: number): Uint8Array {
   if (n < 0 || n > CUT_LIMIT) return codec.encode(value);
   if (slabPos + n > slab.length) {
     slab = uninitialized(SLAB_BYTES);
