@@ -11,7 +11,8 @@ import { Bus } from '../../src/index.js';
 import { uniqueName } from '../helpers/run-id.js';
 import { within } from '../helpers/watchdog.js';
 
-const SIZES = [0, 16, 1024, 1025, 4096, 100_000];
+// A 254-byte payload (256 encoded: SMALL_OWN_PAYLOAD) is the last sent as an ordinary frame, 255 the first by reference.
+const SIZES = [0, 16, 254, 255, 256, 1024, 1025, 4096, 100_000];
 
 function bytes(size: number, seed: number): Uint8Array {
   const b = new Uint8Array(size);
