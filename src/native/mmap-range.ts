@@ -1,20 +1,17 @@
 /**
- * `mmap` of a byte range of a shm segment, read-only or read-write: what zero-copy samples need
- * beyond ./mmap.ts (which maps a whole segment read-write). The result is a {@link MappedRegion},
- * so `release()` keeps its guarantee: the range is swapped for private zero pages (never left
- * unmapped while a view can reach it), so a released view reads zeros instead of crashing.
+ * `mmap` of a byte range of a shm segment, read-only or read-write: what zero-copy receivers
+ * need beyond ./mmap.ts (which maps a whole segment read-write). The range is unmapped only once
+ * no JavaScript can reach it (a FinalizationRegistry), so no view ever touches unmapped memory.
  *
  * @example
  * ```ts
- * const region = mapRange(fd, 65536, 4096, { readOnly: true });
- * const bytes = new Uint8Array(region.buffer);
- * region.release(); // bytes now reads zeros
+ * const pool = mapRangeUntilCollected(fd, 65536, 1 << 20, { readOnly: true });
+ * const sample = new Uint8Array(pool, 0, 1000); // valid as long as it is reachable
  * ```
  * @module
  */
 import { native } from './loader.js';
 import { lastError } from './errno.js';
-import { MappedRegion } from './mmap.js';
 
 const PROT_READ = 0x1;
 const PROT_WRITE = 0x2;
@@ -26,18 +23,7 @@ type Mmap = (addr: number, len: number, prot: number, flags: number, fd: number,
 let mmap: Mmap | undefined;
 let munmap: ((addr: number, len: number) => number) | undefined;
 
-/**
- * Maps `size` bytes of `fd` from `offset` (a multiple of {@link PAGE_BYTES}); read-only with
- * `readOnly` (writes through it then fault, so a receiver cannot scribble over a sample).
- */
-export function mapRange(fd: number, offset: number, size: number, options: { readOnly?: boolean } = {}): MappedRegion {
-  if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`mapping size must be a positive integer: size=${size}`);
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset % PAGE_BYTES !== 0) {
-    throw new RangeError(`mapping offset must be a multiple of ${PAGE_BYTES}: offset=${offset}`);
-  }
-  return new MappedRegion(mapAddress(fd, offset, size, options), size);
-}
-
+/** Maps `size` bytes of `fd` from `offset`; read-only with `readOnly` (writes through it then fault). */
 function mapAddress(fd: number, offset: number, size: number, options: { readOnly?: boolean }): number {
   // A second prototype of the same symbol is fine with koffi (see ./mmap.ts for the first).
   mmap ??= native().libc.func('uintptr_t mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)') as unknown as Mmap;
@@ -54,7 +40,9 @@ const unmapWhenCollected = new FinalizationRegistry<{ address: number; size: num
 });
 
 /**
- * Like {@link mapRange}, but with no `release()`: the range is unmapped only after the returned
+ * Maps `size` bytes of `fd` from `offset` (a multiple of {@link PAGE_BYTES}), read-only with
+ * `readOnly` (writes through it then fault, so a receiver cannot scribble over a sample). There is
+ * no `release()`: the range is unmapped only after the returned
  * ArrayBuffer (and so every typed array over it) has been garbage collected, so no view can ever
  * touch unmapped memory. For a mapping made once and shared by many views (a receiver's view of
  * a whole zero-copy pool); the segment's memory lives until then, even after its name is gone.
