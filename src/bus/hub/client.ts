@@ -26,6 +26,7 @@ import {
   toPub, type Hello, type PeerEntry,
 } from '../protocol/messages.js';
 import { PubSender } from './pub-sender.js';
+import type { DirectRoute } from './local-route.js';
 import { encodeOwnPayload, ownPayloadSize, SMALL_OWN_PAYLOAD } from './own-payload.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
@@ -296,16 +297,27 @@ export class HubClient {
   publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
     const direct = this.#options.direct;
     if (direct) {
-      // Small payloads go as ordinary frames over the hub's link (see SMALL_OWN_PAYLOAD).
+      // Where nothing tells it apart, routed at once, written in place into each subscriber's
+      // connection (./own-now.ts); else small payloads go as ordinary frames over the hub's
+      // link (see SMALL_OWN_PAYLOAD), larger ones by reference.
       const n = ownPayloadSize(codec, value);
-      if (n < 0 || n > SMALL_OWN_PAYLOAD) {
-        const payload = encodeOwnPayload(codec, value, n);
-        const m = { topic, codec: codec.id, payload };
-        // Small once encoded (an object): an ordinary frame too.
-        return payload.length <= SMALL_OWN_PAYLOAD ? this.#sender.publish(this.conn, this.#frameLimit(), m) : this.publish(m);
-      }
+      const payload = n < 0 ? codec.encode(value) : value;
+      const now = this.#sender.publishNow(direct, this.#frameLimit(), topic, codec, payload, n < 0);
+      if (now === 'routed') return undefined;
+      const wait = this.#publishOwn(direct, topic, codec, payload, n);
+      // Behind the link: a publisher that waits lets the router catch up (then it routes at once again).
+      return now === 'behind' ? wait ?? direct.caughtUp?.() : wait;
     }
     return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, value);
+  }
+
+  /** The hub's own publish over its link; `payload` is `value` encoded when `n` < 0. */
+  #publishOwn(direct: DirectRoute, topic: string, codec: Codec, payload: unknown, n: number): Promise<void> | undefined {
+    if (n >= 0 && n <= SMALL_OWN_PAYLOAD) return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, payload);
+    const bytes = n < 0 ? payload as Uint8Array : encodeOwnPayload(codec, payload, n);
+    const m = { topic, codec: codec.id, payload: bytes };
+    // Small once encoded (an object): an ordinary frame too.
+    return bytes.length <= SMALL_OWN_PAYLOAD ? this.#sender.publish(this.conn, this.#frameLimit(), m) : this.publish(m);
   }
 
   publish(m: WireMessage): Promise<void> | undefined {

@@ -106,8 +106,10 @@ export class HubFabric implements Fabric {
     // keeps the hub's publishes as quick as a remote client's.
     const [local, remote] = memoryPair(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, { immutableFrames: true, sameTurn: true });
     // Its publishes reach the router by reference, in order with its other frames (./local-route.ts).
-    const path = new LocalPath(local);
+    const path = new LocalPath(local, remote);
     router.attach(remote, path);
+    // ...or, where nothing tells it apart, routed at once and written in place (./own-now.ts).
+    path.routeNow = (frame) => router.routeOwn(frame);
     try {
       const client = await HubClient.open(local, { name, busId: options.busId, transport: 'local', direct: path });
       path.receiver = client;

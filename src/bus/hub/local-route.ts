@@ -17,13 +17,21 @@
  * and backpressure are the link's, exactly as before. Only the bytes of what waits here are
  * counted apart: past HIGH_WATER_BYTES a publish asks its publisher to wait, as the link does
  * past its own mark.
+ *
+ * Before any of this, a publish of a value is offered to the router to be routed at once
+ * (`sendNow`, ./own-now.ts): when nothing sent before waits on the link and nobody could tell
+ * the difference, it is written straight into each subscriber's connection and never crosses
+ * the link. A publish that found the link behind goes over it and returns a wait for the router
+ * to catch up, so a publisher that awaits lets it do so and the next publish goes at once again.
  * @module
  */
 import { ClosedError } from '../../errors.js';
 import type { Connection } from '../../transports/transport.js';
 import type { Pub } from '../protocol/messages.js';
 import type { WireMessage } from '../fabric.js';
+import { undeliveredBytes } from '../../transports/memory/memory-transport.js';
 import { frameSize } from './frame-size.js';
+import type { OwnFrame, OwnRoute } from './own-now.js';
 import type { LocalDelivery } from './router-peer.js';
 
 /** Bytes of publishes waiting for the router before a publisher is asked to wait (the link's mark). */
@@ -39,6 +47,10 @@ export interface ClaimedPub {
 export interface DirectRoute {
   /** Sends one PUB: `frame` (one or two chunks) and `pub`, its decoded form. Like `write`: undefined, or wait. */
   send(frame: Uint8Array | Uint8Array[], pub: Pub): Promise<void> | undefined;
+  /** Routes a PUB at once, written in place (./own-now.ts), or says why it must go by `send` instead (nothing sent). */
+  sendNow?(frame: OwnFrame): OwnRoute;
+  /** Resolves once the router has read everything sent over the link so far (undefined: it has). */
+  caughtUp?(): Promise<void> | undefined;
 }
 
 /** The hub's bus as receiver: the hub client's dispatch. */
@@ -60,14 +72,27 @@ export class LocalPath implements DirectRoute, LocalDelivery {
   receiver: LocalReceiver | undefined;
   /** The hub bus's end of the link. */
   readonly #link: Connection;
+  /** The router's end of the link: what waits there was sent before and is not yet routed. */
+  readonly #routerEnd: Connection;
+  /** The router's `routeOwn` (set once attached): routes a publish now, when it can. */
+  routeNow: ((frame: OwnFrame) => OwnRoute) | undefined;
+  /** Resolved once the router has read all of the link (`caughtUp`). */
+  #caughtUp: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Deliveries to the hub's bus under way: a publish from inside one is routed after it, by the link. */
+  #delivering = 0;
   #queue: Waiting[] = [];
   #head = 0;
   #bytes = 0;
   #waiters: Waiter[] = [];
 
-  constructor(link: Connection) {
+  constructor(link: Connection, routerEnd: Connection) {
     this.#link = link;
-    void link.closed.then(() => this.#rejectAll(new ClosedError('hub bus')));
+    this.#routerEnd = routerEnd;
+    void link.closed.then(() => {
+      this.#rejectAll(new ClosedError('hub bus'));
+      this.#caughtUp?.resolve();
+      this.#caughtUp = undefined;
+    });
   }
 
   send(frame: Uint8Array | Uint8Array[], pub: Pub): Promise<void> | undefined {
@@ -89,8 +114,33 @@ export class LocalPath implements DirectRoute, LocalDelivery {
     return undefined;
   }
 
+  sendNow(frame: OwnFrame): OwnRoute {
+    // Nothing routed meanwhile (a handler's publish comes after what it handles, everywhere).
+    if (this.#delivering !== 0 || this.routeNow === undefined) return 'link';
+    // Nothing sent before may be overtaken.
+    if (this.#head !== this.#queue.length || undeliveredBytes(this.#routerEnd) !== 0) return 'behind';
+    // A closed link refuses the publish (`send` throws): so does this, by not taking it.
+    if ((this.#link as Partial<{ isOpen: boolean }>).isOpen === false) return 'link';
+    return this.routeNow(frame);
+  }
+
+  caughtUp(): Promise<void> | undefined {
+    if (undeliveredBytes(this.#routerEnd) === 0) return undefined;
+    if (this.#caughtUp === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => { resolve = r; });
+      this.#caughtUp = { promise, resolve };
+    }
+    return this.#caughtUp.promise;
+  }
+
   /** The router read `frame` from the link: the publish it stands for, or undefined (a control frame). */
   claim(frame: Uint8Array): ClaimedPub | undefined {
+    if (this.#caughtUp !== undefined && undeliveredBytes(this.#routerEnd) === 0) {
+      // The router is reading the link's last frame (routed before the promise's reactions run).
+      this.#caughtUp.resolve();
+      this.#caughtUp = undefined;
+    }
     const next = this.#queue[this.#head];
     if (next === undefined || next.marker !== frame) return undefined;
     this.#queue[this.#head++] = undefined as never;
@@ -111,11 +161,21 @@ export class LocalPath implements DirectRoute, LocalDelivery {
   }
 
   deliver(pub: Pub): void {
-    this.receiver?.deliver(pub);
+    this.#delivering++;
+    try {
+      this.receiver?.deliver(pub);
+    } finally {
+      this.#delivering--;
+    }
   }
 
   deliverQueued(pub: Pub, sids: readonly number[]): void {
-    this.receiver?.deliverQueued(pub, sids);
+    this.#delivering++;
+    try {
+      this.receiver?.deliverQueued(pub, sids);
+    } finally {
+      this.#delivering--;
+    }
   }
 
   #rejectAll(err: Error): void {

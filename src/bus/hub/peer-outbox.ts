@@ -110,6 +110,16 @@ export class PeerOutbox {
     return true;
   }
 
+  /** True when the connection takes frames now and nothing waits here: a frame may be written to it directly (./own-now.ts), then reported with `wrote`. */
+  get clear(): boolean {
+    return !this.#full && !this.#shut && !this.#direct;
+  }
+
+  /** A frame was written to the connection directly while `clear`; `room`: what the connection said after it. */
+  wrote(room: boolean): void {
+    if (!room) this.#waitForRoom();
+  }
+
   /** Holds the router for another grace period (the connection just filled, after progress). */
   #startHolding(): void {
     this.#grace.arm();

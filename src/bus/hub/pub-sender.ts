@@ -12,6 +12,7 @@ import type { Connection } from '../../transports/transport.js';
 import { canWriteInPlace } from '../../transports/capabilities.js';
 import type { WireMessage } from '../fabric.js';
 import type { DirectRoute } from './local-route.js';
+import type { OwnFrame, OwnRoute } from './own-now.js';
 import { copyBytes, PubEncoder, type PayloadWriter } from '../protocol/pub-encoder.js';
 
 /** What the owner counts of what was sent. */
@@ -40,12 +41,39 @@ export class PubSender {
   #seq = 0;
   #writerCodec: Codec | undefined;
   #writer: PayloadWriter = copyBytes;
+  /** The frame `publishNow` hands to its route (one object, reused: routing it is synchronous). */
+  readonly #now: ValueFrame;
 
   constructor(publisherId: string, counters: SendCounters, durable = false) {
     this.#encoder = new PubEncoder(publisherId);
     this.#publisherId = publisherId;
     this.#counters = counters;
     this.#durable = durable;
+    this.#now = new ValueFrame(this.#encoder);
+  }
+
+  /**
+   * The hub's own publish of `value` routed at once, written in place into each subscriber's
+   * connection (./own-now.ts): `routed`, or why it must go the usual way (nothing sent, no seq
+   * used). `encoded`: `value` is bytes `codec` encoded already, copied as they are. Throws
+   * `FrameTooLargeError` past `limit`.
+   */
+  publishNow(route: DirectRoute, limit: number, topic: string, codec: Codec, value: unknown, encoded: boolean): OwnRoute {
+    if (route.sendNow === undefined) return 'link';
+    const n = encoded ? (value as Uint8Array).length : codec.sizeOf!(value);
+    const f = this.#now;
+    const seq = this.#seq + 1;
+    const size = this.#encoder.valueFrameSize(topic, codec.id, seq, n);
+    if (size > limit) throw new FrameTooLargeError(size, limit);
+    f.set(topic, codec.id, seq, value, n, encoded ? copyBytes : this.#writerFor(codec), size);
+    let done: OwnRoute;
+    try {
+      done = route.sendNow(f);
+    } finally {
+      f.value = undefined; // not kept past its publish
+    }
+    if (done === 'routed') this.#sent(size);
+    return done;
   }
 
   /**
@@ -145,5 +173,32 @@ export class PubSender {
     return route.send(frame, {
       topic: m.topic, codec: m.codec, publisher: this.#publisherId, seq, replyTo: m.replyTo, headers: m.headers, payload: m.payload,
     });
+  }
+}
+
+/** A PUB frame of a value (no replyTo or headers) that writes itself where the route asks (./own-now.ts). */
+class ValueFrame implements OwnFrame {
+  topic = '';
+  size = 0;
+  value: unknown;
+  #codec = 0;
+  #seq = 0;
+  #n = 0;
+  #write: PayloadWriter = copyBytes;
+
+  constructor(readonly encoder: PubEncoder) {}
+
+  set(topic: string, codec: number, seq: number, value: unknown, n: number, write: PayloadWriter, size: number): void {
+    this.topic = topic;
+    this.#codec = codec;
+    this.#seq = seq;
+    this.value = value;
+    this.#n = n;
+    this.#write = write;
+    this.size = size;
+  }
+
+  write(out: Uint8Array, at: number): void {
+    this.encoder.writeValueFrame(out, at, this.topic, this.#codec, this.#seq, this.value, this.#n, this.#write);
   }
 }

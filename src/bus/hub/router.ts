@@ -43,6 +43,7 @@ import { QueueRouter } from './router-queues.js';
 import { RouterSubscriptions } from './router-subs.js';
 import { HubPublisher } from './router-sys.js';
 import { frameSize } from './frame-size.js';
+import { routeOwnNow, type OwnFrame, type OwnRoute, type OwnRouteContext } from './own-now.js';
 import { SampleRouter } from '../../zero-copy/hub-samples.js';
 import { LANE_TOPIC, SAMPLE_CODEC } from '../../zero-copy/descriptor.js';
 
@@ -72,6 +73,8 @@ export class HubRouter {
   readonly #gate: PolicyGate | undefined;
   /** Zero-copy samples: lanes, holder bits, copies for peers without a lane (../../zero-copy). */
   readonly #samples: SampleRouter;
+  /** The hub's own publishes routed at once (./own-now.ts). */
+  readonly #own: OwnRouteContext;
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -107,6 +110,13 @@ export class HubRouter {
       write: (p, f) => this.#write(p, f), err: (p, code, text) => { sendErr(p, code, text); }, hubId: `hub:${options.name}`,
       maxHold: this.#limits.maxHold, slow: (p) => this.#slowConsumer(p, 'hold'),
     });
+    this.#own = { index: this.#index, stamp: () => ++this.#stamp, routed: () => { this.counters.routed++; }, dropped: (p) => this.#stats.dropped(p) };
+  }
+
+  /** The hub's own publish, routed now and written in place, or why not (./own-now.ts). */
+  routeOwn(frame: OwnFrame): OwnRoute {
+    if (this.#closed || this.#samples.active || this.#stats.on || frame.topic === LANE_TOPIC) return 'link';
+    return this.#flow.reading ? routeOwnNow(this.#own, frame) : 'behind';
   }
 
   /** Accepts every connection the listener yields, until it ends. */

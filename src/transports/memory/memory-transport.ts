@@ -72,6 +72,11 @@ class MemoryConnection extends BaseConnection implements PeerProver {
     return this.other.#accept(frame);
   }
 
+  /** Bytes the other side wrote here that are not yet delivered. */
+  get undelivered(): number {
+    return this.#inboxBytes;
+  }
+
   #accept(frame: Uint8Array): boolean {
     this.#inbox.push(frame);
     this.#inboxBytes += frame.length;
@@ -116,6 +121,15 @@ class MemoryConnection extends BaseConnection implements PeerProver {
   protected async release(): Promise<void> {
     this.other.peerClosed();
   }
+}
+
+/**
+ * Bytes written *to* `conn` (by its other end) and not yet delivered by it; 0 for anything but
+ * a memory connection. The hub's own bus reads it of its router's end: 0 means the router has
+ * taken everything the bus sent (../../bus/hub/own-now.ts).
+ */
+export function undeliveredBytes(conn: Connection): number {
+  return conn instanceof MemoryConnection ? conn.undelivered : 0;
 }
 
 /** Two connected in-process connections (also how a hub's own bus reaches its router). */
