@@ -2,7 +2,7 @@
  * The hub's router: accepts connections from any Listener, keeps each peer's subscriptions in a
  * subject index and forwards each PUB frame, unchanged and undecoded, once per interested
  * connection (queue groups: to one member each, round robin: ./router-queues.ts). Clients
- * dispatch locally. SUB/UNSUB: ./router-subs.ts. What the hub publishes itself: ./router-sys.ts.
+ * dispatch locally. Frames from peers: ./router-frames.ts; SUB/UNSUB: ./router-subs.ts. What the hub publishes itself: ./router-sys.ts.
  *
  * Presence (./presence.ts): a client that joins gets the whole list (PEERS); the others get
  * coalesced changes (PEERS_DELTA); the list is published on `$sys.peers` (msgpack, an array of
@@ -20,10 +20,8 @@ import { LimitError, PermissionDeniedError, ProtocolError } from '../../errors.j
 import type { Connection, Listener } from '../../transports/transport.js';
 import { provenPeer } from '../../transports/capabilities.js';
 import type { FabricStatus, PeerDescription } from '../fabric.js';
-import {
-  Op, PROTOCOL_VERSION, decodeFrame, encodeBye, encodeErr, encodeHello, encodePong, toHello, toPub, type Hello, type Pub,
-} from '../protocol/messages.js';
-import { decodePubFast } from '../protocol/pub-decoder.js';
+import { PROTOCOL_VERSION, encodeBye, encodeErr, encodeHello, type Hello, type Pub } from '../protocol/messages.js';
+import { onPeerFrame, type FrameTarget } from './router-frames.js';
 import { checkTopic } from '../subjects/grammar.js';
 import type { SubjectIndex } from '../subjects/subject-index.js';
 import { RouterPeer, type LocalDelivery, type SubEntry } from './router-peer.js';
@@ -75,6 +73,8 @@ export class HubRouter {
   readonly #samples: SampleRouter;
   /** The hub's own publishes routed at once (./own-now.ts). */
   readonly #own: OwnRouteContext;
+  /** What frames from peers reach (./router-frames.ts). */
+  readonly #frames: FrameTarget;
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -110,6 +110,9 @@ export class HubRouter {
       write: (p, f) => this.#write(p, f), err: (p, code, text) => { sendErr(p, code, text); }, hubId: `hub:${options.name}`,
       maxHold: this.#limits.maxHold, slow: (p) => this.#slowConsumer(p, 'hold'),
     });
+    this.#frames = {
+      subs: this.#subs, publish: (p, f, pub) => this.#publish(p, f, pub), welcome: (p, h) => this.#welcome(p, h), write: (p, f) => { this.#write(p, f); },
+    };
     this.#own = { index: this.#index, stamp: () => ++this.#stamp, routed: () => { this.counters.routed++; }, dropped: (p) => this.#stats.dropped(p) };
   }
 
@@ -145,7 +148,7 @@ export class HubRouter {
         // The hub's own publishes come by reference (./local-route.ts): no copy, no decode.
         const own = peer.local?.claim?.(frame);
         if (own && peer.hello) this.#publish(peer, own.frame, own.pub);
-        else this.#onFrame(peer, frame);
+        else onPeerFrame(this.#frames, peer, frame);
       } catch (err) {
         this.#fail(peer, err instanceof Error ? err : new ProtocolError(String(err)));
       }
@@ -163,50 +166,6 @@ export class HubRouter {
   /** Stops (+1) or restarts (-1) reading from every peer: the hub's own buffers are full. */
   holdInput(delta: 1 | -1): void {
     this.#flow.holdInput(delta);
-  }
-
-  #onFrame(peer: RouterPeer, frame: Uint8Array): void {
-    // A zero-length frame is valid and carries nothing (docs/protocol.md, Framing).
-    if (frame.length === 0) return;
-    if (peer.hello) {
-      const fast = decodePubFast(frame);
-      if (fast) {
-        this.#publish(peer, frame, fast);
-        return;
-      }
-    }
-    const msg = decodeFrame(frame);
-    const op = msg[0];
-    if (!peer.hello) {
-      if (op !== Op.HELLO) throw new ProtocolError(`expected HELLO first, got type=${String(op)}`);
-      this.#welcome(peer, toHello(msg));
-      return;
-    }
-    switch (op) {
-      case Op.PUB: {
-        this.#publish(peer, frame, toPub(msg));
-        return;
-      }
-      case Op.SUB:
-        this.#subs.sub(peer, msg);
-        return;
-      case Op.UNSUB:
-        this.#subs.unsub(peer, msg);
-        return;
-      case Op.PING:
-        if (typeof msg[1] !== 'number') throw new ProtocolError('malformed PING');
-        // Everything this peer sent before the PING has been routed: the flush barrier.
-        this.#write(peer, encodePong(msg[1]));
-        return;
-      case Op.BYE:
-        peer.saidBye = true;
-        return;
-      case Op.CREDIT:
-      case Op.PONG:
-        return;
-      default:
-        throw new ProtocolError(`unknown message type=${String(op)}`);
-    }
   }
 
   #welcome(peer: RouterPeer, hello: Hello): void {
