@@ -13,6 +13,10 @@
  *
  * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2]
  *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
+ *      [--loans-only] (no copy and 64 B figures: to profile the loan path alone)
+ * `BENCH_NODE_ARGS` gives every process (hub included) extra Node flags, as in `npm run bench`:
+ * `--max-semi-space-size=1` pins V8's young generation for an A/B (GC luck out of the figures),
+ * `--cpu-prof --cpu-prof-dir=DIR` profiles every process.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,6 +34,8 @@ const runs = Number(opt('runs', '3'));
 const seconds = Number(opt('seconds', '2'));
 const sizes = opt('sizes', '64k,1m,4m,16m').split(',').map(parseSize);
 const peerJs = fileURLToPath(new URL('./peer.js', import.meta.url));
+/** BENCH_NODE_ARGS: extra Node flags for every process of the bench (the hub is this one). */
+const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 /** Messages per second assumed to size a measurement: steady state, not the first milliseconds. */
 const GUESS = { loan: 40_000, copy64: 80_000 };
 
@@ -46,7 +52,7 @@ const children = new Set<ChildProcess>();
 
 interface Proc { lines: string[]; wait(re: RegExp): Promise<string>; send(): void; exited: Promise<number | null> }
 function start(role: string, url: string, method: string, size: number, count: number): Proc {
-  const child = spawn(process.execPath, [peerJs, role, url, method, String(size), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, peerJs, role, url, method, String(size), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(child);
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void; reject: (e: Error) => void }> = [];
@@ -181,9 +187,11 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const shape of opt('shapes', 'p2p,relay').split(',') as Array<'p2p' | 'relay'>) {
     // The bound: 64-byte messages through the same path, in the same run.
-    const small = await figure(shape, 'copy', 64, Math.max(50, Math.round(GUESS.copy64 * seconds)), '64 B');
+    const skip = { rate: Number.NaN };
+    const loansOnly = args.includes('--loans-only');
+    const small = loansOnly ? skip : await figure(shape, 'copy', 64, Math.max(50, Math.round(GUESS.copy64 * seconds)), '64 B');
     for (const size of sizes) {
-      const copy = await figure(shape, 'copy', size, Math.max(20, Math.round(Math.min(GUESS.copy64, 1e9 / size) * seconds)), human(size));
+      const copy = loansOnly ? skip : await figure(shape, 'copy', size, Math.max(20, Math.round(Math.min(GUESS.copy64, 1e9 / size) * seconds)), human(size));
       const loan = await figure(shape, 'loan', size, Math.max(50, Math.round(GUESS.loan * seconds)), human(size));
       console.log(`| ${shape} | ${human(size)} | ${fmt(small.rate)} | ${fmt(copy.rate)} | ${fmt(loan.rate)} | ${((loan.rate * size) / 1e9).toFixed(1)} `
         + `| ${(loan.rate / copy.rate).toFixed(1)}x | ${(loan.rate / small.rate).toFixed(2)} | ${cpuText(loan)} | ${cpuText(small)} |`);
@@ -211,6 +219,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }, 200);
   });
 }
-// Last, whatever the way out (the hub of the measurement under way may still be open).
-process.once('exit', () => sweepZeroCopyBench());
-await main();
+// The hub runs in this process: with BENCH_NODE_ARGS it runs again under those flags (once).
+if (nodeArgs.length > 0 && process.env.UNIBUS_ZC_BENCH_FLAGGED === undefined) {
+  const again = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), ...args], {
+    stdio: 'inherit', env: { ...process.env, UNIBUS_ZC_BENCH_FLAGGED: '1' },
+  });
+  children.add(again); // interrupted: ended like the peers, then its names are swept (its pid is gone)
+  process.exitCode = await new Promise<number>((resolve) => again.once('exit', (code) => resolve(code ?? 1)));
+} else {
+  // Last, whatever the way out (the hub of the measurement under way may still be open).
+  process.once('exit', () => sweepZeroCopyBench());
+  await main();
+}
