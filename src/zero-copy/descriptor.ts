@@ -105,25 +105,43 @@ function decodeCommon(p: Uint8Array): SampleDescriptor | undefined {
   const pool = nameAt(p, at, len);
   if (pool === undefined) return undefined;
   at += len;
-  const ints: number[] = [];
-  const dv = new DataView(p.buffer, p.byteOffset, p.length);
-  for (let i = 0; i < 3; i++) {
-    if (at >= p.length) return undefined;
-    const b = p[at]!;
-    if (b <= 0x7f) { ints.push(b); at += 1; }
-    else if (b >= 0xe0) { ints.push(b - 0x100); at += 1; }
-    else if (b === 0xcc && at + 2 <= p.length) { ints.push(p[at + 1]!); at += 2; }
-    else if (b === 0xcd && at + 3 <= p.length) { ints.push(dv.getUint16(at + 1)); at += 3; }
-    else if (b === 0xce && at + 5 <= p.length) { ints.push(dv.getUint32(at + 1)); at += 5; }
-    else if (b === 0xd0 && at + 2 <= p.length) { ints.push(dv.getInt8(at + 1)); at += 2; }
-    else if (b === 0xd1 && at + 3 <= p.length) { ints.push(dv.getInt16(at + 1)); at += 3; }
-    else if (b === 0xd2 && at + 5 <= p.length) { ints.push(dv.getInt32(at + 1)); at += 5; }
-    else return undefined;
-  }
-  if (at !== p.length) return undefined;
-  const [block, length, generation] = ints as [number, number, number];
+  // Three integers read into locals (no array, no DataView: a sample allocated both here).
+  const block = intAt(p, at);
+  if (block === undefined) return undefined;
+  at = intEnd;
+  const length = intAt(p, at);
+  if (length === undefined) return undefined;
+  at = intEnd;
+  const generation = intAt(p, at);
+  if (generation === undefined || intEnd !== p.length) return undefined;
   if (block < 0 || length < 0) throw new ProtocolError('malformed sample descriptor');
   return { pool, block, length, generation };
+}
+
+/** Where the integer last read by {@link intAt} ended (a module-level out value: no tuple per read). */
+let intEnd = 0;
+
+/** The msgpack integer at p[at] (sets intEnd past it); undefined when it is not one or is cut. */
+function intAt(p: Uint8Array, at: number): number | undefined {
+  if (at >= p.length) return undefined;
+  const b = p[at]!;
+  const n = p.length;
+  if (b <= 0x7f) { intEnd = at + 1; return b; }
+  if (b >= 0xe0) { intEnd = at + 1; return b - 0x100; }
+  switch (b) {
+    case 0xcc: if (at + 2 > n) return undefined; intEnd = at + 2; return p[at + 1]!;
+    case 0xcd: if (at + 3 > n) return undefined; intEnd = at + 3; return (p[at + 1]! << 8) | p[at + 2]!;
+    case 0xce: if (at + 5 > n) return undefined; intEnd = at + 5; return u32At(p, at + 1);
+    case 0xd0: if (at + 2 > n) return undefined; intEnd = at + 2; return (p[at + 1]! << 24) >> 24;
+    case 0xd1: if (at + 3 > n) return undefined; intEnd = at + 3; return (((p[at + 1]! << 8) | p[at + 2]!) << 16) >> 16;
+    case 0xd2: if (at + 5 > n) return undefined; intEnd = at + 5; return u32At(p, at + 1) | 0;
+    default: return undefined;
+  }
+}
+
+/** Big-endian u32 at `at`. */
+function u32At(p: Uint8Array, at: number): number {
+  return ((p[at]! << 24) | (p[at + 1]! << 16) | (p[at + 2]! << 8) | p[at + 3]!) >>> 0;
 }
 
 /** The name at p[at, at+len), reusing the last decoded string when the bytes are the same. */
