@@ -168,6 +168,11 @@ export class PoolWriter {
     return freed;
   }
 
+  /** @internal Queue entries from the head on (tests: it stays bounded by the published runs). */
+  get queued(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
   /**
    * Frees published runs whose holders word reads 0: the oldest first, in order; when none of
    * those is free, every published run, at most once a millisecond unless `full` (a receiver that holds one
