@@ -11,6 +11,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
+import { shmUnlink } from '../../src/native/mmap.js';
 import { PoolWriter, type Run } from '../../src/zero-copy/pool-writer.js';
 import { PoolView } from '../../src/zero-copy/pool-reader.js';
 import { poolGeometry } from '../../src/zero-copy/pool-layout.js';
@@ -21,7 +22,7 @@ const LANE = 5;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A writer and a receiver's view of the same new pool of `blocks` 64 KiB blocks. */
-function pool(label: string, blocks: number): { writer: PoolWriter; view: PoolView; close(): void } {
+function pool(label: string, blocks: number): { writer: PoolWriter; view: PoolView; close(): boolean } {
   const name = `/${uniqueName(label)}~pool.t.1`;
   const writer = new PoolWriter(name, poolGeometry(blocks * BLOCK, BLOCK), 0o600);
   const view = PoolView.open(name, { uid: process.getuid?.(), mode: 0o600 });
@@ -30,7 +31,10 @@ function pool(label: string, blocks: number): { writer: PoolWriter; view: PoolVi
     close: () => {
       view.close();
       writer.close();
-      assert.not.ok(existsSync(`/dev/shm${name}`), 'the pool is gone once nothing is held');
+      // True when the writer left its name (something still held): removed here all the same.
+      const left = existsSync(`/dev/shm${name}`);
+      if (left) shmUnlink(name);
+      return left;
     },
   };
 }
@@ -81,6 +85,7 @@ test('the oldest run held out of order: the others are reused, the held one neve
     const all = p.writer.take(8 * BLOCK);
     assert.ok(all, 'the whole pool is one free run again');
     p.writer.cancel(all);
+    assert.not.ok(p.close(), 'the writer removed the pool: nothing held');
   } finally {
     p.close();
   }
@@ -125,6 +130,7 @@ test('random holds, releases out of order and failed sends: never a held run han
     const all = await takeEventually(p.writer, 32 * BLOCK);
     assert.is(all.block, 0, 'the whole pool is one free run again');
     p.writer.cancel(all);
+    assert.not.ok(p.close(), 'the writer removed the pool: nothing held');
   } finally {
     for (const run of held) p.view.dropLane(run.block, LANE);
     p.close();
