@@ -40,6 +40,13 @@ export function encodeDescriptor(d: SampleDescriptor): Uint8Array {
  */
 export class DescriptorWriter {
   readonly #head: Uint8Array;
+  /**
+   * Descriptors are cut from a shared slab: V8 gives a typed array over 64 bytes (a descriptor
+   * with a pool name past ~46 characters) a backing store of its own, one malloc per sample.
+   * Each descriptor keeps its own bytes (a publish held while the hub is away keeps them).
+   */
+  #slab = new Uint8Array(0);
+  #slabAt = 0;
 
   constructor(pool: string) {
     const name = new TextEncoder().encode(pool);
@@ -49,7 +56,13 @@ export class DescriptorWriter {
 
   encode(block: number, length: number, generation: number): Uint8Array {
     const h = this.#head.length;
-    const out = new Uint8Array(h + 15);
+    const size = h + 15;
+    if (this.#slabAt + size > this.#slab.length) {
+      this.#slab = new Uint8Array(Math.max(DESCRIPTOR_SLAB_BYTES, size));
+      this.#slabAt = 0;
+    }
+    const out = this.#slab.subarray(this.#slabAt, this.#slabAt + size);
+    this.#slabAt += size;
     out.set(this.#head);
     out[h] = 0xce;
     putU32(out, h + 1, block);
@@ -60,6 +73,9 @@ export class DescriptorWriter {
     return out;
   }
 }
+
+/** Bytes of one descriptor slab (about 60 to 280 descriptors). */
+const DESCRIPTOR_SLAB_BYTES = 16 * 1024;
 
 /** Big-endian u32 at `at`. */
 function putU32(out: Uint8Array, at: number, v: number): void {
