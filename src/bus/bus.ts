@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type * as TypedEmitterModule from 'typed-emitter';
 import { codecById, resolveCodec, type Codec } from '../codecs/index.js';
-import { ClosedError, InvalidUrlError, PeerGoneError } from '../errors.js';
+import { ClosedError, InvalidUrlError, PeerGoneError, SlowConsumerError } from '../errors.js';
 import type { SpawnClientOptions, SpawnedClient } from '../transports/transport.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
 import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
@@ -87,7 +87,8 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
         // Reconnecting: subscriptions survive. Given up or not reconnecting: they end, with
         // PeerGoneError when the hub died, completing when it closed cleanly.
         if (s.type === 'disconnected' && !s.reconnecting && !this.#closing) {
-          this.#end(s.error ? new PeerGoneError(`lost the hub at ${fabric.url}: ${s.error.message}`) : undefined);
+          this.#end(s.error instanceof SlowConsumerError ? s.error // dropped by the hub: its typed reason
+            : s.error ? new PeerGoneError(`lost the hub at ${fabric.url}: ${s.error.message}`) : undefined);
         }
       },
       error: () => undefined,
