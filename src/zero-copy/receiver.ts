@@ -84,20 +84,8 @@ export class SampleReceiver {
     this.#held.delete(h);
     if (clearBit && h.epoch === this.#epoch) h.pool.dropLane(h.block, h.lane);
   };
-  /**
-   * User deliveries on the stack. A new wire seen with none means every earlier wire reached all
-   * its subscriptions (they are called in a row), so their turn ends then, not after the whole
-   * read: a read of thousands of samples kept every one alive until its end, long enough to be
-   * copied by the young generation's collections (most of the receiver's GC time).
-   */
-  #depth = 0;
   readonly #endTurn = (): void => {
     this.#turnQueued = false;
-    this.#settleTurn();
-  };
-
-  /** Ends the delivery turn: messages still held get the backstop, the turn's references go. */
-  #settleTurn(): void {
     const fresh = this.#fresh;
     const turn = this.#turn;
     this.#fresh = [];
@@ -108,7 +96,7 @@ export class SampleReceiver {
       this.#lost.register(m, m.sample, m);
     }
     for (const h of turn) h.unref();
-  }
+  };
 
   constructor(host: ReceiverHost) {
     this.#host = host;
@@ -172,7 +160,6 @@ export class SampleReceiver {
     let held: HeldSample | undefined;
     if (w === this.#lastWire) held = this.#lastHeld;
     else {
-      if (this.#depth === 0 && this.#turn.length > 0) this.#settleTurn();
       this.#lastWire = w;
       this.#lastHeld = held = this.#take(w);
     }
@@ -180,24 +167,14 @@ export class SampleReceiver {
     this.#host.counters.delivered++;
     if (!options.zeroCopy) {
       // An ordinary subscription gets its own copy, as with any message.
-      this.#handOut(deliver, { topic: w.topic, data: held.view().slice(), headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq });
+      deliver({ topic: w.topic, data: held.view().slice(), headers: w.headers, replyTo: w.replyTo, publisher: w.publisher, seq: w.seq });
       return;
     }
     held.ref();
     if (options.maxHold > 0 && (held.maxHold === 0 || options.maxHold < held.maxHold)) held.maxHold = options.maxHold;
     const m = new HeldMessage(w, held, this.#released);
     this.#fresh.push(m);
-    this.#handOut(deliver, m);
-  }
-
-  /** Calls the subscription's delivery (user code may run in it, and deliver other wires). */
-  #handOut(deliver: (m: Message) => void, m: Message): void {
-    this.#depth++;
-    try {
-      deliver(m);
-    } finally {
-      this.#depth--;
-    }
+    deliver(m);
   }
 
   /** Maps the sample a descriptor names; undefined (and a bad-payload event) when it cannot. */
