@@ -78,6 +78,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#samples = new BusSamples({
       url: fabric.url, busId: id, events: this.#events, counters: this.#counters,
       publish: (w) => this.#fabric.publish(w),
+      publishValue: fabric.publishValue && ((topic, codec, value) => this.#fabric.publishValue!(topic, codec, value)),
       subscribe: (pattern, handler) => this.#fabric.subscribe(pattern, handler),
     });
     fabric.status.subscribe({

@@ -6,6 +6,7 @@
  * @module
  */
 import { Packr } from 'msgpackr';
+import type { Codec } from '../codecs/codec.js';
 import { ProtocolError } from '../errors.js';
 import { MAX_LANE } from './pool-layout.js';
 
@@ -54,24 +55,61 @@ export class DescriptorWriter {
     this.#head = new Uint8Array([0x94, 0xd9, name.length, ...name]);
   }
 
+  /** Bytes of every descriptor of this pool. */
+  get size(): number {
+    return this.#head.length + 15;
+  }
+
   encode(block: number, length: number, generation: number): Uint8Array {
-    const h = this.#head.length;
-    const size = h + 15;
+    const size = this.size;
     if (this.#slabAt + size > this.#slab.length) {
       this.#slab = new Uint8Array(Math.max(DESCRIPTOR_SLAB_BYTES, size));
       this.#slabAt = 0;
     }
-    const out = this.#slab.subarray(this.#slabAt, this.#slabAt + size);
+    const at = this.#slabAt;
     this.#slabAt += size;
-    out.set(this.#head);
+    this.writeAt(this.#slab, at, block, length, generation);
+    return this.#slab.subarray(at, at + size);
+  }
+
+  /** Writes a descriptor ({@link size} bytes) at `out[at]`: in place in a connection's buffer. */
+  writeAt(out: Uint8Array, at: number, block: number, length: number, generation: number): void {
+    const h = at + this.#head.length;
+    out.set(this.#head, at);
     out[h] = 0xce;
     putU32(out, h + 1, block);
     out[h + 5] = 0xce;
     putU32(out, h + 6, length);
     out[h + 10] = 0xd2;
     putU32(out, h + 11, generation >>> 0); // int32: the same four bytes, two's complement
-    return out;
   }
+
+  /**
+   * This pool's descriptors as a codec whose values are runs (`{ block, length, generation }`,
+   * codec id {@link SAMPLE_CODEC}): the bus writes a descriptor straight into its connection's
+   * buffer (no descriptor allocated, no copy), or encodes it when the publish is held.
+   */
+  readonly codec: Codec = {
+    id: SAMPLE_CODEC,
+    name: 'unibus-sample',
+    encode: (run) => {
+      const r = run as RunPlace;
+      return this.encode(r.block, r.length, r.generation);
+    },
+    decode: (bytes) => bytes,
+    sizeOf: () => this.size,
+    encodeInto: (run, out, at) => {
+      const r = run as RunPlace;
+      this.writeAt(out, at, r.block, r.length, r.generation);
+    },
+  };
+}
+
+/** Where a published run lies (the value of {@link DescriptorWriter.codec}). */
+export interface RunPlace {
+  readonly block: number;
+  readonly length: number;
+  readonly generation: number;
 }
 
 /** Bytes of one descriptor slab (about 60 to 280 descriptors). */

@@ -7,6 +7,7 @@
  */
 import { rawCodec } from '../codecs/index.js';
 import type { WireMessage } from '../bus/fabric.js';
+import type { Codec } from '../codecs/codec.js';
 import { ClosedError } from '../errors.js';
 import { SAMPLE_CODEC } from './descriptor.js';
 import { WaitSet } from '../sync/wait-set.js';
@@ -28,6 +29,7 @@ export interface PoolPlace {
 
 export class Loans {
   readonly #publish: (w: WireMessage) => Promise<void> | undefined;
+  readonly #publishValue: ((topic: string, codec: Codec, value: unknown) => Promise<void> | undefined) | undefined;
   readonly #place: PoolPlace | undefined;
   readonly #busId: string;
   #writer: PoolWriter | undefined;
@@ -52,10 +54,12 @@ export class Loans {
     giveBack();
   });
 
-  constructor(busId: string, place: PoolPlace | undefined, publish: (w: WireMessage) => Promise<void> | undefined) {
+  constructor(busId: string, place: PoolPlace | undefined, publish: (w: WireMessage) => Promise<void> | undefined,
+    publishValue?: (topic: string, codec: Codec, value: unknown) => Promise<void> | undefined) {
     this.#busId = busId;
     this.#place = place;
     this.#publish = publish;
+    this.#publishValue = publishValue;
   }
 
   /**
@@ -141,9 +145,13 @@ export class Loans {
     return this.#closed;
   }
 
-  /** @internal Sends a published sample's descriptor. */
-  send(w: WireMessage): Promise<void> | undefined {
-    return this.#publish(w);
+  /**
+   * @internal Sends a published run's descriptor: written straight into the connection where
+   * the fabric can (no descriptor allocated, no copy), else encoded and sent.
+   */
+  send(topic: string, writer: PoolWriter, run: Run): Promise<void> | undefined {
+    if (this.#publishValue) return this.#publishValue(topic, writer.descriptors.codec, run);
+    return this.#publish({ topic, codec: SAMPLE_CODEC, payload: writer.descriptors.encode(run.block, run.length, run.generation) });
   }
 
   /** This bus's current pool, made on first use. */
@@ -201,8 +209,7 @@ class PoolLoan implements SampleBackend {
     let sent: Promise<void> | undefined;
     try {
       this.#writer.publish(run);
-      const d = this.#writer.descriptors.encode(run.block, run.length, run.generation);
-      sent = this.#loans.send({ topic: this.#topic, codec: SAMPLE_CODEC, payload: d });
+      sent = this.#loans.send(this.#topic, this.#writer, run);
     } catch (err) {
       this.#writer.unpublish(run);
       return Promise.reject(err);
