@@ -7,12 +7,16 @@
  * - `p2p`: a publisher client → the hub process, which subscribes itself (two processes);
  * - `relay`: a publisher client → the hub → a subscriber client (three processes).
  * Receivers read one byte of each message (a zero-copy receiver releases it at once).
- * Each bus's pool holds at least 64 samples (`?pool=`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
+ * Each bus's pool holds 256 samples up to 1 MiB, at least 64 above (`?pool=`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
  * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`
  * (pinger client → hub → ponger client and back): p50 and p99 round trip.
  *
  * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2]
  *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
+ *      [--loans-only] (no copy and 64 B figures: to profile the loan path alone)
+ * `BENCH_NODE_ARGS` gives every process (hub included) extra Node flags, as in `npm run bench`:
+ * `--max-semi-space-size=1` pins V8's young generation for an A/B (GC luck out of the figures),
+ * `--cpu-prof --cpu-prof-dir=DIR` profiles every process.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,6 +34,8 @@ const runs = Number(opt('runs', '3'));
 const seconds = Number(opt('seconds', '2'));
 const sizes = opt('sizes', '64k,1m,4m,16m').split(',').map(parseSize);
 const peerJs = fileURLToPath(new URL('./peer.js', import.meta.url));
+/** BENCH_NODE_ARGS: extra Node flags for every process of the bench (the hub is this one). */
+const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 /** Messages per second assumed to size a measurement: steady state, not the first milliseconds. */
 const GUESS = { loan: 40_000, copy64: 80_000 };
 
@@ -46,7 +52,7 @@ const children = new Set<ChildProcess>();
 
 interface Proc { lines: string[]; wait(re: RegExp): Promise<string>; send(): void; exited: Promise<number | null> }
 function start(role: string, url: string, method: string, size: number, count: number): Proc {
-  const child = spawn(process.execPath, [peerJs, role, url, method, String(size), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, peerJs, role, url, method, String(size), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(child);
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void; reject: (e: Error) => void }> = [];
@@ -75,11 +81,17 @@ function start(role: string, url: string, method: string, size: number, count: n
 }
 
 /**
- * Pools hold at least 64 samples in flight (256 MiB, 1 GiB at 16 MiB): with 16 slots of 16 MiB
- * the publisher waited for releases and the figure measured the pool, not the path. Pages are
- * only backed where written (one byte per sample here), so a large pool costs address space.
+ * Pools hold 256 samples up to 1 MiB (16 MiB at 64 KiB, 256 MiB at 1 MiB), then 256 MiB and at
+ * least 64 samples (1 GiB at 16 MiB): with 16 slots of 16 MiB the publisher waited for releases and the figure
+ * measured the pool, not the path. Not more at small sizes: a publisher that never waits fills
+ * the whole pool before its first sample comes back, and every slot's first page is a page fault
+ * in the publisher and in the subscriber (a shared-memory fault costs tens of µs here): a 256 MiB
+ * pool gave 64 KiB 4,096 slots to fault in against 256 at 1 MiB, which made 64 KiB samples look
+ * dearer than 1 MiB ones (12 against 8 µs of publisher CPU per sample over 40,000 samples).
+ * Pages are only backed where written (one byte per sample here), so a large pool costs address space.
  */
-const poolFor = (size: number): string => `${Math.max(256, Math.ceil((64 * size) / (1 << 20)))}MiB`;
+const poolFor = (size: number): string =>
+  `${Math.max(Math.ceil((64 * size) / (1 << 20)), Math.min(256, Math.ceil((256 * size) / (1 << 20))))}MiB`;
 const hubUrl = (size: number, query = ''): string => `shm://zcbench${process.pid}?size=64MiB&pool=${poolFor(size)}${query}`;
 const listen = (url: string): Promise<Bus> =>
   // The copy path queues whole payloads for a slower subscriber: with the default 32 MiB per
@@ -181,9 +193,11 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const shape of opt('shapes', 'p2p,relay').split(',') as Array<'p2p' | 'relay'>) {
     // The bound: 64-byte messages through the same path, in the same run.
-    const small = await figure(shape, 'copy', 64, Math.max(50, Math.round(GUESS.copy64 * seconds)), '64 B');
+    const skip = { rate: Number.NaN };
+    const loansOnly = args.includes('--loans-only');
+    const small = loansOnly ? skip : await figure(shape, 'copy', 64, Math.max(50, Math.round(GUESS.copy64 * seconds)), '64 B');
     for (const size of sizes) {
-      const copy = await figure(shape, 'copy', size, Math.max(20, Math.round(Math.min(GUESS.copy64, 1e9 / size) * seconds)), human(size));
+      const copy = loansOnly ? skip : await figure(shape, 'copy', size, Math.max(20, Math.round(Math.min(GUESS.copy64, 1e9 / size) * seconds)), human(size));
       const loan = await figure(shape, 'loan', size, Math.max(50, Math.round(GUESS.loan * seconds)), human(size));
       console.log(`| ${shape} | ${human(size)} | ${fmt(small.rate)} | ${fmt(copy.rate)} | ${fmt(loan.rate)} | ${((loan.rate * size) / 1e9).toFixed(1)} `
         + `| ${(loan.rate / copy.rate).toFixed(1)}x | ${(loan.rate / small.rate).toFixed(2)} | ${cpuText(loan)} | ${cpuText(small)} |`);
@@ -211,6 +225,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }, 200);
   });
 }
-// Last, whatever the way out (the hub of the measurement under way may still be open).
-process.once('exit', () => sweepZeroCopyBench());
-await main();
+// The hub runs in this process: with BENCH_NODE_ARGS it runs again under those flags (once).
+if (nodeArgs.length > 0 && process.env.UNIBUS_ZC_BENCH_FLAGGED === undefined) {
+  const again = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), ...args], {
+    stdio: 'inherit', env: { ...process.env, UNIBUS_ZC_BENCH_FLAGGED: '1' },
+  });
+  children.add(again); // interrupted: ended like the peers, then its names are swept (its pid is gone)
+  process.exitCode = await new Promise<number>((resolve) => again.once('exit', (code) => resolve(code ?? 1)));
+} else {
+  // Last, whatever the way out (the hub of the measurement under way may still be open).
+  process.once('exit', () => sweepZeroCopyBench());
+  await main();
+}

@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type * as TypedEmitterModule from 'typed-emitter';
 import { codecById, resolveCodec, type Codec } from '../codecs/index.js';
-import { ClosedError, InvalidUrlError, PeerGoneError } from '../errors.js';
+import { ClosedError, InvalidUrlError, PeerGoneError, SlowConsumerError } from '../errors.js';
 import type { SpawnClientOptions, SpawnedClient } from '../transports/transport.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
 import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
@@ -78,6 +78,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#samples = new BusSamples({
       url: fabric.url, busId: id, events: this.#events, counters: this.#counters,
       publish: (w) => this.#fabric.publish(w),
+      publishValue: fabric.publishValue && ((topic, codec, value) => this.#fabric.publishValue!(topic, codec, value)),
       subscribe: (pattern, handler) => this.#fabric.subscribe(pattern, handler),
     });
     fabric.status.subscribe({
@@ -87,7 +88,8 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
         // Reconnecting: subscriptions survive. Given up or not reconnecting: they end, with
         // PeerGoneError when the hub died, completing when it closed cleanly.
         if (s.type === 'disconnected' && !s.reconnecting && !this.#closing) {
-          this.#end(s.error ? new PeerGoneError(`lost the hub at ${fabric.url}: ${s.error.message}`) : undefined);
+          this.#end(s.error instanceof SlowConsumerError ? s.error // dropped by the hub: its typed reason
+            : s.error ? new PeerGoneError(`lost the hub at ${fabric.url}: ${s.error.message}`) : undefined);
         }
       },
       error: () => undefined,

@@ -8,6 +8,7 @@ import type { Subject } from 'rxjs';
 import type { BusEvent } from '../bus/events.js';
 import type { FabricStatus, WireHandler, WireMessage } from '../bus/fabric.js';
 import type { Message } from '../bus/types.js';
+import type { Codec } from '../codecs/codec.js';
 import { ShmNames, parseShmUrl } from '../transports/shm/options.js';
 import { InvalidUrlError } from '../errors.js';
 import { parseSize } from '../transports/shared/url.js';
@@ -20,6 +21,8 @@ export interface BusSamplesHost {
   readonly url: string;
   readonly busId: string;
   publish(w: WireMessage): Promise<void> | undefined;
+  /** The fabric's in-place publish, where it has one (a descriptor is then written straight into the connection). */
+  readonly publishValue?: ((topic: string, codec: Codec, value: unknown) => Promise<void> | undefined) | undefined;
   subscribe(pattern: string, handler: WireHandler): { unsubscribe(): void };
   readonly events: Subject<BusEvent>;
   readonly counters: { delivered: number; badPayloads: number };
@@ -39,7 +42,7 @@ export class BusSamples {
 
   constructor(host: BusSamplesHost) {
     const place = poolPlace(host.url);
-    this.#loans = new Loans(host.busId, place, (w) => host.publish(w));
+    this.#loans = new Loans(host.busId, place, (w) => host.publish(w), host.publishValue);
     this.#receiver = place && new SampleReceiver({
       subscribe: (pattern, handler) => host.subscribe(pattern, handler),
       publish: (w) => host.publish(w),

@@ -6,6 +6,7 @@
  * @module
  */
 import { Packr } from 'msgpackr';
+import type { Codec } from '../codecs/codec.js';
 import { ProtocolError } from '../errors.js';
 import { MAX_LANE } from './pool-layout.js';
 
@@ -40,6 +41,13 @@ export function encodeDescriptor(d: SampleDescriptor): Uint8Array {
  */
 export class DescriptorWriter {
   readonly #head: Uint8Array;
+  /**
+   * Descriptors are cut from a shared slab: V8 gives a typed array over 64 bytes (a descriptor
+   * with a pool name past ~46 characters) a backing store of its own, one malloc per sample.
+   * Each descriptor keeps its own bytes (a publish held while the hub is away keeps them).
+   */
+  #slab = new Uint8Array(0);
+  #slabAt = 0;
 
   constructor(pool: string) {
     const name = new TextEncoder().encode(pool);
@@ -47,19 +55,65 @@ export class DescriptorWriter {
     this.#head = new Uint8Array([0x94, 0xd9, name.length, ...name]);
   }
 
+  /** Bytes of every descriptor of this pool. */
+  get size(): number {
+    return this.#head.length + 15;
+  }
+
   encode(block: number, length: number, generation: number): Uint8Array {
-    const h = this.#head.length;
-    const out = new Uint8Array(h + 15);
-    out.set(this.#head);
+    const size = this.size;
+    if (this.#slabAt + size > this.#slab.length) {
+      this.#slab = new Uint8Array(Math.max(DESCRIPTOR_SLAB_BYTES, size));
+      this.#slabAt = 0;
+    }
+    const at = this.#slabAt;
+    this.#slabAt += size;
+    this.writeAt(this.#slab, at, block, length, generation);
+    return this.#slab.subarray(at, at + size);
+  }
+
+  /** Writes a descriptor ({@link size} bytes) at `out[at]`: in place in a connection's buffer. */
+  writeAt(out: Uint8Array, at: number, block: number, length: number, generation: number): void {
+    const h = at + this.#head.length;
+    out.set(this.#head, at);
     out[h] = 0xce;
     putU32(out, h + 1, block);
     out[h + 5] = 0xce;
     putU32(out, h + 6, length);
     out[h + 10] = 0xd2;
     putU32(out, h + 11, generation >>> 0); // int32: the same four bytes, two's complement
-    return out;
   }
+
+  /**
+   * This pool's descriptors as a codec whose values are runs (`{ block, length, generation }`,
+   * codec id {@link SAMPLE_CODEC}): the bus writes a descriptor straight into its connection's
+   * buffer (no descriptor allocated, no copy), or encodes it when the publish is held.
+   */
+  readonly codec: Codec = {
+    id: SAMPLE_CODEC,
+    name: 'unibus-sample',
+    encode: (run) => {
+      const r = run as RunPlace;
+      return this.encode(r.block, r.length, r.generation);
+    },
+    decode: (bytes) => bytes,
+    sizeOf: () => this.size,
+    encodeInto: (run, out, at) => {
+      const r = run as RunPlace;
+      this.writeAt(out, at, r.block, r.length, r.generation);
+    },
+  };
 }
+
+/** Where a published run lies (the value of {@link DescriptorWriter.codec}). */
+export interface RunPlace {
+  readonly block: number;
+  readonly length: number;
+  readonly generation: number;
+}
+
+/** Bytes of one descriptor slab (about 60 to 280 descriptors). */
+const DESCRIPTOR_SLAB_BYTES = 16 * 1024;
 
 /** Big-endian u32 at `at`. */
 function putU32(out: Uint8Array, at: number, v: number): void {
@@ -105,25 +159,43 @@ function decodeCommon(p: Uint8Array): SampleDescriptor | undefined {
   const pool = nameAt(p, at, len);
   if (pool === undefined) return undefined;
   at += len;
-  const ints: number[] = [];
-  const dv = new DataView(p.buffer, p.byteOffset, p.length);
-  for (let i = 0; i < 3; i++) {
-    if (at >= p.length) return undefined;
-    const b = p[at]!;
-    if (b <= 0x7f) { ints.push(b); at += 1; }
-    else if (b >= 0xe0) { ints.push(b - 0x100); at += 1; }
-    else if (b === 0xcc && at + 2 <= p.length) { ints.push(p[at + 1]!); at += 2; }
-    else if (b === 0xcd && at + 3 <= p.length) { ints.push(dv.getUint16(at + 1)); at += 3; }
-    else if (b === 0xce && at + 5 <= p.length) { ints.push(dv.getUint32(at + 1)); at += 5; }
-    else if (b === 0xd0 && at + 2 <= p.length) { ints.push(dv.getInt8(at + 1)); at += 2; }
-    else if (b === 0xd1 && at + 3 <= p.length) { ints.push(dv.getInt16(at + 1)); at += 3; }
-    else if (b === 0xd2 && at + 5 <= p.length) { ints.push(dv.getInt32(at + 1)); at += 5; }
-    else return undefined;
-  }
-  if (at !== p.length) return undefined;
-  const [block, length, generation] = ints as [number, number, number];
+  // Three integers read into locals (no array, no DataView: a sample allocated both here).
+  const block = intAt(p, at);
+  if (block === undefined) return undefined;
+  at = intEnd;
+  const length = intAt(p, at);
+  if (length === undefined) return undefined;
+  at = intEnd;
+  const generation = intAt(p, at);
+  if (generation === undefined || intEnd !== p.length) return undefined;
   if (block < 0 || length < 0) throw new ProtocolError('malformed sample descriptor');
   return { pool, block, length, generation };
+}
+
+/** Where the integer last read by {@link intAt} ended (a module-level out value: no tuple per read). */
+let intEnd = 0;
+
+/** The msgpack integer at p[at] (sets intEnd past it); undefined when it is not one or is cut. */
+function intAt(p: Uint8Array, at: number): number | undefined {
+  if (at >= p.length) return undefined;
+  const b = p[at]!;
+  const n = p.length;
+  if (b <= 0x7f) { intEnd = at + 1; return b; }
+  if (b >= 0xe0) { intEnd = at + 1; return b - 0x100; }
+  switch (b) {
+    case 0xcc: if (at + 2 > n) return undefined; intEnd = at + 2; return p[at + 1]!;
+    case 0xcd: if (at + 3 > n) return undefined; intEnd = at + 3; return (p[at + 1]! << 8) | p[at + 2]!;
+    case 0xce: if (at + 5 > n) return undefined; intEnd = at + 5; return u32At(p, at + 1);
+    case 0xd0: if (at + 2 > n) return undefined; intEnd = at + 2; return (p[at + 1]! << 24) >> 24;
+    case 0xd1: if (at + 3 > n) return undefined; intEnd = at + 3; return (((p[at + 1]! << 8) | p[at + 2]!) << 16) >> 16;
+    case 0xd2: if (at + 5 > n) return undefined; intEnd = at + 5; return u32At(p, at + 1) | 0;
+    default: return undefined;
+  }
+}
+
+/** Big-endian u32 at `at`. */
+function u32At(p: Uint8Array, at: number): number {
+  return ((p[at]! << 24) | (p[at + 1]! << 16) | (p[at + 2]! << 8) | p[at + 3]!) >>> 0;
 }
 
 /** The name at p[at, at+len), reusing the last decoded string when the bytes are the same. */

@@ -6,10 +6,11 @@
  * slot's next sample (never unmapped memory: see ./pool-reader.ts).
  * @module
  */
+import type { Linked } from './held-list.js';
 import type { PoolView } from './pool-reader.js';
 import type { SampleMessage } from './sample.js';
 
-export class HeldSample {
+export class HeldSample implements Linked<HeldSample> {
   readonly pool: PoolView;
   readonly block: number;
   /** The receiving lane: its bit in the holders word is this bus's hold. */
@@ -18,14 +19,19 @@ export class HeldSample {
   readonly #bytes: Uint8Array;
   /** Connection epoch it was received in: a bit is only ours to clear within that epoch. */
   readonly epoch: number;
-  readonly since = Date.now();
+  /** When it was received (Date.now()). */
+  readonly since: number;
   /** ms it may be held (0: no limit). */
   maxHold = 0;
   #refs = 1;
   #done = false;
   readonly #onFree: (h: HeldSample, clearBit: boolean) => void;
+  /** The receiver's list of held samples (./held-list.ts). */
+  listPrev: HeldSample | undefined = undefined;
+  listNext: HeldSample | undefined = undefined;
+  listed = false;
 
-  constructor(pool: PoolView, block: number, bytes: Uint8Array, lane: number, epoch: number,
+  constructor(pool: PoolView, block: number, bytes: Uint8Array, lane: number, epoch: number, since: number,
     onFree: (h: HeldSample, clearBit: boolean) => void) {
     this.pool = pool;
     this.block = block;
@@ -33,6 +39,7 @@ export class HeldSample {
     this.lane = lane;
     this.#bytes = bytes;
     this.epoch = epoch;
+    this.since = since;
     this.#onFree = onFree;
   }
 

@@ -7,6 +7,7 @@
  */
 import { rawCodec } from '../codecs/index.js';
 import type { WireMessage } from '../bus/fabric.js';
+import type { Codec } from '../codecs/codec.js';
 import { ClosedError } from '../errors.js';
 import { SAMPLE_CODEC } from './descriptor.js';
 import { WaitSet } from '../sync/wait-set.js';
@@ -28,6 +29,7 @@ export interface PoolPlace {
 
 export class Loans {
   readonly #publish: (w: WireMessage) => Promise<void> | undefined;
+  readonly #publishValue: ((topic: string, codec: Codec, value: unknown) => Promise<void> | undefined) | undefined;
   readonly #place: PoolPlace | undefined;
   readonly #busId: string;
   #writer: PoolWriter | undefined;
@@ -37,9 +39,14 @@ export class Loans {
   #closed = false;
   /** Loans waiting for room: woken with ClosedError by close(). */
   readonly #waits = new WaitSet();
-  /** Loans made this turn (the backstop is armed for those still loaned when it ends). */
-  #fresh: Sample[] = [];
-  #freshBackends: PoolLoan[] = [];
+  /**
+   * Loans made this turn (the backstop is armed for those still loaned when it ends); a loan
+   * settled in its turn empties its entry at once. A publisher that never waits makes the whole
+   * pool's loans in one turn: kept until the turn ended, 4,096 samples at 64 KiB outlived the
+   * young generation and were copied into the old one (page faults, full collections).
+   */
+  #fresh: Array<Sample | undefined> = [];
+  #freshBackends: Array<PoolLoan | undefined> = [];
   #armQueued = false;
   /** Backstop: a loan collected while still loaned goes back to the pool, with a warning. */
   readonly #forgotten = new FinalizationRegistry<() => void>((giveBack) => {
@@ -47,10 +54,12 @@ export class Loans {
     giveBack();
   });
 
-  constructor(busId: string, place: PoolPlace | undefined, publish: (w: WireMessage) => Promise<void> | undefined) {
+  constructor(busId: string, place: PoolPlace | undefined, publish: (w: WireMessage) => Promise<void> | undefined,
+    publishValue?: (topic: string, codec: Codec, value: unknown) => Promise<void> | undefined) {
     this.#busId = busId;
     this.#place = place;
     this.#publish = publish;
+    this.#publishValue = publishValue;
   }
 
   /**
@@ -95,6 +104,7 @@ export class Loans {
     const sample = new Sample(topic, writer.bytes(run), backend);
     // The backstop is armed at the end of the turn for loans still in hand: most are published
     // in the turn they were made, and registering each cost the collector more than the loan.
+    backend.freshIndex = this.#fresh.length;
     this.#fresh.push(sample);
     this.#freshBackends.push(backend);
     if (!this.#armQueued) {
@@ -111,9 +121,10 @@ export class Loans {
     this.#fresh = [];
     this.#freshBackends = [];
     for (let i = 0; i < fresh.length; i++) {
-      const sample = fresh[i]!;
-      if (!sample.loaned) continue;
+      const sample = fresh[i];
+      if (sample === undefined || !sample.loaned) continue;
       const backend = backends[i]!;
+      backend.freshIndex = -1;
       backend.registered = true;
       this.#forgotten.register(sample, () => backend.giveBack(), backend);
     }
@@ -122,6 +133,11 @@ export class Loans {
   /** @internal A pool loan was published or released: it no longer needs the backstop. */
   settled(backend: PoolLoan): void {
     if (backend.registered) this.#forgotten.unregister(backend);
+    else if (backend.freshIndex >= 0) {
+      this.#fresh[backend.freshIndex] = undefined;
+      this.#freshBackends[backend.freshIndex] = undefined;
+      backend.freshIndex = -1;
+    }
   }
 
   /** @internal True once the bus closed (a loan in hand can no longer be published). */
@@ -129,9 +145,13 @@ export class Loans {
     return this.#closed;
   }
 
-  /** @internal Sends a published sample's descriptor. */
-  send(w: WireMessage): Promise<void> | undefined {
-    return this.#publish(w);
+  /**
+   * @internal Sends a published run's descriptor: written straight into the connection where
+   * the fabric can (no descriptor allocated, no copy), else encoded and sent.
+   */
+  send(topic: string, writer: PoolWriter, run: Run): Promise<void> | undefined {
+    if (this.#publishValue) return this.#publishValue(topic, writer.descriptors.codec, run);
+    return this.#publish({ topic, codec: SAMPLE_CODEC, payload: writer.descriptors.encode(run.block, run.length, run.generation) });
   }
 
   /** This bus's current pool, made on first use. */
@@ -166,6 +186,8 @@ export class Loans {
 /** How a pool loan is published or given back (the backstop's callback must not reach the Sample). */
 class PoolLoan implements SampleBackend {
   registered = false;
+  /** Its entry in the loans of this turn (-1: none). */
+  freshIndex = -1;
   #settled = false;
   readonly #loans: Loans;
   readonly #writer: PoolWriter;
@@ -187,8 +209,7 @@ class PoolLoan implements SampleBackend {
     let sent: Promise<void> | undefined;
     try {
       this.#writer.publish(run);
-      const d = this.#writer.descriptors.encode(run.block, run.length, run.generation);
-      sent = this.#loans.send({ topic: this.#topic, codec: SAMPLE_CODEC, payload: d });
+      sent = this.#loans.send(this.#topic, this.#writer, run);
     } catch (err) {
       this.#writer.unpublish(run);
       return Promise.reject(err);

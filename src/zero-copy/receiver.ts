@@ -15,6 +15,7 @@ import { msgpackCodec } from '../codecs/index.js';
 import type { Message } from '../bus/types.js';
 import { decodeDescriptor, decodeLane, LANE_TOPIC, SAMPLE_CODEC } from './descriptor.js';
 import { HeldMessage, HeldSample, RELEASED } from './held.js';
+import { HeldList } from './held-list.js';
 import { PoolView } from './pool-reader.js';
 import type { SampleMessage } from './sample.js';
 
@@ -52,7 +53,7 @@ export class SampleReceiver {
   #inbox: { unsubscribe(): void } | undefined;
   #epoch = 0;
   readonly #pools = new Map<string, { view: PoolView; used: number }>();
-  readonly #held = new Set<HeldSample>();
+  readonly #held = new HeldList<HeldSample>();
   #timer: NodeJS.Timeout | undefined;
   #lastWire: WireMessage | undefined;
   #lastHeld: HeldSample | undefined;
@@ -149,7 +150,7 @@ export class SampleReceiver {
     this.#lastWire = this.#lastHeld = undefined;
     this.#fresh = [];
     this.#turn = [];
-    for (const h of [...this.#held]) h.revoke(clearBits);
+    for (const h of this.#held.toArray()) h.revoke(clearBits);
     for (const { view } of this.#pools.values()) view.close();
     this.#pools.clear();
   }
@@ -187,10 +188,11 @@ export class SampleReceiver {
       const d = decodeDescriptor(w.payload);
       let entry = this.#pools.get(d.pool);
       if (!entry) {
-        entry = { view: PoolView.open(d.pool, this.#host.expect), used: Date.now() };
+        entry = { view: PoolView.open(d.pool, this.#host.expect), used: 0 };
         this.#pools.set(d.pool, entry);
       }
-      entry.used = Date.now();
+      const now = Date.now();
+      entry.used = now;
       const lane = this.#lane;
       const pool = entry.view;
       if (!pool.matches(d.block, d.length, d.generation) || !pool.heldBy(d.block, lane)) {
@@ -203,7 +205,7 @@ export class SampleReceiver {
         pool.dropLane(d.block, lane); // ours, and unusable: give it back at once
         throw err;
       }
-      const held = new HeldSample(pool, d.block, bytes, lane, this.#epoch, this.#freed);
+      const held = new HeldSample(pool, d.block, bytes, lane, this.#epoch, now, this.#freed);
       this.#held.add(held);
       // The delivery turn's reference: dropped once every local subscription had the message.
       this.#turn.push(held);
@@ -229,7 +231,7 @@ export class SampleReceiver {
 
   #sweep(): void {
     const now = Date.now();
-    for (const h of [...this.#held]) {
+    for (const h of this.#held.toArray()) {
       if (h.maxHold > 0 && now - h.since > h.maxHold) {
         h.revoke(true);
         this.#host.events.next({
@@ -241,7 +243,7 @@ export class SampleReceiver {
     // A pool whose name is gone gets no new samples: close it once nothing of it is held.
     for (const [name, entry] of this.#pools) {
       if (now - entry.used < SWEEP_MS || existsSync(`/dev/shm${name}`)) continue;
-      if ([...this.#held].some((h) => h.pool === entry.view)) continue;
+      if (this.#held.toArray().some((h) => h.pool === entry.view)) continue;
       entry.view.close();
       this.#pools.delete(name);
     }

@@ -34,7 +34,13 @@ test('a subscriber holding samples past the hub\'s maxHold is a slow consumer: d
     await holder.waitLine(/^held 8$/, 60_000);
     // Past maxHold the hub drops the holder: its bits are cleared, the publisher gets slots again.
     await publisher.waitLine(/^pub 40$/, 60_000);
-    await holder.waitLine(/^event disconnected/, 60_000);
+    // The holder is told why, with the hub's typed error: a slow-consumer event, then the
+    // disconnect carrying ERR_UNIBUS_SLOW_CONSUMER (not a bare "lost the hub").
+    const gone = await holder.waitLine(/^event disconnected/, 60_000);
+    assert.is(gone, 'event disconnected ERR_UNIBUS_SLOW_CONSUMER', `the holder's disconnect names the hub's error: ${holder.lines.join(' | ')}`);
+    assert.ok(holder.lines.some((l) => /^event slow-consumer .*maxHold=500ms/.test(l)), `the holder got a slow-consumer event: ${holder.lines.join(' | ')}`);
+    // Its subscription (no reconnect) ends with that error, not a PeerGoneError about a lost hub.
+    assert.is(await holder.waitLine(/^subscription error/, 60_000), 'subscription error ERR_UNIBUS_SLOW_CONSUMER');
     const slow = events.find((e) => e.type === 'slow-consumer');
     assert.ok(slow && slow.type === 'slow-consumer' && /held a zero-copy sample longer than maxHold=500ms/.test(slow.detail),
       `slow-consumer event naming maxHold: ${JSON.stringify(slow)}`);

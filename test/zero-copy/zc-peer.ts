@@ -7,7 +7,9 @@
  * - twice (run with --expose-gc): two zeroCopy subscriptions to `z.>`; the first releases each
  *   message at once, the second keeps them; collects garbage every 50 ms and prints "gc <n>
  *   <messages the second still holds>", and "warning <message>" for each UnibusWarning.
- * - The holder also prints "event <type> <error code>" for its bus's disconnected/error events.
+ * - The holder also prints "event <type> <error code>" for its bus's disconnected/error events, and
+ *   "event slow-consumer <detail>" for its slow-consumer events, and "subscription error <code>"
+ *   when its subscription ends with an error.
  * - publisher: loans 100 000-byte samples carrying i (u32) then a pattern of i, publishes them in a
  *   loop, prints "pub <i>" once publish() resolved (until killed).
  */
@@ -20,11 +22,15 @@ const bus = await Bus.connect(url!, { reconnect: false });
 if (role === 'holder') {
   bus.events.subscribe((e) => {
     if (e.type === 'disconnected' || e.type === 'error') console.log(`event ${e.type} ${(e.error as { code?: string } | undefined)?.code ?? ''}`);
+    if (e.type === 'slow-consumer') console.log(`event slow-consumer ${e.detail}`);
   });
   const keep: SampleMessage[] = [];
-  bus.subscribe('z.>', { zeroCopy: true, maxHold: 0 }).subscribe((m) => {
-    keep.push(m);
-    console.log(`held ${keep.length}`);
+  bus.subscribe('z.>', { zeroCopy: true, maxHold: 0 }).subscribe({
+    next: (m) => {
+      keep.push(m);
+      console.log(`held ${keep.length}`);
+    },
+    error: (err: { code?: string }) => console.log(`subscription error ${err.code ?? ''}`),
   });
   await bus.flush();
   console.log('ready');

@@ -10,7 +10,7 @@
  */
 import { Subject } from 'rxjs';
 import { ClosedError, ProtocolError } from '../../errors.js';
-import { onHubErr, type ErrTarget } from './hub-errors.js';
+import { closedWith, connectionEndError, onHubErr, type ErrTarget } from './hub-errors.js';
 import { PeerList } from './client-presence.js';
 import { FlushBarrier } from './flush-barrier.js';
 import { awaitHello } from './hello-wait.js';
@@ -60,6 +60,8 @@ export class HubClient {
   #closing = false;
   /** The hub said BYE on the current connection: its end is a clean stop. */
   #hubBye = false;
+  /** Why the hub ends this connection, when its ERR said so (a slow consumer): the disconnect carries it. */
+  #endedBy: Error | undefined;
   /** Subscriptions are withdrawn from the hub (drain): never re-sent. */
   #withdrawn = false;
   readonly counters = { sent: 0, received: 0, bytesSent: 0, bytesReceived: 0 };
@@ -97,6 +99,7 @@ export class HubClient {
     this.conn = conn;
     this.#hubHello = undefined;
     this.#hubBye = false;
+    this.#endedBy = undefined;
     await this.#handshake(conn);
     if (this.#paused) conn.pause();
     if (!this.#withdrawn) this.#resubscribeAll();
@@ -191,7 +194,10 @@ export class HubClient {
     sub: (sid) => this.#subs.get(sid),
     forget: (sub) => { this.#forget(sub); },
     failFlushes: (err) => this.abandon(err),
-    emit: (event) => this.status.next(event),
+    emit: (event) => {
+      this.#endedBy ??= connectionEndError(event);
+      this.status.next(event);
+    },
   };
 
   /** Dispatches a PUB to every local non-queue subscription that matches (also the router's direct path). */
@@ -205,13 +211,14 @@ export class HubClient {
     for (const sid of sids) this.#subs.get(sid)?.handler(pub);
   }
 
-  #onClosed(conn: Connection, closed: Closed): void {
+  #onClosed(conn: Connection, ended: Closed): void {
     if (conn !== this.conn) return;
+    const closed = closedWith(ended, this.#endedBy);
     const err = closed.error ?? new ClosedError('hub connection');
     this.#helloWaiter?.reject(err);
     this.#helloWaiter = undefined;
     // A reattach follows: pending flushes are re-sent on the new connection.
-    if (!this.#closing && this.#options.onLost?.(this.#hubBye ? clean(closed) : closed)) return;
+    if (!this.#closing && this.#options.onLost?.(closedWith(this.#hubBye ? clean(ended) : ended, this.#endedBy))) return;
     this.#flushes.rejectAll(err);
   }
 

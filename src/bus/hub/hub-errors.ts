@@ -8,9 +8,10 @@
  * mapping.
  * @module
  */
-import { LimitError, PolicyDeniedError, ProtocolError } from '../../errors.js';
+import { LimitError, PolicyDeniedError, ProtocolError, SlowConsumerError } from '../../errors.js';
 import { deniedDetail, type DeniedDetail } from '../policy/denied-frame.js';
 import type { FabricStatus } from '../fabric.js';
+import type { Closed } from '../../transports/transport.js';
 
 export function hubErrorEvent(code: unknown, text: unknown, aboutSub: boolean): FabricStatus {
   const detail = String(text);
@@ -80,4 +81,20 @@ function onDenied<S extends ErrSubscription>(d: DeniedDetail, target: ErrTarget<
   }
   target.failFlushes(err);
   target.emit({ type: 'error', error: err });
+}
+
+/**
+ * The error an ERR event means for the whole connection, when it means one: the hub drops a slow
+ * consumer (outbox, stall, or a zero-copy sample held past `maxHold`) with ERR then close, so
+ * the disconnect that follows carries this typed error instead of a bare end.
+ */
+export function connectionEndError(event: FabricStatus): Error | undefined {
+  if (event.type !== 'slow-consumer') return undefined;
+  const prefix = 'Slow consumer: ';
+  return new SlowConsumerError(event.detail.startsWith(prefix) ? event.detail.slice(prefix.length) : event.detail);
+}
+
+/** `closed`, carrying `error` (the hub's reason, see {@link connectionEndError}) unless it has one. */
+export function closedWith(closed: Closed, error: Error | undefined): Closed {
+  return error === undefined || closed.error !== undefined ? closed : { ...closed, error };
 }
