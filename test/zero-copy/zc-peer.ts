@@ -10,6 +10,8 @@
  * - The holder also prints "event <type> <error code>" for its bus's disconnected/error events, and
  *   "event slow-consumer <detail>" for its slow-consumer events, and "subscription error <code>"
  *   when its subscription ends with an error.
+ * - checker: subscribes to `z.>` with zeroCopy, checks each sample's pattern (as the publisher
+ *   writes it), releases it, prints "ready", then "got <n> bad <torn samples>" every 50 samples.
  * - publisher: loans 100 000-byte samples carrying i (u32) then a pattern of i, publishes them in a
  *   loop, prints "pub <i>" once publish() resolved (until killed).
  */
@@ -58,6 +60,23 @@ if (role === 'holder') {
     (globalThis as { gc?: () => void }).gc!();
     console.log(`gc ${++n} ${keep.filter((m) => m.held).length}`);
   }, 50);
+  console.log('ready');
+} else if (role === 'checker') {
+  let n = 0;
+  let bad = 0;
+  bus.subscribe('z.>', { zeroCopy: true }).subscribe((m) => {
+    const d = m.data;
+    const i = new DataView(d.buffer, d.byteOffset).getUint32(0, true);
+    for (let k = 4; k < d.length; k++) {
+      if (d[k] !== ((i * 31 + k) & 255)) {
+        bad++;
+        break;
+      }
+    }
+    m.release();
+    if (++n % 50 === 0) console.log(`got ${n} bad ${bad}`);
+  });
+  await bus.flush();
   console.log('ready');
 } else if (role === 'publisher') {
   console.log('ready');
