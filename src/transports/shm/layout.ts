@@ -31,6 +31,8 @@
  *  +0 length i32   header + body bytes; 0 = not committed yet; stored LAST (release)
  *  +4 kind i32     WHOLE | FIRST | NEXT | PADDING
  *  +8 body         FIRST: u32 total frame size, u32 0, then the first piece
+ *                 (a frame goes in pieces only when it is larger than a record; each piece is
+ *                 as long as the ring's room then, from a quarter record, or the frame's rest)
  *  padded with garbage up to the next multiple of 8; the header after it is zeroed before commit
  * ```
  * @module

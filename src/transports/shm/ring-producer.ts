@@ -52,7 +52,9 @@ export class RingProducer extends RingEnd {
     while (this.#sent < size) {
       const first = this.#sent === 0;
       const prefix = first ? FIRST_PREFIX_BYTES : 0;
-      const piece = Math.min(size - this.#sent, maxPiece - prefix);
+      // As much as the room allows now, not a whole record or nothing (see `#pieceRoom`).
+      const piece = this.#pieceRoom(prefix, Math.min(size - this.#sent, maxPiece - prefix));
+      if (piece < 0) return false;
       const at = this.#reserve(prefix + piece);
       if (at < 0) return false;
       if (first) {
@@ -86,6 +88,38 @@ export class RingProducer extends RingEnd {
   /** Publishes the frame written after `reserveWhole`. */
   commitWhole(size: number): void {
     this.#commit(Kind.whole, size);
+  }
+
+  /**
+   * Body bytes (at most `want`) of the piece that fits the ring now, or -1 when less than
+   * `min(want, maxRecord / 4)` does. Why: a frame larger than a record used to wait for a whole
+   * record of room (a quarter of the ring), so a producer woken because a draining reader freed
+   * an eighth of it (the reader's publishing step) found too little, parked again, and the reader
+   * ran dry while part of the ring stood empty: at 1 MiB frames in a 4 MiB ring, the writer
+   * parked about once per frame. A piece fills the room up to the wrap point (no padding) when
+   * that is enough, else starts after the wrap.
+   */
+  #pieceRoom(prefix: number, want: number): number {
+    const least = Math.min(want, this.maxRecord >>> 2);
+    let room = this.#roomNow(prefix);
+    if (room < least) {
+      // ORDER: as in #reserve, pairs with the consumer's head store.
+      this.#head = Number(Atomics.load(this.v.i64, this.headIx));
+      room = this.#roomNow(prefix);
+    }
+    return room < least ? -1 : Math.min(room, want);
+  }
+
+  /** Largest piece body that `#reserve` places now (before the wrap point if possible), or < 0. */
+  #roomNow(prefix: number): number {
+    // Free bytes, less the next header that a commit zeroes. All positions are 8-aligned.
+    const free = this.#head + this.capacity - this.#tail - RECORD_HEADER_BYTES;
+    const toEnd = this.capacity - (this.#tail & this.mask);
+    const overhead = RECORD_HEADER_BYTES + prefix;
+    const beforeWrap = Math.min(free, toEnd) - overhead;
+    // After the wrap the padding takes `toEnd`: only worth it when the part before is too short.
+    const afterWrap = Math.min(free - toEnd, this.capacity) - overhead;
+    return beforeWrap >= Math.min(afterWrap, this.maxRecord >>> 2) ? beforeWrap : afterWrap;
   }
 
   /**
