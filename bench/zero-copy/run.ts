@@ -7,7 +7,7 @@
  * - `p2p`: a publisher client → the hub process, which subscribes itself (two processes);
  * - `relay`: a publisher client → the hub → a subscriber client (three processes).
  * Receivers read one byte of each message (a zero-copy receiver releases it at once).
- * Each bus's pool holds 256 samples up to 1 MiB, at least 64 above (`?pool=`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
+ * Each bus's pool holds 256 samples (`?pool=`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
  * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`
  * (pinger client → hub → ponger client and back): p50 and p99 round trip.
  *
@@ -81,17 +81,18 @@ function start(role: string, url: string, method: string, size: number, count: n
 }
 
 /**
- * Pools hold 256 samples up to 1 MiB (16 MiB at 64 KiB, 256 MiB at 1 MiB), then 256 MiB and at
- * least 64 samples (1 GiB at 16 MiB): with 16 slots of 16 MiB the publisher waited for releases and the figure
- * measured the pool, not the path. Not more at small sizes: a publisher that never waits fills
- * the whole pool before its first sample comes back, and every slot's first page is a page fault
- * in the publisher and in the subscriber (a shared-memory fault costs tens of µs here): a 256 MiB
- * pool gave 64 KiB 4,096 slots to fault in against 256 at 1 MiB, which made 64 KiB samples look
- * dearer than 1 MiB ones (12 against 8 µs of publisher CPU per sample over 40,000 samples).
- * Pages are only backed where written (one byte per sample here), so a large pool costs address space.
+ * Every pool holds 256 samples (16 MiB at 64 KiB, 256 MiB at 1 MiB, 4 GiB at 16 MiB): the same
+ * number in flight at every size, so a figure measures the path and not the pool (with 64 slots
+ * of 16 MiB the publisher waited for releases: 40-47k samples/s against 100k+ at 1 MiB, every
+ * process dearer per sample from fewer samples per wake-up). Not more: a publisher that never
+ * waits fills the whole pool before its first sample comes back, and every slot's first page is
+ * a page fault in the publisher and in the subscriber (a shared-memory fault costs tens of µs
+ * here): a 256 MiB pool gave 64 KiB 4,096 slots to fault in against 256 at 1 MiB, which made
+ * 64 KiB samples look dearer than 1 MiB ones (12 against 8 µs of publisher CPU per sample over
+ * 40,000 samples). Pages are only backed where written (one byte per sample here), so a large
+ * pool costs address space, not memory.
  */
-const poolFor = (size: number): string =>
-  `${Math.max(Math.ceil((64 * size) / (1 << 20)), Math.min(256, Math.ceil((256 * size) / (1 << 20))))}MiB`;
+const poolFor = (size: number): string => `${Math.ceil((256 * size) / (1 << 20))}MiB`;
 const hubUrl = (size: number, query = ''): string => `shm://zcbench${process.pid}?size=64MiB&pool=${poolFor(size)}${query}`;
 const listen = (url: string): Promise<Bus> =>
   // The copy path queues whole payloads for a slower subscriber: with the default 32 MiB per
