@@ -30,7 +30,6 @@ import type { DirectRoute } from './local-route.js';
 import { encodeOwnPayload, ownPayloadSize, SMALL_OWN_PAYLOAD } from './own-payload.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { SubjectIndex } from '../subjects/subject-index.js';
-import { SAMPLE_CODEC } from '../../zero-copy/descriptor.js';
 
 export type { ClientOptions } from './client-options.js';
 
@@ -304,8 +303,6 @@ export class HubClient {
    */
   publishValue(topic: string, codec: Codec, value: unknown): Promise<void> | undefined {
     const direct = this.#options.direct;
-    // A zero-copy sample of the hub's own bus must reach the router's SampleRouter (holder bits, lanes).
-    if (direct && codec.id === SAMPLE_CODEC) return this.publish({ topic, codec: codec.id, payload: codec.encode(value) });
     if (direct) {
       // Where nothing tells it apart, routed at once, written in place into each subscriber's
       // connection (./own-now.ts); else small payloads go as ordinary frames over the hub's

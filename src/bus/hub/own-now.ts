@@ -37,6 +37,8 @@ export type OwnRoute = 'routed' | 'behind' | 'link';
 /** One PUB frame that writes itself wherever it is asked to (the same bytes each time). */
 export interface OwnFrame {
   readonly topic: string;
+  /** Its payload's codec id (a zero-copy sample's descriptor must take the router's sample path). */
+  readonly codec: number;
   readonly size: number;
   /** Writes the frame's `size` bytes at `out[at]`. */
   write(out: Uint8Array, at: number): void;

@@ -181,7 +181,7 @@ class ValueFrame implements OwnFrame {
   topic = '';
   size = 0;
   value: unknown;
-  #codec = 0;
+  codec = 0;
   #seq = 0;
   #n = 0;
   #write: PayloadWriter = copyBytes;
@@ -190,7 +190,7 @@ class ValueFrame implements OwnFrame {
 
   set(topic: string, codec: number, seq: number, value: unknown, n: number, write: PayloadWriter, size: number): void {
     this.topic = topic;
-    this.#codec = codec;
+    this.codec = codec;
     this.#seq = seq;
     this.value = value;
     this.#n = n;
@@ -199,6 +199,6 @@ class ValueFrame implements OwnFrame {
   }
 
   write(out: Uint8Array, at: number): void {
-    this.encoder.writeValueFrame(out, at, this.topic, this.#codec, this.#seq, this.value, this.#n, this.#write);
+    this.encoder.writeValueFrame(out, at, this.topic, this.codec, this.#seq, this.value, this.#n, this.#write);
   }
 }

@@ -118,7 +118,7 @@ export class HubRouter {
 
   /** The hub's own publish, routed now and written in place, or why not (./own-now.ts). */
   routeOwn(frame: OwnFrame): OwnRoute {
-    if (this.#closed || this.#samples.active || this.#stats.on || frame.topic === LANE_TOPIC) return 'link';
+    if (this.#closed || this.#samples.active || this.#stats.on || frame.topic === LANE_TOPIC || frame.codec === SAMPLE_CODEC) return 'link';
     return this.#flow.reading ? routeOwnNow(this.#own, frame) : 'behind';
   }
 
