@@ -88,6 +88,16 @@ export class Channel {
     return queryLock(this.#lockFd, 'exclusive', undefined, this.#paths.clientLock) === null;
   }
 
+  /**
+   * True when this is an unnamed client's channel and that client is gone: its directory may go.
+   * The marker is read before the lock is probed, never after: a client locks its channel first
+   * and writes the marker second, so a marker followed by a free lock is a client that has been
+   * and gone, while a free lock followed by a marker may be one that has just arrived.
+   */
+  #goneForGood(): boolean {
+    return existsSync(this.#paths.ephemeral) && this.clientGone();
+  }
+
   /** The router consumes `conn` (or it ended first). */
   attached(conn: HubConnection): void {
     this.#hub.attached(conn);
@@ -148,7 +158,7 @@ export class Channel {
     const current = this.#currentSession();
     // No session file: the channel is being removed (or was damaged); its frames wait, never dropped.
     if (current === undefined) return true;
-    if (current.id === this.#declined && !(this.clientGone() && existsSync(this.#paths.ephemeral))) return true;
+    if (current.id === this.#declined && !this.#goneForGood()) return true;
     this.#dropping = this.#declined;
     this.#declined = undefined;
     return false;
@@ -266,7 +276,7 @@ export class Channel {
       this.#dropping = conn.session;
       conn.end('peer-gone');
     }
-    if (!this.#conn && gone && drained && existsSync(this.#paths.ephemeral)) {
+    if (!this.#conn && gone && drained && this.#goneForGood()) {
       this.close();
       this.#removeRoot(0);
     } else if (!this.#conn && !drained) {

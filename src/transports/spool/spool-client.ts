@@ -9,7 +9,7 @@ import { closeSync, constants, openSync, rmSync, writeFileSync } from 'node:fs';
 import { LivenessLock } from '../../sync/liveness-lock.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { PermissionDeniedError, isSystemError } from '../../errors.js';
+import { PeerGoneError, PermissionDeniedError, isSystemError } from '../../errors.js';
 import { tryLock } from '../../native/locks.js';
 import { channelPaths, decodeControl, DOWN_CONSUMER, UP_CONSUMER } from './channel-layout.js';
 import { createLog, LogWriter } from './log-writer.js';
@@ -83,6 +83,8 @@ export class SpoolClientConnection extends SpoolConnection implements DurableHan
       writer?.close();
       closeSync(lockFd);
       if (isSystemError(err, 'EACCES')) throw new PermissionDeniedError(`cannot open spool channel: dir=${dir} name=${name}`, { cause: err });
+      // Someone removed the channel's directory while it was being opened (see hub-channel.ts).
+      if (isSystemError(err, 'ENOENT')) throw new PeerGoneError(`spool channel removed while it was being opened: dir=${dir} name=${name}`, { cause: err });
       throw err;
     }
   }
