@@ -5,7 +5,7 @@
  * A client outlives its connection: after a loss, `reattach(conn)` says HELLO on a new one,
  * re-sends every subscription and every pending flush PING; local subscriptions never notice.
  * The flush barrier: ./flush-barrier.ts; presence: ./client-presence.ts; ERR: ./hub-errors.ts;
- * waiting for the hub's HELLO: ./hello-wait.ts.
+ * waiting for the hub's HELLO: ./hello-wait.ts; the local subscriptions: ./client-subscriptions.ts.
  * @module
  */
 import { Subject } from 'rxjs';
@@ -29,17 +29,9 @@ import { PubSender } from './pub-sender.js';
 import type { DirectRoute } from './local-route.js';
 import { encodeOwnPayload, ownPayloadSize, SMALL_OWN_PAYLOAD } from './own-payload.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
-import { SubjectIndex } from '../subjects/subject-index.js';
+import { ClientSubscriptions, type LocalSub } from './client-subscriptions.js';
 
 export type { ClientOptions } from './client-options.js';
-
-interface LocalSub {
-  readonly id: number;
-  readonly pattern: string;
-  readonly queue: string | undefined;
-  readonly handler: WireHandler;
-  readonly onError: ((err: Error) => void) | undefined;
-}
 
 type Pending = { resolve: () => void; reject: (err: Error) => void };
 
@@ -49,13 +41,11 @@ export class HubClient {
   conn: Connection;
   readonly #options: ClientOptions;
   readonly #sender: PubSender;
-  readonly #plain = new SubjectIndex<LocalSub>();
-  readonly #subs = new Map<number, LocalSub>();
+  readonly #subs = new ClientSubscriptions();
   readonly #flushes = new FlushBarrier();
   #hubHello: Hello | undefined;
   #helloWaiter: Pending | undefined;
   readonly #peers = new PeerList((event) => this.status.next(event));
-  #nextSid = 1;
   #paused = false;
   #closing = false;
   /** The hub said BYE on the current connection: its end is a clean stop. */
@@ -71,7 +61,7 @@ export class HubClient {
   readonly #resumeState = (): Uint8Array[] => {
     const hello = this.#helloFrame!;
     if (this.#withdrawn) return [hello];
-    return [hello, ...[...this.#subs.values()].map((s) => encodeSub(s.id, s.pattern, s.queue))];
+    return [hello, ...this.#subs.subFrames()];
   };
 
   private constructor(conn: Connection, options: ClientOptions) {
@@ -192,7 +182,7 @@ export class HubClient {
   /** What an ERR from the hub acts on (./hub-errors.ts). */
   readonly #errTarget: ErrTarget<LocalSub> = {
     sub: (sid) => this.#subs.get(sid),
-    forget: (sub) => { this.#forget(sub); },
+    forget: (sub) => { this.#subs.forget(sub); },
     failFlushes: (err) => this.abandon(err),
     emit: (event) => {
       this.#endedBy ??= connectionEndError(event);
@@ -202,13 +192,12 @@ export class HubClient {
 
   /** Dispatches a PUB to every local non-queue subscription that matches (also the router's direct path). */
   deliver(pub: WireMessage): void {
-    const subs = this.#plain.match(pub.topic);
-    for (let i = 0; i < subs.length; i++) subs[i]!.handler(pub);
+    this.#subs.deliver(pub);
   }
 
   /** Dispatches a PUB to the listed queue-group subscriptions only. */
   deliverQueued(pub: WireMessage, sids: readonly number[]): void {
-    for (const sid of sids) this.#subs.get(sid)?.handler(pub);
+    this.#subs.deliverQueued(pub, sids);
   }
 
   #onClosed(conn: Connection, ended: Closed): void {
@@ -228,27 +217,18 @@ export class HubClient {
   }
 
   subscribe(pattern: string, handler: WireHandler, options: FabricSubscribeOptions = {}): FabricSubscription {
-    const sub: LocalSub = { id: this.#nextSid++, pattern, queue: options.queue, handler, onError: options.onError };
-    if (sub.queue === undefined) this.#plain.add(pattern, sub);
-    this.#subs.set(sub.id, sub);
+    const sub = this.#subs.add(pattern, handler, options);
     if (!this.#withdrawn) this.#control(encodeSub(sub.id, pattern, sub.queue));
     this.#stateChanged();
     return {
       id: sub.id,
       pattern,
       unsubscribe: () => {
-        if (!this.#forget(sub)) return;
+        if (!this.#subs.forget(sub)) return;
         if (!this.#withdrawn) this.#control(encodeUnsub(sub.id));
         this.#stateChanged();
       },
     };
-  }
-
-  /** Drops a local subscription (no UNSUB); false when it was already gone. */
-  #forget(sub: LocalSub): boolean {
-    if (!this.#subs.delete(sub.id)) return false;
-    if (sub.queue === undefined) this.#plain.remove(sub.pattern, sub);
-    return true;
   }
 
   /**
@@ -269,7 +249,7 @@ export class HubClient {
 
   /** Re-sends every subscription (after a reconnect to a fresh hub). */
   #resubscribeAll(): void {
-    for (const s of this.#subs.values()) this.#control(encodeSub(s.id, s.pattern, s.queue));
+    for (const frame of this.#subs.subFrames()) this.#control(frame);
     this.#stateChanged();
   }
 
@@ -280,7 +260,7 @@ export class HubClient {
    */
   withdrawAll(): void {
     this.#withdrawn = true;
-    for (const s of this.#subs.values()) this.#control(encodeUnsub(s.id));
+    for (const s of this.#subs.all()) this.#control(encodeUnsub(s.id));
     this.#stateChanged();
   }
 
