@@ -13,6 +13,7 @@
  */
 import { closeSync, constants, fstatSync, fsync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, unlinkSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
+import { LimitError } from '../../errors.js';
 import { PositionFile } from './position-file.js';
 import { encodeHeader, padding, parseRecord, recordSize } from './record.js';
 
@@ -115,8 +116,14 @@ export class LogWriter {
       for (let i = 0; i < bufs.length; i += IOV_MAX) {
         const group = bufs.slice(i, i + IOV_MAX);
         const want = group.reduce((a, b) => a + b.length, 0);
-        const n = writevSync(this.#fd, group, at);
-        if (n !== want) throw new Error(`Short write to spool segment: wrote=${n} expected=${want} dir=${this.dir}`);
+        let n: number;
+        try {
+          n = writevSync(this.#fd, group, at);
+        } catch (err) {
+          throw this.#cutFailedWrite(err);
+        }
+        // A short write is a disk that filled during this write (the next one would say ENOSPC).
+        if (n !== want) throw this.#cutFailedWrite(Object.assign(new Error(`short write: wrote=${n} expected=${want}`), { code: 'ENOSPC' }));
         at += n;
       }
       this.#end += bytes;
@@ -142,6 +149,23 @@ export class LogWriter {
     this.head.write(this.#end);
     // Consumers move on after we roll: look for passed segments now and then, not per batch.
     if (this.#segments > 1 && Date.now() - this.#lastCheck > 100) this.deletePassedSegments();
+  }
+
+  /**
+   * A batch's write failed part-way: cuts the segment back to the last record written before it,
+   * so no torn bytes lie between committed records and the next batch, which may be written once
+   * there is room again. Returns the error to throw: a full disk (or quota, or file-size limit)
+   * is a `LimitError`, the batch not accepted; anything else as it is.
+   */
+  #cutFailedWrite(err: unknown): unknown {
+    try {
+      ftruncateSync(this.#fd, this.#end - this.#base);
+    } catch {
+      // The next open cuts a torn tail too (#recover); this batch fails either way.
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EFBIG') return err;
+    return Object.assign(new LimitError('spool disk space', `${code}: no room to append to ${this.dir}: the batch was not written (${(err as Error).message})`), { cause: err });
   }
 
   #syncData(): Promise<void> {

@@ -22,6 +22,8 @@ import type { PeerInfo } from '../transport.js';
 import type { DurableHandBack } from '../capabilities.js';
 
 export class SpoolClientConnection extends SpoolConnection implements DurableHandBack {
+  /** A full disk refuses a batch (its `send()`s reject with `LimitError`); later ones go in once there is room. */
+  protected override readonly refusesWhenFull = true;
   readonly name: string;
   readonly session = randomBytes(8).toString('hex');
   readonly #reader: LogReader;

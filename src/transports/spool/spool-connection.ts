@@ -11,6 +11,7 @@
  * in which a SIGKILL loses a routed message: consumed from one log, in none.
  * @module
  */
+import { LimitError } from '../../errors.js';
 import { BaseConnection } from '../connection-base.js';
 import type { Append, LogWriter } from './log-writer.js';
 import { PositionFile } from './position-file.js';
@@ -19,6 +20,8 @@ import { encodeControl, type Control } from './channel-layout.js';
 
 /** Spool connections of this process holding accepted frames not yet in their log. */
 const unwritten = new Set<SpoolConnection>();
+/** Refused batches remembered for the `drained()` calls still waiting on them (a few at most). */
+const MAX_REFUSED = 64;
 /** Counts writes to any spool connection of this process: what a handler wrote is what came after. */
 let writeCount = 0;
 
@@ -30,6 +33,14 @@ export abstract class SpoolConnection extends BaseConnection {
   #flushing: Promise<void> | undefined;
   #scheduled = false;
   #failed: Error | undefined;
+  /**
+   * A full disk refuses a batch and the connection goes on (a client: its senders are told, and
+   * send again); false ends the connection instead (the hub: what it routed to a client that its
+   * log cannot take is not the router's to retry, so the client's connection ends loudly).
+   */
+  protected readonly refusesWhenFull: boolean = false;
+  /** Batches that could not be appended for want of room (`LimitError`): their frames were not accepted. */
+  #refused: Array<{ id: number; err: Error }> = [];
   /** End positions of delivered, uncommitted data frames, in delivery order. */
   #ends: number[] = [];
   #iterating = false;
@@ -150,6 +161,14 @@ export abstract class SpoolConnection extends BaseConnection {
       this.beforeAppend();
       await this.writer.append(batch);
     })().catch((err: Error) => {
+      if (err instanceof LimitError && this.refusesWhenFull) {
+        // A full disk refuses this batch only: its senders are told, the connection goes on,
+        // and what comes next is appended once there is room again.
+        this.#refused.push({ id, err });
+        if (this.#refused.length > MAX_REFUSED) this.#refused.shift();
+        this.#acceptedEnd = this.writer.end + this.#batch.reduce((n, a) => n + recordSize(a.size), 0);
+        return;
+      }
       this.#failed = err;
       this.destroy('error', err);
     });
@@ -193,11 +212,16 @@ export abstract class SpoolConnection extends BaseConnection {
 
   /** Resolves once everything accepted so far is in the log. */
   protected async flushed(): Promise<void> {
+    // The batches holding what was accepted so far: those not appended yet, up to the one filling.
+    const since = this.commits.progress;
+    const upTo = this.#batch.length > 0 ? this.#taken + 1 : this.#taken;
     while (this.#batch.length > 0 || this.#flushing || this.#scheduled) {
       if (this.#flushing) await this.#flushing;
       else await this.#flush();
     }
     if (this.#failed) throw this.#failed;
+    const refused = this.#refused.find((r) => r.id > since && r.id <= upTo);
+    if (refused) throw refused.err;
   }
 
   /** Delivers one incoming data frame that ends at log position `end`. */
