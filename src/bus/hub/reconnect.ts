@@ -9,6 +9,8 @@
  * - Publishes during the gap are held, in order, up to `bufferBytes`; past that, `publish()`
  *   waits up to `maxWait` for the reconnect, then rejects with `DisconnectedError` (the message
  *   is not accepted). `maxWait: 0` with `bufferBytes: 0` fails every gap publish at once.
+ * - On a durable transport (`file://`) "accepted" means "in the spool", so nothing is accepted
+ *   into memory: every gap publish waits (up to `maxWait`) until it is replayed and appended.
  * - Messages already written to the old connection when the hub died may be lost (at most
  *   once, as NATS core): only a durable transport keeps them (`file://` hands back those the
  *   old hub never read, `Closed.unsent`; they are re-sent after the subscriptions, before the
@@ -78,8 +80,12 @@ export class PublishHold {
   /** Held messages dropped because reconnection was given up or the bus closed. */
   dropped = 0;
 
-  constructor(options: ResolvedReconnect) {
+  readonly #durable: boolean;
+
+  /** `durable`: a publish resolves only once replayed and in the medium (see the module doc). */
+  constructor(options: ResolvedReconnect, durable = false) {
     this.#options = options;
+    this.#durable = durable;
   }
 
   get size(): number {
@@ -89,7 +95,7 @@ export class PublishHold {
   /** Accepts `m` into the hold (undefined), or returns the wait for room. */
   hold(m: WireMessage): Promise<void> | undefined {
     const size = m.payload.length + m.topic.length + OVERHEAD;
-    if (this.#waiters.length === 0 && this.#bytes + size <= this.#options.bufferBytes) {
+    if (!this.#durable && this.#waiters.length === 0 && this.#bytes + size <= this.#options.bufferBytes) {
       this.#held.push(m);
       this.#bytes += size;
       return undefined;
@@ -111,14 +117,16 @@ export class PublishHold {
 
   /**
    * Replays in order through `send`, held messages first, then the waiting publishers' (whose
-   * promises then resolve). Stops at the first `send` that throws: the rest stays held.
+   * promises then settle as the wait `send` returns does: a durable medium's append). Stops at
+   * the first `send` that throws: the rest stays held.
    */
-  replay(send: (m: WireMessage) => void): void {
+  replay(send: (m: WireMessage) => Promise<void> | undefined): void {
     let i = 0;
     try {
       for (; i < this.#held.length; i++) {
         const m = this.#held[i]!;
-        send(m);
+        // Already accepted (resolved when held): a later failure is the connection's to report.
+        send(m)?.catch(() => undefined);
         this.#bytes -= m.payload.length + m.topic.length + OVERHEAD;
       }
     } finally {
@@ -126,10 +134,11 @@ export class PublishHold {
     }
     while (this.#waiters.length > 0) {
       const w = this.#waiters[0]!;
-      send(w.message);
+      const sent = send(w.message);
       this.#waiters.shift();
       clearTimeout(w.timer);
-      w.resolve();
+      if (sent) sent.then(w.resolve, (err: Error) => w.reject(new DisconnectedError(`message to ${w.message.topic} not confirmed: ${err.message}`)));
+      else w.resolve();
     }
   }
 

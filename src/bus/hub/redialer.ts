@@ -134,7 +134,7 @@ export class Redialer {
 
   #beginGap(error?: Error): void {
     if (this.#hold || this.#closed) return;
-    this.#hold = new PublishHold(this.#redial.reconnect!);
+    this.#hold = new PublishHold(this.#redial.reconnect!, this.#redial.transport.capabilities.durable);
     let resolve!: () => void;
     let reject!: (err: Error) => void;
     const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
@@ -162,7 +162,7 @@ export class Redialer {
         // before anything new (a failed attempt may repeat some: at least once).
         this.#client.resendPublishes([...this.#unsent, ...(handsBack(conn) ? conn.takenBack : [])]);
         this.#unsent = [];
-        this.#hold!.replay((m) => { void this.#client.publish(m)?.catch(() => undefined); });
+        this.#hold!.replay((m) => this.#client.publish(m));
       } catch {
         if (this.#closed) return;
         if (Date.now() - started >= r.giveUpAfter) return this.#giveUp(r);
