@@ -52,6 +52,14 @@ export function createLog(dir: string, consumers: readonly string[], mode: numbe
   for (const c of consumers) new PositionFile(join(dir, 'consumers', c), mode, 0).close();
 }
 
+/** A batch the disk had no room for (`LimitError`); its first `appended` records did go in. */
+export class DiskFullError extends LimitError {
+  appended = 0;
+  constructor(detail: string) {
+    super('spool disk space', detail);
+  }
+}
+
 export class LogWriter {
   readonly dir: string;
   readonly head: PositionFile;
@@ -130,21 +138,30 @@ export class LogWriter {
       bufs = [];
       bytes = 0;
     };
-    for (const r of records) {
-      const size = recordSize(r.size);
-      const segBytes = this.#end - this.#base + bytes;
-      if (segBytes > 0 && segBytes + size > this.#o.segmentSize) {
-        flush();
-        await this.#syncData();
-        this.head.write(this.#end);
-        this.#roll();
+    // Records committed so far (head moved past them at a segment roll): a full disk keeps those.
+    let appended = 0;
+    try {
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        const size = recordSize(r.size);
+        const segBytes = this.#end - this.#base + bytes;
+        if (segBytes > 0 && segBytes + size > this.#o.segmentSize) {
+          flush();
+          await this.#syncData();
+          this.head.write(this.#end);
+          this.#roll();
+          appended = i;
+        }
+        bufs.push(encodeHeader(r.chunks, r.size, r.control), ...r.chunks);
+        const pad = padding(r.size);
+        if (pad.length) bufs.push(pad);
+        bytes += size;
       }
-      bufs.push(encodeHeader(r.chunks, r.size, r.control), ...r.chunks);
-      const pad = padding(r.size);
-      if (pad.length) bufs.push(pad);
-      bytes += size;
+      flush();
+    } catch (err) {
+      if (err instanceof DiskFullError) err.appended = appended;
+      throw err;
     }
-    flush();
     await this.#syncData();
     this.head.write(this.#end);
     // Consumers move on after we roll: look for passed segments now and then, not per batch.
@@ -165,7 +182,7 @@ export class LogWriter {
     }
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EFBIG') return err;
-    return Object.assign(new LimitError('spool disk space', `${code}: no room to append to ${this.dir}: the batch was not written (${(err as Error).message})`), { cause: err });
+    return Object.assign(new DiskFullError(`${code}: no room to append to ${this.dir}: the batch was not written (${(err as Error).message})`), { cause: err });
   }
 
   #syncData(): Promise<void> {

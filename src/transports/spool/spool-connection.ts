@@ -11,12 +11,12 @@
  * in which a SIGKILL loses a routed message: consumed from one log, in none.
  * @module
  */
-import { LimitError } from '../../errors.js';
 import { BaseConnection } from '../connection-base.js';
-import type { Append, LogWriter } from './log-writer.js';
+import { DiskFullError, type Append, type LogWriter } from './log-writer.js';
 import { PositionFile } from './position-file.js';
 import { recordSize } from './record.js';
 import { encodeControl, type Control } from './channel-layout.js';
+import { FullDiskWait } from './full-disk-wait.js';
 
 /** Spool connections of this process holding accepted frames not yet in their log. */
 const unwritten = new Set<SpoolConnection>();
@@ -35,10 +35,11 @@ export abstract class SpoolConnection extends BaseConnection {
   #failed: Error | undefined;
   /**
    * A full disk refuses a batch and the connection goes on (a client: its senders are told, and
-   * send again); false ends the connection instead (the hub: what it routed to a client that its
-   * log cannot take is not the router's to retry, so the client's connection ends loudly).
+   * send again); false keeps the batch and tries it again until there is room (the hub: what it
+   * routed was accepted by its publishers, see ./full-disk-wait.ts).
    */
   protected readonly refusesWhenFull: boolean = false;
+  readonly #fullDisk = new FullDiskWait();
   /** Batches that could not be appended for want of room (`LimitError`): their frames were not accepted. */
   #refused: Array<{ id: number; err: Error }> = [];
   /** End positions of delivered, uncommitted data frames, in delivery order. */
@@ -95,6 +96,8 @@ export abstract class SpoolConnection extends BaseConnection {
   protected releaseShared(): void {
     this.#shared = false;
     unwritten.delete(this);
+    if (this.#fullDisk.full) this.#batch = []; // never appended now: flushed() waiters go on
+    this.#fullDisk.stop();
     // Frames not appended by now never will be: nobody waits for them any longer.
     this.commits.reached(Number.MAX_SAFE_INTEGER);
     clearTimeout(this.#backlogTimer);
@@ -117,6 +120,7 @@ export abstract class SpoolConnection extends BaseConnection {
     this.#batchBytes += recordSize(size);
     this.#acceptedEnd += recordSize(size);
     this.#schedule();
+    if (this.#fullDisk.full) return false; // room is reported once the kept batch is in
     if (this.#batchBytes + this.writer.end - this.#peerCommitted <= this.#maxBacklog) return true;
     this.#peerCommitted = this.#peerOffset.read() ?? this.#peerCommitted;
     return this.#batchBytes + this.writer.end - this.#peerCommitted <= this.#maxBacklog;
@@ -151,17 +155,19 @@ export abstract class SpoolConnection extends BaseConnection {
 
   async #flush(): Promise<void> {
     while (this.#flushing) await this.#flushing;
+    if (this.#fullDisk.full) return; // its retry flushes
     this.#scheduled = false;
     const batch = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
     if (batch.length === 0) return;
     const id = ++this.#taken;
+    let kept = false;
     this.#flushing = (async () => {
       this.beforeAppend();
       await this.writer.append(batch);
     })().catch((err: Error) => {
-      if (err instanceof LimitError && this.refusesWhenFull) {
+      if (err instanceof DiskFullError && this.refusesWhenFull) {
         // A full disk refuses this batch only: its senders are told, the connection goes on,
         // and what comes next is appended once there is room again.
         this.#refused.push({ id, err });
@@ -169,11 +175,23 @@ export abstract class SpoolConnection extends BaseConnection {
         this.#acceptedEnd = this.writer.end + this.#batch.reduce((n, a) => n + recordSize(a.size), 0);
         return;
       }
+      if (err instanceof DiskFullError && this.#shared) {
+        // Kept, not settled: a hub commits its publishers' offsets only once this is appended.
+        // What went in before a segment roll stays in; the rest is tried again.
+        kept = true;
+        const rest = batch.slice(err.appended);
+        this.#batch = rest.concat(this.#batch);
+        this.#batchBytes += rest.reduce((n, a) => n + recordSize(a.size), 0);
+        this.#taken = id - 1;
+        this.#fullDisk.start(() => void this.#flush());
+        return;
+      }
       this.#failed = err;
       this.destroy('error', err);
     });
     await this.#flushing;
     this.#flushing = undefined;
+    if (kept) return;
     this.#appendSettled(id);
     if (this.#batch.length === 0 && !this.#failed) this.#notifyWhenRoom();
   }
@@ -217,6 +235,7 @@ export abstract class SpoolConnection extends BaseConnection {
     const upTo = this.#batch.length > 0 ? this.#taken + 1 : this.#taken;
     while (this.#batch.length > 0 || this.#flushing || this.#scheduled) {
       if (this.#flushing) await this.#flushing;
+      else if (this.#fullDisk.full) await this.#fullDisk.over;
       else await this.#flush();
     }
     if (this.#failed) throw this.#failed;

@@ -5,6 +5,9 @@
  * connection appends the next publishes (the torn bytes of the refused batch are cut, so the hub
  * reads on past them).
  *
+ * And a subscriber whose `down` log's disk fills: the hub keeps what it routed and tries again
+ * as the subscriber reads (it used to end the subscriber's session at the hub and lose it all).
+ *
  * A full filesystem needs one of its own: a 2 MiB tmpfs mounted in a private mount namespace
  * (`unshare --mount`), which vanishes with the child. That takes root; elsewhere it is skipped.
  */
@@ -27,26 +30,43 @@ test.after(async () => {
 const canMount = process.getuid?.() === 0
   && spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status === 0;
 
-test('a full disk refuses publishes with LimitError, loses nothing accepted, and recovers', async () => {
+interface Outcome { code: string | null; message: string | null; accepted: number; refused: number; after: number; lost: number }
+
+/** Runs disk-full-peer.js in `mode` in a private mount namespace; its JSON line. */
+async function runPeer(mode: 'up' | 'down'): Promise<Outcome> {
+  const work = join(dir, mode);
+  mkdirSync(work, { recursive: true });
+  const peer = script(import.meta.url, './disk-full-peer.js');
+  const child = children.add(new Child(spawn('unshare', ['--mount', '--propagation', 'private', process.execPath, peer, mode, work], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })));
+  const line = await child.waitLine(/^\{/, 90_000);
+  assert.is((await child.waitExit(30_000)).code, 0);
+  return JSON.parse(line) as Outcome;
+}
+
+test('a client\'s full disk refuses publishes with LimitError, loses nothing accepted, and recovers', async () => {
   if (!canMount) {
     console.log('  skipped: needs root and unshare(1) to mount a small tmpfs');
     return;
   }
-  const mnt = join(dir, 'small');
-  mkdirSync(mnt, { recursive: true });
-  const peer = script(import.meta.url, './disk-full-peer.js');
-  const shell = 'mount -t tmpfs -o size=2m,mode=0700 tmpfs "$1" && exec "$2" "$3" "$1"';
-  const child = children.add(new Child(spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', shell, 'sh', mnt, process.execPath, peer], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })));
-  const line = await child.waitLine(/^\{/, 60_000);
-  const r = JSON.parse(line) as { code: string | null; message: string | null; accepted: number; refused: number; after: number; lost: number };
+  const r = await runPeer('up');
   assert.ok(r.accepted > 0, 'some publishes fit before the disk filled');
   assert.is(r.code, 'ERR_UNIBUS_LIMIT', `a refused publish says why: ${r.message}`);
   assert.match(r.message ?? '', /ENOSPC/);
-  assert.is(r.lost, 0, 'every accepted publish reached the hub');
+  assert.is(r.lost, 0, 'every accepted publish reached the subscriber');
   assert.is(r.after, 50, 'with room again, publishing goes on');
-  assert.is((await child.waitExit(30_000)).code, 0);
+});
+
+test('a subscriber\'s full down log makes the hub wait for room, not drop what it routed', async () => {
+  if (!canMount) {
+    console.log('  skipped: needs root and unshare(1) to mount a small tmpfs');
+    return;
+  }
+  const r = await runPeer('down');
+  assert.is(r.refused, 0, `the publisher's disk had room: ${r.message}`);
+  assert.is(r.accepted, 3000);
+  assert.is(r.lost, 0, 'every accepted publish reached the subscriber through its small disk');
 });
 
 test.run();
