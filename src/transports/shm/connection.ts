@@ -14,6 +14,7 @@
 import { ProtocolError } from '../../errors.js';
 import { InPlaceConnection } from '../in-place-connection.js';
 import type { FillReporter } from '../capabilities.js';
+import type { FrameLender } from '../frame-lending.js';
 import { giveLargeFrame, takeLargeFrame } from '../framing/large-frame-pool.js';
 import { view } from '../../bytes.js';
 import type { PeerInfo } from '../transport.js';
@@ -59,7 +60,7 @@ interface Pending {
   pooled?: Uint8Array;
 }
 
-export class ShmConnection extends InPlaceConnection implements FillReporter {
+export class ShmConnection extends InPlaceConnection implements FillReporter, FrameLender {
   readonly #init: ShmConnectionInit;
   readonly #out: RingProducer;
   readonly #in: RingConsumer;
@@ -80,6 +81,8 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
   #heartbeat: NodeJS.Timeout | undefined;
   #peerBeat = -1;
   #peerBeatSince = 0;
+  /** Who is lent frames first (`lendFrames`), if anyone. */
+  #lender: ((frame: Uint8Array) => boolean) | undefined;
 
   constructor(init: ShmConnectionInit) {
     super(init.options.maxFrameSize);
@@ -210,6 +213,25 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
 
   // ---- receiving -----------------------------------------------------------------------------
 
+  /** Frames in one record are lent to `use` first (../frame-lending.ts); what it declines is delivered. */
+  lendFrames(use: (frame: Uint8Array) => boolean): void {
+    this.#lender = use;
+  }
+
+  /** Lends `frame` (a lent view) to the lender; delivers a copy of its own when declined. */
+  #lend(input: RingConsumer, frame: Uint8Array): void {
+    let kept: Uint8Array | undefined;
+    try {
+      if (!this.#lender!(frame)) kept = input.keep(frame);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.destroy(e instanceof ProtocolError ? 'protocol' : 'error', e);
+    } finally {
+      input.endLend();
+    }
+    if (kept !== undefined) this.deliver(kept);
+  }
+
   /** `scheduleRead()`: deliver what the ring holds (the base class runs it on a later turn). */
   protected override readTurn(): void {
     this.#drain(false);
@@ -232,9 +254,12 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
       if (this.#released || (!this.reading && !all)) return;
       let delivered = 0;
       let frame: Uint8Array | null;
+      // Lent only while frames are read as they come (`all`: the peer is gone, keep them all).
+      const lend = this.#lender !== undefined && !all;
       try {
-        while ((frame = input.read()) !== null) {
-          this.deliver(frame);
+        while ((frame = input.read(lend)) !== null) {
+          if (input.lent) this.#lend(input, frame);
+          else this.deliver(frame);
           if (this.#released || (!this.reading && !all)) break;
           if (++delivered >= DRAIN_BATCH && !all) break;
         }
