@@ -9,8 +9,8 @@
  * receiver (as with Node's own pooled socket reads), and slabs are allocated without zero-fill
  * (every byte a frame exposes was copied in first).
  *
- * Lending (`read(true)`, ../frame-lending.ts): a frame in one record is copied into one reused
- * scratch buffer instead, for a caller that only passes it on: no fresh memory per frame.
+ * Lending (`read(lendFrom)`, ../frame-lending.ts): a frame in one record is copied into one
+ * reused scratch buffer instead, for a caller that only passes it on: no fresh memory per frame.
  * @module
  */
 import { ProtocolError } from '../../errors.js';
@@ -22,7 +22,7 @@ import { uninitialized, view } from '../../bytes.js';
 const SLAB_BYTES = 64 * 1024;
 
 /**
- * The one buffer lent frames are copied into (`read(true)`), shared by every consumer of the
+ * The one buffer lent frames are copied into (`read(lendFrom)`), shared by every consumer of the
  * process: a lent frame lives only during one synchronous call, and `lentOut` refuses a second
  * lend before `endLend()`, so two lends never overlap. It grows to the largest lent record.
  */
@@ -74,11 +74,12 @@ export class RingConsumer extends RingEnd {
 
   /**
    * The next complete frame, copied out (the caller owns it), or `NOTHING`. Throws
-   * `ProtocolError` on a record that cannot be valid (garbage in the ring). `lend`: a frame in
-   * one record may instead be copied into the process's scratch buffer (`lent` is then true):
-   * the caller must be done with it, or `keep` it, before `endLend()`, which it must call.
+   * `ProtocolError` on a record that cannot be valid (garbage in the ring). `lendFrom` (0: never):
+   * a frame of at least that many bytes in one record may instead be copied into the process's
+   * scratch buffer (`lent` is then true): the caller must be done with it, or `keep` it, before
+   * `endLend()`, which it must call.
    */
-  read(lend = false): Uint8Array | null {
+  read(lendFrom = 0): Uint8Array | null {
     const { u8, i32 } = this.v;
     this.lent = false;
     if (this.#lentLast) {
@@ -109,7 +110,8 @@ export class RingConsumer extends RingEnd {
       let frame: Uint8Array | null = null;
       if (kind === Kind.whole) {
         if (this.#assembly !== null) throw this.#garbage('whole record inside a pieced frame');
-        if (lend && !lentOut && this.#ownedFor === 0 && this.#head + size > this.#runEnd) {
+        if (lendFrom > 0 && length - RECORD_HEADER_BYTES >= lendFrom && !lentOut && this.#ownedFor === 0
+          && this.#head + size > this.#runEnd) {
           frame = this.#lendRecord(body, end);
         } else {
           if (this.#ownedFor > 0) this.#ownedFor--;
@@ -158,7 +160,7 @@ export class RingConsumer extends RingEnd {
     return view(scratch, 0, n);
   }
 
-  /** The lent frame's user is done with it (call after every `read(true)` that lent one). */
+  /** The lent frame's user is done with it (call after every `read` that lent one). */
   endLend(): void {
     lentOut = false;
   }
