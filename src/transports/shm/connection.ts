@@ -5,7 +5,8 @@
  * Hot path: `writeChunks` copies the frame into the ring and returns; the doorbell check (one
  * atomic compare-exchange, and a 1-byte write only if the consumer is parked) runs once per
  * event-loop turn on `process.nextTick`. Reading copies each record out (frames are owned by the
- * receiver) in batches, then publishes the head once. No promise or closure per frame.
+ * receiver) in batches, then publishes the head once. No promise or closure per frame. A hub's
+ * router that only forwards a frame is lent it instead (`lendFrames`, ../frame-lending.ts).
  *
  * Teardown: the peer watcher and heartbeat stop, the rings drop their views (`retire`), then the
  * mapping is released: no callback can reach the memory afterwards.
@@ -220,7 +221,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
 
   // ---- receiving -----------------------------------------------------------------------------
 
-  /** Frames in one record are lent to `use` first (../frame-lending.ts); what it declines is delivered. */
+  /** Frames from LEND_FROM bytes are lent to `use` first (../frame-lending.ts); what it declines is delivered. */
   lendFrames(use: (frame: Uint8Array) => boolean): void {
     this.#lender = use;
   }

@@ -11,12 +11,15 @@
  *
  * Lending (`read(lendFrom)`, ../frame-lending.ts): a frame in one record is copied into one
  * reused scratch buffer instead, for a caller that only passes it on: no fresh memory per frame.
+ * A frame in pieces is then assembled in a pooled buffer (../framing/large-frame-pool.ts), lent
+ * whole, and given back to the pool once used.
  * @module
  */
 import { ProtocolError } from '../../errors.js';
 import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align } from './layout.js';
 import { RingEnd, type SegmentViews } from './ring-end.js';
 import { uninitialized, view } from '../../bytes.js';
+import { giveLargeFrame, takeLargeFrame } from '../framing/large-frame-pool.js';
 
 /** Bytes of one copy-out slab; a larger record gets a slab of its own size. */
 const SLAB_BYTES = 64 * 1024;
@@ -45,6 +48,12 @@ export class RingConsumer extends RingEnd {
   #published = 0;
   #assembly: Uint8Array | null = null;
   #filled = 0;
+  /** The pooled buffer `#assembly` views, when the frame being assembled may be lent. */
+  #assemblyPooled: Uint8Array | undefined;
+  /** The frame lent last is in the shared scratch (`endLend` frees it for the next lend). */
+  #lentScratch = false;
+  /** The pooled buffer of the frame lent last (given back by `endLend`, kept by `keep`). */
+  #lentPooled: Uint8Array | undefined;
   // Copy-out: ring positions [#runStart, #runEnd) are copied to #slab at offset #runBase.
   #slab: Uint8Array = new Uint8Array(0);
   #slabPos = 0;
@@ -127,7 +136,14 @@ export class RingConsumer extends RingEnd {
         if (total > this.#maxFrameSize || piece < 0 || piece >= total) {
           throw this.#garbage(`first piece total=${total} piece=${piece} maxFrameSize=${this.#maxFrameSize}`);
         }
-        this.#assembly = uninitialized(total);
+        if (lendFrom > 0 && this.#ownedFor === 0) {
+          // May be lent once whole: assembled in a pooled buffer, given back once used.
+          this.#assemblyPooled = takeLargeFrame(total);
+          this.#assembly = view(this.#assemblyPooled, 0, total);
+        } else {
+          if (this.#ownedFor > 0) this.#ownedFor--;
+          this.#assembly = uninitialized(total);
+        }
         this.#assembly.set(u8.subarray(body + FIRST_PREFIX_BYTES, end), 0);
         this.#filled = piece;
       } else if (kind === Kind.next) {
@@ -140,6 +156,12 @@ export class RingConsumer extends RingEnd {
           frame = assembly;
           this.#assembly = null;
           this.#filled = 0;
+          if (this.#assemblyPooled !== undefined) {
+            this.#lentPooled = this.#assemblyPooled;
+            this.#assemblyPooled = undefined;
+            this.lent = true;
+            this.#lentLast = true;
+          }
         }
       } else {
         throw this.#garbage(`record kind=${kind} at index=${index}`);
@@ -155,6 +177,7 @@ export class RingConsumer extends RingEnd {
     if (scratch.length < n) scratch = uninitialized(Math.max(n, scratch.length * 2, 4096));
     scratch.set(this.v.u8.subarray(body, end), 0);
     lentOut = true;
+    this.#lentScratch = true;
     this.lent = true;
     this.#lentLast = true;
     return view(scratch, 0, n);
@@ -162,7 +185,14 @@ export class RingConsumer extends RingEnd {
 
   /** The lent frame's user is done with it (call after every `read` that lent one). */
   endLend(): void {
-    lentOut = false;
+    if (this.#lentPooled !== undefined) {
+      giveLargeFrame(this.#lentPooled);
+      this.#lentPooled = undefined;
+    }
+    if (this.#lentScratch) {
+      this.#lentScratch = false;
+      lentOut = false;
+    }
   }
 
   /**
@@ -175,6 +205,10 @@ export class RingConsumer extends RingEnd {
     this.#lentLast = false;
     this.#backoff = Math.min(Math.max(8, this.#backoff * 2), 1024);
     this.#ownedFor = this.#backoff;
+    if (this.#lentPooled !== undefined) {
+      this.#lentPooled = undefined; // a pooled assembly is the caller's now, never given back
+      return frame;
+    }
     const n = frame.length;
     if (this.#slab.length - this.#slabPos < n) {
       this.#slab = uninitialized(Math.max(SLAB_BYTES, n));
@@ -274,6 +308,7 @@ export class RingConsumer extends RingEnd {
   discardPartial(): number {
     const bytes = this.pendingBytes;
     this.#assembly = null;
+    this.#assemblyPooled = undefined;
     this.#filled = 0;
     return bytes;
   }
