@@ -44,6 +44,8 @@ import { frameSize } from './frame-size.js';
 import { routeOwnNow, type OwnFrame, type OwnRoute, type OwnRouteContext } from './own-now.js';
 import { SampleRouter } from '../../zero-copy/hub-samples.js';
 import { LANE_TOPIC, SAMPLE_CODEC } from '../../zero-copy/descriptor.js';
+import { lendsFrames } from '../../transports/frame-lending.js';
+import { forwardLent } from './lent-forward.js';
 
 /** Topic on which a hub publishes who is connected, on every join and leave. */
 export const SYS_PEERS = '$sys.peers';
@@ -153,6 +155,8 @@ export class HubRouter {
         this.#fail(peer, err instanceof Error ? err : new ProtocolError(String(err)));
       }
     }, (err) => this.#fail(peer, err));
+    // A PUB that only passes through is routed from the connection's lent view (./lent-forward.ts).
+    if (lendsFrames(conn)) conn.lendFrames((frame) => this.#forwardLent(peer, frame));
     void conn.closed.then((closed) => {
       clearTimeout(helloTimer);
       const f = peer.failure;
@@ -161,6 +165,12 @@ export class HubRouter {
     });
     if (!this.#flow.reading) conn.pause();
     return peer;
+  }
+
+  /** True when the lent `frame` was routed now; false: it comes again, owned, by `consume`. */
+  #forwardLent(peer: RouterPeer, frame: Uint8Array): boolean {
+    return peer.hello !== undefined && peer.grant === undefined && !peer.failure && !peer.slowError && !this.#closed
+      && !this.#samples.active && !this.#stats.on && forwardLent(this.#own, frame);
   }
 
   /** Stops (+1) or restarts (-1) reading from every peer: the hub's own buffers are full. */

@@ -8,15 +8,29 @@
  * with the next few. Slabs are never reused once handed out, so every frame stays owned by the
  * receiver (as with Node's own pooled socket reads), and slabs are allocated without zero-fill
  * (every byte a frame exposes was copied in first).
+ *
+ * Lending (`read(lendFrom)`, ../frame-lending.ts): a frame in one record is copied into one
+ * reused scratch buffer instead, for a caller that only passes it on: no fresh memory per frame.
+ * A frame in pieces is then assembled in a pooled buffer (../framing/large-frame-pool.ts), lent
+ * whole, and given back to the pool once used.
  * @module
  */
 import { ProtocolError } from '../../errors.js';
 import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align } from './layout.js';
 import { RingEnd, type SegmentViews } from './ring-end.js';
 import { uninitialized, view } from '../../bytes.js';
+import { giveLargeFrame, takeLargeFrame } from '../framing/large-frame-pool.js';
 
 /** Bytes of one copy-out slab; a larger record gets a slab of its own size. */
 const SLAB_BYTES = 64 * 1024;
+
+/**
+ * The one buffer lent frames are copied into (`read(lendFrom)`), shared by every consumer of the
+ * process: a lent frame lives only during one synchronous call, and `lentOut` refuses a second
+ * lend before `endLend()`, so two lends never overlap. It grows to the largest lent record.
+ */
+let scratch: Uint8Array = new Uint8Array(0);
+let lentOut = false;
 
 /** Result of {@link RingConsumer.read} when no complete frame is committed yet. */
 export const NOTHING = null;
@@ -34,12 +48,26 @@ export class RingConsumer extends RingEnd {
   #published = 0;
   #assembly: Uint8Array | null = null;
   #filled = 0;
+  /** The pooled buffer `#assembly` views, when the frame being assembled may be lent. */
+  #assemblyPooled: Uint8Array | undefined;
+  /** The frame lent last is in the shared scratch (`endLend` frees it for the next lend). */
+  #lentScratch = false;
+  /** The pooled buffer of the frame lent last (given back by `endLend`, kept by `keep`). */
+  #lentPooled: Uint8Array | undefined;
   // Copy-out: ring positions [#runStart, #runEnd) are copied to #slab at offset #runBase.
   #slab: Uint8Array = new Uint8Array(0);
   #slabPos = 0;
   #runStart = 0;
   #runEnd = 0;
   #runBase = 0;
+  /** True when the frame `read` returned last is a lent view of the shared scratch (see `read`). */
+  lent = false;
+  /** Whole records still to copy out owned, not lend, after a declined lend (see `keep`). */
+  #ownedFor = 0;
+  /** `#ownedFor` after the next decline: doubles while declines repeat, reset by a lend used. */
+  #backoff = 0;
+  /** A frame was lent and not (yet) declined. */
+  #lentLast = false;
 
   constructor(views: SegmentViews, controlOffset: number, capacity: number, maxFrameSize: number, onSpace?: () => void) {
     super(views, controlOffset, capacity);
@@ -55,10 +83,18 @@ export class RingConsumer extends RingEnd {
 
   /**
    * The next complete frame, copied out (the caller owns it), or `NOTHING`. Throws
-   * `ProtocolError` on a record that cannot be valid (garbage in the ring).
+   * `ProtocolError` on a record that cannot be valid (garbage in the ring). `lendFrom` (0: never):
+   * a frame of at least that many bytes in one record may instead be copied into the process's
+   * scratch buffer (`lent` is then true): the caller must be done with it, or `keep` it, before
+   * `endLend()`, which it must call.
    */
-  read(): Uint8Array | null {
+  read(lendFrom = 0): Uint8Array | null {
     const { u8, i32 } = this.v;
+    this.lent = false;
+    if (this.#lentLast) {
+      this.#lentLast = false;
+      this.#backoff = 0; // the last lend was used
+    }
     for (;;) {
       const index = this.#head & this.mask;
       const at = this.data + index;
@@ -83,10 +119,16 @@ export class RingConsumer extends RingEnd {
       let frame: Uint8Array | null = null;
       if (kind === Kind.whole) {
         if (this.#assembly !== null) throw this.#garbage('whole record inside a pieced frame');
-        // Not (entirely) in the current run: copy a new run starting here.
-        if (this.#head + size > this.#runEnd) this.#copyRun(index, size);
-        const from = this.#runBase + (this.#head - this.#runStart) + RECORD_HEADER_BYTES;
-        frame = view(this.#slab, from, from + length - RECORD_HEADER_BYTES);
+        if (lendFrom > 0 && length - RECORD_HEADER_BYTES >= lendFrom && !lentOut && this.#ownedFor === 0
+          && this.#head + size > this.#runEnd) {
+          frame = this.#lendRecord(body, end);
+        } else {
+          if (this.#ownedFor > 0) this.#ownedFor--;
+          // Not (entirely) in the current run: copy a new run starting here.
+          if (this.#head + size > this.#runEnd) this.#copyRun(index, size);
+          const from = this.#runBase + (this.#head - this.#runStart) + RECORD_HEADER_BYTES;
+          frame = view(this.#slab, from, from + length - RECORD_HEADER_BYTES);
+        }
       } else if (kind === Kind.first) {
         if (this.#assembly !== null) throw this.#garbage('first piece inside a pieced frame');
         const total = i32[body >>> 2]! >>> 0;
@@ -94,7 +136,14 @@ export class RingConsumer extends RingEnd {
         if (total > this.#maxFrameSize || piece < 0 || piece >= total) {
           throw this.#garbage(`first piece total=${total} piece=${piece} maxFrameSize=${this.#maxFrameSize}`);
         }
-        this.#assembly = uninitialized(total);
+        if (lendFrom > 0 && this.#ownedFor === 0) {
+          // May be lent once whole: assembled in a pooled buffer, given back once used.
+          this.#assemblyPooled = takeLargeFrame(total);
+          this.#assembly = view(this.#assemblyPooled, 0, total);
+        } else {
+          if (this.#ownedFor > 0) this.#ownedFor--;
+          this.#assembly = uninitialized(total);
+        }
         this.#assembly.set(u8.subarray(body + FIRST_PREFIX_BYTES, end), 0);
         this.#filled = piece;
       } else if (kind === Kind.next) {
@@ -107,6 +156,12 @@ export class RingConsumer extends RingEnd {
           frame = assembly;
           this.#assembly = null;
           this.#filled = 0;
+          if (this.#assemblyPooled !== undefined) {
+            this.#lentPooled = this.#assemblyPooled;
+            this.#assemblyPooled = undefined;
+            this.lent = true;
+            this.#lentLast = true;
+          }
         }
       } else {
         throw this.#garbage(`record kind=${kind} at index=${index}`);
@@ -114,6 +169,55 @@ export class RingConsumer extends RingEnd {
       this.#advance(size);
       if (frame !== null) return frame;
     }
+  }
+
+  /** Copies ring bytes [body, end) into the shared scratch: the frame lent (see `read`). */
+  #lendRecord(body: number, end: number): Uint8Array {
+    const n = end - body;
+    if (scratch.length < n) scratch = uninitialized(Math.max(n, scratch.length * 2, 4096));
+    scratch.set(this.v.u8.subarray(body, end), 0);
+    lentOut = true;
+    this.#lentScratch = true;
+    this.lent = true;
+    this.#lentLast = true;
+    return view(scratch, 0, n);
+  }
+
+  /** The lent frame's user is done with it (call after every `read` that lent one). */
+  endLend(): void {
+    if (this.#lentPooled !== undefined) {
+      giveLargeFrame(this.#lentPooled);
+      this.#lentPooled = undefined;
+    }
+    if (this.#lentScratch) {
+      this.#lentScratch = false;
+      lentOut = false;
+    }
+  }
+
+  /**
+   * A copy the caller owns of the frame lent last, which it declined (taken from a slab). The
+   * next 8 whole records are then copied out owned (in runs, as without lending), 16 after a
+   * second decline in a row, up to 1024: a consumer that keeps declining (the hub's own
+   * subscription wants these frames) pays a lend attempt (two more copies, a decode) rarely.
+   */
+  keep(frame: Uint8Array): Uint8Array {
+    this.#lentLast = false;
+    this.#backoff = Math.min(Math.max(8, this.#backoff * 2), 1024);
+    this.#ownedFor = this.#backoff;
+    if (this.#lentPooled !== undefined) {
+      this.#lentPooled = undefined; // a pooled assembly is the caller's now, never given back
+      return frame;
+    }
+    const n = frame.length;
+    if (this.#slab.length - this.#slabPos < n) {
+      this.#slab = uninitialized(Math.max(SLAB_BYTES, n));
+      this.#slabPos = 0;
+    }
+    const at = this.#slabPos;
+    this.#slab.set(frame, at);
+    this.#slabPos = at + align(n); // slab positions stay 8-aligned, as runs need
+    return view(this.#slab, at, at + n);
   }
 
   /**
@@ -204,6 +308,7 @@ export class RingConsumer extends RingEnd {
   discardPartial(): number {
     const bytes = this.pendingBytes;
     this.#assembly = null;
+    this.#assemblyPooled = undefined;
     this.#filled = 0;
     return bytes;
   }
