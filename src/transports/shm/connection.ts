@@ -18,6 +18,7 @@ import { giveLargeFrame, takeLargeFrame } from '../framing/large-frame-pool.js';
 import { view } from '../../bytes.js';
 import type { PeerInfo } from '../transport.js';
 import { BellRope, Doorbell } from './doorbell.js';
+import { schedYield } from '../../native/sched-yield.js';
 import { Header, ringOffset } from './layout.js';
 import type { ShmOptions } from './options.js';
 import { watchPid } from './os.js';
@@ -169,9 +170,13 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
     return true;
   }
 
-  /** A frame is in the ring: the reader hears of it at the end of the turn, or now after a long burst. */
+  /**
+   * A frame is in the ring: the reader hears of it at the end of the turn, or now after a long
+   * burst. With `spin` (latency bought with CPU) it hears of it now: the reader is likely polling,
+   * and the end of the turn may be a whole chain of promise callbacks away (tens of µs).
+   */
   #committed(): void {
-    if (this.#out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#publish();
+    if (this.#graceMs > 0 || this.#out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#publish();
     else this.scheduleFlush();
   }
 
@@ -258,7 +263,10 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
         return;
       }
       if (this.#graceMs > 0 && performance.now() - this.#lastActivity < this.#graceMs) {
-        this.scheduleRead(); // grace (or spin): poll on setImmediate, other I/O still runs
+        // Spin: poll on setImmediate (other I/O still runs); an empty poll first gives the core
+        // to any other runnable process (the peer with work, where cores are fewer than spinners).
+        if (delivered === 0) schedYield();
+        this.scheduleRead();
         return;
       }
       if (input.park()) return; // asleep until the producer rings
