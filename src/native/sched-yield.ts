@@ -12,9 +12,25 @@
 import { native } from './loader.js';
 
 let bound: (() => number) | undefined;
+/** A yield happened in this event-loop turn (cleared by a setImmediate queued with it). */
+let yieldedThisTurn = false;
+const newTurn = (): void => {
+  yieldedThisTurn = false;
+};
 
 /** Yields the calling thread's core (never throws; sched_yield cannot fail on Linux). */
 export function schedYield(): void {
   bound ??= native().libc.func('int sched_yield(void)') as () => number;
   bound();
+}
+
+/**
+ * {@link schedYield}, at most once per event-loop turn: a hub whose many connections all poll
+ * in their spin window yields once per round of polls, not once per connection.
+ */
+export function yieldCoreOncePerTurn(): void {
+  if (yieldedThisTurn) return;
+  yieldedThisTurn = true;
+  setImmediate(newTurn); // queued before the caller's next poll, so it runs first
+  schedYield();
 }

@@ -18,7 +18,7 @@ import { giveLargeFrame, takeLargeFrame } from '../framing/large-frame-pool.js';
 import { view } from '../../bytes.js';
 import type { PeerInfo } from '../transport.js';
 import { BellRope, Doorbell } from './doorbell.js';
-import { schedYield } from '../../native/sched-yield.js';
+import { yieldCoreOncePerTurn } from '../../native/sched-yield.js';
 import { Header, ringOffset } from './layout.js';
 import type { ShmOptions } from './options.js';
 import { watchPid } from './os.js';
@@ -265,7 +265,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
       if (this.#graceMs > 0 && performance.now() - this.#lastActivity < this.#graceMs) {
         // Spin: poll on setImmediate (other I/O still runs); an empty poll first gives the core
         // to any other runnable process (the peer with work, where cores are fewer than spinners).
-        if (delivered === 0) schedYield();
+        if (delivered === 0) yieldCoreOncePerTurn();
         this.scheduleRead();
         return;
       }
