@@ -172,11 +172,13 @@ export class ShmConnection extends InPlaceConnection implements FillReporter {
 
   /**
    * A frame is in the ring: the reader hears of it at the end of the turn, or now after a long
-   * burst. With `spin` (latency bought with CPU) it hears of it now: the reader is likely polling,
-   * and the end of the turn may be a whole chain of promise callbacks away (tens of µs).
+   * burst. With `spin` (latency bought with CPU) a parked reader is rung now: the end of the turn
+   * may be a whole chain of promise callbacks away (tens of µs). A polling reader sees the commit
+   * by itself, so that costs one atomic load per frame and nothing else.
    */
   #committed(): void {
-    if (this.#graceMs > 0 || this.#out.unflushedBytes >= EARLY_FLUSH_BYTES) this.#publish();
+    const out = this.#out;
+    if (out.unflushedBytes >= EARLY_FLUSH_BYTES || (this.#graceMs > 0 && out.consumerParked())) this.#publish();
     else this.scheduleFlush();
   }
 
