@@ -12,6 +12,8 @@
  *   when its subscription ends with an error.
  * - checker: subscribes to `z.>` with zeroCopy, checks each sample's pattern (as the publisher
  *   writes it), releases it, prints "ready", then "got <n> bad <torn samples>" every 50 samples.
+ * - ponger: answers every zeroCopy sample on `zc.ping` with a loaned sample on `zc.pong` of the
+ *   same size whose first byte is the ping's; prints "ready".
  * - publisher: loans 100 000-byte samples carrying i (u32) then a pattern of i, publishes them in a
  *   loop, prints "pub <i>" once publish() resolved (until killed).
  */
@@ -75,6 +77,18 @@ if (role === 'holder') {
     }
     m.release();
     if (++n % 50 === 0) console.log(`got ${n} bad ${bad}`);
+  });
+  await bus.flush();
+  console.log('ready');
+} else if (role === 'ponger') {
+  bus.subscribe('zc.ping', { zeroCopy: true }).subscribe((m) => {
+    const first = m.data[0]!;
+    const size = m.data.length;
+    m.release();
+    void bus.loan('zc.pong', size, { timeout: 60_000 }).then((s) => {
+      s.data[0] = first;
+      return s.publish();
+    });
   });
   await bus.flush();
   console.log('ready');

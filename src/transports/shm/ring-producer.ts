@@ -162,6 +162,15 @@ export class RingProducer extends RingEnd {
   }
 
   /**
+   * True when the consumer sleeps (or is about to) waiting for data: one atomic load, nothing
+   * taken. ORDER: after a commit; pairs with the consumer's "store parked, then re-check", so a
+   * consumer seen awake here finds the commit when it re-checks.
+   */
+  consumerParked(): boolean {
+    return Atomics.load(this.v.i32, this.consumerParkedIx) === 1;
+  }
+
+  /**
    * After a batch of commits: publishes the tail (for inspection) and takes the consumer's parked
    * flag. Returns true when the consumer was parked: ring its doorbell.
    */

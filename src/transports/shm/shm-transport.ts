@@ -9,8 +9,10 @@
  *   a quarter of it stream through in pieces, up to `maxFrameSize` (default 16MiB).
  * - `spin=µs`: after traffic, a reader whose ring ran empty polls it (on setImmediate) that long
  *   before it parks on its doorbell (default 0: parks at once, and an idle connection uses no
- *   CPU). Spinning lowers latency at the price of a busy core while traffic lasts, where cores are
- *   idle; on a loaded machine polling processes wait for a core and latency gets worse.
+ *   CPU). Spinning lowers latency at the price of a busy core while traffic lasts. Every empty
+ *   poll first yields the core (`sched_yield`, once per event-loop turn), so where spinners
+ *   outnumber cores the process with work runs at once; and a sender with `spin` rings a parked
+ *   reader at each commit, not at the end of its turn.
  * - Peer death: pidfd / pid liveness of the pid in the header; `peerTimeout=ms` also ends a
  *   connection whose peer's heartbeat word stands still that long.
  *

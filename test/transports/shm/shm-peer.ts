@@ -3,9 +3,12 @@
  * - client-send: connects, sends `count` frames of `size` bytes (u32 sequence first), prints
  *   "sent <sha256 of all bytes>", then closes (or with env KILL=1 kills itself right after).
  * - client-echo: connects, echoes every frame until the hub closes, prints "done <reason>".
+ * - client-mark: connects, and for every frame creates the file `<MARK env>.<first byte>` (a sign
+ *   that survives a test process whose event loop is busy), then echoes the frame.
  * - hub: listens, prints "listening", counts frames per connection, prints "conn <n>" at each end.
  */
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { shmTransport } from '../../../src/transports/shm/shm-transport.js';
 
 const [role, url, countText = '0', sizeText = '0'] = process.argv.slice(2);
@@ -31,6 +34,13 @@ if (role === 'client-send') {
   console.log('connected');
   for await (const frame of conn) await conn.send(frame);
   console.log(`done ${(await conn.closed).reason}`);
+} else if (role === 'client-mark') {
+  const conn = await shmTransport.connect(url!);
+  console.log('connected');
+  for await (const frame of conn) {
+    writeFileSync(`${process.env.MARK}.${frame[0]}`, '');
+    await conn.send(frame);
+  }
 } else if (role === 'hub') {
   const hub = await shmTransport.listen(url!);
   console.log('listening');
