@@ -22,7 +22,7 @@ import { SlabPool } from './framing/slab-pool.js';
 import { LargeFrames } from './framing/large-frame-pool.js';
 import { HEADER_BYTES, writeLength } from './framing/length-prefix.js';
 import { PARTIAL_FRAME_TIMEOUT } from './framing/reassembly-budget.js';
-import { FrameInput } from './framing/frame-input.js';
+import { FrameInput, type ReadInto } from './framing/frame-input.js';
 import type { PeerCredentials, PeerInfo } from './transport.js';
 
 /** Frames up to this size are copied into the batch buffer; larger ones are written as is. */
@@ -60,6 +60,8 @@ export interface StreamConnectionOptions {
   flushTimeout?: number;
   /** ms a partial frame may wait for its next bytes before the connection ends (default 30 s). */
   partialFrameTimeout?: number;
+  /** The input socket reads where this says (its `onread` option): large bodies straight into place. */
+  readInto?: ReadInto;
   /** Called once after the sockets are destroyed (remove files, close extra fds). */
   onRelease?: () => void;
 }
@@ -98,6 +100,7 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     this.#options = options;
     this.#input = new FrameInput(options.maxFrameSize, options.partialFrameTimeout ?? PARTIAL_FRAME_TIMEOUT,
       (frame) => this.deliver(frame), (err) => this.inputFailed(err));
+    options.readInto?.bind(this.#input);
     input.on('data', (chunk: Buffer) => this.#onData(chunk));
     input.pause();
     input.on('end', () => this.#ended());
