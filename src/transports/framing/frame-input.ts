@@ -23,6 +23,12 @@ const READ_CHUNK = 64 * 1024;
 const READ_ROOM = 16 * 1024;
 /** A read goes straight into a pending body while at least this much of it is to come. */
 const DIRECT_MIN = 16 * 1024;
+/**
+ * Room of the read after a body was read straight in: enough for the next frame's header and
+ * envelope. When that frame is large too, only this much of it is copied, the rest is read in
+ * place; a 64 KiB read there would copy most of a 64 KiB frame and take a fresh chunk per frame.
+ */
+const AFTER_DIRECT_ROOM = 4 * 1024;
 
 /**
  * @example
@@ -42,6 +48,8 @@ export class FrameInput {
   /** The buffer the last `readBuffer()` gave, and whether it was a body's rest. */
   #given: Uint8Array | undefined;
   #givenDirect = false;
+  /** The last read completed a body read in place: the stream carries large frames. */
+  #afterDirect = false;
 
   /** `onFailed`: the input cannot be read on (its owner stops reading). */
   constructor(maxFrameSize: number, partialFrameTimeout: number, onFrame: FrameHandler, onFailed: (err: Error) => void) {
@@ -72,12 +80,14 @@ export class FrameInput {
     const direct = this.#decoder.directTarget(DIRECT_MIN);
     this.#givenDirect = direct !== undefined;
     if (direct !== undefined) return (this.#given = direct);
-    if (this.#chunk.length - this.#chunkPos < READ_ROOM) {
+    const room = this.#afterDirect ? AFTER_DIRECT_ROOM : READ_ROOM;
+    if (this.#chunk.length - this.#chunkPos < room) {
       // Not zero-filled: only bytes the kernel wrote are ever read.
       this.#chunk = uninitialized(READ_CHUNK);
       this.#chunkPos = 0;
     }
-    return (this.#given = view(this.#chunk, this.#chunkPos, this.#chunk.length));
+    const end = this.#afterDirect ? this.#chunkPos + room : this.#chunk.length;
+    return (this.#given = view(this.#chunk, this.#chunkPos, end));
   }
 
   /** The medium read `n` bytes into `buf`, the last `readBuffer()`. */
@@ -86,6 +96,7 @@ export class FrameInput {
     if (buf !== this.#given) return;
     this.#given = undefined;
     try {
+      this.#afterDirect = this.#givenDirect;
       if (this.#givenDirect) this.#decoder.advanceDirect(n);
       else {
         const at = this.#chunkPos;
