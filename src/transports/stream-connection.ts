@@ -20,8 +20,9 @@ import { InPlaceConnection } from './in-place-connection.js';
 import type { FillReporter, PeerProver } from './capabilities.js';
 import { SlabPool } from './framing/slab-pool.js';
 import { LargeFrames } from './framing/large-frame-pool.js';
-import { HEADER_BYTES, LengthPrefixDecoder, writeLength } from './framing/length-prefix.js';
-import { PARTIAL_FRAME_TIMEOUT, ReassemblyAccount } from './framing/reassembly-budget.js';
+import { HEADER_BYTES, writeLength } from './framing/length-prefix.js';
+import { PARTIAL_FRAME_TIMEOUT } from './framing/reassembly-budget.js';
+import { FrameInput, type ReadInto } from './framing/frame-input.js';
 import type { PeerCredentials, PeerInfo } from './transport.js';
 
 /** Frames up to this size are copied into the batch buffer; larger ones are written as is. */
@@ -59,6 +60,8 @@ export interface StreamConnectionOptions {
   flushTimeout?: number;
   /** ms a partial frame may wait for its next bytes before the connection ends (default 30 s). */
   partialFrameTimeout?: number;
+  /** The input socket reads where this says (its `onread` option): large bodies straight into place. */
+  readInto?: ReadInto;
   /** Called once after the sockets are destroyed (remove files, close extra fds). */
   onRelease?: () => void;
 }
@@ -66,8 +69,8 @@ export interface StreamConnectionOptions {
 export class StreamConnection extends InPlaceConnection implements FillReporter, PeerProver {
   readonly #in: Socket;
   readonly #out: Socket;
-  readonly #decoder: LengthPrefixDecoder;
-  readonly #budget: ReassemblyAccount;
+  /** The read side: decoder and reassembly budget (./framing/frame-input.ts). */
+  readonly #input: FrameInput;
   readonly #options: StreamConnectionOptions;
   #peer: PeerInfo | undefined;
   // Batch being built in this turn.
@@ -86,7 +89,6 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   readonly #slabs = new SlabPool(SLAB_BYTES);
   #waitingDrain = false;
   #released = false;
-  #hadPartial = false;
   // Commit tracking: flushes handed to the socket; `commits` counts those the kernel has taken
   // (the socket calls back in order, once per flush).
   #flushes = 0;
@@ -96,9 +98,9 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
     this.#in = input;
     this.#out = output;
     this.#options = options;
-    this.#decoder = new LengthPrefixDecoder(options.maxFrameSize, (frame) => this.deliver(frame));
-    this.#budget = new ReassemblyAccount(options.partialFrameTimeout ?? PARTIAL_FRAME_TIMEOUT,
-      (err) => this.#inputFailed(err));
+    this.#input = new FrameInput(options.maxFrameSize, options.partialFrameTimeout ?? PARTIAL_FRAME_TIMEOUT,
+      (frame) => this.deliver(frame), (err) => this.inputFailed(err));
+    options.readInto?.bind(this.#input);
     input.on('data', (chunk: Buffer) => this.#onData(chunk));
     input.pause();
     input.on('end', () => this.#ended());
@@ -125,30 +127,11 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
   #onData(chunk: Buffer): void {
     // A read already under way when the input was given up: the stream is out of step.
     if (this.inputBroken) return;
-    try {
-      // A plain Uint8Array view: every frame and payload view cut from it is a cheap typed-array
-      // subarray instead of a Buffer (FastBuffer) construction.
-      this.#decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-      // Most reads end on a frame boundary: the budget is touched only around partial frames.
-      const pending = this.#decoder.pendingBytes;
-      if (pending !== 0 || this.#hadPartial) {
-        this.#hadPartial = pending !== 0;
-        this.#budget.update(pending);
-      }
-    } catch (err) {
-      this.#inputFailed(err instanceof Error ? err : new ProtocolError(String(err)));
-    }
-  }
-
-  /** Bad length, stalled or refused partial frame: drop what was assembled, read no more. */
-  #inputFailed(err: Error): void {
-    this.#decoder.discard();
-    this.#budget.release();
-    this.inputFailed(err);
+    this.#input.push(chunk);
   }
 
   #ended(): void {
-    const torn = this.#decoder.pendingBytes;
+    const torn = this.#input.pendingBytes;
     // A frame the peer never finished is never delivered; the peer is gone either way.
     this.mediumEnded(torn > 0
       ? { reason: 'peer-gone', error: new ProtocolError(`peer left mid-frame with ${torn} bytes pending`) }
@@ -362,7 +345,7 @@ export class StreamConnection extends InPlaceConnection implements FillReporter,
       await this.#endOutput(this.#options.flushTimeout ?? DEFAULT_FLUSH_TIMEOUT);
     }
     this.#released = true;
-    this.#budget.release();
+    this.#input.release();
     this.#chunks = [];
     this.#large.drop();
     this.#in.destroy();

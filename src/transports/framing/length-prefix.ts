@@ -13,6 +13,8 @@ import { uninitialized, view } from '../../bytes.js';
 /** Bytes in the length header. */
 export const HEADER_BYTES = 4;
 
+const EMPTY = new Uint8Array(0);
+
 /** Receives complete frames; a frame's memory belongs to the receiver. */
 export type FrameHandler = (frame: Uint8Array) => void;
 
@@ -83,6 +85,23 @@ export class LengthPrefixDecoder {
     }
     // Less than a header left.
     for (; pos < len; pos++) this.#head[this.#headBytes++] = chunk[pos]!;
+  }
+
+  /**
+   * Where the next read may go straight into: the rest of the pending frame's body, when at least
+   * `min` bytes of it are still to come (a read into it cannot take bytes of the next frame).
+   * Undefined otherwise (no body pending, one held as parts, or too little of it left).
+   */
+  directTarget(min: number): Uint8Array | undefined {
+    const body = this.#body;
+    if (body === undefined || this.#need - this.#filled < min) return undefined;
+    return view(body, this.#filled, this.#need);
+  }
+
+  /** `n` bytes were read straight into the last `directTarget()`: the body is delivered once complete. */
+  advanceDirect(n: number): void {
+    this.#filled += n;
+    this.#take(EMPTY, 0, 0);
   }
 
   /** Continues a pending frame; returns where whole frames start in `chunk`, or -1 if consumed. */

@@ -7,12 +7,15 @@
 import { createConnection, type Socket } from 'node:net';
 import { AbortedError, TimeoutError } from '../../errors.js';
 import type { TransportOptions } from '../transport.js';
+import type { ReadInto } from '../framing/frame-input.js';
 
 /** Default of `TransportOptions.connectTimeout` (ms). */
 export const DEFAULT_CONNECT_TIMEOUT = 5000;
 
 /**
  * Connects to the Unix socket `path` (a leading NUL byte names an abstract socket) for `url`.
+ * With `readInto`, the socket reads where it says (pass the same to the StreamConnection) and
+ * starts paused: nothing is read before the connection resumes it.
  *
  * @example
  * ```ts
@@ -20,11 +23,12 @@ export const DEFAULT_CONNECT_TIMEOUT = 5000;
  * return new StreamConnection(socket, socket, { maxFrameSize });
  * ```
  */
-export async function connectSocket(path: string, url: string, options: TransportOptions = {}): Promise<Socket> {
+export async function connectSocket(path: string, url: string, options: TransportOptions = {}, readInto?: ReadInto): Promise<Socket> {
   const timeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
   const signal = options.signal;
   if (signal?.aborted) throw new AbortedError(`connect to ${url}`, signal.reason);
-  const socket = createConnection({ path });
+  const socket = createConnection(readInto ? { path, onread: readInto.onread } : { path });
+  if (readInto) socket.pause();
   await new Promise<void>((resolve, reject) => {
     const cleanup = (): void => {
       clearTimeout(timer);

@@ -12,6 +12,7 @@ import { unlinkSync, chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AcceptQueue } from '../shared/accept-queue.js';
 import { connectSocket } from '../shared/connect-socket.js';
+import { ReadInto } from '../framing/frame-input.js';
 import { clearStale } from '../shared/ownership.js';
 import { socketFd } from '../shared/socket-peer.js';
 import { commonOptions } from '../shared/url.js';
@@ -137,8 +138,10 @@ async function connect(url: string, options: TransportOptions = {}): Promise<Con
   const path = unixSocketPath(url);
   const { maxFrameSize } = commonOptions(url, options);
   await loadPeerCredentials();
-  const socket = await connectSocket(path, url, options);
-  return new StreamConnection(socket, socket, { maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED' });
+  // Large frames are read straight into the buffer they are delivered in (framing/frame-input.ts).
+  const readInto = new ReadInto();
+  const socket = await connectSocket(path, url, options, readInto);
+  return new StreamConnection(socket, socket, { maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED', readInto });
 }
 
 /** The `unix:` transport. */

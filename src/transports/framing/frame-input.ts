@@ -1,0 +1,171 @@
+/**
+ * The read side of a stream connection: chunks from the medium go through the length-prefix
+ * decoder (./length-prefix.ts), and any frame left partial by a read is accounted against the
+ * reassembly budgets (./reassembly-budget.ts). A bad length or a refused or stalled partial
+ * frame drops what was assembled and is reported once through `onFailed`.
+ *
+ * Two ways in: `push(chunk)` for chunks the medium allocated itself (a socket's `data` event),
+ * or `readBuffer()` / `onRead()` for a socket that reads where it is told (Node's `onread`,
+ * `readInto` below). Then a large frame's body is read straight into the buffer it is delivered
+ * in: no copy of it, and no 64 KiB buffer allocated by Node for each read. Everything else is
+ * read into receive chunks cut forward, never rewound: frames inside them are delivered as views,
+ * as from Node's own buffers, and a view once delivered is never written again.
+ * @module
+ */
+import { ProtocolError } from '../../errors.js';
+import { uninitialized, view } from '../../bytes.js';
+import { LengthPrefixDecoder, type FrameHandler } from './length-prefix.js';
+import { ReassemblyAccount } from './reassembly-budget.js';
+
+/** Bytes of one receive chunk (Node's own read buffer is 64 KiB; below glibc's 128 KiB mmap threshold). */
+const READ_CHUNK = 64 * 1024;
+/** A read goes into the rest of the current chunk while this much is left of it, else into a new chunk. */
+const READ_ROOM = 16 * 1024;
+/** A read goes straight into a pending body while at least this much of it is to come. */
+const DIRECT_MIN = 16 * 1024;
+/**
+ * Room of the read after a body was read straight in: enough for the next frame's header and
+ * envelope. When that frame is large too, only this much of it is copied, the rest is read in
+ * place; a 64 KiB read there would copy most of a 64 KiB frame and take a fresh chunk per frame.
+ */
+const AFTER_DIRECT_ROOM = 4 * 1024;
+
+/**
+ * @example
+ * ```ts
+ * const input = new FrameInput(1 << 20, 30_000, (frame) => use(frame), (err) => giveUp(err));
+ * socket.on('data', (chunk) => input.push(chunk));
+ * ```
+ */
+export class FrameInput {
+  readonly #decoder: LengthPrefixDecoder;
+  readonly #budget: ReassemblyAccount;
+  readonly #onFailed: (err: Error) => void;
+  #hadPartial = false;
+  /** The receive chunk and where its unused part starts (reads by `readBuffer`). */
+  #chunk: Uint8Array = new Uint8Array(0);
+  #chunkPos = 0;
+  /** The buffer the last `readBuffer()` gave, and whether it was a body's rest. */
+  #given: Uint8Array | undefined;
+  #givenDirect = false;
+  /** The last read completed a body read in place: the stream carries large frames. */
+  #afterDirect = false;
+
+  /** `onFailed`: the input cannot be read on (its owner stops reading). */
+  constructor(maxFrameSize: number, partialFrameTimeout: number, onFrame: FrameHandler, onFailed: (err: Error) => void) {
+    this.#onFailed = onFailed;
+    this.#decoder = new LengthPrefixDecoder(maxFrameSize, onFrame);
+    this.#budget = new ReassemblyAccount(partialFrameTimeout, (err) => this.fail(err));
+  }
+
+  /** Bytes received for a frame not yet complete (header included). */
+  get pendingBytes(): number {
+    return this.#decoder.pendingBytes;
+  }
+
+  /** Feeds one chunk read from the medium (it is never written again: frames in it are delivered as views). */
+  push(chunk: Uint8Array): void {
+    try {
+      // A plain Uint8Array view: every frame and payload view cut from it is a cheap typed-array
+      // subarray instead of a Buffer (FastBuffer) construction.
+      this.#decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      this.#afterRead();
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new ProtocolError(String(err)));
+    }
+  }
+
+  /** Where the medium should read next: the rest of a large pending body, or receive-chunk room. */
+  readBuffer(): Uint8Array {
+    const direct = this.#decoder.directTarget(DIRECT_MIN);
+    this.#givenDirect = direct !== undefined;
+    if (direct !== undefined) return (this.#given = direct);
+    const room = this.#afterDirect ? AFTER_DIRECT_ROOM : READ_ROOM;
+    if (this.#chunk.length - this.#chunkPos < room) {
+      // Not zero-filled: only bytes the kernel wrote are ever read.
+      this.#chunk = uninitialized(READ_CHUNK);
+      this.#chunkPos = 0;
+    }
+    const end = this.#afterDirect ? this.#chunkPos + room : this.#chunk.length;
+    return (this.#given = view(this.#chunk, this.#chunkPos, end));
+  }
+
+  /** The medium read `n` bytes into `buf`, the last `readBuffer()`. */
+  onRead(n: number, buf: Uint8Array): void {
+    // Not the buffer given last: the input was given up meanwhile (nothing more is decoded).
+    if (buf !== this.#given) return;
+    this.#given = undefined;
+    try {
+      this.#afterDirect = this.#givenDirect;
+      if (this.#givenDirect) this.#decoder.advanceDirect(n);
+      else {
+        const at = this.#chunkPos;
+        this.#chunkPos = at + n;
+        this.#decoder.push(view(this.#chunk, at, at + n));
+      }
+      this.#afterRead();
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new ProtocolError(String(err)));
+    }
+  }
+
+  /** Most reads end on a frame boundary: the budget is touched only around partial frames. */
+  #afterRead(): void {
+    const pending = this.#decoder.pendingBytes;
+    if (pending !== 0 || this.#hadPartial) {
+      this.#hadPartial = pending !== 0;
+      this.#budget.update(pending);
+    }
+  }
+
+  /** Bad length, stalled or refused partial frame: drop what was assembled, read no more. */
+  fail(err: Error): void {
+    this.#decoder.discard();
+    this.#given = undefined;
+    this.#budget.release();
+    this.#onFailed(err);
+  }
+
+  /** The connection is gone: its partial frame's share of the budget goes back. */
+  release(): void {
+    this.#given = undefined;
+    this.#budget.release();
+  }
+}
+
+/**
+ * A socket's `onread` option bound later to the connection's `FrameInput`: the socket is made
+ * (and connected, paused) before its connection exists. Until bound, nothing is read.
+ *
+ * @example
+ * ```ts
+ * const into = new ReadInto();
+ * const socket = createConnection({ path, onread: into.onread });
+ * socket.pause();                     // reads start when the connection resumes it
+ * new StreamConnection(socket, socket, { maxFrameSize, readInto: into });
+ * ```
+ */
+export class ReadInto {
+  #input: FrameInput | undefined;
+  /** The buffer Node asks for when the socket is made, before `bind`: read into once, never again. */
+  #spare: Uint8Array | undefined;
+  /** The `onread` option of `net.createConnection`. */
+  readonly onread = {
+    buffer: (): Uint8Array => this.#input?.readBuffer() ?? (this.#spare = uninitialized(READ_CHUNK)),
+    callback: (n: number, buf: Uint8Array): boolean => {
+      if (buf === this.#spare) {
+        this.#spare = undefined;
+        this.#input?.push(view(buf, 0, n));
+      } else {
+        this.#input?.onRead(n, buf);
+      }
+      // Reading is paused and resumed by the connection (pause(), resume()), never here.
+      return true;
+    },
+  };
+
+  /** Reads go to `input` from now on. */
+  bind(input: FrameInput): void {
+    this.#input = input;
+  }
+}
