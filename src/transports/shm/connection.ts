@@ -21,9 +21,9 @@ import { view } from '../../bytes.js';
 import type { PeerInfo } from '../transport.js';
 import { BellRope, Doorbell } from './doorbell.js';
 import { yieldCoreOncePerTurn } from '../../native/sched-yield.js';
-import { Header, ringOffset } from './layout.js';
+import { ringOffset } from './layout.js';
 import type { ShmOptions } from './options.js';
-import { watchPid } from './os.js';
+import { PeerWatch } from './peer-watch.js';
 import { RingConsumer, RingProducer, segmentViews } from './ring.js';
 import type { Segment } from './segment.js';
 
@@ -48,8 +48,6 @@ const LEND_FROM = 1024;
 
 /** How long a graceful close waits for the peer to take frames still waiting for ring space. */
 const FLUSH_TIMEOUT = 2000;
-/** Heartbeat period (ms): each side bumps its word, the other may watch it (`peerTimeout`). */
-const HEARTBEAT_MS = 1000;
 
 export interface ShmConnectionInit {
   readonly segment: Segment;
@@ -86,10 +84,8 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
   #peerGone = false;
   #lastActivity = 0;
   #flushedWaiter: (() => void) | undefined;
-  #watcher: { close(): void } | undefined;
-  #heartbeat: NodeJS.Timeout | undefined;
-  #peerBeat = -1;
-  #peerBeatSince = 0;
+  /** The peer's pid and heartbeat (./peer-watch.ts). */
+  readonly #peerWatch: PeerWatch;
   /** Who is lent frames first (`lendFrames`), if anyone. */
   #lender: ((frame: Uint8Array) => boolean) | undefined;
 
@@ -106,16 +102,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
     this.#peer = { pid: init.peerPid, uid: segment.uid };
     this.#graceMs = init.options.spinMicros / 1000;
     init.bell.onRing = this.#onRing;
-    this.#watcher = watchPid(init.peerPid, () => this.#onPeerExit());
-    const myBeat = (side === 'client' ? Header.clientHeartbeat : Header.hubHeartbeat) >>> 2;
-    const peerBeat = (side === 'client' ? Header.hubHeartbeat : Header.clientHeartbeat) >>> 2;
-    const i32 = views.i32;
-    this.#heartbeat = setInterval(() => {
-      if (this.#released) return;
-      Atomics.add(i32, myBeat, 1);
-      if (init.options.peerTimeout > 0) this.#checkPeerBeat(Atomics.load(i32, peerBeat));
-    }, HEARTBEAT_MS);
-    this.#heartbeat.unref();
+    this.#peerWatch = new PeerWatch(views.i32, side, init.peerPid, init.options.peerTimeout, () => this.#onPeerExit());
   }
 
   override get peer(): PeerInfo {
@@ -326,16 +313,6 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
       : { reason: 'peer-gone' });
   }
 
-  #checkPeerBeat(beat: number): void {
-    const now = Date.now();
-    if (beat !== this.#peerBeat) {
-      this.#peerBeat = beat;
-      this.#peerBeatSince = now;
-    } else if (now - this.#peerBeatSince > this.#init.options.peerTimeout) {
-      this.#onPeerExit();
-    }
-  }
-
   // ---- teardown ------------------------------------------------------------------------------
 
   protected async release(graceful: boolean): Promise<void> {
@@ -351,8 +328,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
     }
     this.#released = true;
     this.#pending = [];
-    this.#watcher?.close();
-    clearInterval(this.#heartbeat);
+    this.#peerWatch.close();
     this.#init.bell.close();
     this.#init.rope.close();
     // Views first, then the mapping: nothing can touch the memory after this point.
