@@ -39,7 +39,7 @@ const canMount = canMountTmpfs();
 interface Outcome { code: string | null; message: string | null; accepted: number; refused: number; after: number; lost: number }
 
 /** Runs disk-full-peer.js in `mode` in a private mount namespace; its JSON line. */
-async function runPeer(mode: 'up' | 'down'): Promise<Outcome> {
+async function runPeer(mode: 'up' | 'down' | 'hubkill'): Promise<Outcome> {
   const work = join(dir, mode);
   mkdirSync(work, { recursive: true });
   const peer = script(import.meta.url, './disk-full-peer.js');
@@ -73,6 +73,16 @@ test('a subscriber\'s full down log makes the hub wait for room, not drop what i
   assert.is(r.refused, 0, `the publisher's disk had room: ${r.message}`);
   assert.is(r.accepted, 3000);
   assert.is(r.lost, 0, 'every accepted publish reached the subscriber through its small disk');
+});
+
+test('a hub killed while it waits for room in a subscriber\'s log: the next hub delivers it all', async () => {
+  if (!canMount) {
+    console.log('  skipped: needs root and unshare(1) to mount a small tmpfs');
+    return;
+  }
+  const r = await runPeer('hubkill');
+  assert.is(r.accepted, 1000);
+  assert.is(r.lost, 0, 'what the killed hub had not appended is routed again by the next one');
 });
 
 test.run();
