@@ -42,6 +42,30 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+/** Test files not started yet. */
+const queue = [...files];
+/** Test files running now: the pids (= process group ids) of their processes. */
+const running = new Set();
+
+/**
+ * Interrupted (Ctrl-C, a `timeout`, a closed terminal): the test files run in process groups of
+ * their own, which the terminal's signal does not reach. Before, they ran on or died half-way,
+ * and what they had made (sockets of CLI hubs, spool directories, shm segments) stayed in /tmp
+ * and /dev/shm. Now no new file starts, the running ones' groups get SIGTERM (a CLI hub removes
+ * its socket), then SIGKILL after a grace, and the end of the run below removes and lists
+ * whatever carries this run's prefix.
+ */
+let interrupted;
+const exitCodes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+for (const signal of Object.keys(exitCodes)) {
+  process.once(signal, () => {
+    interrupted = signal;
+    queue.length = 0;
+    for (const pid of running) try { process.kill(-pid, 'SIGTERM'); } catch {}
+    setTimeout(() => { for (const pid of running) try { process.kill(-pid, 'SIGKILL'); } catch {} }, 2000).unref();
+  });
+}
+
 const ipc0 = new Set(ipcSnapshot());
 const shm0 = new Set(shmSnapshot());
 const results = [];
@@ -55,6 +79,7 @@ function runFile(file) {
       env: { ...process.env, UNIBUS_TEST_RUN: runId, FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(child.pid);
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
@@ -64,6 +89,7 @@ function runFile(file) {
       try { process.kill(-child.pid, 'SIGKILL'); } catch {}
     }, timeoutS * 1000);
     child.on('close', (code, signal) => {
+      running.delete(child.pid);
       clearTimeout(dog);
       // Whatever the file started in its group goes with it.
       try { process.kill(-child.pid, 'SIGKILL'); } catch {}
@@ -80,7 +106,6 @@ function runFile(file) {
   });
 }
 
-const queue = [...files];
 await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () => {
   while (queue.length) await runFile(queue.shift());
 }));
@@ -93,6 +118,12 @@ for (const n of tmpWithPrefix()) leftovers.push(`/tmp/${n}`);
 if (leftovers.length) {
   console.log(`leftovers after the run (prefix ${runId}):\n  ${leftovers.join('\n  ')}`);
   for (const n of tmpWithPrefix()) rmSync(join('/tmp', n), { recursive: true, force: true });
+  // An interrupted file never ran its cleanup: its shm segments (named with the prefix) go too.
+  if (interrupted) for (const n of shmSnapshot()) if (n.includes(runId)) rmSync(join('/dev/shm', n), { force: true });
+}
+if (interrupted) {
+  console.log(`\ninterrupted (${interrupted}): the rest of the run did not start`);
+  process.exit(exitCodes[interrupted]);
 }
 
 const tests = results.reduce((a, r) => a + r.total, 0);
