@@ -36,6 +36,17 @@ function canMountTmpfs(): boolean {
 }
 const canMount = canMountTmpfs();
 
+/** A test that needs a small filesystem of its own; skipped (and says so) where none can be mounted. */
+function onSmallDisk(name: string, body: () => Promise<void>): void {
+  test(name, async () => {
+    if (!canMount) {
+      console.log('  skipped: needs root and unshare(1) to mount a small tmpfs');
+      return;
+    }
+    await body();
+  });
+}
+
 interface Outcome { code: string | null; message: string | null; accepted: number; refused: number; after: number; lost: number }
 
 /** Runs disk-full-peer.js in `mode` in a private mount namespace; its JSON line. */
@@ -51,11 +62,7 @@ async function runPeer(mode: 'up' | 'down' | 'hubkill'): Promise<Outcome> {
   return JSON.parse(line) as Outcome;
 }
 
-test('a client\'s full disk refuses publishes with LimitError, loses nothing accepted, and recovers', async () => {
-  if (!canMount) {
-    console.log('  skipped: needs root and unshare(1) to mount a small tmpfs');
-    return;
-  }
+onSmallDisk('a client\'s full disk refuses publishes with LimitError, loses nothing accepted, and recovers', async () => {
   const r = await runPeer('up');
   assert.ok(r.accepted > 0, 'some publishes fit before the disk filled');
   assert.is(r.code, 'ERR_UNIBUS_LIMIT', `a refused publish says why: ${r.message}`);
@@ -64,22 +71,14 @@ test('a client\'s full disk refuses publishes with LimitError, loses nothing acc
   assert.is(r.after, 50, 'with room again, publishing goes on');
 });
 
-test('a subscriber\'s full down log makes the hub wait for room, not drop what it routed', async () => {
-  if (!canMount) {
-    console.log('  skipped: needs root and unshare(1) to mount a small tmpfs');
-    return;
-  }
+onSmallDisk('a subscriber\'s full down log makes the hub wait for room, not drop what it routed', async () => {
   const r = await runPeer('down');
   assert.is(r.refused, 0, `the publisher's disk had room: ${r.message}`);
   assert.is(r.accepted, 3000);
   assert.is(r.lost, 0, 'every accepted publish reached the subscriber through its small disk');
 });
 
-test('a hub killed while it waits for room in a subscriber\'s log: the next hub delivers it all', async () => {
-  if (!canMount) {
-    console.log('  skipped: needs root and unshare(1) to mount a small tmpfs');
-    return;
-  }
+onSmallDisk('a hub killed while it waits for room in a subscriber\'s log: the next hub delivers it all', async () => {
   const r = await runPeer('hubkill');
   assert.is(r.accepted, 1000);
   assert.is(r.lost, 0, 'what the killed hub had not appended is routed again by the next one');
