@@ -1,7 +1,10 @@
 /**
- * A client process of the zero-copy bench. argv: <role> <url> <method> <size> <count>
+ * A client process of the zero-copy bench. argv: <role> <url> <method> <size> <count> [window]
  * - pub: publishes `count` payloads of `size` bytes on `zc.data`, by `loan` (writes one byte of
- *   each loan) or `copy` (publishes one prepared buffer), then prints "sent".
+ *   each loan) or `copy` (publishes one prepared buffer), then prints "sent". It awaits a
+ *   publish only every `window` messages (default 256, as bench/relay/peer.ts), as a producer
+ *   that does not wait for each sample would; a loan waits only when the pool is full
+ *   (`bus.tryLoan()` first). `window` 1 awaits every loan and every publish.
  * - sub: counts `count` messages (zeroCopy for `loan`: released at once), reading one byte of
  *   each, then prints "got <count> <seconds from the first to the last>".
  * - ping: sends `count` samples (`loan`) or messages (`copy`) of `size` bytes on `zc.ping` one at a time, each after the pong
@@ -13,9 +16,10 @@
  */
 import { Bus } from '../../src/index.js';
 
-const [role, url, method, sizeText, countText] = process.argv.slice(2);
+const [role, url, method, sizeText, countText, windowText] = process.argv.slice(2);
 const size = Number(sizeText);
 const count = Number(countText);
+const window = Math.max(1, Number(windowText ?? '256'));
 const bus = await Bus.connect(url!, { reconnect: false });
 const go = (): Promise<void> => new Promise<void>((resolve) => process.stdin.once('data', () => {
   process.stdin.destroy(); // an open stdin would keep this process alive
@@ -28,16 +32,19 @@ if (role === 'pub') {
   cpuAtReady = process.cpuUsage();
   await go();
   const buf = new Uint8Array(size).fill(7);
-  for (let i = 0; i < count; i++) {
+  let last: Promise<void> | undefined;
+  for (let i = 1; i <= count; i++) {
     if (method === 'loan') {
-      const s = await bus.loan('zc.data', size, { timeout: 60_000 });
+      const s = (window > 1 ? bus.tryLoan('zc.data', size) : undefined) ?? await bus.loan('zc.data', size, { timeout: 60_000 });
       s.data[0] = i & 255;
-      await s.publish();
+      last = s.publish();
     } else {
       buf[0] = i & 255;
-      await bus.publish('zc.data', buf);
+      last = bus.publish('zc.data', buf);
     }
+    if (i % window === 0) await last;
   }
+  await last;
   await bus.flush();
   console.log('sent');
 } else if (role === 'sub') {

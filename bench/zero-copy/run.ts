@@ -14,6 +14,7 @@
  * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2]
  *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
  *      [--loans-only] (no copy and 64 B figures: to profile the loan path alone)
+ *      [--window 256] (publishes in flight before the publisher awaits one; 1: await each)
  * `BENCH_NODE_ARGS` gives every process (hub included) extra Node flags, as in `npm run bench`:
  * `--max-semi-space-size=1` pins V8's young generation for an A/B (GC luck out of the figures),
  * `--cpu-prof --cpu-prof-dir=DIR` profiles every process.
@@ -33,6 +34,12 @@ const opt = (name: string, def: string): string => {
 const runs = Number(opt('runs', '3'));
 const seconds = Number(opt('seconds', '2'));
 const sizes = opt('sizes', '64k,1m,4m,16m').split(',').map(parseSize);
+/**
+ * Publishes in flight before the publisher awaits one (default 256, as bench/relay/peer.ts): a
+ * producer does not wait for each sample. 1: every loan and every publish awaited (the figures
+ * of sessions 5 to 7).
+ */
+const publishWindow = Math.max(1, Number(opt('window', '256')));
 const peerJs = fileURLToPath(new URL('./peer.js', import.meta.url));
 /** BENCH_NODE_ARGS: extra Node flags for every process of the bench (the hub is this one). */
 const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
@@ -52,7 +59,7 @@ const children = new Set<ChildProcess>();
 
 interface Proc { lines: string[]; wait(re: RegExp): Promise<string>; send(): void; exited: Promise<number | null> }
 function start(role: string, url: string, method: string, size: number, count: number): Proc {
-  const child = spawn(process.execPath, [...nodeArgs, peerJs, role, url, method, String(size), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, peerJs, role, url, method, String(size), String(count), String(publishWindow)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(child);
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void; reject: (e: Error) => void }> = [];
@@ -188,7 +195,7 @@ async function figure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: num
 
 async function main(): Promise<void> {
   sweepZeroCopyBench(); // what earlier runs that were killed left in /dev/shm
-  console.log(`zero-copy bench over shm://, ${runs} run(s) per figure, median msgs/s at the receiver`);
+  console.log(`zero-copy bench over shm://, ${runs} run(s) per figure, median msgs/s at the receiver, publisher window ${publishWindow}`);
   console.log('CPU µs per message: publisher / hub / subscriber (relay only)');
   console.log('| shape | size | 64 B copy msgs/s | copy msgs/s | loan msgs/s | loan GB/s | loan / copy | loan / 64 B | loan CPU µs/msg | 64 B CPU µs/msg |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');

@@ -192,6 +192,23 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   }
 
   /**
+   * loan() without waiting: a Sample when the pool has a free run now, else undefined (a
+   * producer that does not wait per sample pays no promise turn). Elsewhere than `shm://` it
+   * always returns one. Throws what loan() rejects with.
+   * @example
+   * ```ts
+   * const s = bus.tryLoan('frames.cam1', 65_536) ?? await bus.loan('frames.cam1', 65_536);
+   * s.data.set(frame);
+   * void s.publish();
+   * ```
+   */
+  tryLoan<K extends PublishTopic<T>>(topic: K, size: number): Sample | undefined {
+    if (this.#closing) throw new ClosedError('bus');
+    checkTopic(topic);
+    return this.#samples.tryLoan(topic, size);
+  }
+
+  /**
    * Messages on topics matching `pattern` (`*` one token, `>` the rest): an Observable, and an
    * async iterable for `for await`. Call `await bus.flush()` to know the hub has the subscription.
    * With `zeroCopy: true` messages are disposable byte views (`using m`; docs/zero-copy.md).

@@ -57,6 +57,10 @@ export class BusSamples {
     return this.#loans.loan(topic, size, options);
   }
 
+  tryLoan(topic: string, size: number): Sample | undefined {
+    return this.#loans.tryLoan(topic, size);
+  }
+
   /**
    * The wire handler of one subscription: samples go to the receiver, everything else to
    * `plain` (a zero-copy subscription's ordinary messages are made disposable).

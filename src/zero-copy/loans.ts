@@ -67,28 +67,47 @@ export class Loans {
    * Not async: a loan the pool has room for costs one resolved promise, no wait machinery.
    */
   loan(topic: string, size: number, options: LoanOptions = {}): Promise<Sample> {
-    if (this.#closed) return Promise.reject(new ClosedError('bus'));
-    if (!Number.isSafeInteger(size) || size < 0) return Promise.reject(new RangeError(`loan size must be a non-negative integer: size=${size}`));
-    if (!this.#place) return Promise.resolve(this.#copyLoan(topic, size));
-    let writer: PoolWriter;
+    let writer: PoolWriter | undefined;
     try {
-      writer = this.#pool();
+      writer = this.#writerFor(size);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (size > writer.capacity) return Promise.reject(new RangeError(`loan size exceeds the pool: size=${size} pool=${writer.capacity} (raise ?pool=)`));
+    if (!writer) return Promise.resolve(this.#copyLoan(topic, size));
     const timeout = options.timeout ?? DEFAULT_LOAN_TIMEOUT;
     if (!Number.isFinite(timeout) || timeout < 0) return Promise.reject(new RangeError(`Timeout must be a non-negative number of milliseconds: timeout=${timeout}`));
     if (options.signal?.aborted !== true) {
       const run = writer.take(size);
       if (run) return Promise.resolve(this.#poolLoan(writer, topic, run));
     }
+    const pool = writer;
     // Receivers free slots by clearing a bit in shared memory and send nothing, so a loan that
     // finds no room looks again: on the next turns first (a release is often µs away), then every
     // millisecond (a longer backoff idled the publisher while a pool of few large slots drained).
-    return this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => writer.take(size),
+    return this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => pool.take(size),
       { signal: options.signal, timeout, minDelay: 1, maxDelay: 1, eagerTurns: 16 })
-      .then((run) => this.#poolLoan(writer, topic, run));
+      .then((run) => this.#poolLoan(pool, topic, run));
+  }
+
+  /**
+   * A loan now, or undefined when the pool has no free run for `size` bytes now (never waits:
+   * no promise, no timer). Throws what loan() rejects with (ClosedError, RangeError).
+   */
+  tryLoan(topic: string, size: number): Sample | undefined {
+    const writer = this.#writerFor(size);
+    if (!writer) return this.#copyLoan(topic, size);
+    const run = writer.take(size);
+    return run && this.#poolLoan(writer, topic, run);
+  }
+
+  /** The pool a loan of `size` comes from (undefined: a copy loan); throws for a closed bus or a bad size. */
+  #writerFor(size: number): PoolWriter | undefined {
+    if (this.#closed) throw new ClosedError('bus');
+    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`loan size must be a non-negative integer: size=${size}`);
+    if (!this.#place) return undefined;
+    const writer = this.#pool();
+    if (size > writer.capacity) throw new RangeError(`loan size exceeds the pool: size=${size} pool=${writer.capacity} (raise ?pool=)`);
+    return writer;
   }
 
   #copyLoan(topic: string, size: number): Sample {

@@ -6,7 +6,7 @@
 import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Bus } from '../../bus/bus.js';
-import { SampleError } from '../../errors.js';
+import { ClosedError, SampleError } from '../../errors.js';
 import type { SampleMessage } from '../../zero-copy/sample.js';
 import { rejectsWith, until } from './watchdog.js';
 
@@ -87,5 +87,49 @@ export function loanCases(ctx: LoanContext): void {
     await until('200 each', () => zcCount >= 200 && plainGot.length >= 200, 60_000);
     assert.is(bad, 0, 'no zero-copy sample torn or mixed up');
     assert.ok(plainGot.every((d, i) => d.length === 100_000 && intact(d, i)), 'ordinary copies intact');
+  });
+  inProcessClient('tryLoan: a client loans without waiting, publishes without awaiting each, 300 samples arrive intact and in order; misuse throws', async () => {
+    const { url } = await hubOn('tryloan');
+    // On shm:// a pool of 16 blocks (8 samples of 70,000 bytes): 32 loans between awaits fill it.
+    const shm = url.startsWith('shm:');
+    const pub = await Bus.connect(shm ? `${url}${url.includes('?') ? '&' : '?'}pool=1MiB` : url);
+    open.push(pub);
+    const zc = await Bus.connect(url);
+    open.push(zc);
+    let bad = 0;
+    let got = 0;
+    zc.subscribe('t.>', { zeroCopy: true }).subscribe((m) => {
+      if (m.data.length !== 70_000 || !intact(m.data, got)) bad++;
+      got++;
+      m.release();
+    });
+    await zc.flush();
+    let last: Promise<void> | undefined;
+    let waited = 0;
+    for (let i = 0; i < 300; i++) {
+      // A full pool (shm://) is undefined, never a wait: then the waiting loan() takes over.
+      let s = pub.tryLoan('t.x', 70_000);
+      if (s === undefined) {
+        waited++;
+        s = await pub.loan('t.x', 70_000, { timeout: 30_000 });
+      }
+      assert.is(s.data.length, 70_000);
+      fill(s.data, i);
+      last = s.publish();
+      if (i % 32 === 31) await last;
+    }
+    await last;
+    await pub.flush();
+    await until('300 samples', () => got >= 300, 60_000);
+    assert.is(bad, 0, `no sample torn, mixed up or out of order (${waited} loans waited)`);
+    if (shm) assert.ok(waited > 0, 'a full pool made tryLoan() return undefined');
+    const unused = pub.tryLoan('t.x', 10);
+    assert.ok(unused, 'a loan with the pool free');
+    unused!.release();
+    await rejectsWith(() => unused!.publish(), SampleError);
+    assert.throws(() => pub.tryLoan('t.x', -1), (e: unknown) => e instanceof RangeError);
+    assert.throws(() => pub.tryLoan('t.*', 1), (e: unknown) => e instanceof Error);
+    await pub.close();
+    assert.throws(() => pub.tryLoan('t.x', 1), (e: unknown) => e instanceof ClosedError);
   });
 }
