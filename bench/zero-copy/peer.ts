@@ -10,8 +10,8 @@
  * - ping: sends `count` samples (`loan`) or messages (`copy`) of `size` bytes on `zc.ping` one at a time, each after the pong
  *   of the last, and prints "rtt <µs> <µs> ..." (round trips, the first tenth left out as warm-up).
  * - pong: answers each message on `zc.ping` with one of the same size and method on `zc.pong`.
- * All print "ready" first, and "cpu <µs> <minor faults>" (user + system CPU of this process since
- * "ready", minor page faults since start) last.
+ * All print "ready" first, and "cpu <µs> <minor faults> <user µs> <system µs> <voluntary> <involuntary>"
+ * (user + system CPU of this process since "ready"; page faults and context switches since start) last.
  * @module
  */
 import { Bus } from '../../src/index.js';
@@ -116,5 +116,6 @@ if (role === 'pub') {
   console.log(`rtt ${rtts.map((x) => x.toFixed(1)).join(' ')}`);
 }
 const cpu = process.cpuUsage(cpuAtReady);
-console.log(`cpu ${cpu.user + cpu.system} ${process.resourceUsage().minorPageFault}`);
+const ru = process.resourceUsage();
+console.log(`cpu ${cpu.user + cpu.system} ${ru.minorPageFault} ${cpu.user} ${cpu.system} ${ru.voluntaryContextSwitches} ${ru.involuntaryContextSwitches}`);
 await bus.close();

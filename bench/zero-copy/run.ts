@@ -99,7 +99,7 @@ function start(role: string, url: string, method: string, size: number, count: n
  * 40,000 samples). Pages are only backed where written (one byte per sample here), so a large
  * pool costs address space, not memory.
  */
-const poolFor = (size: number): string => `${Math.ceil((256 * size) / (1 << 20))}MiB`;
+const poolFor = (size: number): string => `${Math.ceil((Number(process.env.ZC_SLOTS ?? 256) * size) / (1 << 20))}MiB`;
 const hubUrl = (size: number, query = ''): string => `shm://zcbench${process.pid}?size=64MiB&pool=${poolFor(size)}${query}`;
 const listen = (url: string): Promise<Bus> =>
   // The copy path queues whole payloads for a slower subscriber: with the default 32 MiB per

@@ -32,6 +32,8 @@ export interface BackoffDelays {
 /** A set of pending waits that the owner can cancel at once (on `close()`). */
 export class WaitSet {
   readonly #cancels = new Set<(err: Error) => void>();
+  /** Pending waits' next try, run early by {@link poke}. */
+  readonly #tries = new Set<() => void>();
 
   /** Rejects every pending wait with `err`. */
   cancelAll(err: Error): void {
@@ -40,6 +42,14 @@ export class WaitSet {
 
   get size(): number {
     return this.#cancels.size;
+  }
+
+  /**
+   * Every pending wait tries again now instead of at its timer: for owners told that the
+   * condition may hold (a pool slot was freed), so a wait need not poll finely.
+   */
+  poke(): void {
+    for (const again of [...this.#tries]) again();
   }
 
   /**
@@ -74,6 +84,7 @@ export class WaitSet {
         if (immediate) clearImmediate(immediate);
         signal?.removeEventListener('abort', onAbort);
         this.#cancels.delete(cancel);
+        this.#tries.delete(poked);
         if (err) reject(err);
         else resolve(value as T);
       };
@@ -92,6 +103,13 @@ export class WaitSet {
         if (left <= 0) return finish(new TimeoutError(what, timeout!));
         schedule(left);
       };
+      // Poked: the timer (or the next turn's try) is replaced by a try now.
+      const poked = (): void => {
+        clearTimeout(timer);
+        if (immediate) clearImmediate(immediate);
+        immediate = undefined;
+        tick();
+      };
       const schedule = (left: number): void => {
         immediate = undefined;
         if (eager > 0) {
@@ -100,6 +118,7 @@ export class WaitSet {
         } else timer = setTimeout(tick, Math.min(left, backoff.next()));
       };
       this.#cancels.add(cancel);
+      this.#tries.add(poked);
       signal?.addEventListener('abort', onAbort, { once: true });
       schedule(Math.max(0, deadline - Date.now()));
     });

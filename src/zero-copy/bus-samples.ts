@@ -42,7 +42,8 @@ export class BusSamples {
 
   constructor(host: BusSamplesHost) {
     const place = poolPlace(host.url);
-    this.#loans = new Loans(host.busId, place, (w) => host.publish(w), host.publishValue);
+    this.#loans = new Loans(host.busId, place, (w) => host.publish(w), host.publishValue,
+      (topic, onRoom) => { host.subscribe(topic, () => onRoom()); });
     this.#receiver = place && new SampleReceiver({
       subscribe: (pattern, handler) => host.subscribe(pattern, handler),
       publish: (w) => host.publish(w),

@@ -19,6 +19,8 @@ import { MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
 import { PoolView } from './pool-reader.js';
 import { HoldWatch } from './hold-watch.js';
 
+/** msgpack `{}`: a room notice carries nothing. */
+const EMPTY_MAP = new Uint8Array([0x80]);
 /** How often pools whose publisher left are checked for removal (ms). */
 const ORPHAN_CHECK_MS = 250;
 /** A pool name: `/unibus-shm.<hub name>~pool.<bus id>.<n>`. */
@@ -94,12 +96,14 @@ export class SampleRouter {
 
   /** Routes one sample PUB through `route` (the router's fan-out), holding it in flight meanwhile. */
   route(from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub, route: () => void): void {
+    let pool: Pool;
     let view: PoolView;
     let block: number;
     let length: number;
     try {
       const d = decodeDescriptor(pub.payload);
-      view = this.#pool(from, d.pool);
+      pool = this.#pool(from, d.pool);
+      view = pool.view;
       if (!view.matches(d.block, d.length, d.generation) || !view.heldBy(d.block, 0)) {
         throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
       }
@@ -116,7 +120,7 @@ export class SampleRouter {
     } finally {
       this.#active = undefined;
       // Every receiver's bit is set: the hub's hold ends (a sample nobody took is free now).
-      view.dropLane(block, 0); // bit 0: in flight
+      if (view.dropLane(block, 0)) this.#room(pool); // bit 0: in flight
     }
   }
 
@@ -167,7 +171,9 @@ export class SampleRouter {
     if (lane !== undefined) {
       this.#lanes.delete(peer);
       const bit = laneBit(lane);
-      for (const pool of this.#pools.values()) pool.view.dropEverywhere(bit);
+      for (const pool of this.#pools.values()) {
+        if (pool.view.dropEverywhere(bit) > 0 && pool.view.takeWaiting()) this.#room(pool);
+      }
       this.#free.push(lane);
     }
     let orphans = false;
@@ -206,11 +212,18 @@ export class SampleRouter {
     }
   }
 
-  #pool(from: RouterPeer, name: string): PoolView {
+  /** Tells `pool`'s publisher that a run was freed while its loan waits (./pool-layout.ts, `waiting`). */
+  #room(pool: Pool): void {
+    const topic = pool.view.roomTopic;
+    if (pool.owner === undefined || topic === undefined) return;
+    this.#hooks.write(pool.owner, this.#encoder.encode(topic, msgpackCodec.id, 0, EMPTY_MAP, undefined, undefined));
+  }
+
+  #pool(from: RouterPeer, name: string): Pool {
     const known = this.#pools.get(name);
     if (known) {
       known.owner ??= from;
-      return known.view;
+      return known;
     }
     const m = POOL_NAME.exec(name);
     if (!m || !m[1]!.startsWith(POOL_INFIX) || !POOL_SUFFIX.test(m[1]!.slice(POOL_INFIX.length))) {
@@ -218,9 +231,10 @@ export class SampleRouter {
     }
     // A pool is 0600 and must be ours: same user, as every shm segment of this hub.
     const view = PoolView.open(name, { uid: process.geteuid?.(), mode: 0o600 });
-    this.#pools.set(name, { view, owner: from });
+    const pool = { view, owner: from };
+    this.#pools.set(name, pool);
     this.#holds.start();
-    return view;
+    return pool;
   }
 
   /** The sample as an ordinary `raw` PUB (made once per routed sample). */

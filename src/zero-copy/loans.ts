@@ -11,7 +11,7 @@ import type { Codec } from '../codecs/codec.js';
 import { ClosedError } from '../errors.js';
 import { SAMPLE_CODEC } from './descriptor.js';
 import { WaitSet } from '../sync/wait-set.js';
-import { POOL_INFIX, poolGeometry } from './pool-layout.js';
+import { POOL_INFIX, poolGeometry, roomTopic } from './pool-layout.js';
 import { PoolWriter, type Run } from './pool-writer.js';
 import { Sample, type LoanOptions, type SampleBackend } from './sample.js';
 
@@ -54,12 +54,18 @@ export class Loans {
     giveBack();
   });
 
+  /** Subscribes to the notices that a run was freed while a loan waits (made with the first pool). */
+  readonly #watchRoom: ((topic: string, onRoom: () => void) => void) | undefined;
+  #watchingRoom = false;
+
   constructor(busId: string, place: PoolPlace | undefined, publish: (w: WireMessage) => Promise<void> | undefined,
-    publishValue?: (topic: string, codec: Codec, value: unknown) => Promise<void> | undefined) {
+    publishValue?: (topic: string, codec: Codec, value: unknown) => Promise<void> | undefined,
+    watchRoom?: (topic: string, onRoom: () => void) => void) {
     this.#busId = busId;
     this.#place = place;
     this.#publish = publish;
     this.#publishValue = publishValue;
+    this.#watchRoom = watchRoom;
   }
 
   /**
@@ -81,11 +87,17 @@ export class Loans {
       if (run) return Promise.resolve(this.#poolLoan(writer, topic, run));
     }
     const pool = writer;
-    // Receivers free slots by clearing a bit in shared memory and send nothing, so a loan that
-    // finds no room looks again: on the next turns first (a release is often µs away), then every
-    // millisecond (a longer backoff idled the publisher while a pool of few large slots drained).
-    return this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => pool.take(size),
-      { signal: options.signal, timeout, minDelay: 1, maxDelay: 1, eagerTurns: 16 })
+    // Receivers free slots by clearing a bit in shared memory and send nothing per release, so a
+    // loan that finds no room raises the pool's waiting word and looks again: whoever frees a run
+    // next sends one notice, which pokes the wait (no 1 ms poll between the last release and the
+    // next loan: with 256 samples in flight that poll halved the relayed rate). Without a notice
+    // (a peer of earlier code) it looks on the next turns, then every millisecond.
+    return this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => {
+      const run = pool.take(size);
+      if (run) return run;
+      pool.wantRoom();
+      return pool.take(size); // a run freed before the waiting word was raised sends no notice
+    }, { signal: options.signal, timeout, minDelay: 1, maxDelay: 1, eagerTurns: 16 })
       .then((run) => this.#poolLoan(pool, topic, run));
   }
 
@@ -179,6 +191,12 @@ export class Loans {
     const place = this.#place!;
     const name = `/${place.prefix}${POOL_INFIX}${this.#busId}.${++this.#count}`;
     this.#writer = new PoolWriter(name, poolGeometry(place.poolBytes), place.mode);
+    if (!this.#watchingRoom && this.#watchRoom) {
+      // Before the first descriptor is sent: the hub knows the subscription before any receiver
+      // can free a run of this pool.
+      this.#watchingRoom = true;
+      this.#watchRoom(roomTopic(this.#busId), () => this.#waits.poke());
+    }
     return this.#writer;
   }
 

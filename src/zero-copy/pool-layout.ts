@@ -27,7 +27,15 @@
  *  +0  magic u32 'UBZ1'    +4  version u32 (written LAST by the creator)
  *  +8  blocks u32          +12 blockBytes u32 (a multiple of the page size)
  *  +16 dataOffset u32      +20 ownerPid i32
+ *  +24 waiting i32: 1 while a loan of the publisher waits for a free run (see below)
  * ```
+ *
+ * `waiting` (advisory; zero in pools of earlier code, which is still correct): the publisher
+ * stores 1 when a loan finds no free run, then looks once more. Whoever turns a run's holders
+ * word to 0 (a receiver's release, the hub's clear of bit 0) and then reads 1 swaps it to 0 and
+ * sends the publisher an empty PUB on `_ZC.<bus id>.room` ({@link roomTopicOfPool}), so the
+ * loan looks again at once instead of at its next 1 ms poll: one message per wait, not per
+ * sample (the swap lets one freer through). A message lost or never sent costs only that poll.
  *
  * Lifetime of a block run: free (holders 0) → loaned (only the publisher knows; generation + 1,
  * data written) → published (holders = 1, before the descriptor is sent) → routed (the hub sets
@@ -45,7 +53,7 @@ export const POOL_MAGIC = 0x315a4255;
 export const POOL_VERSION = 1;
 
 export const HEADER_BYTES = 64;
-export const Header = { magic: 0, version: 4, blocks: 8, blockBytes: 12, dataOffset: 16, ownerPid: 20 } as const;
+export const Header = { magic: 0, version: 4, blocks: 8, blockBytes: 12, dataOffset: 16, ownerPid: 20, waiting: 24 } as const;
 
 export const ENTRY_BYTES = 16;
 /** Byte offsets inside a block entry. */
@@ -134,3 +142,15 @@ export function laneBit(lane: number): bigint {
 export const POOL_INFIX = 'pool.';
 /** What may follow {@link POOL_INFIX} in a pool name. */
 export const POOL_SUFFIX = /^[0-9a-z]{1,40}\.[0-9]{1,9}$/;
+
+/** Where publisher `busId` hears that a run of its pool was freed while a loan waited (Header.waiting). */
+export function roomTopic(busId: string): string {
+  return `_ZC.${busId}.room`;
+}
+
+/** {@link roomTopic} of the publisher of pool `name` (`…~pool.<bus id>.<n>`); undefined for another name. */
+export function roomTopicOfPool(name: string): string | undefined {
+  const at = name.lastIndexOf(`~${POOL_INFIX}`);
+  const suffix = at < 0 ? '' : name.slice(at + 1 + POOL_INFIX.length);
+  return POOL_SUFFIX.test(suffix) ? roomTopic(suffix.slice(0, suffix.indexOf('.'))) : undefined;
+}

@@ -13,7 +13,11 @@ import { shmOpen, mapShared, type MappedRegion } from '../native/mmap.js';
 import { mapRangeUntilCollected, PAGE_BYTES } from '../native/mmap-range.js';
 import {
   Header, HEADER_BYTES, POOL_MAGIC, POOL_VERSION, generationIndex, holdersHalf, holdersIndex, laneBit32, lengthIndex, pageAlign,
+  roomTopicOfPool,
 } from './pool-layout.js';
+
+/** Index of the header's `waiting` word in an Int32Array over the pool. */
+const WAITING = Header.waiting >>> 2;
 
 /** A pool opened by name: its control area mapped read-write, samples mapped on demand. */
 export class PoolView {
@@ -25,6 +29,8 @@ export class PoolView {
   readonly #control: MappedRegion;
   readonly holders: BigInt64Array;
   readonly words: Int32Array;
+  /** Where the publisher hears of room (./pool-layout.ts, `waiting`); undefined: a name not of a pool. */
+  readonly roomTopic: string | undefined;
   /** The data area, mapped read-only on first use; dropped (not unmapped) at close. */
   #data: ArrayBuffer | undefined;
   #closed = false;
@@ -38,6 +44,7 @@ export class PoolView {
     this.dataOffset = dataOffset;
     this.holders = new BigInt64Array(control.buffer, 0, control.size >>> 3);
     this.words = new Int32Array(control.buffer, 0, control.size >>> 2);
+    this.roomTopic = roomTopicOfPool(name);
   }
 
   /**
@@ -110,9 +117,24 @@ export class PoolView {
     Atomics.or(this.words, holdersHalf(block, lane), laneBit32(lane));
   }
 
-  /** Clears lane `lane`'s bit (0: in flight) in `block`'s holders word. */
-  dropLane(block: number, lane: number): void {
-    Atomics.and(this.words, holdersHalf(block, lane), ~laneBit32(lane));
+  /**
+   * Clears lane `lane`'s bit (0: in flight) in `block`'s holders word. True when that freed the
+   * run while a loan of the publisher waits, and this caller is the one to tell it (the waiting
+   * word is swapped to 0): send a PUB on {@link roomTopic}. Costs one more load when nobody waits.
+   */
+  dropLane(block: number, lane: number): boolean {
+    const half = holdersHalf(block, lane);
+    const bit = laneBit32(lane);
+    const before = Atomics.and(this.words, half, ~bit);
+    if (Atomics.load(this.words, WAITING) === 0 || (before & ~bit) !== 0) return false;
+    // The other half (lanes 32-63 live in the high one): the whole word must read 0.
+    if (Atomics.load(this.words, lane < 32 ? half + 1 : half - 1) !== 0) return false;
+    return Atomics.compareExchange(this.words, WAITING, 1, 0) === 1;
+  }
+
+  /** True when a loan waits and this caller is the one to tell it (after freeing runs some other way). */
+  takeWaiting(): boolean {
+    return Atomics.load(this.words, WAITING) !== 0 && Atomics.compareExchange(this.words, WAITING, 1, 0) === 1;
   }
 
   /** True when lane `lane`'s bit (0: in flight) is set in `block`'s holders word. */

@@ -124,6 +124,14 @@ export class PoolWriter {
     this.#queue.push(run.block);
   }
 
+  /**
+   * A loan waits for room: receivers (and the hub) that free a run from now on tell this bus
+   * (Header.waiting, ./pool-layout.ts). Look again after it: a run freed just before is not told.
+   */
+  wantRoom(): void {
+    Atomics.store(this.#words, Header.waiting >>> 2, 1);
+  }
+
   /** Gives back a loan that was never published. */
   cancel(run: Run): void {
     this.#busy.fill(0, run.block, run.block + run.blocks);

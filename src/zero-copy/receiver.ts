@@ -23,7 +23,7 @@ import type { SampleMessage } from './sample.js';
 export const DEFAULT_MAX_HOLD = 10_000;
 /** How often held samples and idle pools are looked at (ms). */
 const SWEEP_MS = 500;
-/** msgpack `{}`: a lane request carries nothing. */
+/** msgpack `{}`: a lane request (and a room notice) carries nothing. */
 const EMPTY_MAP = new Uint8Array([0x80]);
 
 /** What a zero-copy subscription asked for. */
@@ -82,7 +82,7 @@ export class SampleReceiver {
   /** A sample's last reference went (or it was revoked): its bit goes when it is still ours. */
   readonly #freed = (h: HeldSample, clearBit: boolean): void => {
     this.#held.delete(h);
-    if (clearBit && h.epoch === this.#epoch) h.pool.dropLane(h.block, h.lane);
+    if (clearBit && h.epoch === this.#epoch && h.pool.dropLane(h.block, h.lane)) this.#room(h.pool);
   };
   readonly #endTurn = (): void => {
     this.#turnQueued = false;
@@ -153,6 +153,16 @@ export class SampleReceiver {
     for (const h of this.#held.toArray()) h.revoke(clearBits);
     for (const { view } of this.#pools.values()) view.close();
     this.#pools.clear();
+  }
+
+  /** This release freed a run of `pool` while its publisher's loan waits: tell it (./pool-layout.ts, `waiting`). */
+  #room(pool: PoolView): void {
+    if (pool.roomTopic === undefined || this.#closed) return;
+    try {
+      this.#host.publish({ topic: pool.roomTopic, codec: msgpackCodec.id, payload: EMPTY_MAP })?.catch(() => undefined);
+    } catch {
+      // not sent: the publisher's loan finds the run at its next poll
+    }
   }
 
   /** Handles a sample descriptor for one subscription (same wire for every local subscription). */
