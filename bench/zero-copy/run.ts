@@ -7,7 +7,7 @@
  * - `p2p`: a publisher client → the hub process, which subscribes itself (two processes);
  * - `relay`: a publisher client → the hub → a subscriber client (three processes).
  * Receivers read one byte of each message (a zero-copy receiver releases it at once).
- * Each bus's pool holds 256 samples (`?pool=`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
+ * Each bus's pool holds 256 samples (`?pool=`, `--slots`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
  * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`
  * (pinger client → hub → ponger client and back): p50 and p99 round trip.
  *
@@ -15,6 +15,7 @@
  *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
  *      [--loans-only] (no copy and 64 B figures: to profile the loan path alone)
  *      [--window 256] (publishes in flight before the publisher awaits one; 1: await each)
+ *      [--slots 256] (samples each pool holds, see poolFor)
  * `BENCH_NODE_ARGS` gives every process (hub included) extra Node flags, as in `npm run bench`:
  * `--max-semi-space-size=1` pins V8's young generation for an A/B (GC luck out of the figures),
  * `--cpu-prof --cpu-prof-dir=DIR` profiles every process.
@@ -40,11 +41,17 @@ const sizes = opt('sizes', '64k,1m,4m,16m').split(',').map(parseSize);
  * of sessions 5 to 7).
  */
 const publishWindow = Math.max(1, Number(opt('window', '256')));
+/** Samples each pool holds (poolFor). */
+const slots = Math.max(1, Number(opt('slots', '256')));
 const peerJs = fileURLToPath(new URL('./peer.js', import.meta.url));
 /** BENCH_NODE_ARGS: extra Node flags for every process of the bench (the hub is this one). */
 const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-/** Messages per second assumed to size a measurement: steady state, not the first milliseconds. */
-const GUESS = { loan: 40_000, copy64: 80_000 };
+/**
+ * Messages per second assumed to size a measurement: steady state, not the first milliseconds
+ * (JIT, first touches of the ring's pages). A pipelined publisher goes 2-4x faster than one that
+ * awaits each message.
+ */
+const GUESS = publishWindow > 1 ? { loan: 150_000, copy64: 300_000 } : { loan: 40_000, copy64: 80_000 };
 
 function parseSize(t: string): number {
   const m = /^(\d+)([km]?)$/i.exec(t.trim());
@@ -88,7 +95,7 @@ function start(role: string, url: string, method: string, size: number, count: n
 }
 
 /**
- * Every pool holds 256 samples (16 MiB at 64 KiB, 256 MiB at 1 MiB, 4 GiB at 16 MiB): the same
+ * Every pool holds `--slots` samples, 256 by default (16 MiB at 64 KiB, 256 MiB at 1 MiB, 4 GiB at 16 MiB): the same
  * number in flight at every size, so a figure measures the path and not the pool (with 64 slots
  * of 16 MiB the publisher waited for releases: 40-47k samples/s against 100k+ at 1 MiB, every
  * process dearer per sample from fewer samples per wake-up). Not more: a publisher that never
@@ -99,7 +106,7 @@ function start(role: string, url: string, method: string, size: number, count: n
  * 40,000 samples). Pages are only backed where written (one byte per sample here), so a large
  * pool costs address space, not memory.
  */
-const poolFor = (size: number): string => `${Math.ceil((Number(process.env.ZC_SLOTS ?? 256) * size) / (1 << 20))}MiB`;
+const poolFor = (size: number): string => `${Math.ceil((slots * size) / (1 << 20))}MiB`;
 const hubUrl = (size: number, query = ''): string => `shm://zcbench${process.pid}?size=64MiB&pool=${poolFor(size)}${query}`;
 const listen = (url: string): Promise<Bus> =>
   // The copy path queues whole payloads for a slower subscriber: with the default 32 MiB per
@@ -195,7 +202,7 @@ async function figure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: num
 
 async function main(): Promise<void> {
   sweepZeroCopyBench(); // what earlier runs that were killed left in /dev/shm
-  console.log(`zero-copy bench over shm://, ${runs} run(s) per figure, median msgs/s at the receiver, publisher window ${publishWindow}`);
+  console.log(`zero-copy bench over shm://, ${runs} run(s) per figure, median msgs/s at the receiver, publisher window ${publishWindow}, ${slots} samples per pool`);
   console.log('CPU µs per message: publisher / hub / subscriber (relay only)');
   console.log('| shape | size | 64 B copy msgs/s | copy msgs/s | loan msgs/s | loan GB/s | loan / copy | loan / 64 B | loan CPU µs/msg | 64 B CPU µs/msg |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
