@@ -8,8 +8,9 @@
  * - `relay`: a publisher client → the hub → a subscriber client (three processes).
  * Receivers read one byte of each message (a zero-copy receiver releases it at once).
  * Each bus's pool holds 256 samples (`?pool=`, `--slots`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
- * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`
- * (pinger client → hub → ponger client and back): p50 and p99 round trip.
+ * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`, in
+ * two shapes (pinger client → hub, which answers; pinger client → hub → ponger client and back):
+ * p50 and p99 round trip.
  *
  * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2]
  *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
@@ -159,18 +160,43 @@ async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: nu
   }
 }
 
-/** Ping-pong of samples of `size` with `spin` µs of polling: round trips in µs. */
-async function pingPong(method: 'loan' | 'copy', size: number, pings: number, spin: number): Promise<number[]> {
+/**
+ * Ping-pong of samples of `size` with `spin` µs of polling: round trips in µs. `relay`: pinger
+ * client → hub → ponger client → hub → pinger (three processes); `p2p`: pinger client → hub,
+ * which answers itself (two processes).
+ */
+async function pingPong(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, pings: number, spin: number): Promise<number[]> {
   const url = hubUrl(size, `&spin=${spin}`);
   const hub = await listen(url);
   try {
-    const pong = start('pong', url, method, size, pings);
-    await pong.wait(/^ready$/);
+    let pong: Proc | undefined;
+    if (shape === 'relay') {
+      pong = start('pong', url, method, size, pings);
+      await pong.wait(/^ready$/);
+    } else {
+      // The hub answers as the ponger peer does (peer.ts), by a loan or a copy of the same size.
+      const buf = new Uint8Array(size);
+      hub.subscribe('zc.ping', { zeroCopy: true }).subscribe((m) => {
+        const first = m.data[0]!;
+        m.release();
+        if (method === 'copy') {
+          buf[0] = first;
+          void hub.publish('zc.pong', buf);
+          return;
+        }
+        const s = hub.tryLoan('zc.pong', size);
+        if (s) {
+          s.data[0] = first;
+          void s.publish();
+        } else void hub.loan('zc.pong', size).then((l) => { l.data[0] = first; return l.publish(); });
+      });
+      await hub.flush();
+    }
     const ping = start('ping', url, method, size, pings);
     await ping.wait(/^ready$/);
     ping.send();
     const line = await ping.wait(/^rtt /);
-    await Promise.all([ping.exited, pong.exited]);
+    await Promise.all([ping.exited, pong?.exited]);
     return line.split(' ').slice(1).map(Number);
   } finally {
     await hub.close();
@@ -222,10 +248,14 @@ async function main(): Promise<void> {
     const size = parseSize(opt('ping-size', '1m'));
     const spin = Number(opt('spin', '200'));
     const pings = Number(opt('pings', '2000'));
-    console.log(`\nping-pong with ?spin=${spin} (pinger → hub → ponger → hub → pinger), round trips after a tenth of warm-up:`);
-    for (const [method, bytes, label] of [['loan', size, `${human(size)} loans`], ['copy', 64, '64 B messages (the bound)']] as const) {
-      const rtts = await pingPong(method, bytes, pings, spin);
-      console.log(`- ${label}: p50 ${pct(rtts, 0.5).toFixed(1)} µs, p99 ${pct(rtts, 0.99).toFixed(1)} µs (${rtts.length} round trips)`);
+    console.log(`\nping-pong with ?spin=${spin}, round trips after a tenth of warm-up:`);
+    const shapes = [['p2p', 'two processes: pinger → hub, which answers'], ['relay', 'three processes: pinger → hub → ponger → hub → pinger']] as const;
+    for (const [shape, text] of shapes) {
+      console.log(`${text}:`);
+      for (const [method, bytes, label] of [['loan', size, `${human(size)} loans`], ['copy', 64, '64 B messages (the bound)']] as const) {
+        const rtts = await pingPong(shape, method, bytes, pings, spin);
+        console.log(`- ${label}: p50 ${pct(rtts, 0.5).toFixed(1)} µs, p99 ${pct(rtts, 0.99).toFixed(1)} µs (${rtts.length} round trips)`);
+      }
     }
   }
 }
