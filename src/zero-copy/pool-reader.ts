@@ -33,6 +33,8 @@ export class PoolView {
   readonly roomTopic: string | undefined;
   /** The data area, mapped read-only on first use; dropped (not unmapped) at close. */
   #data: ArrayBuffer | undefined;
+  /** The last view made per first block (dropped with the mapping at close). */
+  #views: Array<Uint8Array | undefined> = [];
   #closed = false;
 
   private constructor(name: string, fd: number, control: MappedRegion, blocks: number, blockBytes: number, dataOffset: number) {
@@ -169,8 +171,14 @@ export class PoolView {
   sampleBytes(block: number, length: number): Uint8Array {
     if (this.#closed) throw new Error(`pool ${this.name} is closed`);
     if (length === 0) return new Uint8Array(0);
+    // A slot's next sample of the same length gets the same view (one typed array per sample
+    // was a measurable part of a delivery); it shows the same memory either way.
+    const known = this.#views[block];
+    if (known !== undefined && known.length === length) return known;
     this.#data ??= mapRangeUntilCollected(this.#fd, this.dataOffset, this.blocks * this.blockBytes, { readOnly: true });
-    return new Uint8Array(this.#data, block * this.blockBytes, length);
+    const made = new Uint8Array(this.#data, block * this.blockBytes, length);
+    this.#views[block] = made;
+    return made;
   }
 
   /**
@@ -181,6 +189,7 @@ export class PoolView {
     if (this.#closed) return;
     this.#closed = true;
     this.#data = undefined;
+    this.#views = [];
     this.#control.release();
     try {
       closeFd(this.#fd);

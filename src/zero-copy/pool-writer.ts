@@ -48,6 +48,8 @@ export class PoolWriter {
   /** When the last full scan ran (performance.now()): a run held out of order is found by one. */
   #lastScan = 0;
   #closed = false;
+  /** The last view handed out per first block (./pool-writer.ts `bytes`). */
+  #views: Array<Uint8Array | undefined> = [];
 
   /** Creates pool `name` (0600 or `mode`, O_EXCL) with `geometry`; header version written last. */
   constructor(name: string, geometry: PoolGeometry, mode: number) {
@@ -107,9 +109,16 @@ export class PoolWriter {
     return { block, blocks: need, length, generation };
   }
 
-  /** The writable bytes of `run` (in this process's own mapping). */
+  /**
+   * The writable bytes of `run` (in this process's own mapping). A slot loaned again with the
+   * same length gets the same view: a typed array made per loan was a measurable part of a loan.
+   */
   bytes(run: Run): Uint8Array {
-    return new Uint8Array(this.#region.buffer, this.geometry.dataOffset + run.block * this.geometry.blockBytes, run.length);
+    const known = this.#views[run.block];
+    if (known !== undefined && known.length === run.length) return known;
+    const made = new Uint8Array(this.#region.buffer, this.geometry.dataOffset + run.block * this.geometry.blockBytes, run.length);
+    this.#views[run.block] = made;
+    return made;
   }
 
   /**
@@ -265,6 +274,7 @@ export class PoolWriter {
         // already gone
       }
     }
+    this.#views = [];
     this.#region.release();
   }
 
