@@ -132,8 +132,23 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * or fixstr name, integer fields) is read by hand; anything else goes through msgpackr.
  */
 export function decodeDescriptor(payload: Uint8Array): SampleDescriptor {
-  const fast = decodeCommon(payload);
-  if (fast) return fast;
+  const into = { pool: '', block: 0, length: 0, generation: 0 };
+  return decodeCommon(payload, into) ? into : decodeOther(payload);
+}
+
+/** What {@link readDescriptor} fills (one object, reused). */
+const shared = { pool: '', block: 0, length: 0, generation: 0 };
+
+/**
+ * {@link decodeDescriptor} into one shared object, valid until the next call: for the hub and
+ * the receivers, which read its fields at once (an object per sample otherwise).
+ */
+export function readDescriptor(payload: Uint8Array): SampleDescriptor {
+  return decodeCommon(payload, shared) ? shared : decodeOther(payload);
+}
+
+/** The general msgpack path of {@link decodeDescriptor}. */
+function decodeOther(payload: Uint8Array): SampleDescriptor {
   let v: unknown;
   try {
     v = packr.unpack(payload);
@@ -146,30 +161,34 @@ export function decodeDescriptor(payload: Uint8Array): SampleDescriptor {
   return { pool: v[0], block: v[1], length: v[2], generation: v[3] as number };
 }
 
-/** The hand-read path of {@link decodeDescriptor}; undefined when the shape is not the common one. */
-function decodeCommon(p: Uint8Array): SampleDescriptor | undefined {
-  if (p.length < 5 || p[0] !== 0x94) return undefined;
+/** The hand-read path of {@link decodeDescriptor} into `out`; false when the shape is not the common one. */
+function decodeCommon(p: Uint8Array, out: { pool: string; block: number; length: number; generation: number }): boolean {
+  if (p.length < 5 || p[0] !== 0x94) return false;
   let at = 1;
   let len: number;
   const t = p[at]!;
   if (t >= 0xa0 && t <= 0xbf) { len = t - 0xa0; at += 1; }
   else if (t === 0xd9) { len = p[at + 1]!; at += 2; }
-  else return undefined;
-  if (at + len > p.length) return undefined;
+  else return false;
+  if (at + len > p.length) return false;
   const pool = nameAt(p, at, len);
-  if (pool === undefined) return undefined;
+  if (pool === undefined) return false;
   at += len;
   // Three integers read into locals (no array, no DataView: a sample allocated both here).
   const block = intAt(p, at);
-  if (block === undefined) return undefined;
+  if (block === undefined) return false;
   at = intEnd;
   const length = intAt(p, at);
-  if (length === undefined) return undefined;
+  if (length === undefined) return false;
   at = intEnd;
   const generation = intAt(p, at);
-  if (generation === undefined || intEnd !== p.length) return undefined;
+  if (generation === undefined || intEnd !== p.length) return false;
   if (block < 0 || length < 0) throw new ProtocolError('malformed sample descriptor');
-  return { pool, block, length, generation };
+  out.pool = pool;
+  out.block = block;
+  out.length = length;
+  out.generation = generation;
+  return true;
 }
 
 /** Where the integer last read by {@link intAt} ended (a module-level out value: no tuple per read). */

@@ -14,7 +14,7 @@ import { shmUnlink } from '../native/mmap.js';
 import type { Pub } from '../bus/protocol/messages.js';
 import { PubEncoder } from '../bus/protocol/pub-encoder.js';
 import type { LocalDelivery, RouterPeer } from '../bus/hub/router-peer.js';
-import { decodeDescriptor, encodeLane } from './descriptor.js';
+import { encodeLane, readDescriptor } from './descriptor.js';
 import { MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
 import { PoolView } from './pool-reader.js';
 import { HoldWatch } from './hold-watch.js';
@@ -101,7 +101,7 @@ export class SampleRouter {
     let block: number;
     let length: number;
     try {
-      const d = decodeDescriptor(pub.payload);
+      const d = readDescriptor(pub.payload); // shared: read at once
       pool = this.#pool(from, d.pool);
       view = pool.view;
       if (!view.matches(d.block, d.length, d.generation) || !view.heldBy(d.block, 0)) {

@@ -13,7 +13,7 @@ import type { BusEvent } from '../bus/events.js';
 import type { WireHandler, WireMessage } from '../bus/fabric.js';
 import { msgpackCodec } from '../codecs/index.js';
 import type { Message } from '../bus/types.js';
-import { decodeDescriptor, decodeLane, LANE_TOPIC, SAMPLE_CODEC } from './descriptor.js';
+import { decodeLane, LANE_TOPIC, readDescriptor, SAMPLE_CODEC } from './descriptor.js';
 import { HeldMessage, HeldSample, RELEASED } from './held.js';
 import { HeldList } from './held-list.js';
 import { PoolView } from './pool-reader.js';
@@ -195,7 +195,7 @@ export class SampleReceiver {
       const local = (w as { lane?: number }).lane;
       if (local !== undefined && this.#lane === 0) this.#lane = local;
       if (this.#lane === 0) throw new SampleError(`a sample arrived before this bus had a lane: topic=${w.topic}`);
-      const d = decodeDescriptor(w.payload);
+      const d = readDescriptor(w.payload); // shared: read at once
       let entry = this.#pools.get(d.pool);
       if (!entry) {
         entry = { view: PoolView.open(d.pool, this.#host.expect), used: 0 };
