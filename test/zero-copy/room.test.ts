@@ -90,4 +90,35 @@ test('room: samples nobody subscribed to are freed by the hub, which tells the p
   assert.equal(readdirSync('/dev/shm').filter((n) => n.includes(name)), [], 'nothing of the hub left in /dev/shm');
 });
 
+test('room: a holder killed with -9 while the publisher waits: the hub clears its bit and tells the publisher, whose loan then succeeds', async () => {
+  const name = uniqueName('zcroomkill');
+  const url = `shm://${name}?pool=64KiB`;
+  const hub = await Bus.listen(url);
+  try {
+    const holder = children.add(spawnNode(peer, ['holder', url]));
+    await holder.waitLine(/^ready$/, 60_000);
+    const pub = await Bus.connect(url, { reconnect: false });
+    let notices = 0;
+    pub.subscribe('_ZC.*.room').subscribe(() => { notices++; });
+    await pub.flush();
+    const first = await pub.loan('z.frame', 60_000, { timeout: 60_000 });
+    fill(first.data, 0);
+    await first.publish();
+    await holder.waitLine(/^held 1$/, 60_000);
+    // The only slot is held: this loan waits until the holder is gone.
+    const waiting = pub.loan('z.frame', 60_000, { timeout: 60_000 });
+    assert.is(pub.tryLoan('z.frame', 60_000), undefined, 'the pool is full');
+    holder.kill('SIGKILL');
+    const s = await within(60_000, 'the waiting loan', waiting);
+    s.release();
+    await until('the hub told the publisher', () => notices > 0, 30_000);
+    assert.is(notices, 1, 'one notice for the one wait');
+    await pub.close();
+  } finally {
+    await children.killAll();
+    await hub.close();
+  }
+  assert.equal(readdirSync('/dev/shm').filter((n) => n.includes(name)), [], 'nothing of the hub left in /dev/shm');
+});
+
 test.run();
