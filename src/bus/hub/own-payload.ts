@@ -26,6 +26,14 @@ let slabPos = 0;
  */
 export const SMALL_OWN_PAYLOAD = 256;
 
+/**
+ * True when an encoding of `n` bytes (`ownPayloadSize`) goes into a pooled buffer given back once
+ * routed (./own-pooled.ts) rather than into the slab or an allocation of its own.
+ */
+export function poolsOwnPayload(n: number): boolean {
+  return n > CUT_LIMIT;
+}
+
 /** Bytes of `value`'s encoding by `codec`, by the codec's own count, or -1 when it cannot tell. */
 export function ownPayloadSize(codec: Codec, value: unknown): number {
   return codec.sizeOf && codec.encodeInto ? codec.sizeOf(value) : -1;

@@ -160,9 +160,10 @@ export class PubSender {
 
   /**
    * `m` to the router by reference (the hub's own bus, ./local-route.ts): encoded once, with
-   * its decoded form beside it, so that the router neither copies nor decodes it.
+   * its decoded form beside it, so that the router neither copies nor decodes it. `release`: its
+   * payload is in a pooled buffer (./own-pooled.ts), given back by the router once routed.
    */
-  publishDirect(route: DirectRoute, limit: number, m: WireMessage): Promise<void> | undefined {
+  publishDirect(route: DirectRoute, limit: number, m: WireMessage, release?: () => void): Promise<void> | undefined {
     const seq = this.#seq + 1;
     const frame = this.#encoder.encode(m.topic, m.codec, seq, m.payload, m.replyTo, m.headers);
     const size = frame instanceof Uint8Array ? frame.length : frame[0]!.length + frame[1]!.length;
@@ -172,7 +173,7 @@ export class PubSender {
     this.#counters.bytesSent += size;
     return route.send(frame, {
       topic: m.topic, codec: m.codec, publisher: this.#publisherId, seq, replyTo: m.replyTo, headers: m.headers, payload: m.payload,
-    });
+    }, release);
   }
 }
 
