@@ -290,7 +290,8 @@ export class HubClient {
       // link (see SMALL_OWN_PAYLOAD), larger ones by reference.
       const n = ownPayloadSize(codec, value);
       const payload = n < 0 ? codec.encode(value) : value;
-      const now = this.#sender.publishNow(direct, this.#frameLimit(), topic, codec, payload, n < 0);
+      const size = n < 0 ? (payload as Uint8Array).length : n;
+      const now = this.#sender.publishNow(direct, this.#frameLimit(), topic, codec, payload, size, n < 0);
       if (now === 'routed') return undefined;
       const wait = this.#publishOwn(direct, topic, codec, payload, n);
       // Behind the link: a publisher that waits lets the router catch up (then it routes at once again).

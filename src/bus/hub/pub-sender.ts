@@ -55,12 +55,12 @@ export class PubSender {
   /**
    * The hub's own publish of `value` routed at once, written in place into each subscriber's
    * connection (./own-now.ts): `routed`, or why it must go the usual way (nothing sent, no seq
-   * used). `encoded`: `value` is bytes `codec` encoded already, copied as they are. Throws
-   * `FrameTooLargeError` past `limit`.
+   * used). `n`: the size of `value`'s encoding, by `codec.sizeOf` just before (sized once: a
+   * codec may pack the value to size it). `encoded`: `value` is bytes `codec` encoded already,
+   * copied as they are. Throws `FrameTooLargeError` past `limit`.
    */
-  publishNow(route: DirectRoute, limit: number, topic: string, codec: Codec, value: unknown, encoded: boolean): OwnRoute {
+  publishNow(route: DirectRoute, limit: number, topic: string, codec: Codec, value: unknown, n: number, encoded: boolean): OwnRoute {
     if (route.sendNow === undefined) return 'link';
-    const n = encoded ? (value as Uint8Array).length : codec.sizeOf!(value);
     const f = this.#now;
     const seq = this.#seq + 1;
     const size = this.#encoder.valueFrameSize(topic, codec.id, seq, n);
