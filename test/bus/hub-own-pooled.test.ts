@@ -1,6 +1,7 @@
 /**
- * The hub's own large publishes that cross its link are encoded into pooled buffers, given back
- * once the router has copied them into every subscriber's connection (src/bus/hub/own-pooled.ts).
+ * The hub's own publishes that cross its link are encoded into pooled buffers (large) or cuts of
+ * recycled slabs, given back once the router has copied them into every subscriber's connection
+ * (src/bus/hub/own-pooled.ts, own-payload.ts).
  * A buffer given back too early is reused by a later publish while something still reads it:
  * these check, byte for byte, every large payload the hub publishes while the paths switch, at
  * a subscriber that keeps up, one that stops reading for a while, and the hub's own subscription
@@ -18,8 +19,8 @@ import { within } from '../helpers/watchdog.js';
 
 const packr = new Packr({ useRecords: false });
 
-/** Over the slab's limit (64 KiB), so pooled; 1 MiB fills a connection at once. */
-const SIZES = [70_000, 1_048_576, 200_000, 1_048_576];
+/** Over the slab's limit (64 KiB) pooled, under it cut from recycled slabs; 1 MiB fills a connection at once. */
+const SIZES = [70_000, 1_048_576, 4096, 200_000, 20_000, 1_048_576, 300, 65_000];
 
 function bytes(size: number, seed: number): Uint8Array {
   const b = new Uint8Array(size);
@@ -85,7 +86,7 @@ test('unix: a subscriber that keeps up, one that pauses, and the hub\'s own subs
     const pausing = await open('own-pooled-pausing');
     // The hub's own subscription keeps every view it is handed, checked at the end.
     const local: Uint8Array[] = [];
-    const sent = await publishAll(hub, 'big.a', 8, async (round) => {
+    const sent = await publishAll(hub, 'big.a', 12, async (round) => {
       if (round === 1) pausing.raw.pause();
       if (round === 3) pausing.raw.resume();
       if (round === 4) {

@@ -27,7 +27,7 @@ import {
 } from '../protocol/messages.js';
 import { PubSender } from './pub-sender.js';
 import type { DirectRoute } from './local-route.js';
-import { encodeOwnPayload, ownPayloadSize, poolsOwnPayload, SMALL_OWN_PAYLOAD } from './own-payload.js';
+import { encodeOwnCut, ownPayloadSize, poolsOwnPayload, SMALL_OWN_PAYLOAD } from './own-payload.js';
 import { encodePooledPayload } from './own-pooled.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { ClientSubscriptions, type LocalSub } from './client-subscriptions.js';
@@ -303,12 +303,12 @@ export class HubClient {
   /** The hub's own publish over its link; `payload` is `value` encoded when `n` < 0. */
   #publishOwn(direct: DirectRoute, topic: string, codec: Codec, payload: unknown, n: number): Promise<void> | undefined {
     if (n >= 0 && n <= SMALL_OWN_PAYLOAD) return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, payload);
-    if (n >= 0 && poolsOwnPayload(n)) {
-      // Large: into a pooled buffer, given back once the router has copied it into every connection.
-      const pooled = encodePooledPayload(codec, payload, n);
+    if (n >= 0) {
+      // Into a pooled buffer (large) or a recycled slab, given back once the router has copied it into every connection.
+      const pooled = poolsOwnPayload(n) ? encodePooledPayload(codec, payload, n) : encodeOwnCut(codec, payload, n);
       return this.#sender.publishDirect(direct, this.#frameLimit(), { topic, codec: codec.id, payload: pooled.bytes }, pooled.release);
     }
-    const bytes = n < 0 ? payload as Uint8Array : encodeOwnPayload(codec, payload, n);
+    const bytes = payload as Uint8Array; // encoded by the codec (it cannot size its encodings)
     const m = { topic, codec: codec.id, payload: bytes };
     // Small once encoded (an object): an ordinary frame too.
     return bytes.length <= SMALL_OWN_PAYLOAD ? this.#sender.publish(this.conn, this.#frameLimit(), m) : this.publish(m);

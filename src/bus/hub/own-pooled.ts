@@ -36,7 +36,7 @@ export interface PooledPayload {
 
 /**
  * `value` encoded by `codec` (which can size and encode into a buffer: `n` is `codec.sizeOf(value)`)
- * into a buffer from the large-frame pool: a copy, as `encodeOwnPayload` makes.
+ * into a buffer from the large-frame pool: a copy (the caller may change `value` afterwards).
  */
 export function encodePooledPayload(codec: Codec, value: unknown, n: number): PooledPayload {
   const buf = takeLargeFrame(n);
