@@ -17,6 +17,12 @@ import { Packr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE, type Options } from 'msgpa
 /** Copies up to this many bytes with a loop (no view object, no native call); larger ones natively. */
 const LOOP_COPY = 256;
 
+/**
+ * A scratch grown past this (by one large value) is given up at the next `size`: msgpackr keeps
+ * its buffer for good, and one 500 MB object must not pin 500 MB for the rest of the process.
+ */
+const KEEP_SCRATCH = 1024 * 1024;
+
 /** msgpackr's buffer (a Node Buffer, whose `copy` takes a range without a view) with the encoding's range. */
 type Target = Uint8Array & { start: number; end: number; copy?: (to: Uint8Array, at: number, start: number, end: number) => number };
 
@@ -33,6 +39,7 @@ export class SizedPacks {
   /** Bytes of `value`'s encoding (packed into the scratch now). Throws what msgpackr throws. */
   size(value: unknown): number {
     this.#value = SizedPacks; // not valid while packing: a throw leaves nothing sized
+    if (this.#target !== undefined && this.#target.length > KEEP_SCRATCH) this.#packr.useBuffer(Buffer.allocUnsafeSlow(8192));
     const t = this.#packr.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as unknown as Target;
     this.#target = t;
     this.#value = value;

@@ -64,6 +64,14 @@ test('an object changed after it was sized is sized (and written) anew', () => {
   assert.equal(packr.unpack(inPlace(v)), v);
 });
 
+test('a scratch grown by one large value is given up at the next sizing, and encodings stay right', () => {
+  const big = { s: 'b'.repeat(3_000_000) };
+  assert.equal(packr.unpack(inPlace(big)), big);
+  const small = { s: 'after' };
+  assert.equal([...inPlace(small)], [...packr.pack(small)]);
+  assert.equal(packr.unpack(inPlace(big)), big);
+});
+
 test('a value msgpack cannot encode is a CodecError, and the next value encodes', () => {
   const bad = { n: 10n ** 30n };
   try {
