@@ -138,6 +138,9 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
 
   /**
    * Publishes `value` on `topic`. Resolves when accepted locally; waits while the path is full.
+   * `value` is encoded (copied) before this returns: the caller may change or reuse it at once,
+   * without awaiting (on a hub too: its own payloads of any size are copied, large ones into
+   * pooled buffers).
    * On a durable transport (`file://`) it resolves once the message is in the spool, so a
    * process killed right after loses nothing it saw published.
    * Rejects with `InvalidTopicError`, `FrameTooLargeError`, `CodecError`, `ClosedError`.

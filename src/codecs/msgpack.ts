@@ -7,14 +7,20 @@
  * `unpack` returns binary values as views of the input; the input is a received frame, which
  * the transport contract says belongs to the receiver, so nothing aliases reusable memory.
  * A value that is a `Uint8Array` skips msgpackr both ways (msgpack-bytes.ts: same bytes).
+ * `sizeOf`/`encodeInto` pack other values into a scratch buffer and copy them out
+ * (msgpack-sized.ts): the publish paths write them in place with no view or buffer of their own.
  * @module
  */
 import { Packr } from 'msgpackr';
 import { CodecError } from '../errors.js';
 import { CodecId, type Codec } from './codec.js';
 import { BinPayloads, binSize } from './msgpack-bytes.js';
+import { SizedPacks } from './msgpack-sized.js';
 
-const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+const OPTIONS = { useRecords: false, moreTypes: false, mapsAsObjects: true };
+const packr = new Packr(OPTIONS);
+/** Other values sized, then written in place (publish paths): a scratch of their own, no view per value. */
+const sized = new SizedPacks(OPTIONS);
 /** The codec's own slab and cursors for byte-array values. */
 const bins = new BinPayloads();
 
@@ -30,10 +36,16 @@ export const msgpackCodec: Codec = {
     }
   },
   sizeOf(value: unknown): number {
-    return value instanceof Uint8Array ? binSize(value.length) : -1;
+    if (value instanceof Uint8Array) return binSize(value.length);
+    try {
+      return sized.size(value);
+    } catch (err) {
+      throw new CodecError(`msgpack cannot encode this value: ${(err as Error).message}`, { cause: err });
+    }
   },
   encodeInto(value: unknown, out: Uint8Array, at: number): void {
-    bins.write(value as Uint8Array, out, at);
+    if (value instanceof Uint8Array) bins.write(value, out, at);
+    else sized.write(value, out, at);
   },
   decodeAt(bytes: Uint8Array, start: number, end: number): unknown {
     return unpackRange(bytes, start, end);

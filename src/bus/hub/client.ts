@@ -27,7 +27,8 @@ import {
 } from '../protocol/messages.js';
 import { PubSender } from './pub-sender.js';
 import type { DirectRoute } from './local-route.js';
-import { encodeOwnPayload, ownPayloadSize, SMALL_OWN_PAYLOAD } from './own-payload.js';
+import { encodeOwnCut, ownPayloadSize, poolsOwnPayload, SMALL_OWN_PAYLOAD } from './own-payload.js';
+import { encodePooledPayload } from './own-pooled.js';
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { ClientSubscriptions, type LocalSub } from './client-subscriptions.js';
 
@@ -289,7 +290,8 @@ export class HubClient {
       // link (see SMALL_OWN_PAYLOAD), larger ones by reference.
       const n = ownPayloadSize(codec, value);
       const payload = n < 0 ? codec.encode(value) : value;
-      const now = this.#sender.publishNow(direct, this.#frameLimit(), topic, codec, payload, n < 0);
+      const size = n < 0 ? (payload as Uint8Array).length : n;
+      const now = this.#sender.publishNow(direct, this.#frameLimit(), topic, codec, payload, size, n < 0);
       if (now === 'routed') return undefined;
       const wait = this.#publishOwn(direct, topic, codec, payload, n);
       // Behind the link: a publisher that waits lets the router catch up (then it routes at once again).
@@ -301,7 +303,12 @@ export class HubClient {
   /** The hub's own publish over its link; `payload` is `value` encoded when `n` < 0. */
   #publishOwn(direct: DirectRoute, topic: string, codec: Codec, payload: unknown, n: number): Promise<void> | undefined {
     if (n >= 0 && n <= SMALL_OWN_PAYLOAD) return this.#sender.publishValue(this.conn, this.#frameLimit(), topic, codec, payload);
-    const bytes = n < 0 ? payload as Uint8Array : encodeOwnPayload(codec, payload, n);
+    if (n >= 0) {
+      // Into a pooled buffer (large) or a recycled slab, given back once the router has copied it into every connection.
+      const pooled = poolsOwnPayload(n) ? encodePooledPayload(codec, payload, n) : encodeOwnCut(codec, payload, n);
+      return this.#sender.publishDirect(direct, this.#frameLimit(), { topic, codec: codec.id, payload: pooled.bytes }, pooled.release);
+    }
+    const bytes = payload as Uint8Array; // encoded by the codec (it cannot size its encodings)
     const m = { topic, codec: codec.id, payload: bytes };
     // Small once encoded (an object): an ordinary frame too.
     return bytes.length <= SMALL_OWN_PAYLOAD ? this.#sender.publish(this.conn, this.#frameLimit(), m) : this.publish(m);

@@ -41,12 +41,17 @@ const HIGH_WATER_BYTES = 8 * 1024 * 1024;
 export interface ClaimedPub {
   readonly frame: Uint8Array | Uint8Array[];
   readonly pub: Pub;
+  /** Gives the payload's pooled buffer back (./own-pooled.ts); only once nothing reads it any more. */
+  readonly release?: () => void;
 }
 
 /** Where a hub client's publishes go instead of its connection (see `ClientOptions.direct`). */
 export interface DirectRoute {
-  /** Sends one PUB: `frame` (one or two chunks) and `pub`, its decoded form. Like `write`: undefined, or wait. */
-  send(frame: Uint8Array | Uint8Array[], pub: Pub): Promise<void> | undefined;
+  /**
+   * Sends one PUB: `frame` (one or two chunks) and `pub`, its decoded form. Like `write`: undefined,
+   * or wait. `release`: its payload is pooled (./own-pooled.ts), given back by whoever routes it.
+   */
+  send(frame: Uint8Array | Uint8Array[], pub: Pub, release?: () => void): Promise<void> | undefined;
   /** Routes a PUB at once, written in place (./own-now.ts), or says why it must go by `send` instead (nothing sent). */
   sendNow?(frame: OwnFrame): OwnRoute;
   /** Resolves once the router has read everything sent over the link so far (undefined: it has). */
@@ -95,10 +100,10 @@ export class LocalPath implements DirectRoute, LocalDelivery {
     });
   }
 
-  send(frame: Uint8Array | Uint8Array[], pub: Pub): Promise<void> | undefined {
+  send(frame: Uint8Array | Uint8Array[], pub: Pub, release?: () => void): Promise<void> | undefined {
     const marker = frame instanceof Uint8Array ? frame : frame[0]!;
     const size = frameSize(frame);
-    this.#queue.push({ marker, frame, pub, size });
+    this.#queue.push(release === undefined ? { marker, frame, pub, size } : { marker, frame, pub, size, release });
     this.#bytes += size;
     let room: boolean;
     try {

@@ -5,18 +5,21 @@
  * (`Buffer.allocUnsafeSlow`: its own ArrayBuffer, then GC): a third of the hub's CPU when it
  * published 4 KiB payloads. A codec that can size its encoding (`sizeOf`/`encodeInto`) writes
  * it here instead. A slab is only ever cut forward: an encoding handed out is never written
- * again (other peers' frames and the hub's own subscribers may hold it).
+ * again while anyone may hold it (other peers' frames, the hub's own subscribers).
+ *
+ * Cuts taken with `encodeOwnCut` are given back one by one (`release`, ./own-pooled.ts: once
+ * the router has copied them into every subscriber's connection); a full slab whose cuts all
+ * came back is written again from its start, instead of a fresh one (whose pages and external
+ * memory the GC must then take). A cut never given back keeps its slab from reuse for good.
  * @module
  */
 import type { Codec } from '../../codecs/codec.js';
 import { uninitialized, view } from '../../bytes.js';
+import type { PooledPayload } from './own-pooled.js';
 
-/** Encodings up to this size are cut from the slab; larger ones are allocated alone. */
+/** Encodings up to this size are cut from a slab; larger ones go into pooled buffers (./own-pooled.ts). */
 const CUT_LIMIT = 64 * 1024;
 const SLAB_BYTES = 256 * 1024;
-
-let slab: Uint8Array = new Uint8Array(0);
-let slabPos = 0;
 
 /**
  * Payloads that are cheaper to send as an ordinary frame over the hub's link (encoded in the
@@ -26,23 +29,62 @@ let slabPos = 0;
  */
 export const SMALL_OWN_PAYLOAD = 256;
 
+/**
+ * True when an encoding of `n` bytes (`ownPayloadSize`) goes into a pooled buffer given back once
+ * routed (./own-pooled.ts) rather than a cut of a slab (`encodeOwnCut`).
+ */
+export function poolsOwnPayload(n: number): boolean {
+  return n > CUT_LIMIT;
+}
+
 /** Bytes of `value`'s encoding by `codec`, by the codec's own count, or -1 when it cannot tell. */
 export function ownPayloadSize(codec: Codec, value: unknown): number {
   return codec.sizeOf && codec.encodeInto ? codec.sizeOf(value) : -1;
 }
 
+/** A slab of `encodeOwnCut`: its cuts not given back yet; full (no more cuts). */
+interface CutSlab {
+  readonly buf: Uint8Array;
+  pos: number;
+  out: number;
+  full: boolean;
+}
+
+/** Slabs whose cuts all came back, kept for reuse (at most this many). */
+const SPARE_SLABS = 4;
+const spare: Uint8Array[] = [];
+let cutSlab: CutSlab | undefined;
+
+function recycle(s: CutSlab): void {
+  if (spare.length < SPARE_SLABS) spare.push(s.buf);
+}
+
 /**
- * The encoding of `value` by `codec` (a copy: the caller may change `value` afterwards); `n` is
- * its `ownPayloadSize`.
+ * The encoding of `value` by `codec` (`n`: its `ownPayloadSize`, at most the slab's cut limit:
+ * `!poolsOwnPayload(n)`), cut from a slab that is reused once every cut of it is given back.
+ * Call `release` only when nothing can read the bytes any more; never calling it is safe.
  */
-export function encodeOwnPayload(codec: Codec, value: unknown, n: number): Uint8Array {
-  if (n < 0 || n > CUT_LIMIT) return codec.encode(value);
-  if (slabPos + n > slab.length) {
-    slab = uninitialized(SLAB_BYTES);
-    slabPos = 0;
+export function encodeOwnCut(codec: Codec, value: unknown, n: number): PooledPayload {
+  let s = cutSlab;
+  if (s === undefined || s.pos + n > s.buf.length) {
+    if (s !== undefined) {
+      s.full = true;
+      if (s.out === 0) recycle(s);
+    }
+    s = cutSlab = { buf: spare.pop() ?? uninitialized(SLAB_BYTES), pos: 0, out: 0, full: false };
   }
-  codec.encodeInto!(value, slab, slabPos);
-  const out = view(slab, slabPos, slabPos + n);
-  slabPos += n;
-  return out;
+  const slab = s;
+  codec.encodeInto!(value, slab.buf, slab.pos);
+  const bytes = view(slab.buf, slab.pos, slab.pos + n);
+  slab.pos += n;
+  slab.out++;
+  let given = false;
+  return {
+    bytes,
+    release: () => {
+      if (given) return;
+      given = true;
+      if (--slab.out === 0 && slab.full) recycle(slab);
+    },
+  };
 }

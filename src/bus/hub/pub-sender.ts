@@ -55,12 +55,12 @@ export class PubSender {
   /**
    * The hub's own publish of `value` routed at once, written in place into each subscriber's
    * connection (./own-now.ts): `routed`, or why it must go the usual way (nothing sent, no seq
-   * used). `encoded`: `value` is bytes `codec` encoded already, copied as they are. Throws
-   * `FrameTooLargeError` past `limit`.
+   * used). `n`: the size of `value`'s encoding, by `codec.sizeOf` just before (sized once: a
+   * codec may pack the value to size it). `encoded`: `value` is bytes `codec` encoded already,
+   * copied as they are. Throws `FrameTooLargeError` past `limit`.
    */
-  publishNow(route: DirectRoute, limit: number, topic: string, codec: Codec, value: unknown, encoded: boolean): OwnRoute {
+  publishNow(route: DirectRoute, limit: number, topic: string, codec: Codec, value: unknown, n: number, encoded: boolean): OwnRoute {
     if (route.sendNow === undefined) return 'link';
-    const n = encoded ? (value as Uint8Array).length : codec.sizeOf!(value);
     const f = this.#now;
     const seq = this.#seq + 1;
     const size = this.#encoder.valueFrameSize(topic, codec.id, seq, n);
@@ -160,9 +160,10 @@ export class PubSender {
 
   /**
    * `m` to the router by reference (the hub's own bus, ./local-route.ts): encoded once, with
-   * its decoded form beside it, so that the router neither copies nor decodes it.
+   * its decoded form beside it, so that the router neither copies nor decodes it. `release`: its
+   * payload is in a pooled buffer (./own-pooled.ts), given back by the router once routed.
    */
-  publishDirect(route: DirectRoute, limit: number, m: WireMessage): Promise<void> | undefined {
+  publishDirect(route: DirectRoute, limit: number, m: WireMessage, release?: () => void): Promise<void> | undefined {
     const seq = this.#seq + 1;
     const frame = this.#encoder.encode(m.topic, m.codec, seq, m.payload, m.replyTo, m.headers);
     const size = frame instanceof Uint8Array ? frame.length : frame[0]!.length + frame[1]!.length;
@@ -172,7 +173,7 @@ export class PubSender {
     this.#counters.bytesSent += size;
     return route.send(frame, {
       topic: m.topic, codec: m.codec, publisher: this.#publisherId, seq, replyTo: m.replyTo, headers: m.headers, payload: m.payload,
-    });
+    }, release);
   }
 }
 

@@ -42,6 +42,7 @@ import { RouterSubscriptions } from './router-subs.js';
 import { HubPublisher } from './router-sys.js';
 import { frameSize } from './frame-size.js';
 import { routeOwnNow, type OwnFrame, type OwnRoute, type OwnRouteContext } from './own-now.js';
+import { routeClaimedNow } from './own-pooled.js';
 import { SampleRouter } from '../../zero-copy/hub-samples.js';
 import { LANE_TOPIC, SAMPLE_CODEC } from '../../zero-copy/descriptor.js';
 import { lendsFrames } from '../../transports/frame-lending.js';
@@ -118,6 +119,8 @@ export class HubRouter {
     this.#own = { index: this.#index, stamp: () => ++this.#stamp, routed: () => { this.counters.routed++; }, dropped: (p) => this.#stats.dropped(p) };
   }
 
+  readonly #routeOwn = (frame: OwnFrame): OwnRoute => this.routeOwn(frame);
+
   /** The hub's own publish, routed now and written in place, or why not (./own-now.ts). */
   routeOwn(frame: OwnFrame): OwnRoute {
     if (this.#closed || this.#samples.active || this.#stats.on || frame.topic === LANE_TOPIC || frame.codec === SAMPLE_CODEC) return 'link';
@@ -149,7 +152,10 @@ export class HubRouter {
       try {
         // The hub's own publishes come by reference (./local-route.ts): no copy, no decode.
         const own = peer.local?.claim?.(frame);
-        if (own && peer.hello) this.#publish(peer, own.frame, own.pub);
+        // One whose payload is pooled is first written in place, to give its buffer back (./own-pooled.ts).
+        if (own && peer.hello) {
+          if (!routeClaimedNow(this.#routeOwn, own)) this.#publish(peer, own.frame, own.pub);
+        }
         else onPeerFrame(this.#frames, peer, frame);
       } catch (err) {
         this.#fail(peer, err instanceof Error ? err : new ProtocolError(String(err)));
