@@ -21,7 +21,7 @@ import { codecById, resolveCodec, type Codec } from '../codecs/index.js';
 import { ClosedError, InvalidUrlError, PeerGoneError, SlowConsumerError } from '../errors.js';
 import type { SpawnClientOptions, SpawnedClient } from '../transports/transport.js';
 import type { BusEvent, BusEventListeners, BusStats, OverflowPolicy } from './events.js';
-import type { Fabric, FabricSubscription, PeerDescription, WireMessage } from './fabric.js';
+import type { Fabric, PeerDescription, WireMessage } from './fabric.js';
 import { openFabric } from './open-fabric.js';
 import { answer, RequestTracker } from './requests.js';
 import { bounded } from './bounded.js';
@@ -52,7 +52,6 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   readonly #events = new Subject<BusEvent>();
   readonly #requests: RequestTracker;
   readonly #ends = new Set<(error?: Error) => void>();
-  #inbox: FabricSubscription | undefined;
   #pressure = 0;
   #emitter: TypedEmitter<BusEventListeners> | undefined;
   #closing: Promise<void> | undefined;
@@ -231,19 +230,8 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   async request<K extends ServiceTopic<S>>(topic: K, value: RequestOf<S, K>, options: RequestOptions = {}): Promise<ResponseOf<S, K>> {
     if (this.#closing) throw new ClosedError('bus');
     checkTopic(topic);
-    this.#inbox ??= this.#fabric.subscribe(this.#requests.inboxPattern, (m) => this.#requests.deliver(m));
-    const { replyTo, reply } = this.#requests.start(topic, options.timeout ?? 5000, options.signal);
     this.#counters.requests++;
-    const payload = this.#codec.encode(value);
-    try {
-      await this.#fabric.publish({
-        topic, codec: this.#codec.id, payload, replyTo,
-        ...(options.headers !== undefined ? { headers: options.headers } : {}),
-      });
-    } catch (err) {
-      this.#requests.fail(replyTo, err as Error);
-    }
-    const m = await reply;
+    const m = await this.#requests.send(this.#fabric, this.#codec, topic, value, options);
     return decodePayload(codecById(m.codec), m) as ResponseOf<S, K>;
   }
 

@@ -7,7 +7,8 @@
 import { AbortedError, NoRespondersError, PolicyDeniedError, RequestFailedError, TimeoutError } from '../errors.js';
 import { RULE_HEADER, STATUS_PERMISSION_DENIED } from './policy/denied-frame.js';
 import type { Codec } from '../codecs/index.js';
-import { STATUS_HEADER, STATUS_NO_RESPONDERS, type Fabric, type WireMessage } from './fabric.js';
+import { STATUS_HEADER, STATUS_NO_RESPONDERS, type Fabric, type FabricSubscription, type WireMessage } from './fabric.js';
+import type { RequestOptions } from './bus-options.js';
 
 /** Header a server sets on an error reply; the requester rejects with `RequestFailedError`. */
 export const STATUS_ERROR = 'error';
@@ -25,6 +26,8 @@ export class RequestTracker {
   readonly inboxPrefix: string;
   readonly #pending = new Map<string, Pending>();
   #next = 1;
+  /** The bus's inbox subscription, made by the first request. */
+  #inbox: FabricSubscription | undefined;
 
   constructor(busId: string) {
     this.inboxPrefix = `_INBOX.${busId}`;
@@ -33,6 +36,26 @@ export class RequestTracker {
   /** The pattern the bus subscribes to once, lazily. */
   get inboxPattern(): string {
     return `${this.inboxPrefix}.*`;
+  }
+
+  /**
+   * Sends a request through `fabric` and resolves with its reply. The value is encoded before the
+   * request is registered: a value the codec refuses rejects this call and leaves nothing pending
+   * (before, its entry timed out later with nobody listening: an unhandled rejection).
+   */
+  async send(fabric: Fabric, codec: Codec, topic: string, value: unknown, options: RequestOptions): Promise<WireMessage> {
+    const payload = codec.encode(value);
+    this.#inbox ??= fabric.subscribe(this.inboxPattern, (m) => this.deliver(m));
+    const { replyTo, reply } = this.start(topic, options.timeout ?? 5000, options.signal);
+    try {
+      await fabric.publish({
+        topic, codec: codec.id, payload, replyTo,
+        ...(options.headers !== undefined ? { headers: options.headers } : {}),
+      });
+    } catch (err) {
+      this.fail(replyTo, err as Error);
+    }
+    return reply;
   }
 
   /** Registers a request; returns its reply topic and the promise of its reply. */
