@@ -11,6 +11,7 @@
 import { unlinkSync, chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AcceptQueue } from '../shared/accept-queue.js';
+import { adoptAcceptedForReadInto } from '../shared/accept-read-into.js';
 import { connectSocket } from '../shared/connect-socket.js';
 import { ReadInto } from '../framing/frame-input.js';
 import { clearStale } from '../shared/ownership.js';
@@ -71,9 +72,14 @@ class UnixListener implements Listener {
     this.#path = path;
     this.#server = server;
     this.#liveness = liveness;
-    server.on('connection', (socket: Socket) => {
+    server.on('connection', (accepted: Socket) => {
+      // The hub reads large frames in place too (a Socket of its own with `onread`; the accepted
+      // one as it is where the runtime cannot hand its handle over): shared/accept-read-into.ts.
+      const readInto = new ReadInto();
+      const socket = adoptAcceptedForReadInto(accepted, readInto);
       this.#accepted.push(new StreamConnection(socket, socket, {
         maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED', ...(partialFrameTimeout ? { partialFrameTimeout } : {}),
+        ...(socket !== accepted ? { readInto } : {}),
       }));
     });
   }
@@ -109,7 +115,8 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
   try {
     clearStale(path, 'socket'); // a dead hub's socket; refuses anything else, or another user's
     await loadPeerCredentials();
-    server = createServer({ pauseOnConnect: false });
+    // Paused: an accepted socket's handle moves, unread, to a Socket that reads in place.
+    server = createServer({ pauseOnConnect: true });
     const listening = server;
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);
