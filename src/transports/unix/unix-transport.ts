@@ -18,6 +18,7 @@ import { clearStale } from '../shared/ownership.js';
 import { socketFd } from '../shared/socket-peer.js';
 import { commonOptions } from '../shared/url.js';
 import { StreamConnection } from '../stream-connection.js';
+import { LendingStreamConnection } from '../lending-stream-connection.js';
 import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
 import { acquireHubLiveness } from './hub-liveness.js';
@@ -77,10 +78,13 @@ class UnixListener implements Listener {
       // one as it is where the runtime cannot hand its handle over): shared/accept-read-into.ts.
       const readInto = new ReadInto();
       const socket = adoptAcceptedForReadInto(accepted, readInto);
-      this.#accepted.push(new StreamConnection(socket, socket, {
-        maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED', ...(partialFrameTimeout ? { partialFrameTimeout } : {}),
-        ...(socket !== accepted ? { readInto } : {}),
-      }));
+      const options = {
+        maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED' as const, ...(partialFrameTimeout ? { partialFrameTimeout } : {}),
+      };
+      // Read in place, it lends frames the router only forwards (framing/chunk-lending.ts).
+      this.#accepted.push(socket !== accepted
+        ? new LendingStreamConnection(socket, readInto, options)
+        : new StreamConnection(socket, socket, options));
     });
   }
 
