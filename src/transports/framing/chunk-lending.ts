@@ -24,6 +24,13 @@ import { giveLargeFrame, takeLargeFrame } from './large-frame-pool.js';
  * small frame's room in the chunk is not worth it.
  */
 const LEND_FROM = 1024;
+/**
+ * After this many frames declined in a row, only every SKIP_AFTER_DECLINES-th frame is offered
+ * until one is used: a hub whose own subscription takes a stream (client → hub) declines every
+ * frame, and each offer cost the router a decode of its own.
+ */
+const DECLINES_IN_A_ROW = 8;
+const SKIP_AFTER_DECLINES = 64;
 /** Bodies from this size come from the pool while lending (smaller ones: exact, as before). */
 const POOLED_BODY_MIN = 16 * 1024;
 
@@ -34,6 +41,9 @@ export class ChunkLending {
   #kept = false;
   /** The pool buffer of the body being assembled, if it came from the pool. */
   #body: Uint8Array | undefined;
+  /** Frames declined in a row, and frames still to deliver without offering them. */
+  #declined = 0;
+  #skip = 0;
 
   /** A new receive chunk starts: nothing in it is kept yet. */
   freshChunk(): void {
@@ -59,14 +69,20 @@ export class ChunkLending {
     const body = !inChunk && this.#body !== undefined && frame.buffer === this.#body.buffer ? this.#body : undefined;
     if (body !== undefined) this.#body = undefined;
     let used = false;
-    if (this.use !== undefined && frame.length >= LEND_FROM) {
+    const offered = this.use !== undefined && frame.length >= LEND_FROM && (this.#skip === 0 || --this.#skip < 0);
+    if (offered) {
       try {
-        used = this.use(frame);
+        used = this.use!(frame);
       } finally {
         // Thrown or declined: the frame (or a view of it) may be held by someone.
         if (!used && inChunk) this.#kept = true;
       }
-      if (used && body !== undefined) giveLargeFrame(body);
+      if (used) {
+        this.#declined = 0;
+        if (body !== undefined) giveLargeFrame(body);
+      } else if (++this.#declined >= DECLINES_IN_A_ROW) {
+        this.#skip = SKIP_AFTER_DECLINES;
+      }
       return used;
     }
     if (inChunk) this.#kept = true;
