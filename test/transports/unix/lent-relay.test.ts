@@ -148,4 +148,22 @@ test('when every frame is used up, reads go to the same memory over and over', (
   assert.ok(bodies.size <= 3, `large bodies in ${bodies.size} buffers`);
 });
 
+test('a consumer that declines every frame is asked less often, and again in full once it takes one', () => {
+  let offers = 0;
+  let taking = false;
+  const delivered: Uint8Array[] = [];
+  const input = new FrameInput(8 * 1024 * KiB, 30_000, (frame) => delivered.push(frame), (err) => { throw err; });
+  input.lend(() => { offers++; return taking; });
+  const all = [4 * KiB, 2000, 5000];
+  feed(input, 1000, all);
+  // 8 declines in a row, then one offer in 65 frames: about 23 of 1,000.
+  assert.ok(offers >= 8 && offers <= 40, `${offers} offers for 1,000 frames declined`);
+  assert.is(delivered.length, 1000, 'every frame not used up is delivered');
+  for (let i = 0; i < delivered.length; i++) assert.ok(same(delivered[i]!, frameBytes(i, all)), `frame ${i} intact`);
+  taking = true;
+  offers = 0;
+  feed(input, 200, all);
+  assert.ok(offers >= 130, `${offers} offers for 200 frames once it takes them`);
+});
+
 test.run();
