@@ -50,8 +50,8 @@ export class ChunkLending {
     this.#kept = false;
   }
 
-  /** True when nothing of `chunk` was kept: reads may go over it again. */
-  chunkFree(_chunk: Uint8Array): boolean {
+  /** True when nothing of the current chunk was kept: reads may go over it again. */
+  chunkFree(): boolean {
     return this.use !== undefined && !this.#kept;
   }
 

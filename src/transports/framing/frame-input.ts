@@ -109,7 +109,7 @@ export class FrameInput {
         this.#chunkPos = at + n;
         this.#decoder.push(view(this.#chunk, at, at + n));
         // Every frame of the chunk so far was lent and used up, none is held: read over it again.
-        if (this.#lending.chunkFree(this.#chunk) && !this.#decoder.holdsViews) this.#chunkPos = 0;
+        if (this.#lending.chunkFree() && !this.#decoder.holdsViews) this.#chunkPos = 0;
       }
       // Also when a chunk read left a large body pending: its rest and the next header come in
       // a short read, so the next large body is read in place (64 KiB reads into the chunk had
