@@ -16,6 +16,7 @@ import { ProtocolError } from '../../errors.js';
 import { uninitialized, view } from '../../bytes.js';
 import { LengthPrefixDecoder, type FrameHandler } from './length-prefix.js';
 import { ReassemblyAccount } from './reassembly-budget.js';
+import { ChunkLending } from './chunk-lending.js';
 
 /** Bytes of one receive chunk (Node's own read buffer is 64 KiB; below glibc's 128 KiB mmap threshold). */
 const READ_CHUNK = 64 * 1024;
@@ -50,11 +51,15 @@ export class FrameInput {
   #givenDirect = false;
   /** The last read completed a body read in place: the stream carries large frames. */
   #afterDirect = false;
+  readonly #onFrame: FrameHandler;
+  /** Lending (./frame-lending.ts via `lend()`): who is offered each frame first, and the chunk's state. */
+  readonly #lending = new ChunkLending();
 
   /** `onFailed`: the input cannot be read on (its owner stops reading). */
   constructor(maxFrameSize: number, partialFrameTimeout: number, onFrame: FrameHandler, onFailed: (err: Error) => void) {
     this.#onFailed = onFailed;
-    this.#decoder = new LengthPrefixDecoder(maxFrameSize, onFrame);
+    this.#onFrame = onFrame;
+    this.#decoder = new LengthPrefixDecoder(maxFrameSize, (frame) => this.#frame(frame));
     this.#budget = new ReassemblyAccount(partialFrameTimeout, (err) => this.fail(err));
   }
 
@@ -80,11 +85,13 @@ export class FrameInput {
     const direct = this.#decoder.directTarget(DIRECT_MIN);
     this.#givenDirect = direct !== undefined;
     if (direct !== undefined) return (this.#given = direct);
-    const room = this.#afterDirect ? AFTER_DIRECT_ROOM : READ_ROOM;
+    // A large body's short rest (under DIRECT_MIN) is read with the next header, no more.
+    const room = this.#afterDirect ? Math.min(this.#decoder.pendingRest + AFTER_DIRECT_ROOM, READ_CHUNK) : READ_ROOM;
     if (this.#chunk.length - this.#chunkPos < room) {
       // Not zero-filled: only bytes the kernel wrote are ever read.
       this.#chunk = uninitialized(READ_CHUNK);
       this.#chunkPos = 0;
+      this.#lending.freshChunk();
     }
     const end = this.#afterDirect ? this.#chunkPos + room : this.#chunk.length;
     return (this.#given = view(this.#chunk, this.#chunkPos, end));
@@ -96,17 +103,37 @@ export class FrameInput {
     if (buf !== this.#given) return;
     this.#given = undefined;
     try {
-      this.#afterDirect = this.#givenDirect;
       if (this.#givenDirect) this.#decoder.advanceDirect(n);
       else {
         const at = this.#chunkPos;
         this.#chunkPos = at + n;
         this.#decoder.push(view(this.#chunk, at, at + n));
+        // Every frame of the chunk so far was lent and used up, none is held: read over it again.
+        if (this.#lending.chunkFree() && !this.#decoder.holdsViews) this.#chunkPos = 0;
       }
+      // Also when a chunk read left a large body pending: its rest and the next header come in
+      // a short read, so the next large body is read in place (64 KiB reads into the chunk had
+      // copied every 64 KiB frame whole, each into a fresh body).
+      this.#afterDirect = this.#givenDirect || this.#decoder.pendingSize >= DIRECT_MIN;
       this.#afterRead();
     } catch (err) {
       this.fail(err instanceof Error ? err : new ProtocolError(String(err)));
     }
+  }
+
+  /**
+   * From now on each whole frame is first offered to `use` as a view valid only during the call
+   * (../frame-lending.ts); what it declines goes to `onFrame` as before. A frame used up gives
+   * its memory back: a large body to the process's pool, receive-chunk room to the next read.
+   */
+  lend(use: (frame: Uint8Array) => boolean): void {
+    this.#lending.use = use;
+    this.#decoder.allocate = (size) => this.#lending.takeBody(size);
+  }
+
+  #frame(frame: Uint8Array): void {
+    if (this.#lending.offer(frame, this.#chunk)) return;
+    this.#onFrame(frame);
   }
 
   /** Most reads end on a frame boundary: the budget is touched only around partial frames. */
@@ -167,5 +194,11 @@ export class ReadInto {
   /** Reads go to `input` from now on. */
   bind(input: FrameInput): void {
     this.#input = input;
+  }
+
+  /** Frames are lent to `use` first (`FrameInput.lend`); false when no input is bound yet. */
+  lend(use: (frame: Uint8Array) => boolean): boolean {
+    this.#input?.lend(use);
+    return this.#input !== undefined;
   }
 }

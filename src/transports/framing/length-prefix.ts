@@ -42,6 +42,9 @@ export class LengthPrefixDecoder {
   /** Body bytes of the pending frame received so far. */
   #filled = 0;
 
+  /** Memory for a body assembled ahead (default: fresh, exact); a lending input takes it from a pool. */
+  allocate: (size: number) => Uint8Array = uninitialized;
+
   constructor(maxFrameSize: number, onFrame: FrameHandler) {
     this.#maxFrameSize = maxFrameSize;
     this.#onFrame = onFrame;
@@ -50,6 +53,21 @@ export class LengthPrefixDecoder {
   /** Bytes received for an incomplete frame, header included (for reassembly budgets). */
   get pendingBytes(): number {
     return this.#need < 0 ? this.#headBytes : HEADER_BYTES + this.#filled;
+  }
+
+  /** Body size of the pending frame (-1: none, or its header is incomplete). */
+  get pendingSize(): number {
+    return this.#need;
+  }
+
+  /** Body bytes of the pending frame still to come (0: none pending). */
+  get pendingRest(): number {
+    return this.#need < 0 ? 0 : this.#need - this.#filled;
+  }
+
+  /** True while a pending body is held as views of the chunks that brought it (over ASSEMBLE_AHEAD_LIMIT). */
+  get holdsViews(): boolean {
+    return this.#parts.length > 0;
   }
 
   /** Forgets the frame being assembled (its connection is giving up on this stream). */
@@ -125,7 +143,7 @@ export class LengthPrefixDecoder {
   #begin(size: number): void {
     this.#need = size;
     this.#filled = 0;
-    if (size <= ASSEMBLE_AHEAD_LIMIT) this.#body = uninitialized(size);
+    if (size <= ASSEMBLE_AHEAD_LIMIT) this.#body = this.allocate(size);
   }
 
   /** Takes bytes [from, end) of `chunk` into the pending body; delivers it once complete. */

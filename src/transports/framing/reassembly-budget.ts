@@ -54,14 +54,15 @@ export class ReassemblyAccount {
     this.#mine = pending;
     if (pending === 0) {
       holders.delete(this);
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+      // The timer stays armed and does nothing if it fires with nothing pending: a stream read
+      // in place has a partial frame after every other read, and a timer made and cleared per
+      // frame cost more than the rest of the read (64 KiB frames, hub side).
     } else if (this.#timer === undefined) {
       holders.add(this);
-      this.#timer = setTimeout(() => this.#fail(new ProtocolError(
-        `a partial frame (${this.#mine} bytes) made no progress for partialFrameTimeout=${this.#timeout}ms`)), this.#timeout);
+      this.#timer = setTimeout(() => this.#expired(), this.#timeout);
       this.#timer.unref();
     } else {
+      holders.add(this);
       // Bytes arrived (update runs per read): progress, even when a frame completed and the
       // next partial one is no larger than the last.
       this.#timer.refresh();
@@ -78,6 +79,13 @@ export class ReassemblyAccount {
     }
   }
 
+  #expired(): void {
+    this.#timer = undefined;
+    if (this.#mine === 0) return;
+    this.#fail(new ProtocolError(
+      `a partial frame (${this.#mine} bytes) made no progress for partialFrameTimeout=${this.#timeout}ms`));
+  }
+
   /** Refuses this connection: gives its share back at once, then tells its owner. */
   #fail(err: ProtocolError): void {
     if (this.#refused) return;
@@ -88,6 +96,8 @@ export class ReassemblyAccount {
   #drop(): void {
     this.update(0);
     this.#refused = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** The holder of the largest partial frame; `self` loses ties (it is the one making progress). */
@@ -99,7 +109,6 @@ export class ReassemblyAccount {
 
   /** Gives the connection's share back (on close, or when its input is abandoned). */
   release(): void {
-    this.update(0);
-    this.#refused = true;
+    this.#drop();
   }
 }

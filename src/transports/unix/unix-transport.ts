@@ -11,12 +11,14 @@
 import { unlinkSync, chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AcceptQueue } from '../shared/accept-queue.js';
+import { adoptAcceptedForReadInto } from '../shared/accept-read-into.js';
 import { connectSocket } from '../shared/connect-socket.js';
 import { ReadInto } from '../framing/frame-input.js';
 import { clearStale } from '../shared/ownership.js';
 import { socketFd } from '../shared/socket-peer.js';
 import { commonOptions } from '../shared/url.js';
 import { StreamConnection } from '../stream-connection.js';
+import { LendingStreamConnection } from '../lending-stream-connection.js';
 import { DEFAULT_MAX_FRAME_SIZE } from '../transport.js';
 import type { Capabilities, Connection, Listener, PeerInfo, Transport, TransportOptions } from '../transport.js';
 import { acquireHubLiveness } from './hub-liveness.js';
@@ -71,10 +73,18 @@ class UnixListener implements Listener {
     this.#path = path;
     this.#server = server;
     this.#liveness = liveness;
-    server.on('connection', (socket: Socket) => {
-      this.#accepted.push(new StreamConnection(socket, socket, {
-        maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED', ...(partialFrameTimeout ? { partialFrameTimeout } : {}),
-      }));
+    server.on('connection', (accepted: Socket) => {
+      // The hub reads large frames in place too (a Socket of its own with `onread`; the accepted
+      // one as it is where the runtime cannot hand its handle over): shared/accept-read-into.ts.
+      const readInto = new ReadInto();
+      const socket = adoptAcceptedForReadInto(accepted, readInto);
+      const options = {
+        maxFrameSize, peer: readPeer(socket), peerProvenBy: 'SO_PEERCRED' as const, ...(partialFrameTimeout ? { partialFrameTimeout } : {}),
+      };
+      // Read in place, it lends frames the router only forwards (framing/chunk-lending.ts).
+      this.#accepted.push(socket !== accepted
+        ? new LendingStreamConnection(socket, readInto, options)
+        : new StreamConnection(socket, socket, options));
     });
   }
 
@@ -109,7 +119,8 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
   try {
     clearStale(path, 'socket'); // a dead hub's socket; refuses anything else, or another user's
     await loadPeerCredentials();
-    server = createServer({ pauseOnConnect: false });
+    // Paused: an accepted socket's handle moves, unread, to a Socket that reads in place.
+    server = createServer({ pauseOnConnect: true });
     const listening = server;
     await new Promise<void>((resolve, reject) => {
       listening.once('error', reject);

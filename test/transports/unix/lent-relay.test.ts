@@ -1,0 +1,169 @@
+/**
+ * Relaying over unix:// with lent frames (src/transports/framing/chunk-lending.ts): the hub reads
+ * in place and lends each frame to the router first; a PUB it only forwards is used up, so its
+ * receive-chunk room is read over again and a large body goes back to the pool. Real processes
+ * over a real socket: a publisher, a subscriber that keeps up and one that stalls now and then
+ * (frames wait in its outbox: those are declined, delivered owned), while the hub's own
+ * subscription comes and goes (owned, and kept past delivery: read over, it would change).
+ * Every subscriber gets every payload intact, in order; the hub's own copies stay intact.
+ *
+ * Then the same input alone (FrameInput, a medium that reads at most 50,000 bytes): frames
+ * lent and used up let reads go over the same chunk again, a used-up large body comes back from
+ * the pool for the next one, and frames declined (delivered) are never written over.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Bus } from '../../../src/index.js';
+import { FrameInput } from '../../../src/transports/framing/frame-input.js';
+import { HEADER_BYTES, writeLength } from '../../../src/transports/framing/length-prefix.js';
+import { script, spawnNode } from '../../helpers/processes.js';
+import { uniqueName } from '../../helpers/run-id.js';
+import { within } from '../../helpers/watchdog.js';
+import { checkRelayPayload, relayPayload } from '../shm/relay-payload.js';
+
+const relaySub = script(import.meta.url, '../shm/relay-sub.js');
+
+test('relayed frames arrive intact and in order at every subscriber, lent or delivered', async () => {
+  const url = `unix:///tmp/${uniqueName('lent-relay')}.sock`;
+  const hub = await Bus.listen(url);
+  const n = 1600;
+  const fast = spawnNode(relaySub, [url, 'lent.x', String(n), '0', '0']);
+  const slow = spawnNode(relaySub, [url, 'lent.x', String(n), '200', '150']);
+  let pub: Bus | undefined;
+  try {
+    await Promise.all([fast.waitLine(/^ready$/), slow.waitLine(/^ready$/)]);
+    pub = await Bus.connect(url);
+    const mine: string[] = [];
+    let local: { unsubscribe(): void } | undefined;
+    let firstLocal = -1;
+    for (let i = 0; i < n; i++) {
+      if (i === 500) {
+        local = hub.subscribe('lent.x').subscribe((m) => {
+          const data = m.data as Uint8Array;
+          const at = new DataView(data.buffer, data.byteOffset).getUint32(0, true);
+          if (firstLocal < 0) firstLocal = at;
+          const why = checkRelayPayload(data, at);
+          if (why !== undefined) mine.push(why);
+          // Kept past the delivery: a chunk or body read over again would change under it.
+          setTimeout(() => { const again = checkRelayPayload(data, at); if (again !== undefined) mine.push(`later: ${again}`); }, 5);
+        });
+        await within(10_000, 'hub flush', hub.flush());
+      }
+      if (i === 1000) local!.unsubscribe();
+      const sent = pub.publish('lent.x', relayPayload(i));
+      if (i % 16 === 15) await within(20_000, `publish ${i}`, sent);
+    }
+    await within(20_000, 'publisher flush', pub.flush());
+    const [f, s] = await Promise.all([fast.waitLine(/^done /, 60_000), slow.waitLine(/^done /, 60_000)]);
+    assert.is(f, `done ${n} 0`, `fast subscriber (stderr: ${fast.stderr.slice(-300)})`);
+    assert.is(s, `done ${n} 0`, `slow subscriber (stderr: ${slow.stderr.slice(-300)})`);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(mine, [], 'the hub\'s own subscription saw every payload intact, then and later');
+    assert.ok(firstLocal >= 0, 'the hub\'s own subscription got messages');
+    await Promise.all([fast.waitExit(), slow.waitExit()]);
+  } finally {
+    fast.kill('SIGKILL');
+    slow.kill('SIGKILL');
+    await pub?.close();
+    await hub.close();
+  }
+});
+
+const KiB = 1024;
+/** Frames below 1 KiB are never lent (delivered at once); the rest are offered first. */
+const MIXED = [5, 4 * KiB, 100, 70_000, 9, 1024 * KiB + 3, 4 * KiB, 20_000];
+const LENT = [4 * KiB, 70_000, 2000, 1024 * KiB + 3, 4 * KiB, 20_000, 1024, 5000];
+
+function frameBytes(i: number, sizes = MIXED): Uint8Array {
+  const f = new Uint8Array(sizes[i % sizes.length]!);
+  for (let k = 0; k < f.length; k++) f[k] = (i * 31 + k * 7) & 0xff;
+  f[0] = i & 0xff;
+  return f;
+}
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Feeds `count` frames through `input` by a medium that reads at most 50,000 bytes at a time. */
+function feed(input: FrameInput, count: number, sizes = MIXED): Set<ArrayBufferLike> {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const f = frameBytes(i, sizes);
+    const head = new Uint8Array(HEADER_BYTES);
+    writeLength(head, 0, f.length);
+    parts.push(head, f);
+  }
+  const wire = Buffer.concat(parts);
+  const readInto = new Set<ArrayBufferLike>();
+  let at = 0;
+  while (at < wire.length) {
+    const buf = input.readBuffer();
+    const n = Math.min(buf.length, 50_000, wire.length - at);
+    buf.set(wire.subarray(at, at + n));
+    readInto.add(buf.buffer);
+    input.onRead(n, buf);
+    at += n;
+  }
+  return readInto;
+}
+
+test('frames used up are read over again; frames declined are never written over', () => {
+  const delivered: Array<{ i: number; frame: Uint8Array }> = [];
+  const lentCopies: Array<{ i: number; copy: Uint8Array }> = [];
+  let seen = 0;
+  const input = new FrameInput(8 * 1024 * KiB, 30_000, (frame) => delivered.push({ i: seen++, frame }), (err) => { throw err; });
+  // Every third frame is declined (delivered, kept to the end), as is every frame below 1 KiB;
+  // the others are used up.
+  input.lend((frame) => {
+    if (seen % 3 === 0) return false;
+    lentCopies.push({ i: seen++, copy: frame.slice() });
+    return true;
+  });
+  const count = 96;
+  feed(input, count);
+  assert.is(delivered.length + lentCopies.length, count);
+  for (const { i, copy } of lentCopies) assert.ok(same(copy, frameBytes(i)), `lent frame ${i} was whole when lent`);
+  // Checked only now: a read over memory still held by a delivered frame would show here.
+  for (const { i, frame } of delivered) assert.ok(same(frame, frameBytes(i)), `delivered frame ${i} (${frame.length} bytes) intact`);
+});
+
+test('when every frame is used up, reads go to the same memory over and over', () => {
+  const bodies = new Set<ArrayBufferLike>();
+  let n = 0;
+  const input = new FrameInput(8 * 1024 * KiB, 30_000, () => assert.unreachable('nothing declined'), (err) => { throw err; });
+  input.lend((frame) => {
+    if (!same(frame, frameBytes(n, LENT))) throw new Error(`frame ${n} differs`);
+    if (frame.length >= 16 * KiB) bodies.add(frame.buffer);
+    n++;
+    return true;
+  });
+  const count = 400; // 50 frames of each size, 1 MiB ones included
+  const readInto = feed(input, count, LENT);
+  assert.is(n, count);
+  // Without reuse, 400 frames (about 55 MiB) take hundreds of chunks and 150 large bodies.
+  assert.ok(readInto.size <= 4, `reads went into ${readInto.size} buffers`);
+  assert.ok(bodies.size <= 3, `large bodies in ${bodies.size} buffers`);
+});
+
+test('a consumer that declines every frame is asked less often, and again in full once it takes one', () => {
+  let offers = 0;
+  let taking = false;
+  const delivered: Uint8Array[] = [];
+  const input = new FrameInput(8 * 1024 * KiB, 30_000, (frame) => delivered.push(frame), (err) => { throw err; });
+  input.lend(() => { offers++; return taking; });
+  const all = [4 * KiB, 2000, 5000];
+  feed(input, 1000, all);
+  // 8 declines in a row, then one offer in 65 frames: about 23 of 1,000.
+  assert.ok(offers >= 8 && offers <= 40, `${offers} offers for 1,000 frames declined`);
+  assert.is(delivered.length, 1000, 'every frame not used up is delivered');
+  for (let i = 0; i < delivered.length; i++) assert.ok(same(delivered[i]!, frameBytes(i, all)), `frame ${i} intact`);
+  taking = true;
+  offers = 0;
+  feed(input, 200, all);
+  assert.ok(offers >= 130, `${offers} offers for 200 frames once it takes them`);
+});
+
+test.run();
