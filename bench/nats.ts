@@ -23,13 +23,39 @@ export async function startNats(): Promise<() => Promise<void>> {
   const dir = mkdtempSync(join(tmpdir(), 'unibus-bench-nats-'));
   const config = join(dir, 'nats.conf');
   writeFileSync(config, 'max_payload: 8388608\n');
-  const server = await NatsServer.start({ name: 'unibus-bench', config });
+  let server: Awaited<ReturnType<typeof NatsServer.start>>;
+  try {
+    server = await NatsServer.start({ name: 'unibus-bench', config });
+  } finally {
+    // The server read its config when it started: removed now, a bench killed part-way (no
+    // chance to run the stop below) leaves no directory behind.
+    rmSync(dir, { recursive: true, force: true });
+  }
   process.env.UNIBUS_BENCH_NATS = server.url;
   if (server.pid !== undefined) process.env.UNIBUS_BENCH_NATS_PID = String(server.pid);
+  const unwatch = server.pid === undefined ? () => undefined : stopOnSignals(server.pid);
   return async () => {
+    unwatch();
     await server.kill('SIGTERM');
     delete process.env.UNIBUS_BENCH_NATS;
     delete process.env.UNIBUS_BENCH_NATS_PID;
-    rmSync(dir, { recursive: true, force: true });
   };
+}
+
+/**
+ * A bench ended by a signal (`kill`, a `timeout`, a closed terminal; Ctrl-C reaches the server
+ * itself) stops the server first: it used to stay running with nobody to stop it. The bench then
+ * exits as the signal would have ended it (128 + n). SIGKILL cannot be caught: that one leaves it.
+ */
+function stopOnSignals(pid: number): () => void {
+  const codes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+  const handlers = (Object.keys(codes) as Array<keyof typeof codes>).map((signal) => {
+    const stop = (): void => {
+      try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+      process.exit(codes[signal]);
+    };
+    process.once(signal, stop);
+    return () => process.off(signal, stop);
+  });
+  return () => { for (const off of handlers) off(); };
 }
