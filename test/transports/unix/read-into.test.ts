@@ -13,25 +13,8 @@ import type { Connection } from '../../../src/transports/transport.js';
 import { FrameInput } from '../../../src/transports/framing/frame-input.js';
 import { HEADER_BYTES, writeLength } from '../../../src/transports/framing/length-prefix.js';
 import { uniqueName } from '../../helpers/run-id.js';
+import { MiB, SIZES, payload, same, pauseMidLargeFrame } from './read-into-frames.js';
 import { within } from '../../helpers/watchdog.js';
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
-/** Sizes around every threshold of the read path (chunk room, direct-read minimum, chunk size). */
-const SIZES = [0, 1, 3, 64, 4 * KiB, 16 * KiB - 1, 16 * KiB, 16 * KiB + 1, 40_000, 64 * KiB - 4, 64 * KiB, 64 * KiB + 5,
-  200_000, MiB, MiB + 7, 3 * MiB + 1];
-
-function payload(i: number, size: number): Uint8Array {
-  const f = new Uint8Array(size);
-  for (let k = 0; k < size; k++) f[k] = (i * 31 + k * 7 + (k >>> 12)) & 0xff;
-  return f;
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
-}
 
 /** The connecting side reads (it is the side with `onread`): the accepted side writes. */
 async function pair(label: string): Promise<{ writer: Connection; reader: Connection; close(): Promise<void> }> {
@@ -78,24 +61,7 @@ test('frames of every size, interleaved, arrive intact and stay intact while kep
 });
 
 test('a pause in the middle of a large frame loses nothing', async () => {
-  const { writer, reader, close } = await pair('readinto-pause');
-  try {
-    const got: Uint8Array[] = [];
-    reader.consume((f) => {
-      got.push(f);
-      if (got.length === 1) {
-        // Paused while the next (large) frame is on its way, resumed a little later.
-        reader.pause();
-        setTimeout(() => reader.resume(), 50);
-      }
-    });
-    const sent = [payload(0, 10), payload(1, 2 * MiB + 3), payload(2, 100), payload(3, 300_000)];
-    for (const p of sent) writer.write(p);
-    await until('four frames', () => got.length >= 4);
-    for (let i = 0; i < sent.length; i++) assert.ok(same(got[i]!, sent[i]!), `frame ${i} intact`);
-  } finally {
-    await close();
-  }
+  await pauseMidLargeFrame(await pair('readinto-pause'));
 });
 
 test('the rest of a large body is read straight into the buffer it is delivered in', () => {
