@@ -17,7 +17,7 @@ import type { TransportFixture } from './fixture.js';
 
 export type { TransportFixture } from './fixture.js';
 export { Child, ChildSet, spawnNode, script, preloadArgs } from './processes.js';
-export { within, until, rejectsWith } from './watchdog.js';
+export { within, until, rejectsWith, watchdogScale } from './watchdog.js';
 
 /** Runs the Transport suite (the guarantees of the Transport contract) against `fixture`. */
 export async function transportSuite(fixture: TransportFixture): Promise<void> {
