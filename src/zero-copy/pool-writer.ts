@@ -6,8 +6,8 @@
  * message per release: a loan that finds no room looks again, ./loans.ts).
  * @module
  */
-import { closeFd, truncateFd } from '../native/fds.js';
-import { mapShared, shmOpen, shmUnlink, type MappedRegion } from '../native/mmap.js';
+import { createSharedRegion } from '../native/shm-create.js';
+import { shmUnlink, type MappedRegion } from '../native/mmap.js';
 import {
   Header, POOL_MAGIC, POOL_VERSION, generationIndex, holdersHalf, lengthIndex, runBlocks, type PoolGeometry,
 } from './pool-layout.js';
@@ -53,16 +53,8 @@ export class PoolWriter {
 
   /** Creates pool `name` (0600 or `mode`, O_EXCL) with `geometry`; header version written last. */
   constructor(name: string, geometry: PoolGeometry, mode: number) {
-    const fd = shmOpen(name, { create: true, mode });
-    try {
-      truncateFd(fd, geometry.totalBytes);
-      this.#region = mapShared(fd, geometry.totalBytes);
-    } catch (err) {
-      shmUnlink(name);
-      throw err;
-    } finally {
-      closeFd(fd);
-    }
+    this.#region = createSharedRegion(name, geometry.totalBytes, mode,
+      `a zero-copy sample pool (the URL's ?pool= sets its size)`);
     this.name = name;
     this.geometry = geometry;
     this.descriptors = new DescriptorWriter(name);

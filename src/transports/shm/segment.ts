@@ -6,7 +6,8 @@
  * @module
  */
 import { PermissionDeniedError, ProtocolError } from '../../errors.js';
-import { closeFd, statFd, truncateFd } from '../../native/fds.js';
+import { closeFd, statFd } from '../../native/fds.js';
+import { createSharedRegion } from '../../native/shm-create.js';
 import { mapShared, shmOpen, shmUnlink, type MappedRegion } from '../../native/mmap.js';
 import { sysvAttach, sysvCreate, sysvRemove, sysvStat } from '../../native/sysv-shm.js';
 import { Header, MAGIC, VERSION, checkCapacity, segmentBytes } from './layout.js';
@@ -37,17 +38,8 @@ export function createSegment(api: ShmApi, names: ShmNames, clientId: string, ca
       sysvRemove(sysvId);
     }
   } else {
-    const name = names.segment(clientId);
-    const fd = shmOpen(name, { create: true, mode });
-    try {
-      truncateFd(fd, bytes);
-      region = mapShared(fd, bytes);
-    } catch (err) {
-      shmUnlink(name);
-      throw err;
-    } finally {
-      closeQuietly(fd);
-    }
+    region = createSharedRegion(names.segment(clientId), bytes, mode,
+      `a connection's two rings (size=${capacity} each; the URL's ?size= sets it)`);
   }
   const i32 = new Int32Array(region.buffer, 0, 64);
   i32[Header.magic >>> 2] = MAGIC;
