@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onBenchSignal } from './signals.js';
 
 /** True when NATS cases can run: a server is named, or nats-server is on PATH. */
 export async function natsAvailable(): Promise<boolean> {
@@ -33,29 +34,14 @@ export async function startNats(): Promise<() => Promise<void>> {
   }
   process.env.UNIBUS_BENCH_NATS = server.url;
   if (server.pid !== undefined) process.env.UNIBUS_BENCH_NATS_PID = String(server.pid);
-  const unwatch = server.pid === undefined ? () => undefined : stopOnSignals(server.pid);
+  const pid = server.pid;
+  const unwatch = pid === undefined ? () => undefined : onBenchSignal(() => {
+    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+  });
   return async () => {
     unwatch();
     await server.kill('SIGTERM');
     delete process.env.UNIBUS_BENCH_NATS;
     delete process.env.UNIBUS_BENCH_NATS_PID;
   };
-}
-
-/**
- * A bench ended by a signal (`kill`, a `timeout`, a closed terminal; Ctrl-C reaches the server
- * itself) stops the server first: it used to stay running with nobody to stop it. The bench then
- * exits as the signal would have ended it (128 + n). SIGKILL cannot be caught: that one leaves it.
- */
-function stopOnSignals(pid: number): () => void {
-  const codes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
-  const handlers = (Object.keys(codes) as Array<keyof typeof codes>).map((signal) => {
-    const stop = (): void => {
-      try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
-      process.exit(codes[signal]);
-    };
-    process.once(signal, stop);
-    return () => process.off(signal, stop);
-  });
-  return () => { for (const off of handlers) off(); };
 }

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { selectCases, type CaseDef } from './cases.js';
 import type { CaseSpec } from './link.js';
 import { measure } from './measure.js';
+import { benchStopping } from './signals.js';
 import { sweepMeasurement } from './sweep.js';
 import { natsAvailable, startNats } from './nats.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
@@ -75,9 +76,10 @@ async function runAll(options: BenchOptions, cases: readonly CaseDef[]): Promise
   for (let run = 1; run <= options.runs; run++) {
     for (const size of options.sizes) {
       for (const def of cases) {
+        if (benchStopping()) return 1; // a signal is ending the bench (./signals.ts)
         const id = `${process.pid}-${++n}`;
         const { result, error } = await measure(specFor(def, size, options, id));
-        sweepMeasurement(id);
+        await sweepMeasurement(id);
         all.push({ case: def.name, size, run, ...(result ? { result } : {}), ...(error ? { error } : {}) });
         process.stderr.write(progress.line(def, size, result, error));
       }

@@ -1,14 +1,18 @@
 /**
  * A bench ended by SIGTERM or SIGHUP (a `kill`, a `timeout`, a closed terminal) stops the
- * nats-server it started: before, the server stayed running with nobody to stop it. A real
- * bench process, a real nats-server (skipped where there is none).
+ * nats-server it started: before, the server stayed running with nobody to stop it. And it
+ * stops the measurement under way and sweeps what its hub made: before, a sysvmq hub's queues
+ * stayed in the kernel with its key file. A real bench process, a real nats-server (skipped
+ * where there is none), real System V queues.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { natsServerAvailable } from '../helpers/nats-server.js';
 import { script, spawnNode } from '../helpers/processes.js';
-import { within } from '../helpers/watchdog.js';
+import { within, until } from '../helpers/watchdog.js';
+import { tmpdir } from 'node:os';
+import { sysvmqLeftovers } from '../../src/cli/doctor/leftovers.js';
 
 const RUN = script(import.meta.url, '../../bench/run.js');
 
@@ -25,6 +29,15 @@ function childrenNamed(parent: number, comm: string): number[] {
     } catch { /* gone meanwhile */ }
   }
   return found;
+}
+
+/** Processes of a measurement of bench `pid` (side.js gets the measurement id `<pid>-<n>`). */
+function sideProcesses(pid: number): number[] {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+    try {
+      return readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(`"id":"${pid}-`) && alive(Number(n));
+    } catch { return false; }
+  }).map(Number);
 }
 
 const alive = (pid: number): boolean => {
@@ -63,5 +76,23 @@ for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     }
   });
 }
+
+test('a bench ended by SIGTERM during a sysvmq measurement leaves no queues, key files or processes', async () => {
+  const bench = spawnNode(RUN, ['--only', 'sysvmq-h2c', '--sizes', '1m', '--runs', '3', '--no-ping', '--chart', '']);
+  const ours = `unibus-bench-${bench.pid}-`;
+  const files = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(ours));
+  try {
+    // A key file exists while a sysvmq hub of this bench is up: the measurement is under way.
+    await until('a sysvmq measurement of the bench is under way', () => files().some((n) => n.endsWith('.key')), 120_000, 5);
+    process.kill(bench.pid, 'SIGTERM');
+    const end = await bench.waitExit(30_000);
+    assert.is(end.code, 143, 'the bench exits as SIGTERM would have ended it');
+    assert.equal(files(), [], 'no key file, lock or socket of the bench left');
+    assert.equal(sysvmqLeftovers(ours).filter((f) => f.level !== 'ok').map((f) => f.what), [], 'no queue of a dead bench hub left');
+    assert.equal(sideProcesses(bench.pid), [], 'no side process of the bench left');
+  } finally {
+    bench.kill('SIGKILL');
+  }
+});
 
 test.run();
