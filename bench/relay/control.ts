@@ -5,6 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 /** Payloads: publisher → hub (or NATS server) → every subscriber. */
 export const DATA = 'bench.data';
@@ -27,7 +28,50 @@ export type Report =
   | { readonly op: 'ready'; readonly who: string }
   | { readonly op: 'armed'; readonly who: string }
   | { readonly op: 'counted'; readonly who: string; readonly errors: number }
-  | { readonly op: 'cpu'; readonly who: string; readonly micros: number; readonly faults?: number };
+  | { readonly op: 'cpu'; readonly who: string; readonly micros: number; readonly counts?: ProcessCounts };
+
+/** What BENCH_DEBUG=1 prints per process and message: where a process's CPU goes besides JavaScript. */
+export interface ProcessCounts {
+  /** Minor page faults (a first touch of a fresh page: 2-15 µs of CPU, depending on the VM). */
+  readonly faults: number;
+  /** read- and write-type system calls (/proc/self/io `syscr`, `syscw`: read, recvmsg, write, writev...). */
+  readonly reads: number;
+  readonly writes: number;
+  /** Times the process slept waiting (voluntary context switches): each is a wake-up paid by someone. */
+  readonly sleeps: number;
+  /** Times the process was taken off its core while it could run (involuntary context switches). */
+  readonly preempted: number;
+  /** Milliseconds in the garbage collector (pauses seen by `perf_hooks`; 0 until `watchGc()`). */
+  readonly gcMs: number;
+}
+
+let gcMs = 0;
+let gcWatch: PerformanceObserver | undefined;
+
+/** Starts summing this process's GC pauses into `processCounts().gcMs` (BENCH_DEBUG only: observing costs a little). */
+export function watchGc(): void {
+  gcWatch ??= new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
+  gcWatch.observe({ entryTypes: ['gc'] });
+}
+
+/** Stops `watchGc()` (an observer keeps nothing alive, but stop it anyway when done). */
+export function unwatchGc(): void {
+  gcWatch?.disconnect();
+  gcWatch = undefined;
+}
+
+/** This process's counters (ProcessCounts); the system call counts are 0 where /proc is not readable. */
+export function processCounts(): ProcessCounts {
+  const r = process.resourceUsage();
+  let reads = 0;
+  let writes = 0;
+  try {
+    const io = readFileSync('/proc/self/io', 'utf8');
+    reads = Number(/syscr: (\d+)/.exec(io)?.[1] ?? 0);
+    writes = Number(/syscw: (\d+)/.exec(io)?.[1] ?? 0);
+  } catch { /* not Linux, or not readable */ }
+  return { faults: r.minorPageFault, reads, writes, sleeps: r.voluntaryContextSwitches, preempted: r.involuntaryContextSwitches, gcMs };
+}
 
 /** Collects reports and hands out `count` of one kind at a time. */
 export class Mailbox {

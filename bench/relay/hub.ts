@@ -16,7 +16,7 @@ import type { CaseSpec, ChildCommand } from '../link.js';
 import { spawnSide } from '../links/spawn.js';
 import { measureOneWay } from '../protocol.js';
 import type { SideResult } from '../side.js';
-import { brokerCpuMicros, Mailbox, TO_DRIVER, TO_PUB, TO_SUBS, type Order, type Report } from './control.js';
+import { brokerCpuMicros, Mailbox, processCounts, unwatchGc, watchGc, type ProcessCounts, TO_DRIVER, TO_PUB, TO_SUBS, type Order, type Report } from './control.js';
 
 const DEBUG = Boolean(process.env['BENCH_DEBUG']);
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
@@ -63,6 +63,7 @@ async function drive(spec: CaseSpec, hub: Bus, exits: ReadonlyArray<Promise<numb
   const url = spec.url!;
   const k = spec.subscribers ?? 1;
   const mail = new Mailbox();
+  if (DEBUG) watchGc();
   const inbox = hub.subscribe(TO_DRIVER).subscribe({ next: (m: { data: unknown }) => mail.put(m.data as Report) });
   await hub.flush();
   let finished = false;
@@ -77,6 +78,7 @@ async function drive(spec: CaseSpec, hub: Bus, exits: ReadonlyArray<Promise<numb
   await within(START_MS, 'the clients being ready', take('ready', k + 1));
   let errors = 0;
   const batch = async (n: number): Promise<number> => {
+    lastN = n;
     order(TO_SUBS, { op: 'count', n });
     await take('armed', k);
     const t0 = now();
@@ -86,12 +88,13 @@ async function drive(spec: CaseSpec, hub: Bus, exits: ReadonlyArray<Promise<numb
     return now() - t0;
   };
   // BENCH_DEBUG=1: each process's CPU between two readings (the second pair: the measured batch).
-  let lastCpu = new Map<string, [number, number]>();
+  let lastCpu = new Map<string, Reading>();
+  let lastN = 0;
   const otherCpu = async (): Promise<number> => {
     order(TO_PUB, { op: 'cpu' });
     order(TO_SUBS, { op: 'cpu' });
     const answers = await take('cpu', k + 1);
-    if (DEBUG) lastCpu = printCpuSplit(lastCpu, answers);
+    if (DEBUG) lastCpu = printCpuSplit(lastCpu, answers, lastN);
     return answers.reduce((sum, r) => sum + (r.op === 'cpu' ? r.micros : 0), brokerCpuMicros(url));
   };
   const oneWay = await measureOneWay(spec, batch, { reset: () => { errors = 0; }, errors: () => errors, otherCpu }, k);
@@ -101,20 +104,30 @@ async function drive(spec: CaseSpec, hub: Bus, exits: ReadonlyArray<Promise<numb
   await within(EXIT_MS, 'the clients exiting', Promise.all(exits));
   inbox.unsubscribe();
   await within(EXIT_MS, 'closing the hub', hub.close());
+  unwatchGc();
   return { oneWay };
 }
 
-/** Prints CPU ms and minor page faults per process since the previous reading (hub: this process); returns this reading. */
-function printCpuSplit(previous: Map<string, [number, number]>, answers: readonly Report[]): Map<string, [number, number]> {
+type Reading = readonly [micros: number, counts: ProcessCounts | undefined];
+
+/**
+ * Prints, per process since the previous reading (hub: this process), CPU ms and, per message of
+ * the last batch (`n`, per subscriber): CPU µs, page faults, read and write system calls, sleeps,
+ * preemptions and GC pause µs (wall time: a pause the process spent off its core counts whole);
+ * returns this reading.
+ */
+function printCpuSplit(previous: Map<string, Reading>, answers: readonly Report[], n: number): Map<string, Reading> {
   const c = process.cpuUsage();
-  const next = new Map<string, [number, number]>([['hub', [c.user + c.system, process.resourceUsage().minorPageFault]]]);
-  for (const r of answers) if (r.op === 'cpu') next.set(r.who, [r.micros, r.faults ?? 0]);
+  const next = new Map<string, Reading>([['hub', [c.user + c.system, processCounts()]]]);
+  for (const r of answers) if (r.op === 'cpu') next.set(r.who, [r.micros, r.counts]);
   if (previous.size > 0) {
-    const parts = [...next].map(([who, [us, faults]]) => {
-      const [us0, faults0] = previous.get(who) ?? [0, 0];
-      return `${who} ${Math.round((us - us0) / 1000)}ms ${faults - faults0}pf`;
+    const per = (x: number): string => (x / n).toFixed(x / n < 10 ? 3 : 1);
+    const parts = [...next].map(([who, [us, counts]]) => {
+      const [us0, counts0] = previous.get(who) ?? [0, undefined];
+      const d = (k: keyof ProcessCounts): number => (counts?.[k] ?? 0) - (counts0?.[k] ?? 0);
+      return `${who} ${Math.round((us - us0) / 1000)}ms (${per(us - us0)} µs ${per(d('faults'))} pf ${per(d('reads'))} rd ${per(d('writes'))} wr ${per(d('sleeps'))} sl ${per(d('preempted'))} pre ${per(1000 * d('gcMs'))} gc µs /msg)`;
     });
-    process.stderr.write(`cpu since last reading: ${parts.join(', ')}\n`);
+    process.stderr.write(`since last reading, ${n} msgs: ${parts.join(', ')}\n`);
   }
   return next;
 }

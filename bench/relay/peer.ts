@@ -6,7 +6,9 @@
  */
 import { Bus } from '../../src/index.js';
 import { makePayload, payloadSize, type CaseSpec } from '../link.js';
-import { DATA, TO_DRIVER, TO_PUB, TO_SUBS, type Order, type Report } from './control.js';
+import { DATA, processCounts, unwatchGc, watchGc, TO_DRIVER, TO_PUB, TO_SUBS, type Order, type Report } from './control.js';
+
+const DEBUG = Boolean(process.env['BENCH_DEBUG']);
 
 /** Pending publish promises allowed before the publisher waits (as the two-process Bus case). */
 const WINDOW = 256;
@@ -15,6 +17,7 @@ const WINDOW_BYTES = 1024 * 1024;
 
 export async function relayPeer(spec: CaseSpec, who: string): Promise<void> {
   // A hub that dies ends its clients (no reconnecting forever); NATS clients are ended by the driver.
+  if (DEBUG) watchGc();
   const bus = await Bus.connect(spec.url!, spec.url!.startsWith('nats:') ? {} : { reconnect: false });
   const report = (r: Report): void => { void bus.publish(TO_DRIVER, r); };
   const payload = makePayload('bytes', spec.size, spec.shape);
@@ -40,7 +43,7 @@ export async function relayPeer(spec: CaseSpec, who: string): Promise<void> {
       case 'count': counting = o.n; errors = 0; report({ op: 'armed', who }); break;
       case 'cpu': {
         const c = process.cpuUsage();
-        report({ op: 'cpu', who, micros: c.user + c.system, faults: process.resourceUsage().minorPageFault });
+        report({ op: 'cpu', who, micros: c.user + c.system, ...(DEBUG ? { counts: processCounts() } : {}) });
         break;
       }
       case 'bye': bye(); break;
@@ -63,4 +66,5 @@ export async function relayPeer(spec: CaseSpec, who: string): Promise<void> {
   await Promise.race([done, failure]);
   for (const s of subs) s.unsubscribe();
   await bus.close();
+  unwatchGc();
 }
