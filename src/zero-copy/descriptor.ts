@@ -133,7 +133,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeDescriptor(payload: Uint8Array): SampleDescriptor {
   const into = { pool: '', block: 0, length: 0, generation: 0 };
-  return decodeCommon(payload, into) ? into : decodeOther(payload);
+  return decodeCommon(payload, 0, payload.length, into) ? into : decodeOther(payload);
 }
 
 /** What {@link readDescriptor} fills (one object, reused). */
@@ -144,7 +144,15 @@ const shared = { pool: '', block: 0, length: 0, generation: 0 };
  * the receivers, which read its fields at once (an object per sample otherwise).
  */
 export function readDescriptor(payload: Uint8Array): SampleDescriptor {
-  return decodeCommon(payload, shared) ? shared : decodeOther(payload);
+  return decodeCommon(payload, 0, payload.length, shared) ? shared : decodeOther(payload);
+}
+
+/**
+ * {@link readDescriptor} of the payload at `frame[start, end)`, read where it lies (no view
+ * made per sample); undefined when it is not the common shape (the caller takes the general path).
+ */
+export function readDescriptorIn(frame: Uint8Array, start: number, end: number): SampleDescriptor | undefined {
+  return decodeCommon(frame, start, end, shared) ? shared : undefined;
 }
 
 /** The general msgpack path of {@link decodeDescriptor}. */
@@ -161,16 +169,17 @@ function decodeOther(payload: Uint8Array): SampleDescriptor {
   return { pool: v[0], block: v[1], length: v[2], generation: v[3] as number };
 }
 
-/** The hand-read path of {@link decodeDescriptor} into `out`; false when the shape is not the common one. */
-function decodeCommon(p: Uint8Array, out: { pool: string; block: number; length: number; generation: number }): boolean {
-  if (p.length < 5 || p[0] !== 0x94) return false;
-  let at = 1;
+/** The hand-read path of {@link decodeDescriptor} of `p[start, end)` into `out`; false when the shape is not the common one. */
+function decodeCommon(p: Uint8Array, start: number, end: number, out: { pool: string; block: number; length: number; generation: number }): boolean {
+  if (end - start < 5 || p[start] !== 0x94) return false;
+  intLimit = end;
+  let at = start + 1;
   let len: number;
   const t = p[at]!;
   if (t >= 0xa0 && t <= 0xbf) { len = t - 0xa0; at += 1; }
   else if (t === 0xd9) { len = p[at + 1]!; at += 2; }
   else return false;
-  if (at + len > p.length) return false;
+  if (at + len > end) return false;
   const pool = nameAt(p, at, len);
   if (pool === undefined) return false;
   at += len;
@@ -182,7 +191,7 @@ function decodeCommon(p: Uint8Array, out: { pool: string; block: number; length:
   if (length === undefined) return false;
   at = intEnd;
   const generation = intAt(p, at);
-  if (generation === undefined || intEnd !== p.length) return false;
+  if (generation === undefined || intEnd !== end) return false;
   if (block < 0 || length < 0) throw new ProtocolError('malformed sample descriptor');
   out.pool = pool;
   out.block = block;
@@ -193,12 +202,14 @@ function decodeCommon(p: Uint8Array, out: { pool: string; block: number; length:
 
 /** Where the integer last read by {@link intAt} ended (a module-level out value: no tuple per read). */
 let intEnd = 0;
+/** Where the descriptor being read ends (set by decodeCommon: intAt reads nothing past it). */
+let intLimit = 0;
 
 /** The msgpack integer at p[at] (sets intEnd past it); undefined when it is not one or is cut. */
 function intAt(p: Uint8Array, at: number): number | undefined {
-  if (at >= p.length) return undefined;
+  const n = intLimit;
+  if (at >= n) return undefined;
   const b = p[at]!;
-  const n = p.length;
   if (b <= 0x7f) { intEnd = at + 1; return b; }
   if (b >= 0xe0) { intEnd = at + 1; return b - 0x100; }
   switch (b) {
