@@ -14,7 +14,7 @@
  *
  * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2]
  *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
- *      [--loans-only] (no copy and 64 B figures: to profile the loan path alone)
+ *      [--loans-only] (no copy and 64 B figures: to profile the loan path alone) [--ping-only] (only the ping-pong)
  *      [--window 256] (publishes in flight before the publisher awaits one; 1: await each)
  *      [--slots 256] (samples each pool holds, see poolFor)
  * `BENCH_NODE_ARGS` gives every process (hub included) extra Node flags, as in `npm run bench`:
@@ -232,7 +232,7 @@ async function main(): Promise<void> {
   console.log('CPU µs per message: publisher / hub / subscriber (relay only)');
   console.log('| shape | size | 64 B copy msgs/s | copy msgs/s | loan msgs/s | loan GB/s | loan / copy | loan / 64 B | loan CPU µs/msg | 64 B CPU µs/msg |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
-  for (const shape of opt('shapes', 'p2p,relay').split(',') as Array<'p2p' | 'relay'>) {
+  for (const shape of (args.includes('--ping-only') ? [] : opt('shapes', 'p2p,relay').split(',')) as Array<'p2p' | 'relay'>) {
     // The bound: 64-byte messages through the same path, in the same run.
     const skip = { rate: Number.NaN };
     const loansOnly = args.includes('--loans-only');

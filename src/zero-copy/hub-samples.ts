@@ -12,9 +12,10 @@ import { msgpackCodec, rawCodec } from '../codecs/index.js';
 import { SampleError } from '../errors.js';
 import { shmUnlink } from '../native/mmap.js';
 import type { Pub } from '../bus/protocol/messages.js';
+import { FramePub } from '../bus/protocol/pub-decoder.js';
 import { PubEncoder } from '../bus/protocol/pub-encoder.js';
 import type { LocalDelivery, RouterPeer } from '../bus/hub/router-peer.js';
-import { encodeLane, readDescriptor } from './descriptor.js';
+import { encodeLane, readDescriptor, readDescriptorIn, type SampleDescriptor } from './descriptor.js';
 import { MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
 import { PoolView } from './pool-reader.js';
 import { HoldWatch } from './hold-watch.js';
@@ -45,16 +46,43 @@ interface Pool {
   owner: RouterPeer | undefined;
 }
 
-interface Active {
-  readonly view: PoolView;
-  readonly block: number;
-  readonly length: number;
+/**
+ * The sample being routed. One record, reused for every sample (routing is synchronous and never
+ * nested: a sample PUB met while one is routed takes the router's ordinary path): an object per
+ * sample was the hub's largest allocation of a relayed sample.
+ */
+class Active {
+  view: PoolView | undefined;
+  block = 0;
+  length = 0;
   /** As the router got it: whole, or in chunks (the hub's own publish, ../bus/hub/local-route.ts). */
-  readonly frame: Uint8Array | Uint8Array[];
-  readonly pub: Pub;
-  copyFrame?: Uint8Array;
-  copyPub?: Pub;
-  localPub?: Pub;
+  frame: Uint8Array | Uint8Array[] | undefined;
+  pub: Pub | undefined;
+  copyFrame: Uint8Array | undefined;
+  copyPub: Pub | undefined;
+  localPub: Pub | undefined;
+
+  start(view: PoolView, block: number, length: number, frame: Uint8Array | Uint8Array[], pub: Pub): void {
+    this.view = view;
+    this.block = block;
+    this.length = length;
+    this.frame = frame;
+    this.pub = pub;
+  }
+
+  /** Keeps nothing of the sample past its routing. */
+  end(): void {
+    this.view = this.frame = this.pub = this.copyFrame = this.copyPub = this.localPub = undefined;
+  }
+}
+
+/** The descriptor of a sample PUB, read in place when the PUB is a view of its frame (no payload view made). */
+function descriptorOf(pub: Pub): SampleDescriptor {
+  if (pub instanceof FramePub) {
+    const d = readDescriptorIn(pub.frame, pub.payloadStart, pub.payloadEnd);
+    if (d !== undefined) return d;
+  }
+  return readDescriptor(pub.payload);
 }
 
 export class SampleRouter {
@@ -64,6 +92,8 @@ export class SampleRouter {
   /** Free lanes, least recently freed first: a lane is reused as late as possible. */
   readonly #free: number[] = Array.from({ length: MAX_LANE }, (_, i) => i + 1);
   readonly #pools = new Map<string, Pool>();
+  readonly #record = new Active();
+  /** The sample being routed (#record), or undefined. */
   #active: Active | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** Receivers holding samples past maxHold: slow consumers. */
@@ -94,14 +124,18 @@ export class SampleRouter {
     this.#hooks.write(peer, frame);
   }
 
-  /** Routes one sample PUB through `route` (the router's fan-out), holding it in flight meanwhile. */
-  route(from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub, route: () => void): void {
+  /**
+   * Routes one sample PUB through `publish` (the router's, called again with the same arguments:
+   * a function made once, not a closure per sample), holding it in flight meanwhile.
+   */
+  route(from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub,
+    publish: (from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub) => void): void {
     let pool: Pool;
     let view: PoolView;
     let block: number;
     let length: number;
     try {
-      const d = readDescriptor(pub.payload); // shared: read at once
+      const d = descriptorOf(pub); // shared: read at once
       pool = this.#pool(from, d.pool);
       view = pool.view;
       if (!view.matches(d.block, d.length, d.generation) || !view.heldBy(d.block, 0)) {
@@ -114,11 +148,14 @@ export class SampleRouter {
         `sample PUB on topic=${pub.topic} seq=${pub.seq} dropped: ${e.message}`);
       return;
     }
-    this.#active = { view, block, length, frame, pub };
+    const active = this.#record;
+    active.start(view, block, length, frame, pub);
+    this.#active = active;
     try {
-      route();
+      publish(from, frame, pub);
     } finally {
       this.#active = undefined;
+      active.end();
       // Every receiver's bit is set: the hub's hold ends (a sample nobody took is free now).
       if (view.dropLane(block, 0)) this.#room(pool); // bit 0: in flight
     }
@@ -133,11 +170,11 @@ export class SampleRouter {
     const a = this.#active!;
     const alone = frame === a.frame;
     // Behind a QPUB header the sample's frame follows whole or as its chunks.
-    const first = a.frame instanceof Uint8Array ? a.frame : a.frame[0];
+    const first = a.frame instanceof Uint8Array ? a.frame : a.frame![0];
     if (!alone && !(Array.isArray(frame) && frame.length >= 2 && frame[1] === first)) return frame;
     const lane = this.#lanes.get(peer);
     if (lane !== undefined) {
-      a.view.holdLane(a.block, lane);
+      a.view!.holdLane(a.block, lane);
       return frame;
     }
     const copy = this.#copy(a).frame;
@@ -151,7 +188,7 @@ export class SampleRouter {
       if (!a || pub !== a.pub) return pub;
       const lane = this.#lanes.get(peerOf());
       if (lane !== undefined) {
-        a.view.holdLane(a.block, lane);
+        a.view!.holdLane(a.block, lane);
         // Named on the message: this call may overtake the lane answer in the in-process link.
         return a.localPub ??= withLane(pub, lane);
       }
@@ -240,8 +277,8 @@ export class SampleRouter {
   /** The sample as an ordinary `raw` PUB (made once per routed sample). */
   #copy(a: Active): { frame: Uint8Array; pub: Pub } {
     if (!a.copyFrame) {
-      const bytes = a.view.sampleBytes(a.block, a.length).slice();
-      const p = a.pub;
+      const bytes = a.view!.sampleBytes(a.block, a.length).slice();
+      const p = a.pub!;
       const chunks = new PubEncoder(p.publisher).encode(p.topic, rawCodec.id, p.seq, bytes, p.replyTo, p.headers);
       a.copyFrame = chunks instanceof Uint8Array ? chunks.slice() : Buffer.concat(chunks);
       // Field by field: a received Pub may compute its payload from its frame (FramePub).

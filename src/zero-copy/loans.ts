@@ -9,10 +9,10 @@ import { rawCodec } from '../codecs/index.js';
 import type { WireMessage } from '../bus/fabric.js';
 import type { Codec } from '../codecs/codec.js';
 import { ClosedError } from '../errors.js';
-import { SAMPLE_CODEC } from './descriptor.js';
+import { SAMPLE_CODEC, type RunPlace } from './descriptor.js';
 import { WaitSet } from '../sync/wait-set.js';
 import { POOL_INFIX, poolGeometry, roomTopic } from './pool-layout.js';
-import { PoolWriter, type Run } from './pool-writer.js';
+import { PoolWriter } from './pool-writer.js';
 import { Sample, type LoanOptions, type SampleBackend } from './sample.js';
 
 const RESOLVED = Promise.resolve();
@@ -45,13 +45,15 @@ export class Loans {
    * pool's loans in one turn: kept until the turn ended, 4,096 samples at 64 KiB outlived the
    * young generation and were copied into the old one (page faults, full collections).
    */
-  #fresh: Array<Sample | undefined> = [];
-  #freshBackends: Array<PoolLoan | undefined> = [];
+  #fresh: Array<PoolLoan | undefined> = [];
   #armQueued = false;
-  /** Backstop: a loan collected while still loaned goes back to the pool, with a warning. */
-  readonly #forgotten = new FinalizationRegistry<() => void>((giveBack) => {
+  /**
+   * Backstop: a loan collected while still loaned goes back to the pool, with a warning. Its
+   * held value names the run (it must not reach the loan itself, or the loan is never collected).
+   */
+  readonly #forgotten = new FinalizationRegistry<{ writer: PoolWriter; block: number }>((run) => {
     process.emitWarning('a loaned sample was garbage-collected without publish() or release(): use `using sample` or sample.release()', 'UnibusWarning');
-    giveBack();
+    run.writer.cancel(run.block);
   });
 
   /** Subscribes to the notices that a run was freed while a loan waits (made with the first pool). */
@@ -83,8 +85,8 @@ export class Loans {
     const timeout = options.timeout ?? DEFAULT_LOAN_TIMEOUT;
     if (!Number.isFinite(timeout) || timeout < 0) return Promise.reject(new RangeError(`Timeout must be a non-negative number of milliseconds: timeout=${timeout}`));
     if (options.signal?.aborted !== true) {
-      const run = writer.take(size);
-      if (run) return Promise.resolve(this.#poolLoan(writer, topic, run));
+      const block = writer.take(size);
+      if (block >= 0) return Promise.resolve(this.#poolLoan(writer, topic, block, size));
     }
     const pool = writer;
     // Receivers free slots by clearing a bit in shared memory and send nothing per release, so a
@@ -93,12 +95,13 @@ export class Loans {
     // next loan: with 256 samples in flight that poll halved the relayed rate). Without a notice
     // (a peer of earlier code) it looks on the next turns, then every millisecond.
     return this.#waits.retry(`loan of ${size} bytes on ${topic} (pool full)`, () => {
-      const run = pool.take(size);
-      if (run) return run;
+      const block = pool.take(size);
+      if (block >= 0) return block;
       pool.wantRoom();
-      return pool.take(size); // a run freed before the waiting word was raised sends no notice
+      const again = pool.take(size); // a run freed before the waiting word was raised sends no notice
+      return again >= 0 ? again : undefined;
     }, { signal: options.signal, timeout, minDelay: 1, maxDelay: 1, eagerTurns: 16 })
-      .then((run) => this.#poolLoan(pool, topic, run));
+      .then((block) => this.#poolLoan(pool, topic, block, size));
   }
 
   /**
@@ -108,8 +111,8 @@ export class Loans {
   tryLoan(topic: string, size: number): Sample | undefined {
     const writer = this.#writerFor(size);
     if (!writer) return this.#copyLoan(topic, size);
-    const run = writer.take(size);
-    return run && this.#poolLoan(writer, topic, run);
+    const block = writer.take(size);
+    return block >= 0 ? this.#poolLoan(writer, topic, block, size) : undefined;
   }
 
   /** The pool a loan of `size` comes from (undefined: a copy loan); throws for a closed bus or a bad size. */
@@ -125,19 +128,17 @@ export class Loans {
   #copyLoan(topic: string, size: number): Sample {
     const data = new Uint8Array(size);
     return new Sample(topic, data, {
-      publish: () => this.#publish({ topic, codec: rawCodec.id, payload: data }) ?? RESOLVED,
-      release: () => undefined,
+      sendLoan: () => this.#publish({ topic, codec: rawCodec.id, payload: data }) ?? RESOLVED,
+      returnLoan: () => undefined,
     });
   }
 
-  #poolLoan(writer: PoolWriter, topic: string, run: Run): Sample {
-    const backend = new PoolLoan(this, writer, topic, run);
-    const sample = new Sample(topic, writer.bytes(run), backend);
+  #poolLoan(writer: PoolWriter, topic: string, block: number, size: number): Sample {
+    const sample = new PoolLoan(this, writer, topic, block, writer.bytes(block, size));
     // The backstop is armed at the end of the turn for loans still in hand: most are published
     // in the turn they were made, and registering each cost the collector more than the loan.
-    backend.freshIndex = this.#fresh.length;
+    sample.freshIndex = this.#fresh.length;
     this.#fresh.push(sample);
-    this.#freshBackends.push(backend);
     if (!this.#armQueued) {
       this.#armQueued = true;
       setImmediate(this.#arm);
@@ -148,26 +149,22 @@ export class Loans {
   readonly #arm = (): void => {
     this.#armQueued = false;
     const fresh = this.#fresh;
-    const backends = this.#freshBackends;
     this.#fresh = [];
-    this.#freshBackends = [];
     for (let i = 0; i < fresh.length; i++) {
       const sample = fresh[i];
       if (sample === undefined || !sample.loaned) continue;
-      const backend = backends[i]!;
-      backend.freshIndex = -1;
-      backend.registered = true;
-      this.#forgotten.register(sample, () => backend.giveBack(), backend);
+      sample.freshIndex = -1;
+      sample.registered = true;
+      this.#forgotten.register(sample, { writer: sample.writer, block: sample.block }, sample);
     }
   };
 
   /** @internal A pool loan was published or released: it no longer needs the backstop. */
-  settled(backend: PoolLoan): void {
-    if (backend.registered) this.#forgotten.unregister(backend);
-    else if (backend.freshIndex >= 0) {
-      this.#fresh[backend.freshIndex] = undefined;
-      this.#freshBackends[backend.freshIndex] = undefined;
-      backend.freshIndex = -1;
+  settled(sample: PoolLoan): void {
+    if (sample.registered) this.#forgotten.unregister(sample);
+    else if (sample.freshIndex >= 0) {
+      this.#fresh[sample.freshIndex] = undefined;
+      sample.freshIndex = -1;
     }
   }
 
@@ -180,7 +177,7 @@ export class Loans {
    * @internal Sends a published run's descriptor: written straight into the connection where
    * the fabric can (no descriptor allocated, no copy), else encoded and sent.
    */
-  send(topic: string, writer: PoolWriter, run: Run): Promise<void> | undefined {
+  send(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> | undefined {
     if (this.#publishValue) return this.#publishValue(topic, writer.descriptors.codec, run);
     return this.#publish({ topic, codec: SAMPLE_CODEC, payload: writer.descriptors.encode(run.block, run.length, run.generation) });
   }
@@ -220,49 +217,49 @@ export class Loans {
   }
 }
 
-/** How a pool loan is published or given back (the backstop's callback must not reach the Sample). */
-class PoolLoan implements SampleBackend {
+/**
+ * A loan from this bus's pool: the Sample and its backend in one object (a loan was a Sample, a
+ * backend and a run: three objects per sample). It is also the descriptor codec's value
+ * ({@link RunPlace}: block, length, generation), written straight into the connection.
+ */
+class PoolLoan extends Sample implements SampleBackend, RunPlace {
+  /** Registered with the backstop (a loan still in hand when its turn ended). */
   registered = false;
   /** Its entry in the loans of this turn (-1: none). */
   freshIndex = -1;
-  #settled = false;
   readonly #loans: Loans;
-  readonly #writer: PoolWriter;
-  readonly #topic: string;
-  readonly #run: Run;
+  readonly writer: PoolWriter;
+  readonly block: number;
+  readonly length: number;
+  readonly generation: number;
 
-  constructor(loans: Loans, writer: PoolWriter, topic: string, run: Run) {
+  constructor(loans: Loans, writer: PoolWriter, topic: string, block: number, data: Uint8Array) {
+    super(topic, data);
     this.#loans = loans;
-    this.#writer = writer;
-    this.#topic = topic;
-    this.#run = run;
+    this.writer = writer;
+    this.block = block;
+    this.length = data.length;
+    this.generation = writer.generationOf(block);
   }
 
-  publish(): Promise<void> {
-    this.#settled = true;
+  /** @internal Sample.publish(), once. */
+  sendLoan(): Promise<void> {
     this.#loans.settled(this);
     if (this.#loans.closed) return Promise.reject(new ClosedError('bus'));
-    const run = this.#run;
     let sent: Promise<void> | undefined;
     try {
-      this.#writer.publish(run);
-      sent = this.#loans.send(this.#topic, this.#writer, run);
+      this.writer.publish(this.block);
+      sent = this.#loans.send(this.topic, this.writer, this);
     } catch (err) {
-      this.#writer.unpublish(run);
+      this.writer.unpublish(this.block);
       return Promise.reject(err);
     }
     return sent ?? RESOLVED;
   }
 
-  release(): void {
+  /** @internal Sample.release(), once: back to the pool unpublished. */
+  returnLoan(): void {
     this.#loans.settled(this);
-    this.giveBack();
-  }
-
-  /** Back to the pool unpublished (release, or the backstop); once. */
-  giveBack(): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#writer.cancel(this.#run);
+    this.writer.cancel(this.block);
   }
 }

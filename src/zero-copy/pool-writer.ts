@@ -13,14 +13,6 @@ import {
 } from './pool-layout.js';
 import { DescriptorWriter } from './descriptor.js';
 
-/** A run of blocks handed out by {@link PoolWriter.take}. */
-export interface Run {
-  readonly block: number;
-  readonly blocks: number;
-  readonly length: number;
-  readonly generation: number;
-}
-
 export class PoolWriter {
   readonly name: string;
   readonly geometry: PoolGeometry;
@@ -30,6 +22,11 @@ export class PoolWriter {
   readonly #words: Int32Array;
   /** Per block: 1 while part of a loaned or published run (as far as this process knows). */
   readonly #busy: Uint8Array;
+  /**
+   * Per first block of a loaned run: its block count. A loan is named by its first block alone
+   * (no run object per loan: a loan was three objects, now it is one, ./loans.ts).
+   */
+  readonly #loanBlocks: Int32Array;
   /**
    * Per first block of a published run not yet seen free: its block count (0: none). A typed
    * array, not a Map: a sample costs no entry allocated or deleted.
@@ -60,6 +57,7 @@ export class PoolWriter {
     this.descriptors = new DescriptorWriter(name);
     this.#words = new Int32Array(this.#region.buffer, 0, geometry.dataOffset >>> 2);
     this.#busy = new Uint8Array(geometry.blocks);
+    this.#loanBlocks = new Int32Array(geometry.blocks);
     this.#publishedBlocks = new Int32Array(geometry.blocks);
     const w = this.#words;
     w[Header.magic >>> 2] = POOL_MAGIC;
@@ -77,52 +75,58 @@ export class PoolWriter {
   }
 
   /**
-   * A free run for `length` bytes, or undefined when none is free now. Runs released since the
+   * A free run for `length` bytes (its first block), or -1 when none is free now. Runs released since the
    * last loan are taken back first (the oldest published, in order: a few loads), and the lowest
    * free run is used: the pool's working set stays as small as what is in flight, so its pages
    * stay mapped and in cache (walking the whole pool like a ring touched every page of it, in
    * every process: at 64 KiB blocks that was 4,096 first-touch page faults per pass, each side).
    */
-  take(length: number): Run | undefined {
-    if (this.#closed) return undefined;
+  take(length: number): number {
+    if (this.#closed) return -1;
     const need = runBlocks(length, this.geometry.blockBytes);
     this.#reclaimOldest();
     let block = this.#find(need);
     if (block < 0) {
       this.#reclaim();
       block = this.#find(need);
-      if (block < 0) return undefined;
+      if (block < 0) return -1;
     }
-    this.#busy.fill(1, block, block + need);
+    mark(this.#busy, block, need, 1);
+    this.#loanBlocks[block] = need;
     if (block === this.#lowestFree) this.#lowestFree = block + need;
     const generation = (Atomics.load(this.#words, generationIndex(block)) + 1) | 0;
     Atomics.store(this.#words, generationIndex(block), generation);
     Atomics.store(this.#words, lengthIndex(block), length);
-    return { block, blocks: need, length, generation };
+    return block;
+  }
+
+  /** The generation of the run loaned at `block` (this process alone writes it). */
+  generationOf(block: number): number {
+    return this.#words[generationIndex(block)]!;
   }
 
   /**
-   * The writable bytes of `run` (in this process's own mapping). A slot loaned again with the
+   * The writable bytes of the run loaned at `block` (in this process's own mapping). A slot loaned again with the
    * same length gets the same view: a typed array made per loan was a measurable part of a loan.
    */
-  bytes(run: Run): Uint8Array {
-    const known = this.#views[run.block];
-    if (known !== undefined && known.length === run.length) return known;
-    const made = new Uint8Array(this.#region.buffer, this.geometry.dataOffset + run.block * this.geometry.blockBytes, run.length);
-    this.#views[run.block] = made;
+  bytes(block: number, length: number): Uint8Array {
+    const known = this.#views[block];
+    if (known !== undefined && known.length === length) return known;
+    const made = new Uint8Array(this.#region.buffer, this.geometry.dataOffset + block * this.geometry.blockBytes, length);
+    this.#views[block] = made;
     return made;
   }
 
   /**
-   * Marks `run` in flight (holders = bit 0) before its descriptor is sent: from here on only the
+   * Marks the run loaned at `block` in flight (holders = bit 0) before its descriptor is sent: from here on only the
    * hub and the receivers give it back. ORDER: the data was written before this store.
    */
-  publish(run: Run): void {
+  publish(block: number): void {
     // The high half is 0 already (the run was free): bit 0 of the low half is the in-flight bit.
-    Atomics.store(this.#words, holdersHalf(run.block, 0), 1);
-    this.#publishedBlocks[run.block] = run.blocks;
+    Atomics.store(this.#words, holdersHalf(block, 0), 1);
+    this.#publishedBlocks[block] = this.#loanBlocks[block]!;
     this.#publishedRuns++;
-    this.#queue.push(run.block);
+    this.#queue.push(block);
   }
 
   /**
@@ -133,20 +137,20 @@ export class PoolWriter {
     Atomics.store(this.#words, Header.waiting >>> 2, 1);
   }
 
-  /** Gives back a loan that was never published. */
-  cancel(run: Run): void {
-    this.#busy.fill(0, run.block, run.block + run.blocks);
-    if (run.block < this.#lowestFree) this.#lowestFree = run.block;
+  /** Gives back the loan at `block`, never published. */
+  cancel(block: number): void {
+    mark(this.#busy, block, this.#loanBlocks[block]!, 0);
+    if (block < this.#lowestFree) this.#lowestFree = block;
   }
 
-  /** A publish that never left this process (the send failed): free the run again. */
-  unpublish(run: Run): void {
-    Atomics.store(this.#words, holdersHalf(run.block, 0), 0);
-    if (this.#publishedBlocks[run.block] !== 0) {
-      this.#publishedBlocks[run.block] = 0;
+  /** A publish that never left this process (the send failed): free the run at `block` again. */
+  unpublish(block: number): void {
+    Atomics.store(this.#words, holdersHalf(block, 0), 0);
+    if (this.#publishedBlocks[block] !== 0) {
+      this.#publishedBlocks[block] = 0;
       this.#publishedRuns--;
     }
-    this.cancel(run);
+    this.cancel(block);
   }
 
   /** Published runs still held by someone (in flight or by a receiver). */
@@ -230,7 +234,7 @@ export class PoolWriter {
   #release(block: number, blocks: number): void {
     this.#publishedBlocks[block] = 0;
     this.#publishedRuns--;
-    this.#busy.fill(0, block, block + blocks);
+    mark(this.#busy, block, blocks, 0);
     if (block < this.#lowestFree) this.#lowestFree = block;
   }
 
@@ -278,4 +282,10 @@ export class PoolWriter {
       // already gone
     }
   }
+}
+
+/** Sets `n` entries of `busy` from `block` to `v`: a loop for the usual one block (a `fill` call cost more than the store). */
+function mark(busy: Uint8Array, block: number, n: number, v: 0 | 1): void {
+  if (n === 1) busy[block] = v;
+  else busy.fill(v, block, block + n);
 }

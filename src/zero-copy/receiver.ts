@@ -13,7 +13,8 @@ import type { BusEvent } from '../bus/events.js';
 import type { WireHandler, WireMessage } from '../bus/fabric.js';
 import { msgpackCodec } from '../codecs/index.js';
 import type { Message } from '../bus/types.js';
-import { decodeLane, LANE_TOPIC, readDescriptor, SAMPLE_CODEC } from './descriptor.js';
+import { FramePub } from '../bus/protocol/pub-decoder.js';
+import { decodeLane, LANE_TOPIC, readDescriptor, readDescriptorIn, SAMPLE_CODEC, type SampleDescriptor } from './descriptor.js';
 import { HeldMessage, HeldSample, RELEASED } from './held.js';
 import { HeldList } from './held-list.js';
 import { PoolView } from './pool-reader.js';
@@ -65,6 +66,8 @@ export class SampleReceiver {
   #turn: HeldSample[] = [];
   #fresh: HeldMessage[] = [];
   #turnQueued = false;
+  /** Date.now() of this delivery turn (read once per turn, not per sample). */
+  #turnNow = 0;
   /**
    * Backstop: a message collected without release() gives its sample back, with a warning. Only
    * messages still held when their delivery turn ends are registered (registering every message
@@ -195,13 +198,19 @@ export class SampleReceiver {
       const local = (w as { lane?: number }).lane;
       if (local !== undefined && this.#lane === 0) this.#lane = local;
       if (this.#lane === 0) throw new SampleError(`a sample arrived before this bus had a lane: topic=${w.topic}`);
-      const d = readDescriptor(w.payload); // shared: read at once
+      const d = descriptorOf(w); // shared: read at once
       let entry = this.#pools.get(d.pool);
       if (!entry) {
         entry = { view: PoolView.open(d.pool, this.#host.expect), used: 0 };
         this.#pools.set(d.pool, entry);
       }
-      const now = Date.now();
+      if (!this.#turnQueued) {
+        // The first sample of a delivery turn: one microtask ends the turn, one clock read dates it.
+        this.#turnQueued = true;
+        this.#turnNow = Date.now();
+        queueMicrotask(this.#endTurn);
+      }
+      const now = this.#turnNow;
       entry.used = now;
       const lane = this.#lane;
       const pool = entry.view;
@@ -219,10 +228,6 @@ export class SampleReceiver {
       this.#held.add(held);
       // The delivery turn's reference: dropped once every local subscription had the message.
       this.#turn.push(held);
-      if (!this.#turnQueued) {
-        this.#turnQueued = true;
-        queueMicrotask(this.#endTurn);
-      }
       this.#arm();
       return held;
     } catch (err) {
@@ -271,6 +276,15 @@ export class SampleReceiver {
     this.#timer = undefined;
     this.#dropAll(true);
   }
+}
+
+/** The descriptor a sample PUB carries, read in place when it is a view of its frame (no payload view made per sample). */
+function descriptorOf(w: WireMessage): SampleDescriptor {
+  if (w instanceof FramePub) {
+    const d = readDescriptorIn(w.frame, w.payloadStart, w.payloadEnd);
+    if (d !== undefined) return d;
+  }
+  return readDescriptor(w.payload);
 }
 
 /** Is `w` a sample descriptor? */

@@ -14,10 +14,15 @@ export interface LoanOptions {
   readonly timeout?: number;
 }
 
-/** How a sample is published and given back; one per mechanism (pool or copy). */
+/**
+ * How a sample is published and given back; one per mechanism (pool or copy). A subclass of
+ * {@link Sample} may be its own backend (a pool loan is: one object per loan).
+ */
 export interface SampleBackend {
-  publish(): Promise<void>;
-  release(): void;
+  /** Sends the bytes (called once, by `publish()`). */
+  sendLoan(): Promise<void>;
+  /** Gives the unpublished loan back (called once, by `release()`). */
+  returnLoan(): void;
 }
 
 /**
@@ -40,12 +45,12 @@ export class Sample implements Disposable {
   readonly #backend: SampleBackend;
   #state: 'loaned' | 'published' | 'released' = 'loaned';
 
-  /** @internal Made by `bus.loan()`. */
-  constructor(topic: string, data: Uint8Array, backend: SampleBackend) {
+  /** @internal Made by `bus.loan()`; without `backend`, the subclass made is its own backend. */
+  constructor(topic: string, data: Uint8Array, backend?: SampleBackend) {
     this.topic = topic;
     this.size = data.length;
     this.#data = data;
-    this.#backend = backend;
+    this.#backend = backend ?? (this as unknown as SampleBackend);
   }
 
   /** The writable bytes; SampleError once published or released (the memory is no longer yours). */
@@ -67,7 +72,7 @@ export class Sample implements Disposable {
     if (this.#state !== 'loaned') return Promise.reject(new SampleError(`publish() of a sample already ${this.#state}: topic=${this.topic}`));
     this.#state = 'published';
     this.#data = undefined;
-    return this.#backend.publish();
+    return this.#backend.sendLoan();
   }
 
   /** Gives an unpublished loan back; does nothing after publish() or a first release(). */
@@ -75,7 +80,7 @@ export class Sample implements Disposable {
     if (this.#state !== 'loaned') return;
     this.#state = 'released';
     this.#data = undefined;
-    this.#backend.release();
+    this.#backend.returnLoan();
   }
 
   [Symbol.dispose](): void {

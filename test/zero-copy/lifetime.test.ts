@@ -1,7 +1,8 @@
 /**
  * Zero-copy lifetime rules on shm:// (docs/zero-copy.md), tried as a hostile user would: `m.data`
  * is zero-length after release while a view kept from before never crashes (not after reuse, not
- * after close), a receiver maps a pool once however many samples it holds, maxHold revokes, a full pool makes loan() wait (timeout, abort),
+ * after close), a receiver maps a pool once however many samples it holds, maxHold revokes, a loan
+ * forgotten unpublished comes back with a warning, a full pool makes loan() wait (timeout, abort),
  * garbage and stale descriptors never deliver, and nothing is left in /dev/shm after the CLI
  * hub's SIGINT or after a hub crash followed by a new hub.
  */
@@ -111,6 +112,41 @@ test('a receiver maps a pool once, however many samples it holds; the mapping go
     gc();
     return poolMappings(t.name).length === 0;
   }, 20_000).catch((err) => { throw new Error(`${(err as Error).message}: ${poolMappings(t.name).join(' | ')}`); });
+});
+
+/** Loans `size` bytes and drops the sample after its turn (a function of its own: nothing else keeps it). */
+async function loanAndForget(bus: Bus, topic: string, size: number): Promise<void> {
+  const s = await bus.loan(topic, size, { timeout: 20_000 });
+  s.data[0] = 1;
+  await new Promise((resolve) => setImmediate(resolve)); // past its turn: the backstop is armed
+}
+
+test('a loan garbage-collected unpublished goes back to the pool with an UnibusWarning; a released one warns nothing', async () => {
+  const t = await trio('zcforget', '64KiB'); // one block: the next loan needs it back
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => {
+    if (w.name === 'UnibusWarning') warnings.push(w.message);
+  };
+  process.on('warning', onWarning);
+  try {
+    const released = await t.pub.loan('g.x', 100);
+    await new Promise((resolve) => setImmediate(resolve));
+    released.release();
+    await loanAndForget(t.pub, 'g.x', 65536);
+    assert.is(t.pub.tryLoan('g.x', 100), undefined, 'the forgotten loan still holds the only block');
+    await until('the forgotten loan came back', () => {
+      gc();
+      const again = t.pub.tryLoan('g.x', 100);
+      again?.release();
+      return again !== undefined;
+    }, 20_000);
+    await until('warned', () => warnings.length > 0, 20_000);
+    assert.is(warnings.length, 1, `one warning, for the forgotten loan only: ${warnings.join(' | ')}`);
+    assert.match(warnings[0]!, /garbage-collected without publish\(\) or release\(\)/);
+  } finally {
+    process.off('warning', onWarning);
+    await t.close();
+  }
 });
 
 test('a full pool: loan() waits, then TimeoutError / AbortedError / ClosedError on close(); a release lets the next loan through', async () => {

@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { shmUnlink } from '../../src/native/mmap.js';
-import { PoolWriter, type Run } from '../../src/zero-copy/pool-writer.js';
+import { PoolWriter } from '../../src/zero-copy/pool-writer.js';
 import { PoolView } from '../../src/zero-copy/pool-reader.js';
 import { poolGeometry } from '../../src/zero-copy/pool-layout.js';
 import { uniqueName } from '../helpers/run-id.js';
@@ -39,6 +39,18 @@ function pool(label: string, blocks: number): { writer: PoolWriter; view: PoolVi
   };
 }
 
+/** A loaned run as these tests follow it (the writer names a loan by its first block). */
+interface Run {
+  readonly block: number;
+  readonly blocks: number;
+}
+
+/** A loan of `length` bytes as a Run, or undefined when the pool has no free run now. */
+function take(writer: PoolWriter, length: number): Run | undefined {
+  const block = writer.take(length);
+  return block < 0 ? undefined : { block, blocks: Math.ceil(length / BLOCK) };
+}
+
 /** What the hub does when it routes a run to one receiver: its lane bit, then the in-flight bit off. */
 function route(view: PoolView, run: Run): void {
   view.holdLane(run.block, LANE);
@@ -48,7 +60,7 @@ function route(view: PoolView, run: Run): void {
 /** A take that may have to wait out the writer's one-full-scan-per-ms bound (no timing asserted). */
 async function takeEventually(writer: PoolWriter, length: number): Promise<Run> {
   for (let i = 0; i < 2000; i++) {
-    const run = writer.take(length);
+    const run = take(writer, length);
     if (run) return run;
     await sleep(2);
   }
@@ -60,12 +72,12 @@ test('the oldest run held out of order: the others are reused, the held one neve
   try {
     const runs: Run[] = [];
     for (let i = 0; i < 8; i++) {
-      const run = p.writer.take(BLOCK)!;
-      p.writer.publish(run);
+      const run = take(p.writer, BLOCK)!;
+      p.writer.publish(run.block);
       route(p.view, run);
       runs.push(run);
     }
-    assert.is(p.writer.take(BLOCK), undefined, 'full while everything is held');
+    assert.is(take(p.writer, BLOCK), undefined, 'full while everything is held');
     const oldest = runs[0]!;
     for (const run of runs.slice(1)) p.view.dropLane(run.block, LANE); // every receiver but the oldest's let go
     // Hundreds of loans while the oldest stays held: each must skip it, and the queue must not
@@ -74,7 +86,7 @@ test('the oldest run held out of order: the others are reused, the held one neve
       const run = await takeEventually(p.writer, BLOCK);
       assert.is.not(run.block, oldest.block, `loan ${i} reused the held block`);
       assert.is(p.view.holdersOf(run.block), 0n, 'handed out with a holder bit set');
-      p.writer.publish(run);
+      p.writer.publish(run.block);
       route(p.view, run);
       p.view.dropLane(run.block, LANE);
     }
@@ -82,9 +94,9 @@ test('the oldest run held out of order: the others are reused, the held one neve
     assert.is(p.writer.held, 1, 'only the held run is still published');
     p.view.dropLane(oldest.block, LANE);
     assert.is(p.writer.held, 0, 'released: back in the pool');
-    const all = p.writer.take(8 * BLOCK);
+    const all = take(p.writer, 8 * BLOCK);
     assert.ok(all, 'the whole pool is one free run again');
-    p.writer.cancel(all);
+    p.writer.cancel(all.block);
     assert.not.ok(p.close(), 'the writer removed the pool: nothing held');
   } finally {
     p.close();
@@ -104,15 +116,15 @@ test('random holds, releases out of order and failed sends: never a held run han
       const op = rand(10);
       if (op < 5) {
         const length = (1 + rand(3)) * BLOCK - rand(100);
-        const run = p.writer.take(length);
+        const run = take(p.writer, length);
         if (!run) continue;
         for (let b = run.block; b < run.block + run.blocks; b++) {
           assert.is(p.view.holdersOf(b), 0n, `step ${step}: block ${b} handed out while held`);
           assert.not.ok(held.some((h) => b >= h.block && b < h.block + h.blocks), `step ${step}: block ${b} overlaps a held run`);
         }
-        p.writer.publish(run);
+        p.writer.publish(run.block);
         if (rand(20) === 0) {
-          p.writer.unpublish(run); // the send failed: back at once, its queue entry stale
+          p.writer.unpublish(run.block); // the send failed: back at once, its queue entry stale
           continue;
         }
         route(p.view, run);
@@ -129,7 +141,7 @@ test('random holds, releases out of order and failed sends: never a held run han
     assert.is(p.writer.held, 0, 'every released run came back');
     const all = await takeEventually(p.writer, 32 * BLOCK);
     assert.is(all.block, 0, 'the whole pool is one free run again');
-    p.writer.cancel(all);
+    p.writer.cancel(all.block);
     assert.not.ok(p.close(), 'the writer removed the pool: nothing held');
   } finally {
     for (const run of held) p.view.dropLane(run.block, LANE);

@@ -207,12 +207,15 @@ export class HubRouter {
     this.#presence.joined(me);
   }
 
+  /** #publish made once: a sample is routed by calling it again (no closure per sample). */
+  readonly #publishAgain = (p: RouterPeer, f: Uint8Array | Uint8Array[], pub: Pub): void => this.#publish(p, f, pub);
+
   /** A client's PUB: `$sys.` topics are the hub's own (ERR, the connection stays open). */
   #publish(peer: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub): void {
     checkTopic(pub.topic);
     if (pub.topic === LANE_TOPIC) return this.#samples.lane(peer, pub);
     // A sample is held in flight around its whole routing (checks included), then let go.
-    if (pub.codec === SAMPLE_CODEC && !this.#samples.active) return this.#samples.route(peer, frame, pub, () => this.#publish(peer, frame, pub));
+    if (pub.codec === SAMPLE_CODEC && !this.#samples.active) return this.#samples.route(peer, frame, pub, this.#publishAgain);
     if (isReservedTopic(pub.topic) && !peer.local) {
       sendErr(peer, 'ERR_UNIBUS_PERMISSION', new PermissionDeniedError(
         `topic=${pub.topic} is reserved for the hub ($sys.): PUB seq=${pub.seq} dropped`).message);
