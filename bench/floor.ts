@@ -24,6 +24,8 @@ const RUNS = 3;
 const SECONDS = 1.5;
 /** A run that takes longer is killed (its writer too) and the floor fails, as `run.ts` does. */
 const WATCHDOG_MS = 60_000;
+/** Payload bytes of the probe run at most (and of a measured run's minimum). */
+const PROBE_BYTES = 512 * 1024 * 1024;
 
 interface Run { rate: number; readerCpu: number; writerCpu: number }
 
@@ -56,7 +58,9 @@ async function reader(url: string, size: number, count: number): Promise<Run> {
   const watchdog = setTimeout(() => {
     child.kill('SIGKILL');
     process.stderr.write(`floor: ${url} did not finish within ${WATCHDOG_MS} ms\n`);
-    process.exit(1);
+    // The listener's socket, FIFOs or queues go with it: closed before leaving, at most 5 s.
+    setTimeout(() => process.exit(1), 5000).unref();
+    void listener.close().finally(() => process.exit(1));
   }, WATCHDOG_MS);
   const conn = (await listener[Symbol.asyncIterator]().next()).value!;
   let n = 0;
@@ -75,6 +79,11 @@ async function reader(url: string, size: number, count: number): Promise<Run> {
   return { rate: count / seconds, readerCpu: (c.user + c.system) / count, writerCpu };
 }
 
+/** `frames`, or fewer for large frames: at most PROBE_BYTES of payload in all (at least 100 frames). */
+function framesOf(size: number, frames: number): number {
+  return Math.max(100, Math.min(frames, Math.floor(PROBE_BYTES / Math.max(1, size))));
+}
+
 async function main(): Promise<void> {
   const [, , role, ...rest] = process.argv;
   if (role === 'writer') return writer(rest[0]!, Number(rest[1]), Number(rest[2]));
@@ -86,9 +95,10 @@ async function main(): Promise<void> {
     const url = URLS[scheme]?.(`floor-${process.pid}`);
     const caps = url === undefined ? undefined : (await transportFor(url)).capabilities;
     if (!caps?.crossProcess || caps.spawnsClients) throw new Error(`no floor for scheme=${scheme} (two processes, the second dialling a URL, are needed)`);
-    // A first short run sizes the measured ones to about SECONDS each.
-    const probe = await reader(URLS[scheme]!(`floor-${process.pid}-probe`), size, 200_000);
-    const count = Math.max(100_000, Math.round(probe.rate * SECONDS));
+    // A first short run sizes the measured ones to about SECONDS each. Both are bounded in
+    // bytes too: 200 000 frames of 1 MiB were 200 GB, past the watchdog on any machine.
+    const probe = await reader(URLS[scheme]!(`floor-${process.pid}-probe`), size, framesOf(size, 200_000));
+    const count = Math.max(framesOf(size, 100_000), Math.round(probe.rate * SECONDS));
     const runs: Run[] = [];
     for (let i = 0; i < RUNS; i++) runs.push(await reader(URLS[scheme]!(`floor-${process.pid}-${i}`), size, count));
     const mid = (f: (r: Run) => number): number => median(runs.map(f));
