@@ -15,7 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { Subject } from '../rx.js';
 import type * as TypedEmitterModule from 'typed-emitter';
 import { codecById, resolveCodec, type Codec } from '../codecs/index.js';
 import { ClosedError, InvalidUrlError, PeerGoneError, SlowConsumerError } from '../errors.js';

@@ -12,7 +12,7 @@
  *   `drop-oldest` and `drop-newest` never wait; every drop is counted.
  * @module
  */
-import { Observable } from 'rxjs';
+import { Observable } from '../rx.js';
 import type { OverflowPolicy } from './events.js';
 import type { Message } from './types.js';
 

@@ -22,7 +22,7 @@
  * ```
  * @module
  */
-import { Observable } from 'rxjs';
+import { Observable } from '../rx.js';
 
 /** Signals a Node process can listen to and that unibus lets you observe. */
 export type ObservableSignal =

@@ -8,7 +8,7 @@
  * waiting for the hub's HELLO: ./hello-wait.ts; the local subscriptions: ./client-subscriptions.ts.
  * @module
  */
-import { Subject } from 'rxjs';
+import { Subject } from '../../rx.js';
 import { ClosedError, ProtocolError } from '../../errors.js';
 import { closedWith, connectionEndError, onHubErr, type ErrTarget } from './hub-errors.js';
 import { PeerList } from './client-presence.js';

@@ -8,7 +8,8 @@
  * hub is the parent) or `reconnect: false`. This file only wires these parts together.
  * @module
  */
-import { merge, Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { merge, Subject } from '../../rx.js';
 import { memoryPair } from '../../transports/memory/memory-transport.js';
 import { schemeOf, transportFor } from '../../transports/registry.js';
 import {

@@ -15,7 +15,7 @@
  * Permissions (a hub policy): ../policy/gate.ts.
  * @module
  */
-import { Subject } from 'rxjs';
+import { Subject } from '../../rx.js';
 import { LimitError, PermissionDeniedError, ProtocolError } from '../../errors.js';
 import type { Connection, Listener } from '../../transports/transport.js';
 import { provenPeer } from '../../transports/capabilities.js';

@@ -22,7 +22,8 @@
  * - `status` reports `disconnected` / `reconnected` / `slow-consumer` / `error`.
  * @module
  */
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { Subject } from '../../rx.js';
 import type { MsgHdrs, NatsConnection, Status, Subscription } from '@nats-io/transport-node';
 import {
   ClosedError, DisconnectedError, FrameTooLargeError, InvalidTopicError, UnibusError,

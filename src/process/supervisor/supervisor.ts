@@ -6,7 +6,8 @@
  * `$sys.supervisor.<name>.<type>`.
  * @module
  */
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { Subject } from '../../rx.js';
 import { reapZombie, setChildSubreaper } from '../../native/prctl.js';
 import { backoffDelay } from '../../sync/backoff.js';
 import { ChildRun, type EventInput, type RunContext, type RunEnd } from './child-run.js';
