@@ -34,12 +34,19 @@ async function parent(spec: CaseSpec, specJson: string): Promise<void> {
   // The child gets this process's Node flags (e.g. --cpu-prof when profiling a case).
   const end = await factory.parent(spec, { command: process.execPath, args: [...process.execArgv, self, 'child', specJson] });
   const driver = new Driver(end.link, spec.size);
-  const died = end.otherDone.then((code) => { throw new Error(`the other side ended before it was ready: ${String(code)}`); });
-  await within(30_000, 'the other side being ready', Promise.race([driver.ready(), died]));
+  let phase = 'before it was ready';
+  const died = end.otherDone.then((code) => { throw new Error(`the other side ended ${phase}: ${String(code)}`); });
   died.catch(() => { /* it ends normally after bye */ });
-  const oneWay = await driver.oneWay(spec, end.sameProcess, factory.payloadKind);
-  const ping = spec.pingMs > 0 ? await driver.ping(spec, factory.payloadKind) : undefined;
-  const request = spec.pingMs > 0 ? await driver.request(spec, factory.payloadKind) : undefined;
+  await within(30_000, 'the other side being ready', Promise.race([driver.ready(), died]));
+  // The other side ending mid-measurement (e.g. dropped by the hub as a slow consumer) fails it
+  // now: the counts it owes never come, and the 90 s watchdog said nothing of why.
+  phase = 'during the measurement';
+  const untilDied = <T>(p: Promise<T>): Promise<T> => Promise.race([p, died]);
+  const oneWay = await untilDied(driver.oneWay(spec, end.sameProcess, factory.payloadKind));
+  const ping = spec.pingMs > 0 ? await untilDied(driver.ping(spec, factory.payloadKind)) : undefined;
+  const requesting = spec.pingMs > 0 ? driver.request(spec, factory.payloadKind) : undefined;
+  const request = requesting ? await untilDied(requesting) : undefined;
+  phase = 'after the measurement';
   driver.bye();
   const result: SideResult = { oneWay, ...(ping ? { ping } : {}), ...(request ? { request } : {}) };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);

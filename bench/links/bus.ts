@@ -45,6 +45,10 @@ class BusLink implements Link {
   constructor(bus: Bus, sendTopic: string, receiveTopic: string) {
     this.#bus = bus;
     this.#topic = sendTopic;
+    // Why a measurement failed, on stderr (the bench prints it beside the failure).
+    bus.events.subscribe((e) => {
+      if (e.type === 'slow-consumer' || e.type === 'disconnected') process.stderr.write(`bench: ${e.type}: ${JSON.stringify(e)}\n`);
+    });
     this.#subscription = bus.subscribe(receiveTopic).subscribe({
       next: (m: { data: unknown }) => this.#inbox.deliver(m.data),
       error: (e: unknown) => { process.stderr.write(`bench: subscription failed: ${String(e)}\n`); process.exit(1); },
@@ -122,7 +126,12 @@ export const busLink: LinkFactory = {
   },
 
   async child(spec: CaseSpec): Promise<Link> {
-    const link = new BusLink(await Bus.connect(spec.url!), UP, DOWN);
+    // No reconnecting: a child the hub dropped (under load, a subscriber stalled past the hub's
+    // limits is a slow consumer: ERR, then disconnected) must fail the measurement at once. With
+    // the default it reconnected, the messages in flight were gone, and both sides waited for
+    // counts that never came until the bench's 90 s watchdog, with nothing said.
+    const url = spec.url!;
+    const link = new BusLink(await Bus.connect(url, url.startsWith('nats:') ? {} : { reconnect: false }), UP, DOWN);
     link.serveEcho();
     // The hub must know our subscription and service before the parent publishes to them.
     await link.flush();
