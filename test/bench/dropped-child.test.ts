@@ -9,22 +9,26 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { script, spawnNode } from '../helpers/processes.js';
-import { until } from '../helpers/watchdog.js';
+import { until, within } from '../helpers/watchdog.js';
 import { uniqueName } from '../helpers/run-id.js';
 
 const SIDE = script(import.meta.url, '../../bench/side.js');
 
-/** The pid of the measurement's client (`side.js child` with this id), once it is connected. */
-function connectedChild(id: string): number | undefined {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+/** Live processes of measurement `id` (`side.js parent|child` with that id). */
+function sideProcesses(id: string, role = ''): number[] {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
     try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (!cmd.includes('side.js\0child') || !cmd.includes(`"id":"${id}"`)) continue;
-      if (readFileSync(`/proc/${name}/maps`, 'utf8').includes('unibus-shm.')) return Number(name);
-    } catch { /* gone meanwhile */ }
-  }
-  return undefined;
+      const cmd = readFileSync(`/proc/${n}/cmdline`, 'utf8');
+      return cmd.includes(`side.js\0${role}`) && cmd.includes(`"id":"${id}"`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${n}/stat`, 'utf8'));
+    } catch { return false; }
+  }).map(Number);
+}
+
+/** The pid of the measurement's client, once it is connected (its segment is mapped). */
+function connectedChild(id: string): number | undefined {
+  return sideProcesses(id, 'child').find((pid) => {
+    try { return readFileSync(`/proc/${pid}/maps`, 'utf8').includes('unibus-shm.'); } catch { return false; }
+  });
 }
 
 test('a client dropped as a slow consumer fails the measurement with the reason', async () => {
@@ -51,7 +55,14 @@ test('a client dropped as a slow consumer fails the measurement with the reason'
   } finally {
     stopping = false;
     parent.kill('SIGKILL');
-    await parent.exited;
+    // Its client too: it holds the parent's stdout, so `exited` waits for it as well.
+    for (;;) {
+      const left = sideProcesses(id);
+      if (left.length === 0) break;
+      for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await within(10_000, 'the parent side ending', parent.exited);
     // A failed side exits without closing its hub; the bench's sweep (bench/sweep.ts) would
     // remove the announce FIFO. Called directly here, so removed here.
     for (const n of readdirSync('/dev/shm')) if (n.startsWith(`unibus-shm.${id}~`)) rmSync(`/dev/shm/${n}`, { force: true });

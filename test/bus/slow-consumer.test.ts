@@ -45,6 +45,9 @@ test('a subscriber that reads 0.3 s every 4 s is dropped as a slow consumer, tol
   // be mistaken for a slow one (it shares this process with the publishing hub).
   const { hub, events, got, slow } = await setup('slow-periodic', { maxPendingBytes: 16 << 20, backpressureGrace: 1000 }, 300, 3700);
   const n = 10_000; // 40 MB: far past what the slow reader's socket, connection and outbox hold
+  // Sent while it has stopped reading: a fast machine published all 40 MB inside its first
+  // 0.3 s of reading (300 ms here), and nothing was ever held for it.
+  await slow.waitLine(/^paused$/, 30_000);
   await within(120_000, 'publishing past a slow reader', (async () => {
     for (let i = 0; i < n; i++) await hub.publish('s.v', { i, big });
   })());

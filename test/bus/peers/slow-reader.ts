@@ -1,7 +1,8 @@
 // Slow reader: `node slow-reader.js <socket path> <readMs> <stallMs>` subscribes to `>` over a
 // raw protocol client, prints `ready` once the hub has the subscription, then reads for readMs
 // and stops reading for stallMs, again and again (a subscriber that drains inside maxStall but
-// cannot keep up). Prints `err <code>` for each ERR and `closed pubs=<n>` when the hub closes it.
+// cannot keep up). Prints `paused` each time it stops reading, `err <code>` for each ERR and
+// `closed pubs=<n>` when the hub closes it.
 import { RawHubClient, T } from '../../helpers/raw-hub-client.js';
 
 const [path, readMs, stallMs] = process.argv.slice(2);
@@ -26,5 +27,6 @@ for (;;) {
   c.resume();
   await new Promise((r) => setTimeout(r, Number(readMs)));
   c.pause();
+  console.log('paused');
   await new Promise((r) => setTimeout(r, Number(stallMs)));
 }
