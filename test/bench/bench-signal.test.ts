@@ -31,13 +31,22 @@ function childrenNamed(parent: number, comm: string): number[] {
   return found;
 }
 
-/** Processes of a measurement of bench `pid` (side.js gets the measurement id `<pid>-<n>`). */
-function sideProcesses(pid: number): number[] {
+/** Processes of a measurement of bench `pid` (side.js gets the measurement id `<pid>-<n>`), of one role if given. */
+function sideProcesses(pid: number, role = ''): number[] {
   return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
     try {
-      return readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(`"id":"${pid}-`) && alive(Number(n));
+      const cmd = readFileSync(`/proc/${n}/cmdline`, 'utf8');
+      return cmd.includes(`side.js\0${role}`) && cmd.includes(`"id":"${pid}-`) && alive(Number(n));
     } catch { return false; }
   }).map(Number);
+}
+
+/** CPU time (user + system, clock ticks) of `pid`, 0 when it is gone. */
+function cpuTicks(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch { return 0; }
 }
 
 const alive = (pid: number): boolean => {
@@ -82,8 +91,11 @@ test('a bench ended by SIGTERM during a sysvmq measurement leaves no queues, key
   const ours = `unibus-bench-${bench.pid}-`;
   const files = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(ours));
   try {
-    // A key file exists while a sysvmq hub of this bench is up: the measurement is under way.
-    await until('a sysvmq measurement of the bench is under way', () => files().some((n) => n.endsWith('.key')), 120_000, 5);
+    // A key file exists while a sysvmq hub of this bench is up, and a client that has used 0.35 s
+    // of CPU is past connecting (a client killed while connecting can leave its private queue:
+    // nobody knows of it yet) and receiving: the measurement is under way.
+    await until('a sysvmq measurement of the bench is receiving', () => files().some((n) => n.endsWith('.key'))
+      && sideProcesses(bench.pid, 'child').some((pid) => cpuTicks(pid) >= 35), 120_000, 5);
     process.kill(bench.pid, 'SIGTERM');
     const end = await bench.waitExit(30_000);
     assert.is(end.code, 143, 'the bench exits as SIGTERM would have ended it');
