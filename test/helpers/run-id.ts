@@ -32,9 +32,18 @@ export function tmpDir(label: string): string {
       try { rmdirSync(base); } catch { /* other files still use it, or it is gone */ }
     });
   }
-  const dir = mkdtempSync(join(base, `${label}-`));
-  made.push(dir);
-  return dir;
+  // Another test file's exit may remove the (then empty) base between our mkdir and mkdtemp:
+  // make it again and retry (spool.test once failed with ENOENT here).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const dir = mkdtempSync(join(base, `${label}-`));
+      made.push(dir);
+      return dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw err;
+      mkdirSync(base, { recursive: true, mode: 0o700 });
+    }
+  }
 }
 
 const made: string[] = [];
