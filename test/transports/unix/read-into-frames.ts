@@ -1,11 +1,11 @@
 /**
  * What both sides' in-place read tests use (read-into: the connecting side reads; hub-read-into:
  * the accepting side reads): sizes around every threshold of the read path, patterned payloads,
- * and the pause in the middle of a large frame.
+ * frames of every size interleaved, and the pause in the middle of a large frame.
  */
 import * as assert from 'uvu/assert';
 import type { Connection } from '../../../src/transports/transport.js';
-import { until } from '../../helpers/watchdog.js';
+import { until, within } from '../../helpers/watchdog.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -23,6 +23,29 @@ export function same(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
   return true;
+}
+
+/**
+ * Frames of every size, small ones between large ones (a read then holds the end of one frame
+ * and others), three rounds; all kept by the receiver and compared only at the end, so a later
+ * read writing over a frame delivered earlier would show.
+ */
+export async function sendInterleaved(writer: Connection, reader: Connection): Promise<void> {
+  const sent: Uint8Array[] = [];
+  const got: Uint8Array[] = [];
+  reader.consume((f) => got.push(f));
+  for (let round = 0; round < 3; round++) {
+    for (let s = 0; s < SIZES.length; s++) {
+      for (const size of [SIZES[s]!, 5, SIZES[(s * 7 + round) % SIZES.length]!]) {
+        const p = payload(sent.length, size);
+        sent.push(p);
+        if (!writer.write(p)) await within(20_000, 'room to write', writer.drained());
+      }
+    }
+  }
+  await until('every frame received', () => got.length >= sent.length, 30_000, 5);
+  assert.is(got.length, sent.length);
+  for (let i = 0; i < sent.length; i++) assert.ok(same(got[i]!, sent[i]!), `frame ${i} (${sent[i]!.length} bytes) intact`);
 }
 
 /** The reader pauses while the next (large) frame is on its way, and resumes a little later: nothing is lost. */
