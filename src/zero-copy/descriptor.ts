@@ -8,6 +8,7 @@
 import { Packr } from 'msgpackr';
 import type { Codec } from '../codecs/codec.js';
 import { ProtocolError } from '../errors.js';
+import { FramePub } from '../bus/protocol/pub-decoder.js';
 import { MAX_LANE } from './pool-layout.js';
 
 /** Codec id of a PUB that carries a sample descriptor instead of data (reserved, below user ids). */
@@ -148,11 +149,13 @@ export function readDescriptor(payload: Uint8Array): SampleDescriptor {
 }
 
 /**
- * {@link readDescriptor} of the payload at `frame[start, end)`, read where it lies (no view
- * made per sample); undefined when it is not the common shape (the caller takes the general path).
+ * {@link readDescriptor} of a sample message's payload (the hub's PUB or a receiver's message):
+ * read where it lies in its frame when the message is a view of one (`FramePub`: no payload view
+ * made per sample), else from `payload`. The same shared object, read its fields at once.
  */
-export function readDescriptorIn(frame: Uint8Array, start: number, end: number): SampleDescriptor | undefined {
-  return decodeCommon(frame, start, end, shared) ? shared : undefined;
+export function readDescriptorOf(m: { readonly payload: Uint8Array }): SampleDescriptor {
+  if (m instanceof FramePub && decodeCommon(m.frame, m.payloadStart, m.payloadEnd, shared)) return shared;
+  return readDescriptor(m.payload);
 }
 
 /** The general msgpack path of {@link decodeDescriptor}. */

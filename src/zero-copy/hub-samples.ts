@@ -12,10 +12,9 @@ import { msgpackCodec, rawCodec } from '../codecs/index.js';
 import { SampleError } from '../errors.js';
 import { shmUnlink } from '../native/mmap.js';
 import type { Pub } from '../bus/protocol/messages.js';
-import { FramePub } from '../bus/protocol/pub-decoder.js';
 import { PubEncoder } from '../bus/protocol/pub-encoder.js';
 import type { LocalDelivery, RouterPeer } from '../bus/hub/router-peer.js';
-import { encodeLane, readDescriptor, readDescriptorIn, type SampleDescriptor } from './descriptor.js';
+import { encodeLane, readDescriptorOf } from './descriptor.js';
 import { MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
 import { PoolView } from './pool-reader.js';
 import { HoldWatch } from './hold-watch.js';
@@ -76,15 +75,6 @@ class Active {
   }
 }
 
-/** The descriptor of a sample PUB, read in place when the PUB is a view of its frame (no payload view made). */
-function descriptorOf(pub: Pub): SampleDescriptor {
-  if (pub instanceof FramePub) {
-    const d = readDescriptorIn(pub.frame, pub.payloadStart, pub.payloadEnd);
-    if (d !== undefined) return d;
-  }
-  return readDescriptor(pub.payload);
-}
-
 export class SampleRouter {
   readonly #hooks: SampleRouterHooks;
   readonly #encoder: PubEncoder;
@@ -135,7 +125,7 @@ export class SampleRouter {
     let block: number;
     let length: number;
     try {
-      const d = descriptorOf(pub); // shared: read at once
+      const d = readDescriptorOf(pub); // shared: read at once
       pool = this.#pool(from, d.pool);
       view = pool.view;
       if (!view.matches(d.block, d.length, d.generation) || !view.heldBy(d.block, 0)) {

@@ -13,8 +13,7 @@ import type { BusEvent } from '../bus/events.js';
 import type { WireHandler, WireMessage } from '../bus/fabric.js';
 import { msgpackCodec } from '../codecs/index.js';
 import type { Message } from '../bus/types.js';
-import { FramePub } from '../bus/protocol/pub-decoder.js';
-import { decodeLane, LANE_TOPIC, readDescriptor, readDescriptorIn, SAMPLE_CODEC, type SampleDescriptor } from './descriptor.js';
+import { decodeLane, LANE_TOPIC, readDescriptorOf, SAMPLE_CODEC } from './descriptor.js';
 import { HeldMessage, HeldSample, RELEASED } from './held.js';
 import { HeldList } from './held-list.js';
 import { PoolView } from './pool-reader.js';
@@ -198,7 +197,7 @@ export class SampleReceiver {
       const local = (w as { lane?: number }).lane;
       if (local !== undefined && this.#lane === 0) this.#lane = local;
       if (this.#lane === 0) throw new SampleError(`a sample arrived before this bus had a lane: topic=${w.topic}`);
-      const d = descriptorOf(w); // shared: read at once
+      const d = readDescriptorOf(w); // shared: read at once
       let entry = this.#pools.get(d.pool);
       if (!entry) {
         entry = { view: PoolView.open(d.pool, this.#host.expect), used: 0 };
@@ -276,15 +275,6 @@ export class SampleReceiver {
     this.#timer = undefined;
     this.#dropAll(true);
   }
-}
-
-/** The descriptor a sample PUB carries, read in place when it is a view of its frame (no payload view made per sample). */
-function descriptorOf(w: WireMessage): SampleDescriptor {
-  if (w instanceof FramePub) {
-    const d = readDescriptorIn(w.frame, w.payloadStart, w.payloadEnd);
-    if (d !== undefined) return d;
-  }
-  return readDescriptor(w.payload);
 }
 
 /** Is `w` a sample descriptor? */
