@@ -230,8 +230,13 @@ export function truncateFd(fd: number, bytes: number): void {
  * reserved then, as before.
  */
 export function reserveFd(fd: number, bytes: number): boolean {
-  if (libc().fallocate(fd, 0, 0, bytes) === 0) return true;
-  const err = lastError('fallocate');
-  if (err.code === 'EOPNOTSUPP' || err.code === 'ENOSYS') return false;
-  throw err;
+  for (;;) {
+    if (libc().fallocate(fd, 0, 0, bytes) === 0) return true;
+    const err = lastError('fallocate');
+    // tmpfs gives up a long reservation when a signal arrives (EINTR, not restarted): what it
+    // reserved stays, so asking again goes on from there.
+    if (err.code === 'EINTR') continue;
+    if (err.code === 'EOPNOTSUPP' || err.code === 'ENOSYS') return false;
+    throw err;
+  }
 }
