@@ -13,7 +13,7 @@ import {
 import { HubRunningError, PermissionDeniedError, systemError } from '../../errors.js';
 import { checkOwned } from '../shared/ownership.js';
 import type { SysvmqAddress } from './url.js';
-import { decodeInfo, encodeInfo, RV_INFO, RV_RECORD_BASE, type HubInfo } from './wire.js';
+import { decodeHello, decodeInfo, encodeInfo, RV_HELLO, RV_INFO, RV_RECORD_BASE, type HubInfo } from './wire.js';
 import { livenessHeld } from './liveness.js';
 import { procStat } from '../../process/proc-stat.js';
 
@@ -134,6 +134,7 @@ async function removeStale(address: SysvmqAddress, key: number): Promise<void> {
     const n = msgReceive(id, buf, 0, IPC_NOWAIT | MSG_NOERROR);
     if (n < 0) break;
     if (buf.type >= RV_RECORD_BASE) await removeIfUnread(buf.type - RV_RECORD_BASE);
+    else if (buf.type === RV_HELLO) await removeDeadHelloWake(buf.text.subarray(0, n));
   }
   removeIfOurs(info.wakeQueue);
   msgRemove(id);
@@ -152,6 +153,19 @@ async function removeIfUnread(queue: number): Promise<void> {
     if (state !== undefined && state !== 'Z' && state !== 'X') return;
   }
   removeIfOurs(queue);
+}
+
+/**
+ * A HELLO the dead hub never answered names its client's wake queue. A client killed while it
+ * waited could not remove that queue and no hub ever watched its process, so it goes here once
+ * that process is gone. A live client keeps it: it sees this queue removed and connects again.
+ */
+async function removeDeadHelloWake(text: Uint8Array): Promise<void> {
+  const hello = decodeHello(text);
+  if (hello === null) return;
+  const state = (await procStat(hello.pid))?.state;
+  if (state !== undefined && state !== 'Z' && state !== 'X') return;
+  await removeIfUnread(hello.wakeQueue);
 }
 
 /** Checks an address a client will use and returns its rendezvous queue, or -errno / null info. */

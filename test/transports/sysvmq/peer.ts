@@ -5,6 +5,8 @@
 //                                       that cannot fit; print `partial`; wait to be killed
 //   hub <url>                           listen, print `ready`, echo frames; close on SIGINT/SIGTERM
 //   hold <url>                          connect, print `connected`, wait to be killed
+//   connecting <url>                    print `waking <wake queue>`, then connect with a long
+//                                       timeout (to a dead hub: waits there until killed)
 //   cycle <url>                         listen, connect, exchange a frame, close both, exit
 //                                       on its own (the parked wait must be woken)
 import { makeFrame } from './frames.js';
@@ -40,6 +42,10 @@ if (mode === 'publish') {
   const c = await t.connect(url) as SysvConnection;
   console.log(`connected ${wakeQueue()} ${c.txQueue} ${c.rxQueue}`);
   setInterval(() => {}, 1000);
+} else if (mode === 'connecting') {
+  const waker = acquireWaker(); // the one connect() uses: this process's wake queue
+  console.log(`waking ${waker.queueId}`);
+  await t.connect(url, { connectTimeout: 600_000 });
 } else if (mode === 'cycle') {
   const hub = await t.listen(url);
   const c = await t.connect(url);

@@ -188,6 +188,26 @@ test('a live hub is never taken over; a killed hub\'s queues are removed by the 
   assert.equal(alive(ids), [], 'the next hub removed everything the dead ones left');
 });
 
+test('a client killed while its HELLO waits in a dead hub\'s queue: the next hub removes its wake queue', async () => {
+  const url = newUrl();
+  const first = children.add(spawnNode(peer, ['hub', url]));
+  await first.waitLine(/^ready \d+$/);
+  const rendezvous = rendezvousOf(url);
+  first.kill('SIGKILL');
+  await first.waitExit();
+  const before = msgStat(rendezvous)!.qnum;
+  const client = children.add(spawnNode(peer, ['connecting', url]));
+  const [wakeQueue] = numbers(await client.waitLine(/^waking \d+$/)) as [number];
+  await until('the HELLO in the dead hub\'s queue', () => (msgStat(rendezvous)?.qnum ?? 0) > before);
+  client.kill('SIGKILL');
+  await client.waitExit();
+  assert.ok(msgStat(wakeQueue) !== null, 'the killed client could not remove its wake queue');
+  const next = await listen(url); // removes what the dead hub left, and the dead HELLO's wake queue
+  assert.equal(alive([wakeQueue, rendezvous]), []);
+  await next.close();
+  hubs.delete(next);
+});
+
 test('the next hub of a killed hub keeps the wake queue of a live client process, which serves its other connections', async () => {
   const url = newUrl();
   const first = children.add(spawnNode(peer, ['hub', url]));
