@@ -1,6 +1,7 @@
 // `unibus doctor`: finds the leftovers of a dead hub (a sysvmq queue left by a hub killed with
 // SIGKILL, a /dev/shm entry named like a dead shm:// hub's), never flags a live hub's, and
-// passes once they are gone. Scoped with --only <run prefix>: other runs' objects may exist.
+// passes once they are gone. Scoped with --only <run prefix>-doc: other runs' objects may exist,
+// and this run's other test files (sysvmq's kill hubs too) run at the same time.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -10,6 +11,8 @@ import { runId, tmpDir } from '../helpers/run-id.js';
 import { cli } from './cli-helpers.js';
 
 const children = new ChildSet();
+/** What this file's leftovers are named with, and nothing else's. */
+const only = `${runId}-doc`;
 const planted: string[] = [];
 test.after.each(async () => {
   await children.killAll();
@@ -28,17 +31,17 @@ test('doctor finds a dead sysvmq hub\'s queues and a dead shm hub\'s /dev/shm en
   const hub = children.add(cli(['hub', sysvUrl]));
   await hub.waitLine(/^listening /);
   // Live: not a leftover.
-  let r = await doctor('--only', runId);
+  let r = await doctor('--only', only);
   assert.is(r.code, 0, r.out);
   assert.match(r.out, /no sysvmq leftovers matching .*\(1 live hub/);
   hub.kill('SIGKILL');
   await hub.waitExit();
-  const shmName = `${runId}-doc`;
+  const shmName = only;
   const segment = `/dev/shm/unibus-shm.${shmName}~c-1-0badf00d`;
   planted.push(segment);
   writeFileSync(segment, Buffer.alloc(4096), { mode: 0o600 });
 
-  r = await doctor('--only', runId);
+  r = await doctor('--only', only);
   assert.is(r.code, 1, r.out);
   assert.match(r.out, new RegExp(`FAIL sysvmq queue msqid=\\d+ key=0x[0-9a-f]+ of the hub of ${keyfile} .*the hub is dead, 2 queue\\(s\\) left`));
   assert.match(r.out, /fix: start and stop a hub on its URL \(it removes them\), or: ipcrm -q \d+ -q \d+/);
@@ -51,7 +54,7 @@ test('doctor finds a dead sysvmq hub\'s queues and a dead shm hub\'s /dev/shm en
   next.kill('SIGTERM');
   assert.is((await next.waitExit()).code, 0, next.stderr);
   rmSync(segment);
-  r = await doctor('--only', runId);
+  r = await doctor('--only', only);
   assert.is(r.code, 0, r.out);
   assert.match(r.out, /no problems/);
 });
@@ -62,16 +65,16 @@ test('doctor <unix url>: a live hub is fine, a socket a SIGKILLed hub left is no
   const url = `unix://${path}`;
   const hub = children.add(cli(['hub', url]));
   await hub.waitLine(/^listening /);
-  let r = await doctor(url, '--only', runId);
+  let r = await doctor(url, '--only', only);
   assert.is(r.code, 0, r.out);
   assert.match(r.out, new RegExp(`ok {3}a live hub serves ${path}`));
   hub.kill('SIGKILL');
   await hub.waitExit();
-  r = await doctor(url, '--only', runId);
+  r = await doctor(url, '--only', only);
   assert.is(r.code, 1, r.out);
   assert.match(r.out, new RegExp(`FAIL ${path} is a socket a dead hub left\\n\\s+fix: rm ${path}`));
   rmSync(path);
-  r = await doctor(`unix://${join(dir, 'missing', 'hub.sock')}`, '--only', runId);
+  r = await doctor(`unix://${join(dir, 'missing', 'hub.sock')}`, '--only', only);
   assert.is(r.code, 1, r.out);
   assert.match(r.out, /does not exist: a hub cannot create .*\n\s+fix: mkdir -p /);
   assert.not.ok(existsSync(path));

@@ -7,11 +7,11 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { DEFAULT_MSGMAX, IPC_NOWAIT, MSG_COPY, MSG_NOERROR, MsgBuffer, msgReceive } from '../../native/sysv-msg.js';
 import { LivenessLock } from '../../sync/liveness-lock.js';
 import { readInfo } from '../../transports/sysvmq/rendezvous.js';
-import { RV_RECORD_BASE } from '../../transports/sysvmq/wire.js';
+import { decodeHello, RV_HELLO, RV_RECORD_BASE } from '../../transports/sysvmq/wire.js';
 import { fail, ok, type Finding } from './finding.js';
 
 const SHM_PREFIX = 'unibus-shm.';
@@ -49,13 +49,20 @@ function queues(): QueueRow[] {
   }
 }
 
-/** Private queue ids recorded in a rendezvous queue (read without removing anything). */
+/**
+ * Private queue ids recorded in a rendezvous queue (read without removing anything), and the wake
+ * queues of clients that died while their HELLO waited there (a next hub removes those too).
+ */
 function recordedQueues(msqid: number, qnum: number): number[] {
   const buf = new MsgBuffer(DEFAULT_MSGMAX);
   const ids: number[] = [];
   for (let pos = 0; pos < qnum; pos++) {
-    if (msgReceive(msqid, buf, pos, IPC_NOWAIT | MSG_COPY | MSG_NOERROR) < 0) break;
+    const n = msgReceive(msqid, buf, pos, IPC_NOWAIT | MSG_COPY | MSG_NOERROR);
+    if (n < 0) break;
     if (buf.type >= RV_RECORD_BASE) ids.push(buf.type - RV_RECORD_BASE);
+    if (buf.type !== RV_HELLO) continue;
+    const hello = decodeHello(buf.text.subarray(0, n));
+    if (hello !== null && !existsSync(`/proc/${hello.pid}`)) ids.push(hello.wakeQueue);
   }
   return ids;
 }

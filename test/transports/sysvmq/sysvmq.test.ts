@@ -15,6 +15,7 @@ import { tmpDir } from '../../helpers/run-id.js';
 import { until, within } from '../../helpers/watchdog.js';
 import { checkFrame } from './frames.js';
 import { removeTmp } from '../../sync/cleanup.js';
+import { sysvmqLeftovers } from '../../../src/cli/doctor/leftovers.js';
 
 const dir = tmpDir('sysvmq');
 let n = 0;
@@ -202,6 +203,8 @@ test('a client killed while its HELLO waits in a dead hub\'s queue: the next hub
   client.kill('SIGKILL');
   await client.waitExit();
   assert.ok(msgStat(wakeQueue) !== null, 'the killed client could not remove its wake queue');
+  const found = sysvmqLeftovers(url.slice('sysvmq://'.length)).map((f) => f.fix ?? '').join('\n');
+  assert.match(found, `-q ${wakeQueue}`, 'unibus doctor names it among the dead hub\'s leftovers');
   const next = await listen(url); // removes what the dead hub left, and the dead HELLO's wake queue
   assert.equal(alive([wakeQueue, rendezvous]), []);
   await next.close();
