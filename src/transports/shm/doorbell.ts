@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { PermissionDeniedError } from '../../errors.js';
 import { fdSocket } from '../../native/fd-socket.js';
 import { closeFd, O, openFd, statFd, writeFd } from '../../native/fds.js';
-import { mkfifo } from './os.js';
+import { makeFifo } from './os.js';
 
 const ONE = new Uint8Array([1]);
 
@@ -26,7 +26,7 @@ export class Doorbell {
   constructor(path: string, mode: number, onRing: () => void) {
     this.onRing = onRing;
     this.path = path;
-    mkfifo(path, mode);
+    makeFifo(path, mode);
     let fd: number;
     try {
       fd = openFd(path, O.RDWR | O.NONBLOCK | O.NOFOLLOW);

@@ -17,7 +17,7 @@ import { ShmConnection } from './connection.js';
 import { BellRope, Doorbell, unlinkQuietly } from './doorbell.js';
 import { Header, HubState } from './layout.js';
 import { CLIENT_ID, ShmNames, parseShmUrl, type ShmApi, type ShmOptions } from './options.js';
-import { acquireHubLiveness, mkfifo } from './os.js';
+import { acquireHubLiveness, makeFifo } from './os.js';
 import { openSegment, type Segment } from './segment.js';
 
 /** An announcement is one short line; anything longer is garbage. */
@@ -58,7 +58,7 @@ class ShmListener implements Listener {
     this.#o = o;
     this.#names = names;
     this.#liveness = liveness;
-    mkfifo(names.announce, o.mode);
+    makeFifo(names.announce, o.mode);
     // O_RDWR: the FIFO always has a writer (us), so departing clients never cause EOF.
     const fd = openFd(names.announce, O.RDWR | O.NONBLOCK | O.NOFOLLOW);
     this.#announce = fdSocket(fd, 'read');

@@ -4,6 +4,17 @@
  * here alone.
  * @module
  */
-export { mkfifo } from '../../native/fds.js';
+import { chmodSync } from 'node:fs';
+import { mkfifo } from '../../native/fds.js';
+
+/**
+ * Makes a FIFO with exactly `mode`: the umask (022 by default) would take the write bits a
+ * hub's `mode: 0o666` gives other users (their announce and bell writes then failed EACCES).
+ * /dev/shm is sticky, so nobody else can swap the path between the two calls.
+ */
+export function makeFifo(path: string, mode: number): void {
+  mkfifo(path, mode);
+  chmodSync(path, mode);
+}
 export { watchPid } from '../../native/process.js';
 export { acquireHubLiveness } from '../unix/hub-liveness.js';
