@@ -102,12 +102,12 @@ export class SampleRouter {
     return this.#active !== undefined;
   }
 
-  /** A lane request: answered on its replyTo with `{ lane }` (0 when none is free). */
+  /** A lane request: answered on its replyTo with `{ lane }` (0, copies: none free, or a peer of another user). */
   lane(peer: RouterPeer, pub: Pub): void {
     if (pub.replyTo === undefined) return;
     let lane = this.#lanes.get(peer);
     if (lane === undefined) {
-      lane = this.#free.shift() ?? 0;
+      lane = mapsNoPool(peer) ? 0 : this.#free.shift() ?? 0;
       if (lane !== 0) this.#lanes.set(peer, lane);
     }
     const frame = this.#encoder.encode(pub.replyTo, msgpackCodec.id, 0, encodeLane(lane), undefined, undefined);
@@ -284,6 +284,17 @@ export class SampleRouter {
     for (const pool of this.#pools.values()) pool.view.close();
     this.#pools.clear();
   }
+}
+
+/**
+ * True for a peer of another user than the hub's: it cannot map any pool the hub routes (a pool is
+ * 0600 and of the hub's user, see #pool), so a lane would only make its samples undeliverable
+ * and keep their slots held; it gets copies instead.
+ */
+function mapsNoPool(peer: RouterPeer): boolean {
+  if (peer.local) return false;
+  const uid = peer.credentials?.uid ?? peer.conn.peer.uid;
+  return uid !== undefined && uid !== process.geteuid?.();
 }
 
 /** A QPUB header (`[9, sids, bin32 length]`) with the length of another PUB frame. */
