@@ -41,6 +41,7 @@ export const MSG_COPY = 0o40000;
 /** msgctl commands. */
 export const IPC_RMID = 0;
 export const IPC_STAT = 2;
+export const IPC_SET = 1;
 
 /** Bytes of `long mtype` before the text in a `msgbuf`. */
 export const MTYPE_BYTES = 8;
@@ -185,6 +186,14 @@ export function msgStat(id: number): MsgQueueStat | null {
     lspid: buf.readInt32LE(96),
     lrpid: buf.readInt32LE(100),
   };
+}
+
+/** `msgctl(IPC_SET)` of the permission bits (`msg_perm.mode`, a u16 at offset 20); the rest as IPC_STAT read it. */
+export function msgSetMode(id: number, mode: number): void {
+  const buf = Buffer.alloc(MSQID_DS_BYTES);
+  if (lib().msgctl(id, IPC_STAT, buf) < 0 || (buf.writeUInt16LE(mode & 0o777, 20), lib().msgctl(id, IPC_SET, buf) < 0)) {
+    throw systemError('msgctl', lastErrno(), `msqid=${id}`);
+  }
 }
 
 /** `msgctl(IPC_RMID)`: true when removed, false when it was already gone. Wakes its waiters (EIDRM). */

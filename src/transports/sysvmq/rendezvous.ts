@@ -169,7 +169,7 @@ async function removeDeadHelloWake(text: Uint8Array): Promise<void> {
 }
 
 /** Checks an address a client will use and returns its rendezvous queue, or -errno / null info. */
-export function openRendezvous(address: SysvmqAddress, allowOtherUsers: boolean): { queue: number; info: HubInfo } | null {
+export function openRendezvous(address: SysvmqAddress, allowOtherUsers: boolean): { queue: number; info: HubInfo; uid: number } | null {
   let key: number;
   try {
     key = keyOf(address, false).key;
@@ -187,5 +187,5 @@ export function openRendezvous(address: SysvmqAddress, allowOtherUsers: boolean)
     throw new PermissionDeniedError(`the queue of ${address.url} belongs to uid=${st.uid}, not uid=${myUid()} (allowOtherUsers is off)`);
   }
   const info = readInfo(id);
-  return info === null ? null : { queue: id, info };
+  return info === null ? null : { queue: id, info, uid: st.uid };
 }

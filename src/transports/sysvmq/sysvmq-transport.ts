@@ -73,6 +73,7 @@ async function listen(url: string, options: TransportOptions = {}): Promise<List
     const k = keyOf(address, true);
     createdKeyFile = k.createdFile;
     const w = waker();
+    if (options.allowOtherUsers === true) w.letOthersWake();
     const placeholder: WakeTarget = { onWake() {}, afterWakes() {} };
     const endpoint = w.register(placeholder);
     try {
@@ -107,7 +108,7 @@ async function connect(url: string, options: TransportOptions = {}): Promise<Con
     if (signal?.aborted) throw new AbortedError(`connect to ${address.url}`, signal.reason);
     const rv = openRendezvous(address, options.allowOtherUsers === true);
     if (rv !== null) {
-      const conn = await handshake(rv.queue, rv.info, maxFrameSize, deadline, address.url, signal);
+      const conn = await handshake(rv.queue, rv.info, rv.uid, maxFrameSize, deadline, address.url, signal);
       if (conn !== null) return conn;
     }
     if (Date.now() >= deadline) throw new TimeoutError(`connect to ${address.url}`, timeout);
@@ -119,12 +120,15 @@ async function connect(url: string, options: TransportOptions = {}): Promise<Con
 async function handshake(
   rendezvous: number,
   info: { hubPid: number; wakeQueue: number; endpoint: number },
+  hubUid: number,
   maxFrameSize: number,
   deadline: number,
   url: string,
   signal: AbortSignal | undefined,
 ): Promise<Connection | null> {
   const w = waker();
+  // A hub of another user posts its WELCOME and wakes here.
+  if (hubUid !== (process.getuid?.() ?? 0)) w.letOthersWake();
   let answer: Welcome | string | undefined;
   let wake: (() => void) | undefined;
   const pending: WakeTarget = {

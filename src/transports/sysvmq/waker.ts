@@ -18,7 +18,7 @@
  */
 import { Backoff } from '../../sync/backoff.js';
 import {
-  IPC_CREAT, IPC_NOWAIT, IPC_PRIVATE, MsgBuffer, msgGet, msgReceive, msgReceiveAsync, msgRemove, msgSend,
+  IPC_CREAT, IPC_NOWAIT, IPC_PRIVATE, MsgBuffer, msgGet, msgReceive, msgReceiveAsync, msgRemove, msgSend, msgSetMode,
 } from '../../native/sysv-msg.js';
 import { Errno } from '../../native/errno.js';
 import { WAKE_TEXT_MAX } from './wire.js';
@@ -77,6 +77,20 @@ export class Waker {
     this.#targets.set(endpoint, target);
     return endpoint;
   }
+
+  /**
+   * Lets processes of other users post wakes here (mode 0622: they write, only we read), for
+   * a hub or client with `allowOtherUsers`: at 0600 their posts failed EACCES and the
+   * connection ended as if its peer were gone. A wake only says "look at your queues", so a
+   * forged one costs a drain, nothing more.
+   */
+  letOthersWake(): void {
+    if (this.#othersMayWake) return;
+    msgSetMode(this.queueId, 0o622);
+    this.#othersMayWake = true;
+  }
+
+  #othersMayWake = false;
 
   /** Hands an endpoint number to another target (a pending connect becoming its connection). */
   retarget(endpoint: number, target: WakeTarget): void {

@@ -7,6 +7,9 @@
 //   hold <url>                          connect, print `connected`, wait to be killed
 //   connecting <url>                    print `waking <wake queue>`, then connect with a long
 //                                       timeout (to a dead hub: waits there until killed)
+//   open-hub <url>                      as `hub`, open to other users (allowOtherUsers, mode 0666)
+//   open-echo <url>                     connect with allowOtherUsers, send "hello", print
+//                                       `echo <text>` when it comes back, close, exit
 //   cycle <url>                         listen, connect, exchange a frame, close both, exit
 //                                       on its own (the parked wait must be woken)
 import { makeFrame } from './frames.js';
@@ -38,6 +41,18 @@ if (mode === 'publish') {
   process.once('SIGTERM', stop);
   console.log(`ready ${wakeQueue()}`);
   for await (const c of hub) c.consume((f) => c.write(f));
+} else if (mode === 'open-hub') {
+  const hub = await t.listen(url, { allowOtherUsers: true, mode: 0o666 });
+  const stop = (): void => { void hub.close().then(() => process.exit(0)); };
+  process.once('SIGTERM', stop);
+  console.log('ready');
+  for await (const c of hub) c.consume((f) => c.write(f));
+} else if (mode === 'open-echo') {
+  const c = await t.connect(url, { allowOtherUsers: true });
+  await c.send(new TextEncoder().encode('hello'));
+  const echo = await c[Symbol.asyncIterator]().next();
+  console.log(`echo ${new TextDecoder().decode(echo.value as Uint8Array)}`);
+  await c.close();
 } else if (mode === 'hold') {
   const c = await t.connect(url) as SysvConnection;
   console.log(`connected ${wakeQueue()} ${c.txQueue} ${c.rxQueue}`);
