@@ -110,6 +110,10 @@ await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () 
   while (queue.length) await runFile(queue.shift());
 }));
 
+// Interrupted files never closed their sysvmq hubs, and System V queues do not go with their
+// process: remove what a next hub of each address would, for the hubs this run started.
+if (interrupted) await removeDeadSysvmqHubs();
+
 // Leftovers: anything this run made and did not remove.
 const leftovers = [];
 for (const l of ipcSnapshot()) if (!ipc0.has(l)) leftovers.push(`System V object: ${l}`);
@@ -132,3 +136,17 @@ const failedFiles = results.filter((r) => !r.ok).length;
 console.log(`\n${results.length} files, ${tests} tests; ${failedFiles} file(s) failed${leftovers.length ? '; leftovers found' : ''}`);
 console.log(`${passedTests} passed, ${tests - passedTests + (failedFiles && tests === passedTests ? failedFiles : 0)} failed`);
 process.exit(failedFiles || leftovers.length ? 1 : 0);
+
+async function removeDeadSysvmqHubs() {
+  const before = new Set([...ipc0].map((l) => Number(l.split(' ')[1])));
+  try {
+    const { deadSysvmqHubs } = await import(join(root, 'dist', 'src', 'cli', 'doctor', 'leftovers.js'));
+    for (const hub of deadSysvmqHubs().dead) {
+      if (before.has(hub.queues[0])) continue; // there before this run: not ours to judge
+      for (const q of hub.queues) try { execFileSync('ipcrm', ['-q', String(q)], { stdio: 'ignore' }); } catch {}
+      console.log(`removed the queues of a killed hub: ${hub.what}`);
+    }
+  } catch (err) {
+    console.log(`could not look for killed sysvmq hubs: ${err.message}`);
+  }
+}

@@ -67,9 +67,18 @@ function recordedQueues(msqid: number, qnum: number): number[] {
   return ids;
 }
 
-/** sysvmq rendezvous queues of this user whose hub is dead; `only` keeps those whose description contains it. */
-export function sysvmqLeftovers(only?: string): Finding[] {
-  const out: Finding[] = [];
+/** A dead sysvmq hub: its rendezvous queue first, then the queues it left (all existing now). */
+export interface DeadSysvmqHub {
+  readonly what: string;
+  readonly queues: readonly number[];
+}
+
+/**
+ * sysvmq hubs of this user that are dead, with every queue they left; `only` keeps those whose
+ * description contains it. `live` counts the live hubs passed over.
+ */
+export function deadSysvmqHubs(only?: string): { dead: DeadSysvmqHub[]; live: number } {
+  const dead: DeadSysvmqHub[] = [];
   const rows = queues();
   const exists = new Set(rows.map((r) => r.msqid));
   let live = 0;
@@ -81,9 +90,16 @@ export function sysvmqLeftovers(only?: string): Finding[] {
     if (only !== undefined && !what.includes(only)) continue;
     if (LivenessLock.isHeld(info.livenessPath)) { live++; continue; }
     const extra = [info.wakeQueue, ...recordedQueues(q.msqid, q.qnum)].filter((id) => id >= 0 && exists.has(id));
-    out.push(fail(`${what}: the hub is dead, ${1 + extra.length} queue(s) left`,
-      `start and stop a hub on its URL (it removes them), or: ipcrm ${[q.msqid, ...extra].map((id) => `-q ${id}`).join(' ')}`));
+    dead.push({ what, queues: [...new Set([q.msqid, ...extra])] }); // a wake queue may be recorded too
   }
+  return { dead, live };
+}
+
+/** sysvmq rendezvous queues of this user whose hub is dead; `only` keeps those whose description contains it. */
+export function sysvmqLeftovers(only?: string): Finding[] {
+  const { dead, live } = deadSysvmqHubs(only);
+  const out = dead.map((h) => fail(`${h.what}: the hub is dead, ${h.queues.length} queue(s) left`,
+    `start and stop a hub on its URL (it removes them), or: ipcrm ${h.queues.map((id) => `-q ${id}`).join(' ')}`));
   if (out.length === 0) out.push(ok(`no sysvmq leftovers${only !== undefined ? ` matching "${only}"` : ''} (${live} live hub(s))`));
   return out;
 }
