@@ -40,8 +40,27 @@ const DEBUG = Boolean(process.env['BENCH_DEBUG']);
 const WARM_MESSAGES = 30_000;
 /** …or this many payload bytes, whichever is fewer. */
 const WARM_BYTES = 64 * 1024 * 1024;
+/**
+ * Warm-up may last this many times `warmupMs` (5 s by default, 2 s with `--quick`) to reach
+ * WARM_MESSAGES. Processes started on a loaded host run slowly at first (code not yet optimised,
+ * each one's first mark-compact near 10 MB of old space): 3-10k msgs/s in the first second of a
+ * fan-out that then runs at 100-400k. A warm-up cut at 4 × `warmupMs` (0.8 s) ended there with
+ * under 10,000 messages, and the measured batch paid 2-90 µs of CPU per delivery instead of 1-2
+ * (fan-out 1 → 4 over shm at 64 B: a third of the runs at load 8-12, the "bimodal" fan-out).
+ */
+const WARM_MAX_FACTOR = 25;
 /** Length warm-up batches grow to, in seconds. */
 const BATCH_SECONDS = 0.03;
+/**
+ * A latency-bound warm-up batch grows on only while shorter than this: a rate that climbs because
+ * the JIT warms up must not grow batches to seconds.
+ */
+const LATENCY_BATCH_SECONDS = 0.25;
+/**
+ * A warm-up batch this much faster than the one before: a 4x larger one was latency-bound (grow
+ * on), and the processes are still speeding up (warm on) (measureOneWay).
+ */
+const LATENCY_GAIN = 1.3;
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
 
@@ -168,11 +187,20 @@ export interface OneWayHooks {
 }
 
 /**
- * Warm-up and calibration, then one measured batch. Warm-up lasts `warmupMs` and at least
- * WARM_MESSAGES (or WARM_BYTES of payload, whichever is fewer; 4 × `warmupMs` at most): a
- * bus's longer code path needs thousands of messages before the JIT has optimised it. Batches
- * grow 4x until one takes BATCH_SECONDS, then stay that long; the best of the last two
- * batches' rates sizes the measured batch (one stalled batch must not shrink it).
+ * Warm-up and calibration, then one measured batch. Warm-up lasts `warmupMs`, and goes on (up to
+ * WARM_MAX_FACTOR × `warmupMs`) until WARM_MESSAGES have gone (or
+ * WARM_BYTES of payload, whichever is fewer) and the last batch ran less than LATENCY_GAIN faster
+ * than the one before: a bus's longer code path needs thousands of messages before the JIT has
+ * optimised it, and a rate still climbing says it has not. Batches grow 4x until one takes
+ * BATCH_SECONDS, then stay that long; the best of the last two batches' rates sizes the measured
+ * batch (one stalled batch must not shrink it).
+ *
+ * A batch also pays a fixed latency (orders and reports between processes: six wake-ups for a
+ * relay), which on a loaded host can alone exceed BATCH_SECONDS. Sized by its rate, such a batch
+ * shrank the next one, whose rate was lower still (warm-ups of 30-1500 messages per batch). So
+ * batches keep growing while a 4x larger one still runs LATENCY_GAIN faster (its time was mostly
+ * latency) and took under LATENCY_BATCH_SECONDS, and never shrink below the last size that did.
+ *
  * `batch(n)` moves n messages and resolves with the seconds it took; `deliveries` is how many
  * receipts one message makes (fan-out: one per subscriber).
  */
@@ -184,14 +212,26 @@ export async function measureOneWay(spec: CaseSpec, batch: (n: number) => Promis
   let sent = 0;
   let rate = 0;
   let previous = 0;
-  while (spent < minSeconds || ((sent < minMessages || previous === 0) && spent < 4 * minSeconds)) {
+  /** The last batch was 4x the one before (the first counts as such: it has nothing to compare with). */
+  let grew = true;
+  let floor = 1;
+  const maxSeconds = WARM_MAX_FACTOR * minSeconds;
+  // Still warming: too few messages yet, or the last batch ran much faster than the one before.
+  const warming = (): boolean => sent < minMessages || previous === 0 || rate > previous * LATENCY_GAIN;
+  while (spent < minSeconds || (warming() && spent < maxSeconds)) {
     const seconds = await batch(k);
     spent += seconds;
     sent += k;
     previous = rate;
     rate = k / Math.max(seconds, 1e-6);
     if (DEBUG) process.stderr.write(`warm-up batch ${k}: ${Math.round(rate)}/s\n`);
-    k = seconds < BATCH_SECONDS ? k * 4 : Math.max(1, Math.round(rate * BATCH_SECONDS));
+    grew = seconds < BATCH_SECONDS || (grew && seconds < LATENCY_BATCH_SECONDS && rate > previous * LATENCY_GAIN);
+    if (grew) {
+      floor = k;
+      k *= 4;
+    } else {
+      k = Math.max(floor, Math.round(rate * BATCH_SECONDS));
+    }
   }
   const n = Math.max(3, Math.min(20_000_000, Math.round(Math.max(rate, previous) * spec.oneWayMs / 1000)));
   hooks.reset();

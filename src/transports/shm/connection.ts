@@ -116,6 +116,18 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
 
   // ---- sending -------------------------------------------------------------------------------
 
+  /**
+   * One frame in one piece (what a hub forwards, once per subscriber): copied straight into the
+   * ring, without the chunk list the general path would allocate per call.
+   */
+  protected override writeFrame(frame: Uint8Array): boolean {
+    if (this.#pending.length === 0 && this.#out.offerOne(frame)) {
+      this.#committed();
+      return true;
+    }
+    return this.writeChunks([frame], frame.length);
+  }
+
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
     const out = this.#out;
     if (this.#pending.length === 0 && out.offer(chunks, size)) {

@@ -70,6 +70,17 @@ export class RingProducer extends RingEnd {
     return true;
   }
 
+  /** `offer` of a frame in one piece that fits one record; false (nothing written) otherwise or when the ring is full now. */
+  offerOne(frame: Uint8Array): boolean {
+    const size = frame.length;
+    if (this.#sent !== 0 || size > this.maxPiece) return false;
+    const at = this.#reserve(size);
+    if (at < 0) return false;
+    this.v.u8.set(frame, at);
+    this.#commit(Kind.whole, size);
+    return true;
+  }
+
   /**
    * In-place writing of a frame that fits one record: the byte offset (in the segment) where its
    * `size` bytes go, or -1 when it does not fit a record, a frame is partly written, or the ring
