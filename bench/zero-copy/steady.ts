@@ -5,13 +5,15 @@
  * sample at 64 KiB is 2-4x this one's).
  * - relay (default): a publisher client → the hub (this process) → a subscriber client;
  * - `--p2p`: a publisher client → the hub, which subscribes itself (two processes).
- * Printed per process: CPU µs per sample, and per sample the read and write system calls
+ * Printed per process: CPU µs per sample (and the system part of it), and per sample the read and write system calls
  * (/proc/self/io syscr, syscw) and the voluntary and involuntary context switches, all over the
  * same window; the rate is the receiver's over that window.
  *
  * Run: npm run build && node dist/bench/zero-copy/steady.js [--count 1000000] [--size 65536]
  *      [--slots 1024] [--window 256] [--copy] (64 B-style copies: `publish(bytes)`) [--p2p]
  * `--slots`: samples each pool holds (the library's default pool, 64 MiB, holds 1,024 of 64 KiB).
+ * `BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR'` profiles the publisher and the subscriber;
+ * the hub is this process (`node --cpu-prof … steady.js`).
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -33,18 +35,20 @@ const window = Math.max(1, Number(opt('window', '256')));
 const copy = args.includes('--copy');
 /** Samples left out at the start (a fifth). */
 const warm = Math.floor(count / 5);
+/** BENCH_NODE_ARGS: extra Node flags for the publisher and subscriber (give the hub, this process, its own). */
+const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
-interface Snap { cpu: number; r: number; w: number; vcs: number; ics: number; t: number }
+interface Snap { cpu: number; sys: number; r: number; w: number; vcs: number; ics: number; t: number }
 
 function snap(): Snap {
   const c = process.cpuUsage();
   const io = readFileSync('/proc/self/io', 'utf8');
   const field = (k: string): number => Number(new RegExp(`${k}: (\\d+)`).exec(io)![1]);
   const r = process.resourceUsage();
-  return { cpu: c.user + c.system, r: field('syscr'), w: field('syscw'), vcs: r.voluntaryContextSwitches, ics: r.involuntaryContextSwitches, t: performance.now() };
+  return { cpu: c.user + c.system, sys: c.system, r: field('syscr'), w: field('syscw'), vcs: r.voluntaryContextSwitches, ics: r.involuntaryContextSwitches, t: performance.now() };
 }
 
-const per = (a: Snap, b: Snap, n: number): string => `cpu ${((b.cpu - a.cpu) / n).toFixed(2)} µs, read ${((b.r - a.r) / n).toFixed(3)}`
+const per = (a: Snap, b: Snap, n: number): string => `cpu ${((b.cpu - a.cpu) / n).toFixed(2)} µs (system ${((b.sys - a.sys) / n).toFixed(2)}), read ${((b.r - a.r) / n).toFixed(3)}`
   + ` write ${((b.w - a.w) / n).toFixed(3)} voluntary ${((b.vcs - a.vcs) / n).toFixed(3)} involuntary ${((b.ics - a.ics) / n).toFixed(3)}`;
 
 /** Counts `count` messages on `bus` (zero-copy, released at once, unless --copy); `onWarm` at the end of the warm-up. */
@@ -113,7 +117,7 @@ async function subscriber(url: string): Promise<void> {
 interface Child { child: ChildProcess; line(re: RegExp): Promise<string>; send(text: string): void; exited: Promise<void> }
 
 function start(role: 'pub' | 'sub', url: string): Child {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), role, url, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), role, url, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
   createInterface({ input: child.stdout! }).on('line', (l) => {

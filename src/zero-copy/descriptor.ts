@@ -149,11 +149,35 @@ export function readDescriptor(payload: Uint8Array): SampleDescriptor {
 }
 
 /**
+ * A sample PUB the hub's router hands its own bus (../zero-copy/hub-samples.ts): the frame's PUB
+ * with the receiving lane and the descriptor the router read and checked (the receiver in the
+ * same process does not read it again from the frame).
+ */
+export class DescribedFramePub extends FramePub implements SampleDescriptor {
+  readonly lane: number;
+  readonly pool: string;
+  readonly block: number;
+  readonly length: number;
+  readonly generation: number;
+
+  constructor(p: FramePub, lane: number, d: SampleDescriptor) {
+    super(p.topic, p.codec, p.publisher, p.seq, p.replyTo, p.frame, p.payloadStart, p.payloadEnd);
+    this.lane = lane;
+    this.pool = d.pool;
+    this.block = d.block;
+    this.length = d.length;
+    this.generation = d.generation;
+  }
+}
+
+/**
  * {@link readDescriptor} of a sample message's payload (the hub's PUB or a receiver's message):
  * read where it lies in its frame when the message is a view of one (`FramePub`: no payload view
- * made per sample), else from `payload`. The same shared object, read its fields at once.
+ * made per sample), else from `payload`. The same shared object, read its fields at once; a
+ * {@link DescribedFramePub} is its own descriptor.
  */
 export function readDescriptorOf(m: { readonly payload: Uint8Array }): SampleDescriptor {
+  if (m instanceof DescribedFramePub) return m;
   if (m instanceof FramePub && decodeCommon(m.frame, m.payloadStart, m.payloadEnd, shared)) return shared;
   return readDescriptor(m.payload);
 }

@@ -13,8 +13,9 @@ import { SampleError } from '../errors.js';
 import { shmUnlink } from '../native/mmap.js';
 import type { Pub } from '../bus/protocol/messages.js';
 import { PubEncoder } from '../bus/protocol/pub-encoder.js';
+import { FramePub } from '../bus/protocol/pub-decoder.js';
 import type { LocalDelivery, RouterPeer } from '../bus/hub/router-peer.js';
-import { encodeLane, readDescriptorOf } from './descriptor.js';
+import { DescribedFramePub, encodeLane, readDescriptorOf, type SampleDescriptor } from './descriptor.js';
 import { MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
 import { PoolView } from './pool-reader.js';
 import { HoldWatch } from './hold-watch.js';
@@ -54,6 +55,9 @@ class Active {
   view: PoolView | undefined;
   block = 0;
   length = 0;
+  generation = 0;
+  /** The pool's name as the descriptor gave it. */
+  pool = '';
   /** As the router got it: whole, or in chunks (the hub's own publish, ../bus/hub/local-route.ts). */
   frame: Uint8Array | Uint8Array[] | undefined;
   pub: Pub | undefined;
@@ -61,10 +65,12 @@ class Active {
   copyPub: Pub | undefined;
   localPub: Pub | undefined;
 
-  start(view: PoolView, block: number, length: number, frame: Uint8Array | Uint8Array[], pub: Pub): void {
+  start(view: PoolView, d: SampleDescriptor, frame: Uint8Array | Uint8Array[], pub: Pub): void {
     this.view = view;
-    this.block = block;
-    this.length = length;
+    this.block = d.block;
+    this.length = d.length;
+    this.generation = d.generation;
+    this.pool = d.pool;
     this.frame = frame;
     this.pub = pub;
   }
@@ -82,6 +88,14 @@ export class SampleRouter {
   /** Free lanes, least recently freed first: a lane is reused as late as possible. */
   readonly #free: number[] = Array.from({ length: MAX_LANE }, (_, i) => i + 1);
   readonly #pools = new Map<string, Pool>();
+  /**
+   * The pool and the lane looked up last: a publisher's samples come one after the other from the
+   * same pool to the same receivers, and a Map lookup per sample (a hash of the pool name, then of
+   * the peer) was a visible part of routing one. Reset whenever #pools or #lanes change.
+   */
+  #lastPool: Pool | undefined;
+  #lastPeer: RouterPeer | undefined;
+  #lastLane: number | undefined;
   readonly #record = new Active();
   /** The sample being routed (#record), or undefined. */
   #active: Active | undefined;
@@ -109,6 +123,7 @@ export class SampleRouter {
     if (lane === undefined) {
       lane = mapsNoPool(peer) ? 0 : this.#free.shift() ?? 0;
       if (lane !== 0) this.#lanes.set(peer, lane);
+      this.#lastPeer = undefined;
     }
     const frame = this.#encoder.encode(pub.replyTo, msgpackCodec.id, 0, encodeLane(lane), undefined, undefined);
     this.#hooks.write(peer, frame);
@@ -123,7 +138,7 @@ export class SampleRouter {
     let pool: Pool;
     let view: PoolView;
     let block: number;
-    let length: number;
+    const active = this.#record;
     try {
       const d = readDescriptorOf(pub); // shared: read at once
       pool = this.#pool(from, d.pool);
@@ -131,15 +146,14 @@ export class SampleRouter {
       if (!view.matches(d.block, d.length, d.generation) || !view.heldBy(d.block, 0)) {
         throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
       }
-      ({ block, length } = d);
+      block = d.block;
+      active.start(view, d, frame, pub);
     } catch (err) {
       const e = err as Error & { code?: string };
       this.#hooks.err(from, typeof e.code === 'string' && e.code.startsWith('ERR_UNIBUS') ? e.code : 'ERR_UNIBUS_SAMPLE',
         `sample PUB on topic=${pub.topic} seq=${pub.seq} dropped: ${e.message}`);
       return;
     }
-    const active = this.#record;
-    active.start(view, block, length, frame, pub);
     this.#active = active;
     try {
       publish(from, frame, pub);
@@ -162,7 +176,7 @@ export class SampleRouter {
     // Behind a QPUB header the sample's frame follows whole or as its chunks.
     const first = a.frame instanceof Uint8Array ? a.frame : a.frame![0];
     if (!alone && !(Array.isArray(frame) && frame.length >= 2 && frame[1] === first)) return frame;
-    const lane = this.#lanes.get(peer);
+    const lane = this.#laneOf(peer);
     if (lane !== undefined) {
       a.view!.holdLane(a.block, lane);
       return frame;
@@ -176,11 +190,11 @@ export class SampleRouter {
     const pick = (pub: Pub): Pub => {
       const a = this.#active;
       if (!a || pub !== a.pub) return pub;
-      const lane = this.#lanes.get(peerOf());
+      const lane = this.#laneOf(peerOf());
       if (lane !== undefined) {
         a.view!.holdLane(a.block, lane);
         // Named on the message: this call may overtake the lane answer in the in-process link.
-        return a.localPub ??= withLane(pub, lane);
+        return a.localPub ??= withLane(pub, lane, a);
       }
       return this.#copy(a).pub;
     };
@@ -195,6 +209,7 @@ export class SampleRouter {
   /** A connection ended: its samples come back, its lane is free, its pools are orphans. */
   left(peer: RouterPeer): void {
     const lane = this.#lanes.get(peer);
+    this.#lastPeer = undefined;
     if (lane !== undefined) {
       this.#lanes.delete(peer);
       const bit = laneBit(lane);
@@ -229,6 +244,7 @@ export class SampleRouter {
       }
       pool.view.close();
       this.#pools.delete(name);
+      this.#lastPool = undefined;
     }
     if (waiting && !this.#timer) {
       this.#timer = setInterval(() => this.#checkOrphans(), ORPHAN_CHECK_MS);
@@ -246,10 +262,22 @@ export class SampleRouter {
     this.#hooks.write(pool.owner, this.#encoder.encode(topic, msgpackCodec.id, 0, EMPTY_MAP, undefined, undefined));
   }
 
+  /** The lane of `peer` (undefined: it has none). */
+  #laneOf(peer: RouterPeer): number | undefined {
+    if (peer !== this.#lastPeer) {
+      this.#lastLane = this.#lanes.get(peer);
+      this.#lastPeer = peer;
+    }
+    return this.#lastLane;
+  }
+
   #pool(from: RouterPeer, name: string): Pool {
-    const known = this.#pools.get(name);
+    const last = this.#lastPool;
+    // The same string as last time when the descriptor reader reused it: compared by reference first.
+    const known = last !== undefined && last.view.name === name ? last : this.#pools.get(name);
     if (known) {
       known.owner ??= from;
+      this.#lastPool = known;
       return known;
     }
     const m = POOL_NAME.exec(name);
@@ -283,6 +311,8 @@ export class SampleRouter {
     this.#timer = undefined;
     for (const pool of this.#pools.values()) pool.view.close();
     this.#pools.clear();
+    this.#lastPool = undefined;
+    this.#lastPeer = undefined;
   }
 }
 
@@ -304,7 +334,12 @@ function qpubHeaderFor(header: Uint8Array, length: number): Uint8Array {
   return out;
 }
 
-/** `pub` with the receiving lane attached (for the hub's own bus only). */
-function withLane(p: Pub, lane: number): Pub & { lane: number } {
+/**
+ * `pub` with the receiving lane attached (for the hub's own bus only). A frame's PUB stays one,
+ * and carries the descriptor the router just read (./descriptor.ts DescribedFramePub: the
+ * receiver does not read it again); a plain copy cut a payload view of the frame per sample.
+ */
+function withLane(p: Pub, lane: number, d: SampleDescriptor): Pub & { lane: number } {
+  if (p instanceof FramePub) return new DescribedFramePub(p, lane, d);
   return { topic: p.topic, codec: p.codec, publisher: p.publisher, seq: p.seq, replyTo: p.replyTo, headers: p.headers, payload: p.payload, lane };
 }

@@ -53,6 +53,8 @@ export class SampleReceiver {
   #inbox: { unsubscribe(): void } | undefined;
   #epoch = 0;
   readonly #pools = new Map<string, { view: PoolView; used: number }>();
+  /** The entry of #pools used last (reset when an entry goes). */
+  #lastPool: { view: PoolView; used: number } | undefined;
   readonly #held = new HeldList<HeldSample>();
   #timer: NodeJS.Timeout | undefined;
   #lastWire: WireMessage | undefined;
@@ -155,6 +157,7 @@ export class SampleReceiver {
     for (const h of this.#held.toArray()) h.revoke(clearBits);
     for (const { view } of this.#pools.values()) view.close();
     this.#pools.clear();
+    this.#lastPool = undefined;
   }
 
   /** This release freed a run of `pool` while its publisher's loan waits: tell it (./pool-layout.ts, `waiting`). */
@@ -194,14 +197,18 @@ export class SampleReceiver {
     try {
       // The hub's own bus gets samples by a direct call that may overtake the lane answer still
       // in its in-process link: the hub then names the lane on the message itself.
-      const local = (w as { lane?: number }).lane;
-      if (local !== undefined && this.#lane === 0) this.#lane = local;
+      if (this.#lane === 0) this.#lane = (w as { lane?: number }).lane ?? 0;
       if (this.#lane === 0) throw new SampleError(`a sample arrived before this bus had a lane: topic=${w.topic}`);
       const d = readDescriptorOf(w); // shared: read at once
-      let entry = this.#pools.get(d.pool);
-      if (!entry) {
-        entry = { view: PoolView.open(d.pool, this.#host.expect), used: 0 };
-        this.#pools.set(d.pool, entry);
+      // The pool of the last sample first: a Map lookup per sample hashed the pool name.
+      let entry = this.#lastPool;
+      if (entry === undefined || entry.view.name !== d.pool) {
+        entry = this.#pools.get(d.pool);
+        if (!entry) {
+          entry = { view: PoolView.open(d.pool, this.#host.expect), used: 0 };
+          this.#pools.set(d.pool, entry);
+        }
+        this.#lastPool = entry;
       }
       if (!this.#turnQueued) {
         // The first sample of a delivery turn: one microtask ends the turn, one clock read dates it.
@@ -260,6 +267,7 @@ export class SampleReceiver {
       if (this.#held.toArray().some((h) => h.pool === entry.view)) continue;
       entry.view.close();
       this.#pools.delete(name);
+      if (this.#lastPool === entry) this.#lastPool = undefined;
     }
     if (this.#held.size === 0 && this.#pools.size === 0) {
       clearInterval(this.#timer);
