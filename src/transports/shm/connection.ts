@@ -20,12 +20,12 @@ import { giveLargeFrame, takeLargeFrame } from '../framing/large-frame-pool.js';
 import { view } from '../../bytes.js';
 import type { PeerInfo } from '../transport.js';
 import { BellRope, Doorbell } from './doorbell.js';
-import { yieldCoreOncePerTurn } from '../../native/sched-yield.js';
 import { ringOffset } from './layout.js';
 import type { ShmOptions } from './options.js';
 import { PeerWatch } from './peer-watch.js';
 import { RingConsumer, RingProducer, segmentViews } from './ring.js';
 import type { Segment } from './segment.js';
+import { spinOff, spinOn, type SpinningReader } from './spinner.js';
 
 /** Frames delivered per drain before yielding to the event loop. */
 const DRAIN_BATCH = 4096;
@@ -88,6 +88,11 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
   readonly #peerWatch: PeerWatch;
   /** Who is lent frames first (`lendFrames`), if anyone. */
   #lender: ((frame: Uint8Array) => boolean) | undefined;
+  /** This reader as the spinner polls it in its spin window (./spinner.ts). */
+  readonly #spinning: SpinningReader = {
+    hasWork: () => !this.#released && (this.#in.ready() || this.#in.producerClosed()),
+    poll: () => this.#drain(false),
+  };
 
   constructor(init: ShmConnectionInit) {
     super(init.options.maxFrameSize);
@@ -297,10 +302,8 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
         return;
       }
       if (this.#graceMs > 0 && performance.now() - this.#lastActivity < this.#graceMs) {
-        // Spin: poll on setImmediate (other I/O still runs); an empty poll first gives the core
-        // to any other runnable process (the peer with work, where cores are fewer than spinners).
-        if (delivered === 0) yieldCoreOncePerTurn();
-        this.scheduleRead();
+        // Spin: polled with every other spinning reader of the process, in bounded slices.
+        spinOn(this.#spinning);
         return;
       }
       if (input.park()) return; // asleep until the producer rings
@@ -339,6 +342,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
       if (this.#out.flush()) this.#init.rope.ring();
     }
     this.#released = true;
+    spinOff(this.#spinning);
     this.#pending = [];
     this.#peerWatch.close();
     this.#init.bell.close();

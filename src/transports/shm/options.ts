@@ -20,8 +20,9 @@ export interface ShmOptions {
   readonly capacity: number;
   readonly api: ShmApi;
   /**
-   * Microseconds a reader keeps polling its emptied ring (on setImmediate, after traffic, yielding
-   * the core at each empty poll) before it parks; 0 parks at once. Also: a sender with spin rings
+   * Microseconds a reader keeps polling its emptied ring (after traffic; in bounded slices shared by
+   * every spinning reader of the process, yielding the core at each empty pass: ./spinner.ts)
+   * before it parks; 0 parks at once. Also: a sender with spin rings
    * a parked reader at each commit instead of at the end of its turn. Default {@link DEFAULT_SPIN_MICROS}.
    */
   readonly spinMicros: number;
