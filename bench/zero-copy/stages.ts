@@ -70,7 +70,8 @@ const publishValue = (topic: string, codec: Codec, value: unknown): undefined =>
 const loans = new Loans('pub1', { prefix, poolBytes: 1024 * SIZE, mode: 0o600 }, () => undefined, publishValue, () => undefined);
 
 // ---- hub: the sample router, one receiver peer with lane 1 -------------------------------------
-const fakeConn = { closed: new Promise(() => undefined) } as unknown as Connection;
+// The peers are this process (its uid: a lane is handed out, as to a bus of the hub's user).
+const fakeConn = { closed: new Promise(() => undefined), peer: { pid: process.pid, uid: process.geteuid?.() } } as unknown as Connection;
 const publisherPeer = new RouterPeer('p0', fakeConn);
 const receiverPeer = new RouterPeer('p1', fakeConn);
 const router = new SampleRouter({ write: () => true, err: (_p, code, text) => { throw new Error(`${code} ${text}`); }, hubId: 'hub:zcstages' });
