@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { BinPayloads } from '../../../src/codecs/msgpack-bytes.js';
 import { msgpackCodec } from '../../../src/codecs/msgpack.js';
 import { NOT_PLAIN, PlainReader } from '../../../src/codecs/msgpack-plain-read.js';
+import { PlainWriter } from '../../../src/codecs/msgpack-plain-write.js';
 import { Packr } from 'msgpackr';
 import { sameValue } from '../../helpers/same-value.js';
 import { jsonCodec } from '../../../src/codecs/json.js';
@@ -87,6 +88,30 @@ export const plainRead: FuzzTarget<Input> = {
     }
     const diff = sameValue(got, want);
     expect(diff === undefined, `not msgpackr's value: ${diff}`);
+  },
+  typed: () => false,
+};
+
+const writer = new PlainWriter();
+
+/**
+ * The codec's hand writer of plain data against msgpackr: for any value it either leaves it to
+ * msgpackr (-1) or writes exactly msgpackr's bytes, and never writes what msgpackr refuses.
+ */
+export const plainWrite: FuzzTarget<unknown> = {
+  name: 'codec.plain-write',
+  input: fc.oneof(plainValue, fc.anything({ maxDepth: 3, withBigInt: true, withDate: true, withMap: true, withSet: true,
+    withTypedArray: true, withSparseArray: true, withNullPrototype: true, withBoxedValues: true })),
+  run(value) {
+    const n = writer.write(value);
+    if (n < 0) return;
+    let want: Uint8Array | undefined;
+    try {
+      want = msgpackr.pack(value);
+    } catch (err) {
+      expect(false, `wrote a value msgpackr refuses (${(err as Error).message})`);
+    }
+    expect(sameBytes(writer.bytes.subarray(0, n), want!), 'not msgpackr\'s bytes');
   },
   typed: () => false,
 };
