@@ -190,7 +190,8 @@ export class PlainReader {
       if (i === n) return this.#keyText[h]!;
     }
     const key = text(b, p, e);
-    this.#keyBytes[h] = b.slice(p, e);
+    // A copy (Uint8Array's slice, also on a Buffer, whose own slice is a view): the input may be reused.
+    this.#keyBytes[h] = Uint8Array.prototype.slice.call(b, p, e);
     this.#keyText[h] = key;
     return key;
   }

@@ -82,6 +82,15 @@ test('nesting past the reader depth goes to msgpackr and still decodes', () => {
   assert.is(sameValue(msgpackCodec.decode(enc), v), undefined);
 });
 
+test('a key read from a Buffer that is then written over reads as its new bytes (the key cache keeps copies)', () => {
+  const reader = new PlainReader();
+  const input = Buffer.from(msgpackr({ keyx: 1 }));
+  assert.equal(reader.read(input, 0, input.length), { keyx: 1 });
+  // A reused receive buffer: new bytes in the same place (a key of the same length and start).
+  input.write('y', input.indexOf('keyx') + 3, 'latin1');
+  assert.equal(reader.read(input, 0, input.length), { keyy: 1 });
+});
+
 test('bins inside plain data are views of the input, as msgpackr gives them (received frames are owned)', () => {
   const enc = msgpackr({ a: new Uint8Array([9, 8, 7]) });
   const got = msgpackCodec.decodeAt!(enc, 0, enc.length) as { a: Uint8Array };
