@@ -41,6 +41,10 @@ class BusLink implements Link {
   #pendingBytes = 0;
   #serving: { close(): void } | undefined;
   #last: Promise<void> | undefined;
+  /** The last value sent and its payload size: the protocol sends one value many times, and the
+   * raw socket's link counts nothing per send, so neither should this beyond a compare. */
+  #sizedValue: unknown = undefined;
+  #sizedBytes = 0;
 
   constructor(bus: Bus, sendTopic: string, receiveTopic: string) {
     this.#bus = bus;
@@ -58,7 +62,11 @@ class BusLink implements Link {
   send(value: unknown): boolean {
     const wait = this.#bus.publish(this.#topic, value);
     this.#last = wait;
-    this.#pendingBytes += Math.max(0, payloadSize(value));
+    if (value !== this.#sizedValue) {
+      this.#sizedValue = value;
+      this.#sizedBytes = Math.max(0, payloadSize(value));
+    }
+    this.#pendingBytes += this.#sizedBytes;
     return ++this.#pending < WINDOW && this.#pendingBytes < WINDOW_BYTES;
   }
 
@@ -90,6 +98,7 @@ class BusLink implements Link {
 
   async close(): Promise<void> {
     await this.drained();
+    this.#sizedValue = undefined;
     this.#subscription.unsubscribe();
     this.#serving?.close();
     await this.#bus.close();

@@ -6,7 +6,8 @@
  * (it allocates a new one when full), so the bytes stay valid while a transport holds them.
  * `unpack` returns binary values as views of the input; the input is a received frame, which
  * the transport contract says belongs to the receiver, so nothing aliases reusable memory.
- * A value that is a `Uint8Array` skips msgpackr both ways (msgpack-bytes.ts: same bytes).
+ * A value that is a `Uint8Array` skips msgpackr both ways (msgpack-bytes.ts: same bytes); plain
+ * data (maps, arrays, strings, numbers) is read without it (msgpack-plain-read.ts: same values).
  * `sizeOf`/`encodeInto` pack other values into a scratch buffer and copy them out
  * (msgpack-sized.ts): the publish paths write them in place with no view or buffer of their own.
  * @module
@@ -16,6 +17,7 @@ import { CodecError } from '../errors.js';
 import { CodecId, type Codec } from './codec.js';
 import { BinPayloads, binSize } from './msgpack-bytes.js';
 import { SizedPacks } from './msgpack-sized.js';
+import { NOT_PLAIN, PlainReader } from './msgpack-plain-read.js';
 
 const OPTIONS = { useRecords: false, moreTypes: false, mapsAsObjects: true };
 const packr = new Packr(OPTIONS);
@@ -23,6 +25,8 @@ const packr = new Packr(OPTIONS);
 const sized = new SizedPacks(OPTIONS);
 /** The codec's own slab and cursors for byte-array values. */
 const bins = new BinPayloads();
+/** Plain data (maps, arrays, strings, numbers...) read by hand; the rest goes to msgpackr. */
+const plain = new PlainReader();
 
 export const msgpackCodec: Codec = {
   id: CodecId.msgpack,
@@ -59,6 +63,8 @@ export const msgpackCodec: Codec = {
 function unpackRange(bytes: Uint8Array, start: number, end: number): unknown {
   const bin = bins.decode(bytes, start, end);
   if (bin !== undefined) return bin;
+  const value = plain.read(bytes, start, end);
+  if (value !== NOT_PLAIN) return value;
   try {
     if (start === 0 && end === bytes.length) return packr.unpack(bytes);
     // msgpackr reads `end: 0` as "to the end": an empty range goes as an empty view.

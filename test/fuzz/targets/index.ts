@@ -9,6 +9,8 @@ const loaders: Record<string, () => Promise<FuzzTarget<never>>> = {
   'subjects.grammar': async () => (await import('./protocol.js')).subjects as FuzzTarget<never>,
   'codec.msgpack-decode': async () => (await import('./msgpack.js')).msgpackDecode as FuzzTarget<never>,
   'codec.bin-round-trip': async () => (await import('./msgpack.js')).binRoundTrip as FuzzTarget<never>,
+  'codec.plain-read': async () => (await import('./msgpack.js')).plainRead as FuzzTarget<never>,
+  'codec.plain-write': async () => (await import('./msgpack.js')).plainWrite as FuzzTarget<never>,
   'codec.json-decode': async () => (await import('./msgpack.js')).jsonDecode as FuzzTarget<never>,
   'sysvmq.control-messages': async () => (await import('./sysvmq.js')).sysvmqMessages as FuzzTarget<never>,
   'sysvmq.round-trip': async () => (await import('./sysvmq.js')).sysvmqRoundTrip as FuzzTarget<never>,

@@ -2,6 +2,10 @@
 import fc from 'fast-check';
 import { BinPayloads } from '../../../src/codecs/msgpack-bytes.js';
 import { msgpackCodec } from '../../../src/codecs/msgpack.js';
+import { NOT_PLAIN, PlainReader } from '../../../src/codecs/msgpack-plain-read.js';
+import { PlainWriter } from '../../../src/codecs/msgpack-plain-write.js';
+import { Packr } from 'msgpackr';
+import { sameValue } from '../../helpers/same-value.js';
 import { jsonCodec } from '../../../src/codecs/json.js';
 import { CodecError } from '../../../src/errors.js';
 import { bytesInput, expect, instanceOfAny, sameBytes, type FuzzTarget } from '../target.js';
@@ -50,4 +54,64 @@ export const jsonDecode: FuzzTarget<Uint8Array> = {
   input: bytesInput(fc.jsonValue({ maxDepth: 3 }).map((v) => jsonCodec.encode(v)), 300),
   run(bytes) { jsonCodec.decode(bytes); },
   typed: instanceOfAny(CodecError),
+};
+
+const msgpackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
+const reader = new PlainReader();
+/** Plain data with any UTF-16 (lone surrogates included) in keys and strings, and every number width. */
+const plainValue = fc.letrec((tie) => ({
+  v: fc.oneof({ depthSize: 'small' },
+    fc.string({ unit: 'binary', maxLength: 70 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
+    fc.uint8Array({ maxLength: 40 }), fc.array(tie('v'), { maxLength: 8 }), fc.dictionary(fc.string({ unit: 'binary', maxLength: 12 }), tie('v'), { maxKeys: 8 })),
+})).v;
+const encoded = fc.oneof(plainValue, fc.anything({ maxDepth: 3, withNullPrototype: false }))
+  .map((v) => { try { return new Uint8Array(msgpackr.pack(v)); } catch { return new Uint8Array([0xc0]); } });
+
+/**
+ * The codec's hand reader of plain data against msgpackr, on valid and broken encodings: it
+ * either leaves the bytes to msgpackr (NOT_PLAIN) or reads exactly msgpackr's value, and never
+ * reads a value from bytes msgpackr refuses.
+ */
+export const plainRead: FuzzTarget<Input> = {
+  name: 'codec.plain-read',
+  input: fc.record({ bytes: bytesInput(encoded, 300), start: fc.nat(4), end: fc.nat(4) }),
+  run({ bytes, start, end }) {
+    const s = Math.min(start, bytes.length);
+    const e = Math.max(s, bytes.length - end);
+    const got = reader.read(bytes, s, e);
+    if (got === NOT_PLAIN) return;
+    let want: unknown;
+    try {
+      want = msgpackr.unpack(bytes, { start: s, end: e });
+    } catch (err) {
+      expect(false, `read a value from bytes msgpackr refuses (${(err as Error).message})`);
+    }
+    const diff = sameValue(got, want);
+    expect(diff === undefined, `not msgpackr's value: ${diff}`);
+  },
+  typed: () => false,
+};
+
+const writer = new PlainWriter();
+
+/**
+ * The codec's hand writer of plain data against msgpackr: for any value it either leaves it to
+ * msgpackr (-1) or writes exactly msgpackr's bytes, and never writes what msgpackr refuses.
+ */
+export const plainWrite: FuzzTarget<unknown> = {
+  name: 'codec.plain-write',
+  input: fc.oneof(plainValue, fc.anything({ maxDepth: 3, withBigInt: true, withDate: true, withMap: true, withSet: true,
+    withTypedArray: true, withSparseArray: true, withNullPrototype: true, withBoxedValues: true })),
+  run(value) {
+    const n = writer.write(value);
+    if (n < 0) return;
+    let want: Uint8Array | undefined;
+    try {
+      want = msgpackr.pack(value);
+    } catch (err) {
+      expect(false, `wrote a value msgpackr refuses (${(err as Error).message})`);
+    }
+    expect(sameBytes(writer.bytes.subarray(0, n), want!), 'not msgpackr\'s bytes');
+  },
+  typed: () => false,
 };
