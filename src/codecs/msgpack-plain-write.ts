@@ -25,7 +25,14 @@ const utf8Write = nodeUtf8Write !== undefined
   ? (out: Uint8Array, s: string, at: number): number => nodeUtf8Write.call(out, s, at, out.length - at)
   : (out: Uint8Array, s: string, at: number): number => encoder.encodeInto(s, out.subarray(at)).written;
 
-/** Writes plain values into its scratch; `bytes[0, size)` is the last encoding. */
+/**
+ * Writes plain values into its scratch; `bytes[0, size)` is the last encoding.
+ *
+ * The array, bin, str and unsigned-integer headers are the bytes `MsgpackWriter`
+ * (./msgpack-wire.ts) writes. They are written inline here on purpose: built on MsgpackWriter
+ * (held, or inherited) this writer took 6-8% more CPU per 64 B object (203-214 ns against
+ * 190-197, CPU microbenchmark, alternated), on every publish of an object.
+ */
 export class PlainWriter {
   readonly bytes = new Uint8Array(SCRATCH_BYTES);
   readonly view = new DataView(this.bytes.buffer);

@@ -12,7 +12,7 @@ import { Packr } from 'msgpackr';
 import { msgpackCodec } from '../../src/codecs/msgpack.js';
 import { Bus, CodecError } from '../../src/index.js';
 import { tmpDir } from '../helpers/run-id.js';
-import { within } from '../helpers/watchdog.js';
+import { until, within } from '../helpers/watchdog.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true });
 
@@ -123,9 +123,7 @@ test('over a hub: an object changed and published again arrives as it was each t
     await assertRejects(client.publish('up', { n: 10n ** 30n }));
     void hub.publish('down', { last: true });
     void client.publish('up', { last: true });
-    await within(20_000, 'deliveries', (async () => {
-      while (toClient.length < 201 || toHub.length < 201) await new Promise((r) => setTimeout(r, 5));
-    })());
+    await until('deliveries', () => toClient.length >= 201 && toHub.length >= 201, 20_000);
     assert.equal(toClient, [...want, { last: true }], 'hub -> client');
     assert.equal(toHub, [...want, { last: true }], 'client -> hub');
   } finally {
