@@ -114,6 +114,10 @@ await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, async () 
 // process: remove what a next hub of each address would, for the hubs this run started.
 if (interrupted) await removeDeadSysvmqHubs();
 
+// Wake queues of processes killed during the run (a test's SIGKILL, the bench ending a
+// measurement's group) are removed by the next process that uses sysvmq; do what it would.
+await removeDeadWakeQueues();
+
 // Leftovers: anything this run made and did not remove.
 const leftovers = [];
 for (const l of ipcSnapshot()) if (!ipc0.has(l)) leftovers.push(`System V object: ${l}`);
@@ -148,5 +152,15 @@ async function removeDeadSysvmqHubs() {
     }
   } catch (err) {
     console.log(`could not look for killed sysvmq hubs: ${err.message}`);
+  }
+}
+
+async function removeDeadWakeQueues() {
+  try {
+    const { sweepDeadWakeQueues } = await import(join(root, 'dist', 'src', 'transports', 'sysvmq', 'wake-key.js'));
+    const n = sweepDeadWakeQueues();
+    if (n > 0) console.log(`removed ${n} wake queue(s) of killed processes (as the next sysvmq process would)`);
+  } catch (err) {
+    console.log(`could not look for wake queues of killed processes: ${err.message}`);
   }
 }

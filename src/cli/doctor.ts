@@ -1,7 +1,7 @@
 /** `unibus doctor [url]`: what makes transports fail on this machine, and how to fix it. */
 import { parse } from './args.js';
 import type { Finding } from './doctor/finding.js';
-import { shmLeftovers, sysvmqLeftovers } from './doctor/leftovers.js';
+import { shmLeftovers, sysvmqLeftovers, wakeQueueLeftovers } from './doctor/leftovers.js';
 import { devShm, openFiles, sysvLimits } from './doctor/limits.js';
 import { urlChecks } from './doctor/url-checks.js';
 
@@ -23,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   const only = values.only;
   const sections: Array<[string, () => Finding[]]> = [
     ['limits', () => [...sysvLimits(), ...devShm(), ...openFiles()]],
-    ['leftovers of dead hubs', () => [...sysvmqLeftovers(only), ...shmLeftovers(only)]],
+    ['leftovers of dead hubs', () => [...sysvmqLeftovers(only), ...wakeQueueLeftovers(only), ...shmLeftovers(only)]],
     ...(url ? [[url, () => urlChecks(url)] as [string, () => Finding[]]] : []),
   ];
   let failed = 0;

@@ -2,8 +2,8 @@
  * Leftovers of dead hubs, recognised by the transports' own conventions: a sysvmq rendezvous
  * queue (it holds the hub's INFO, read without removing it) whose liveness lock nobody holds,
  * with its wake queue and the private queues it handed out; /dev/shm entries `unibus-shm.<name>~…`
- * whose hub liveness name (an abstract socket) nobody holds. Only this user's objects are
- * looked at; nothing is removed (each finding says how).
+ * whose hub liveness name (an abstract socket) nobody holds; wake queues of processes that are
+ * gone. Only this user's objects are looked at; nothing is removed (each finding says how).
  * @module
  */
 import { createHash } from 'node:crypto';
@@ -12,6 +12,7 @@ import { DEFAULT_MSGMAX, IPC_NOWAIT, MSG_COPY, MSG_NOERROR, MsgBuffer, msgReceiv
 import { LivenessLock } from '../../sync/liveness-lock.js';
 import { readInfo } from '../../transports/sysvmq/rendezvous.js';
 import { decodeHello, RV_HELLO, RV_RECORD_BASE } from '../../transports/sysvmq/wire.js';
+import { deadWakeQueues, isWakeKey, wakeKeyOf } from '../../transports/sysvmq/wake-key.js';
 import { fail, ok, type Finding } from './finding.js';
 
 const SHM_PREFIX = 'unibus-shm.';
@@ -83,7 +84,7 @@ export function deadSysvmqHubs(only?: string): { dead: DeadSysvmqHub[]; live: nu
   const exists = new Set(rows.map((r) => r.msqid));
   let live = 0;
   for (const q of rows) {
-    if (q.uid !== uid() || q.key === 0) continue;
+    if (q.uid !== uid() || q.key === 0 || isWakeKey(q.key)) continue;
     const info = readInfo(q.msqid);
     if (info === null) continue; // not a unibus rendezvous queue
     const what = `sysvmq queue msqid=${q.msqid} key=0x${(q.key >>> 0).toString(16)} of the hub of ${info.livenessPath} (pid ${info.hubPid})`;
@@ -101,6 +102,19 @@ export function sysvmqLeftovers(only?: string): Finding[] {
   const out = dead.map((h) => fail(`${h.what}: the hub is dead, ${h.queues.length} queue(s) left`,
     `start and stop a hub on its URL (it removes them), or: ipcrm ${h.queues.map((id) => `-q ${id}`).join(' ')}`));
   if (out.length === 0) out.push(ok(`no sysvmq leftovers${only !== undefined ? ` matching "${only}"` : ''} (${live} live hub(s))`));
+  return out;
+}
+
+/**
+ * Wake queues (one per sysvmq process, key 0x400000 + pid) of this user's processes that are
+ * gone; `only` keeps those whose description contains it. The next process of this user that
+ * uses sysvmq removes them.
+ */
+export function wakeQueueLeftovers(only?: string): Finding[] {
+  const out = deadWakeQueues().map((q) => `sysvmq wake queue msqid=${q.msqid} key=0x${wakeKeyOf(q.pid).toString(16)} of pid ${q.pid}`)
+    .filter((what) => only === undefined || what.includes(only))
+    .map((what) => fail(`${what}: the process is gone`, `any process of this user that uses sysvmq removes it when it starts, or: ipcrm -q ${what.split('msqid=')[1]!.split(' ')[0]}`));
+  if (out.length === 0) out.push(ok(`no wake queues of dead processes${only !== undefined ? ` matching "${only}"` : ''}`));
   return out;
 }
 

@@ -15,6 +15,7 @@ import { checkOwned } from '../shared/ownership.js';
 import type { SysvmqAddress } from './url.js';
 import { decodeHello, decodeInfo, encodeInfo, RV_HELLO, RV_INFO, RV_RECORD_BASE, type HubInfo } from './wire.js';
 import { livenessHeld } from './liveness.js';
+import { isWakeKey } from './wake-key.js';
 import { procStat } from '../../process/proc-stat.js';
 
 /** How far into the queue a client looks for INFO (it is at position 0 unless garbage came first). */
@@ -63,11 +64,11 @@ export function readInfo(queue: number): HubInfo | null {
   return null;
 }
 
-/** Removes a private queue if it still is one of ours (IPC_PRIVATE, our uid). */
+/** Removes a private or wake queue if it still is one of ours (IPC_PRIVATE or a wake key, our uid). */
 export function removeIfOurs(queue: number): void {
   if (queue < 0) return;
   const st = msgStat(queue);
-  if (st && st.key === 0 && st.uid === myUid()) msgRemove(queue);
+  if (st && (st.key === 0 || isWakeKey(st.key)) && st.uid === myUid()) msgRemove(queue);
 }
 
 /** Posts a RECORD for a private queue handed out (a zero-byte message; the id is in the type). */

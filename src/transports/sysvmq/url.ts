@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { InvalidUrlError } from '../../errors.js';
 import { decodeUrlPart } from '../shared/url-decode.js';
 import { checkQueryParameters } from '../shared/url.js';
+import { isWakeKey, WAKE_KEY_BASE, WAKE_KEY_END } from './wake-key.js';
 
 /** `proj` used with ftok when the URL names none ('U'). */
 export const DEFAULT_PROJ = 0x55;
@@ -50,6 +51,7 @@ export function parseSysvmqUrl(url: string): SysvmqAddress {
     }
     const key = Number.parseInt(u.hostname.slice(2), 16);
     if (key === 0) throw new InvalidUrlError(url, 'key 0 is IPC_PRIVATE and cannot be shared');
+    if (isWakeKey(key)) throw new InvalidUrlError(url, `keys 0x${WAKE_KEY_BASE.toString(16)}-0x${(WAKE_KEY_END - 1).toString(16)} are unibus's wake queues (0x${WAKE_KEY_BASE.toString(16)} + pid)`);
     const hex = `0x${key.toString(16)}`;
     const uid = process.getuid?.() ?? 0;
     return {

@@ -18,10 +18,11 @@
  */
 import { Backoff } from '../../sync/backoff.js';
 import {
-  IPC_CREAT, IPC_NOWAIT, IPC_PRIVATE, MsgBuffer, msgGet, msgReceive, msgReceiveAsync, msgRemove, msgSend, msgSetMode,
+  IPC_NOWAIT, MsgBuffer, msgReceive, msgReceiveAsync, msgRemove, msgSend, msgSetMode,
 } from '../../native/sysv-msg.js';
 import { Errno } from '../../native/errno.js';
 import { WAKE_TEXT_MAX } from './wire.js';
+import { createWakeQueue, sweepDeadWakeQueues } from './wake-key.js';
 
 /** What an endpoint does with its wakes. */
 export interface WakeTarget {
@@ -56,7 +57,9 @@ export class Waker {
 
   constructor(onClose: () => void) {
     this.#onClose = onClose;
-    this.queueId = msgGet(IPC_PRIVATE, IPC_CREAT | 0o600);
+    // Wake queues of this user's killed processes go first (nobody else would ever remove them).
+    sweepDeadWakeQueues();
+    this.queueId = createWakeQueue();
     // process.exit() waits for the thread pool, and our parked msgrcv would never return: remove
     // the queue on the way out so the call ends with EIDRM (and the queue does not outlive us).
     process.once('exit', this.#onExit);

@@ -15,7 +15,8 @@ import { tmpDir } from '../../helpers/run-id.js';
 import { until, within } from '../../helpers/watchdog.js';
 import { checkFrame } from './frames.js';
 import { removeTmp } from '../../sync/cleanup.js';
-import { sysvmqLeftovers } from '../../../src/cli/doctor/leftovers.js';
+import { sysvmqLeftovers, wakeQueueLeftovers } from '../../../src/cli/doctor/leftovers.js';
+import { Worker } from 'node:worker_threads';
 
 const dir = tmpDir('sysvmq');
 let n = 0;
@@ -63,7 +64,7 @@ test('URLs: key files with proj, literal keys, and clear errors for bad ones', (
   assert.is(a.url, 'sysvmq:///tmp/app.key?proj=7');
   const b = parseSysvmqUrl('sysvmq://0x1234');
   assert.is(b.key, 0x1234);
-  for (const bad of ['sysvmq://0x0', 'sysvmq://hello', 'sysvmq:///tmp/a?proj=0', 'sysvmq:///tmp/a?proj=300',
+  for (const bad of ['sysvmq://0x0', 'sysvmq://0x4012ab', 'sysvmq://hello', 'sysvmq:///tmp/a?proj=0', 'sysvmq:///tmp/a?proj=300',
     'sysvmq:///tmp/a?x=1', 'sysvmq://0x12?proj=3', 'unix:///tmp/a', 'sysvmq:///']) {
     assert.throws(() => parseSysvmqUrl(bad), (e: unknown) => e instanceof InvalidUrlError, bad);
   }
@@ -209,6 +210,51 @@ test('a client killed while its HELLO waits in a dead hub\'s queue: the next hub
   assert.equal(alive([wakeQueue, rendezvous]), []);
   await next.close();
   hubs.delete(next);
+});
+
+test('a client killed after its hub: the next process that uses sysvmq removes its wake queue', async () => {
+  // Before, wake queues were IPC_PRIVATE: a client SIGKILLed once its hub was gone (services
+  // stopped in any order) left a queue nobody could attribute, for ever.
+  const url = newUrl();
+  const hub = children.add(spawnNode(peer, ['hub', url]));
+  const [hubWake] = numbers(await hub.waitLine(/^ready \d+$/)) as [number];
+  const rendezvous = rendezvousOf(url);
+  const holder = children.add(spawnNode(peer, ['hold', url]));
+  const [wake, tx, rx] = numbers(await holder.waitLine(/^connected [\d ]+$/)) as [number, number, number];
+  holder.kill('SIGSTOP'); // it must not see its hub die (it would reconnect)
+  hub.kill('SIGKILL');
+  await hub.waitExit();
+  holder.kill('SIGKILL');
+  await holder.waitExit();
+  assert.equal(alive([wake, hubWake]), [wake, hubWake], 'the killed processes could not remove their wake queues');
+  const listed = wakeQueueLeftovers(`of pid ${holder.pid}`).map((f) => f.fix ?? '').join('\n');
+  assert.match(listed, `ipcrm -q ${wake}`, 'unibus doctor lists the dead client\'s wake queue');
+  const next = children.add(spawnNode(peer, ['cycle', newUrl()])); // any sysvmq process, another URL
+  await next.waitLine(/^got 3$/);
+  await next.waitExit();
+  assert.equal(alive([wake, hubWake]), [], 'both wake queues were removed by the next sysvmq process');
+  const nextHub = await listen(url); // the dead hub's rendezvous and the pair go as before
+  await nextHub.close();
+  hubs.delete(nextHub);
+  assert.equal(alive([tx, rx, rendezvous]), []);
+});
+
+test('a worker thread\'s waker never removes the wake queue of its own process', async () => {
+  const mine = acquireWaker().queueId;
+  const other = await pair(newUrl()); // keeps this process's waker open meanwhile
+  try {
+    const worker = new Worker(peer, { argv: ['cycle', newUrl()], stdout: true });
+    let out = '';
+    worker.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    await within(20_000, 'the worker\'s cycle', new Promise((resolve, reject) => { worker.once('exit', resolve); worker.once('error', reject); }));
+    assert.match(out, /got 3/);
+    assert.ok(msgStat(mine) !== null, 'the wake queue at this pid\'s key is still there');
+    await other.client.send(new TextEncoder().encode('still woken'));
+    const got = await within(10_000, 'a frame after the worker left', other.server[Symbol.asyncIterator]().next());
+    assert.is(new TextDecoder().decode(got.value as Uint8Array), 'still woken');
+  } finally {
+    await other.client.close();
+  }
 });
 
 test('the next hub of a killed hub keeps the wake queue of a live client process, which serves its other connections', async () => {
