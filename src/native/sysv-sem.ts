@@ -30,6 +30,7 @@ export const SEM_VALUE_MAX = 32767;
 
 const IPC_RMID = 0;
 const IPC_STAT = 2;
+const GETPID = 11;
 const GETVAL = 12;
 const SETVAL = 16;
 
@@ -113,6 +114,13 @@ export function semop(id: number, ops: readonly SemOp[]): boolean {
 export function semGetValue(id: number, num: number): number {
   const v = b().semctlInt(id, num, GETVAL, 0);
   if (v < 0) throw systemError('semctl(GETVAL)', lastErrno());
+  return v;
+}
+
+/** The pid of the last process that changed semaphore `num` (semop or SETVAL); 0 if none has. */
+export function semGetPid(id: number, num: number): number {
+  const v = b().semctlInt(id, num, GETPID, 0);
+  if (v < 0) throw systemError('semctl(GETPID)', lastErrno());
   return v;
 }
 

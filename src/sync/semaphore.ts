@@ -12,7 +12,8 @@
  *   overtaken by smaller ones.
  * - The set holds two semaphores: #0 is the count, #1 a magic value the creator writes last,
  *   so an opener never uses a set before its initial value is set, and never adopts a foreign
- *   set by mistake. Sets are created 0600; an opener checks that its uid owns the set.
+ *   set by mistake. A creator killed before the marker leaves a set that an opener finishes
+ *   after `readyTimeout` (the count as the creator set it, or the opener's `initial`). Sets are created 0600; an opener checks that its uid owns the set.
  * - A key made from a path uses `ftok`, which can collide (it keeps only part of the inode
  *   number): give distinct files, or pass an explicit key.
  * - The set stays in the kernel until `remove()` (or `ipcrm -s`): it outlives processes.
@@ -22,8 +23,9 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { ClosedError, PermissionDeniedError, TimeoutError, isSystemError } from '../errors.js';
 import {
   IPC_CREAT, IPC_EXCL, IPC_NOWAIT, SEM_UNDO, SEM_VALUE_MAX,
-  ftok, semGetValue, semRemove, semSetValue, semStat, semget, semop,
+  ftok, semGetPid, semGetValue, semRemove, semSetValue, semStat, semget, semop,
 } from '../native/sysv-sem.js';
+import { procStat } from '../process/proc-stat.js';
 import { WaitSet, type WaitOptions } from './wait-set.js';
 
 export type { WaitOptions };
@@ -113,11 +115,10 @@ export class Semaphore implements AsyncDisposable {
     const readyTimeout = options.readyTimeout ?? 5000;
     await waits.retry(`semaphore key=0x${hex(key)} being initialised`,
       () => (semGetValue(id, READY) === MAGIC ? true : undefined), { timeout: readyTimeout })
-      .catch((err: unknown) => {
-        if (err instanceof TimeoutError) {
-          throw new PermissionDeniedError(`semaphore set has no unibus marker: key=0x${hex(key)} (not ours, or its creator died before finishing)`);
-        }
-        throw err;
+      .catch(async (err: unknown) => {
+        if (!(err instanceof TimeoutError)) throw err;
+        if (await finishAbandoned(id, create === false ? undefined : initial) || semGetValue(id, READY) === MAGIC) return;
+        throw new PermissionDeniedError(`semaphore set has no unibus marker: key=0x${hex(key)} (not a unibus set, or its creator is still initialising it)`);
       });
     return new Semaphore(key, id, undo);
   }
@@ -196,6 +197,30 @@ export class Semaphore implements AsyncDisposable {
   #check(): void {
     if (this.#closed) throw new ClosedError(`semaphore key=0x${hex(this.key)}`);
   }
+}
+
+/**
+ * Finishes a set whose creator was killed between `semget` and writing the marker: without this
+ * every opener would refuse it for ever. Only a set that never saw a semop, whose marker is still
+ * 0 and whose count was set by no process or by one that is gone. The marker is raised (and the
+ * count set to `initial` when the creator never set it; an opener with `create: false` has no
+ * initial and leaves such a set alone) in one semop that requires the marker to be 0, so when
+ * several openers get here only one of them finishes it.
+ */
+async function finishAbandoned(id: number, initial: number | undefined): Promise<boolean> {
+  if (semStat(id).otime !== 0 || semGetValue(id, READY) !== 0) return false;
+  const setter = semGetPid(id, COUNT);
+  if (setter !== 0 && await alive(setter)) return false; // its creator is slow, not dead
+  if (setter === 0 && initial === undefined) return false;
+  const ops = [{ num: READY, op: 0, flags: IPC_NOWAIT }];
+  if (setter === 0 && initial! > 0) ops.push({ num: COUNT, op: 0, flags: IPC_NOWAIT }, { num: COUNT, op: initial!, flags: 0 });
+  ops.push({ num: READY, op: MAGIC, flags: 0 });
+  return semop(id, ops);
+}
+
+async function alive(pid: number): Promise<boolean> {
+  const state = (await procStat(pid))?.state;
+  return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
 function hex(key: number): string {

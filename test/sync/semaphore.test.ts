@@ -4,7 +4,8 @@ import { readFileSync, writeFileSync, stat } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Semaphore } from '../../src/sync/semaphore.js';
-import { AbortedError, ClosedError, TimeoutError } from '../../src/errors.js';
+import { AbortedError, ClosedError, PermissionDeniedError, TimeoutError } from '../../src/errors.js';
+import { IPC_CREAT, IPC_EXCL, semRemove, semSetValue, semget } from '../../src/native/sysv-sem.js';
 import { tmpDir } from '../helpers/run-id.js';
 import { ChildSet, script, spawnNode } from '../helpers/processes.js';
 import { within } from '../helpers/watchdog.js';
@@ -23,9 +24,13 @@ async function fresh(initial: number): Promise<Semaphore> {
 const ipcsHas = (id: number): boolean => execFileSync('ipcs', ['-s'], { encoding: 'utf8' })
   .split('\n').some((l) => l.split(/\s+/)[1] === String(id));
 
+/** Keys of sets made by hand (or by a killed child), removed at the end whatever happened. */
+const rawKeys: number[] = [];
+
 test.after(async () => {
   await children.killAll();
   for (const s of made) s.remove();
+  for (const key of rawKeys) try { semRemove(semget(key, 0, 0)); } catch { /* removed already */ }
   removeTmp(dir);
 });
 
@@ -97,6 +102,41 @@ test('timeout, abort and close end waits; fs works meanwhile; close gives held u
   const probe = await Semaphore.open(sem.key, { create: false });
   assert.is(probe.value, 1, 'close gave the held unit back');
   probe.close();
+});
+
+test('a creator killed before writing the marker: the next opener finishes the set (its count, or the opener\'s initial)', async () => {
+  // Before, every opener failed with "no unibus marker" for ever, until someone ran ipcrm.
+  const halfCreator = script(import.meta.url, './sem-half-creator.js');
+  const key = 0x53000000 + ((process.pid & 0xfff) << 8) + (n += 2);
+  const counted = key + 1;
+  rawKeys.push(key, counted);
+  for (const [k, args] of [[key, []], [counted, ['3']]] as const) {
+    const child = children.add(spawnNode(halfCreator, [String(k), ...args]));
+    assert.is((await child.waitExit()).signal, 'SIGKILL');
+  }
+  const never = await Semaphore.open(key, { initial: 2, readyTimeout: 200 });
+  made.push(never);
+  assert.is(never.value, 2, 'the count it never set is the opener\'s initial');
+  const set = await Semaphore.open(counted, { create: false, readyTimeout: 200 });
+  made.push(set);
+  assert.is(set.value, 3, 'the count the dead creator set stays');
+  assert.ok(set.tryAcquire(3));
+  assert.is((await Semaphore.open(counted, { create: false })).value, 0, 'later openers see the same set');
+  set.release(3);
+});
+
+test('a set whose marker was never written by a live creator is still refused', async () => {
+  const key = 0x53000000 + ((process.pid & 0xfff) << 8) + (n += 2);
+  rawKeys.push(key);
+  const id = semget(key, 2, IPC_CREAT | IPC_EXCL | 0o600);
+  semSetValue(id, 0, 1); // by this live process: its creator is slow, not dead
+  try {
+    const err = await Semaphore.open(key, { readyTimeout: 100 }).catch((e: unknown) => e);
+    assert.instance(err, PermissionDeniedError);
+    assert.match((err as Error).message, /no unibus marker/);
+  } finally {
+    semRemove(id);
+  }
 });
 
 test('acquire(n) takes n at once; bad arguments are refused', async () => {
