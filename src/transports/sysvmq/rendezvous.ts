@@ -18,6 +18,9 @@ import { livenessHeld } from './liveness.js';
 import { isWakeKey } from './wake-key.js';
 import { procStat } from '../../process/proc-stat.js';
 
+/** How long a queue without INFO must stay untouched before it counts as a dead hub's unfinished one. */
+const UNFINISHED_RECHECK_MS = 100;
+
 /** How far into the queue a client looks for INFO (it is at position 0 unless garbage came first). */
 const INFO_SCAN = 16;
 
@@ -123,6 +126,10 @@ async function removeStale(address: SysvmqAddress, key: number): Promise<void> {
   }
   const info = readInfo(id);
   if (info === null) {
+    if (await unfinished(id)) {
+      msgRemove(id);
+      return;
+    }
     throw new HubRunningError(address.url, `key ${hex} holds a queue unibus did not make (msqid=${id}); remove it with: ipcrm -q ${id}`);
   }
   // Our own lock is held by us, so a hub of this address is dead. A different path means another
@@ -139,6 +146,23 @@ async function removeStale(address: SysvmqAddress, key: number): Promise<void> {
   }
   removeIfOurs(info.wakeQueue);
   msgRemove(id);
+}
+
+/**
+ * A queue a hub of this address made and died before posting its INFO (killed between `msgget`
+ * and `msgsnd`): ours, empty, never sent to nor read from, and still so a moment later (a hub of
+ * another address whose key collides could be between those two calls right now). Our liveness
+ * lock is held, so no live hub of this address made it. Before, every next hub refused the key
+ * for ever ("a queue unibus did not make").
+ */
+async function unfinished(id: number): Promise<boolean> {
+  const untouched = (): boolean => {
+    const st = msgStat(id);
+    return st !== null && st.uid === myUid() && st.cuid === myUid() && st.qnum === 0 && st.lspid === 0 && st.lrpid === 0;
+  };
+  if (!untouched()) return false;
+  await new Promise((resolve) => setTimeout(resolve, UNFINISHED_RECHECK_MS));
+  return untouched();
 }
 
 /**

@@ -12,10 +12,17 @@
 //                                       `echo <text>` when it comes back, close, exit
 //   cycle <url>                         listen, connect, exchange a frame, close both, exit
 //                                       on its own (the parked wait must be woken)
+//   half-hub <url>                      do what a hub does up to creating its rendezvous queue
+//                                       (liveness lock, key file, msgget IPC_EXCL), print
+//                                       `made <msqid>`, then SIGKILL itself before posting INFO
 import { makeFrame } from './frames.js';
 import { sysvmqTransport as t } from '../../../src/transports/sysvmq/sysvmq-transport.js';
 import { acquireWaker } from '../../../src/transports/sysvmq/waker.js';
 import type { SysvConnection } from '../../../src/transports/sysvmq/connection.js';
+import { parseSysvmqUrl } from '../../../src/transports/sysvmq/url.js';
+import { acquireLiveness } from '../../../src/transports/sysvmq/liveness.js';
+import { keyOf } from '../../../src/transports/sysvmq/rendezvous.js';
+import { IPC_CREAT, IPC_EXCL, msgGetRaw } from '../../../src/native/sysv-msg.js';
 
 /** This process's wake queue (the waker exists while any endpoint is open). */
 const wakeQueue = (): number => acquireWaker().queueId;
@@ -72,6 +79,12 @@ if (mode === 'publish') {
   await c.close();
   await hub.close();
   // No process.exit: the test checks that the process ends on its own.
+} else if (mode === 'half-hub') {
+  const address = parseSysvmqUrl(url);
+  await acquireLiveness(address.livenessPath, url);
+  const id = msgGetRaw(keyOf(address, true).key, IPC_CREAT | IPC_EXCL | 0o600);
+  console.log(`made ${id}`);
+  process.kill(process.pid, 'SIGKILL');
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -1,61 +1,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, stat } from 'node:fs';
-import { join } from 'node:path';
 import { sysvmqTransport as t } from '../../../src/transports/sysvmq/sysvmq-transport.js';
 import { parseSysvmqUrl } from '../../../src/transports/sysvmq/url.js';
-import { FrameTooLargeError, HubRunningError, InvalidUrlError } from '../../../src/errors.js';
-import { IPC_NOWAIT, MsgBuffer, ftok, msgGetRaw, msgSend, msgStat } from '../../../src/native/sysv-msg.js';
-import { DEFAULT_PROJ } from '../../../src/transports/sysvmq/url.js';
+import { FrameTooLargeError, InvalidUrlError } from '../../../src/errors.js';
+import { IPC_NOWAIT, MsgBuffer, msgSend } from '../../../src/native/sysv-msg.js';
 import { acquireWaker } from '../../../src/transports/sysvmq/waker.js';
 import type { SysvConnection } from '../../../src/transports/sysvmq/connection.js';
-import type { Connection, Listener } from '../../../src/transports/transport.js';
-import { ChildSet, script, spawnNode } from '../../helpers/processes.js';
-import { tmpDir } from '../../helpers/run-id.js';
+import { spawnNode } from '../../helpers/processes.js';
 import { until, within } from '../../helpers/watchdog.js';
 import { checkFrame } from './frames.js';
-import { removeTmp } from '../../sync/cleanup.js';
-import { sysvmqLeftovers, wakeQueueLeftovers } from '../../../src/cli/doctor/leftovers.js';
-import { Worker } from 'node:worker_threads';
+import { alive, numbers, peer, rendezvousOf, sysvmqHarness } from './harness.js';
 
-const dir = tmpDir('sysvmq');
-let n = 0;
-const newUrl = (): string => `sysvmq://${join(dir, `k${++n}`)}`;
-const peer = script(import.meta.url, './peer.js');
-const children = new ChildSet();
+const h = sysvmqHarness('sysvmq');
+const { children, listen, newUrl, pair, nextAccepted } = h;
 
-/** The queues of `ids` that still exist (each test checks the ids of the objects it made). */
-const alive = (ids: number[]): number[] => ids.filter((q) => msgStat(q) !== null);
-/** The rendezvous queue of a key-file URL (while the key file exists). */
-const rendezvousOf = (url: string): number => msgGetRaw(ftok(url.slice('sysvmq://'.length), DEFAULT_PROJ), 0);
-const numbers = (line: string): number[] => line.split(' ').slice(1).map(Number);
-
-const hubs = new Set<Listener>();
-/** A hub closed at the end of the file even when a test fails (so the file can exit). */
-async function listen(url: string, options?: Parameters<typeof t.listen>[1]): Promise<Listener> {
-  const hub = await t.listen(url, options);
-  hubs.add(hub);
-  return hub;
-}
-
-/** The next connection a hub accepts. */
-function nextAccepted(hub: Listener): Promise<Connection> {
-  return within(10_000, 'accept', hub[Symbol.asyncIterator]().next().then((r) => r.value as Connection));
-}
-
-async function pair(url: string): Promise<{ hub: Listener; client: Connection; server: Connection }> {
-  const hub = await listen(url);
-  const accepted = nextAccepted(hub);
-  const client = await t.connect(url);
-  const server = await accepted;
-  return { hub, client, server };
-}
-
-test.after(async () => {
-  await children.killAll();
-  await Promise.all([...hubs].map((h) => h.close()));
-  removeTmp(dir);
-});
+test.after(() => h.cleanup());
 
 test('URLs: key files with proj, literal keys, and clear errors for bad ones', () => {
   const a = parseSysvmqUrl('sysvmq:///tmp/app.key?proj=7');
@@ -162,127 +122,6 @@ test('a client killed mid-frame: committed frames arrive, the half frame never d
   assert.match(String(closed.error), /mid-frame/);
   await until('the dead client\'s queues are removed', () => alive(ids).length === 0);
   await hub.close();
-});
-
-test('a live hub is never taken over; a killed hub\'s queues are removed by the next hub', async () => {
-  const url = newUrl();
-  const first = children.add(spawnNode(peer, ['hub', url]));
-  const ids = numbers(await first.waitLine(/^ready \d+$/));
-  ids.push(rendezvousOf(url));
-  try {
-    await t.listen(url);
-    assert.unreachable('second hub must fail');
-  } catch (err) {
-    assert.instance(err, HubRunningError);
-  }
-  const holder = children.add(spawnNode(peer, ['hold', url]));
-  ids.push(...numbers(await holder.waitLine(/^connected [\d ]+$/)));
-  first.kill('SIGKILL');
-  holder.kill('SIGKILL');
-  await first.waitExit();
-  await holder.waitExit();
-  assert.equal(alive(ids), ids, 'the dead processes left their queues');
-  const next = await listen(url);
-  const client = await t.connect(url);
-  await client.close();
-  await next.close();
-  hubs.delete(next);
-  assert.equal(alive(ids), [], 'the next hub removed everything the dead ones left');
-});
-
-test('a client killed while its HELLO waits in a dead hub\'s queue: the next hub removes its wake queue', async () => {
-  const url = newUrl();
-  const first = children.add(spawnNode(peer, ['hub', url]));
-  await first.waitLine(/^ready \d+$/);
-  const rendezvous = rendezvousOf(url);
-  first.kill('SIGKILL');
-  await first.waitExit();
-  const before = msgStat(rendezvous)!.qnum;
-  const client = children.add(spawnNode(peer, ['connecting', url]));
-  const [wakeQueue] = numbers(await client.waitLine(/^waking \d+$/)) as [number];
-  await until('the HELLO in the dead hub\'s queue', () => (msgStat(rendezvous)?.qnum ?? 0) > before);
-  client.kill('SIGKILL');
-  await client.waitExit();
-  assert.ok(msgStat(wakeQueue) !== null, 'the killed client could not remove its wake queue');
-  const found = sysvmqLeftovers(url.slice('sysvmq://'.length)).map((f) => f.fix ?? '').join('\n');
-  assert.match(found, `-q ${wakeQueue}`, 'unibus doctor names it among the dead hub\'s leftovers');
-  const next = await listen(url); // removes what the dead hub left, and the dead HELLO's wake queue
-  assert.equal(alive([wakeQueue, rendezvous]), []);
-  await next.close();
-  hubs.delete(next);
-});
-
-test('a client killed after its hub: the next process that uses sysvmq removes its wake queue', async () => {
-  // Before, wake queues were IPC_PRIVATE: a client SIGKILLed once its hub was gone (services
-  // stopped in any order) left a queue nobody could attribute, for ever.
-  const url = newUrl();
-  const hub = children.add(spawnNode(peer, ['hub', url]));
-  const [hubWake] = numbers(await hub.waitLine(/^ready \d+$/)) as [number];
-  const rendezvous = rendezvousOf(url);
-  const holder = children.add(spawnNode(peer, ['hold', url]));
-  const [wake, tx, rx] = numbers(await holder.waitLine(/^connected [\d ]+$/)) as [number, number, number];
-  holder.kill('SIGSTOP'); // it must not see its hub die (it would reconnect)
-  hub.kill('SIGKILL');
-  await hub.waitExit();
-  holder.kill('SIGKILL');
-  await holder.waitExit();
-  assert.equal(alive([wake, hubWake]), [wake, hubWake], 'the killed processes could not remove their wake queues');
-  const listed = wakeQueueLeftovers(`of pid ${holder.pid}`).map((f) => f.fix ?? '').join('\n');
-  assert.match(listed, `ipcrm -q ${wake}`, 'unibus doctor lists the dead client\'s wake queue');
-  const next = children.add(spawnNode(peer, ['cycle', newUrl()])); // any sysvmq process, another URL
-  await next.waitLine(/^got 3$/);
-  await next.waitExit();
-  assert.equal(alive([wake, hubWake]), [], 'both wake queues were removed by the next sysvmq process');
-  const nextHub = await listen(url); // the dead hub's rendezvous and the pair go as before
-  await nextHub.close();
-  hubs.delete(nextHub);
-  assert.equal(alive([tx, rx, rendezvous]), []);
-});
-
-test('a worker thread\'s waker never removes the wake queue of its own process', async () => {
-  const mine = acquireWaker().queueId;
-  const other = await pair(newUrl()); // keeps this process's waker open meanwhile
-  try {
-    const worker = new Worker(peer, { argv: ['cycle', newUrl()], stdout: true });
-    let out = '';
-    worker.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    await within(20_000, 'the worker\'s cycle', new Promise((resolve, reject) => { worker.once('exit', resolve); worker.once('error', reject); }));
-    assert.match(out, /got 3/);
-    assert.ok(msgStat(mine) !== null, 'the wake queue at this pid\'s key is still there');
-    await other.client.send(new TextEncoder().encode('still woken'));
-    const got = await within(10_000, 'a frame after the worker left', other.server[Symbol.asyncIterator]().next());
-    assert.is(new TextDecoder().decode(got.value as Uint8Array), 'still woken');
-  } finally {
-    await other.client.close();
-  }
-});
-
-test('the next hub of a killed hub keeps the wake queue of a live client process, which serves its other connections', async () => {
-  const url = newUrl();
-  const first = children.add(spawnNode(peer, ['hub', url]));
-  await first.waitLine(/^ready \d+$/);
-  const other = await pair(newUrl()); // another connection of this process, through the same waker
-  const client = await t.connect(url); // the killed hub records this process's wake queue
-  const wakeQueue = acquireWaker().queueId;
-  const warnings: string[] = [];
-  const onWarning = (w: Error): void => { warnings.push(w.message); };
-  process.on('warning', onWarning);
-  try {
-    first.kill('SIGKILL');
-    await first.waitExit();
-    await within(10_000, 'the client seeing its hub gone', client.closed);
-    const next = await listen(url); // removes what the dead hub left
-    assert.ok(msgStat(wakeQueue) !== null, 'this live process keeps its wake queue');
-    const frames = other.server[Symbol.asyncIterator]();
-    await other.client.send(new TextEncoder().encode('after the restart'));
-    assert.is(new TextDecoder().decode((await within(10_000, 'a frame on the other connection', frames.next())).value as Uint8Array), 'after the restart');
-    await new Promise((r) => setTimeout(r, 50)); // a warning is emitted on the next tick
-    assert.equal(warnings.filter((w) => w.includes('wake queue')), []);
-    await next.close();
-  } finally {
-    process.off('warning', onWarning);
-    await other.client.close();
-  }
 });
 
 test('SIGINT of a hub process removes everything; a connected client sees peer-gone or clean', async () => {
