@@ -45,8 +45,8 @@ const WARM_MAX_MS = 10_000;
  *
  * Why: measured from the 201st of 2,000 round trips (the bench before), the ping-pong's p50 was
  * mostly code V8 had not optimised yet: two processes, 1 MiB loans, with both processes on a
- * core of their own, p50 per 250 round trips went 247 → 264 → 25 µs over the first 2,250 and
- * stayed at 18-30 after; the p50 of round trips 200-2,000 was 80-120 µs.
+ * core of their own (SCHED_FIFO), the p50 of round trips 0-250 was 247 µs, of 1,000-1,250 264,
+ * of 2,000-2,250 25, and 18-30 after; the old bench's p50 (round trips 200-2,000) 103-117 µs.
  */
 async function warmUp(roundTrip: () => Promise<number>): Promise<number> {
   const start = performance.now();

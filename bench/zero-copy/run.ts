@@ -10,7 +10,7 @@
  * Each bus's pool holds 256 samples (`?pool=`, `--slots`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
  * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`, in
  * two shapes (pinger client → hub, which answers; pinger client → hub → ponger client and back):
- * p10, p50 and p99 round trip.
+ * p10, p50 and p99 round trip, after an unmeasured warm-up (peer.ts `warmUp`).
  *
  * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2]
  *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
