@@ -132,10 +132,12 @@ if (role === 'pub') {
       // last must still be on its way before this process closes its bus.
       last = sent;
     });
-    process.stdin.once('data', () => {
+    // A parent that died closes the pipe ('end'): this process ends too, never orphaned.
+    const stop = (): void => {
       process.stdin.destroy();
       void last.then(resolve, resolve);
-    });
+    };
+    process.stdin.once('data', stop).once('end', stop);
   });
   await bus.flush();
   console.log('ready');
