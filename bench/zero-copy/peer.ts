@@ -7,9 +7,11 @@
  *   (`bus.tryLoan()` first). `window` 1 awaits every loan and every publish.
  * - sub: counts `count` messages (zeroCopy for `loan`: released at once), reading one byte of
  *   each, then prints "got <count> <seconds from the first to the last>".
- * - ping: sends `count` samples (`loan`) or messages (`copy`) of `size` bytes on `zc.ping` one at a time, each after the pong
- *   of the last, and prints "rtt <µs> <µs> ..." (round trips, the first tenth left out as warm-up).
- * - pong: answers each message on `zc.ping` with one of the same size and method on `zc.pong`.
+ * - ping: sends samples (`loan`) or messages (`copy`) of `size` bytes on `zc.ping` one at a time, each after the pong
+ *   of the last: unmeasured round trips until the path is warm (`warmUp`), then `count` measured
+ *   ones; prints "rtt <µs> <µs> ..." and "warm <round trips of warm-up>".
+ * - pong: answers each message on `zc.ping` with one of the same size and method on `zc.pong`,
+ *   until a line on its stdin (the parent's, once the pinger is done).
  * ping and pong take a loan by `bus.tryLoan()` when the pool has room (it always has, one sample
  * in flight), as a latency-minded user would: `await bus.loan()` costs a promise turn per hop.
  * All print "ready" first, and "cpu <µs> <minor faults> <user µs> <system µs> <voluntary> <involuntary>"
@@ -27,6 +29,40 @@ const go = (): Promise<void> => new Promise<void>((resolve) => process.stdin.onc
   process.stdin.destroy(); // an open stdin would keep this process alive
   resolve();
 }));
+
+/** Warm-up round trips are run in batches of this many (the median of each is compared). */
+const WARM_BATCH = 500;
+/** At least this many warm-up round trips: the path of each process takes 2,000-3,000 before V8 has optimised it. */
+const WARM_MIN = 4000;
+/** At most this many, or this long (ms), when batches keep getting faster (a loaded machine). */
+const WARM_MAX = 40_000;
+const WARM_MAX_MS = 10_000;
+
+/**
+ * Unmeasured round trips until the path is warm: at least WARM_MIN, then until a batch's median
+ * is no longer 1.2x better than the batch before (as bench/protocol.ts warms up, there in
+ * batches of messages). Returns how many ran.
+ *
+ * Why: measured from the 201st of 2,000 round trips (the bench before), the ping-pong's p50 was
+ * mostly code V8 had not optimised yet: two processes, 1 MiB loans, with both processes on a
+ * core of their own (SCHED_FIFO), the p50 of round trips 0-250 was 247 µs, of 1,000-1,250 264,
+ * of 2,000-2,250 25, and 18-30 after; the old bench's p50 (round trips 200-2,000) 103-117 µs.
+ */
+async function warmUp(roundTrip: () => Promise<number>): Promise<number> {
+  const start = performance.now();
+  let done = 0;
+  let before = Infinity;
+  for (;;) {
+    const batch: number[] = [];
+    for (let k = 0; k < WARM_BATCH; k++) batch.push(await roundTrip());
+    done += WARM_BATCH;
+    batch.sort((a, b) => a - b);
+    const median = batch[batch.length >> 1]!;
+    if (done >= WARM_MIN && median * 1.2 > before) return done;
+    if (done >= WARM_MAX || performance.now() - start > WARM_MAX_MS) return done;
+    before = median;
+  }
+}
 
 let cpuAtReady = process.cpuUsage();
 if (role === 'pub') {
@@ -69,7 +105,7 @@ if (role === 'pub') {
   await done;
   console.log(`got ${n} ${((performance.now() - first) / 1000).toFixed(6)} ${sum}`);
 } else if (role === 'pong') {
-  let n = 0;
+  let last: Promise<void> = Promise.resolve();
   const done = new Promise<void>((resolve) => {
     const buf = new Uint8Array(size);
     bus.subscribe('zc.ping', { zeroCopy: true }).subscribe((m) => {
@@ -92,9 +128,16 @@ if (role === 'pub') {
           });
         }
       }
-      // The last answer must be on its way before this process closes its bus.
-      if (++n === count) void sent.then(resolve, resolve);
+      // The pinger has had every answer when the parent says stop (see run.ts); the one sent
+      // last must still be on its way before this process closes its bus.
+      last = sent;
     });
+    // A parent that died closes the pipe ('end'): this process ends too, never orphaned.
+    const stop = (): void => {
+      process.stdin.destroy();
+      void last.then(resolve, resolve);
+    };
+    process.stdin.once('data', stop).once('end', stop);
   });
   await bus.flush();
   console.log('ready');
@@ -110,9 +153,10 @@ if (role === 'pub') {
   console.log('ready');
   cpuAtReady = process.cpuUsage();
   await go();
-  const rtts: number[] = [];
   const buf = new Uint8Array(size);
-  for (let i = 0; i < count; i++) {
+  let i = 0;
+  /** One round trip: µs from the publish to the answer's callback. */
+  const roundTrip = async (): Promise<number> => {
     const t0 = performance.now();
     const back = new Promise<void>((resolve) => { answer = resolve; });
     if (method === 'copy') {
@@ -123,9 +167,14 @@ if (role === 'pub') {
       s.data[0] = i & 255;
       await s.publish();
     }
+    i++;
     await back;
-    if (i >= count / 10) rtts.push((performance.now() - t0) * 1000);
-  }
+    return (performance.now() - t0) * 1000;
+  };
+  const warm = await warmUp(roundTrip);
+  const rtts: number[] = [];
+  for (let k = 0; k < count; k++) rtts.push(await roundTrip());
+  console.log(`warm ${warm}`);
   console.log(`rtt ${rtts.map((x) => x.toFixed(1)).join(' ')}`);
 }
 const cpu = process.cpuUsage(cpuAtReady);

@@ -10,7 +10,7 @@
  * Each bus's pool holds 256 samples (`?pool=`, `--slots`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
  * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`, in
  * two shapes (pinger client → hub, which answers; pinger client → hub → ponger client and back):
- * p10, p50 and p99 round trip.
+ * p10, p50 and p99 round trip, after an unmeasured warm-up (peer.ts `warmUp`).
  *
  * Run: npm run build && node dist/bench/zero-copy/run.js [--runs 3] [--sizes 64k,1m,4m,16m] [--seconds 2]
  *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
@@ -165,7 +165,7 @@ async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: nu
  * client → hub → ponger client → hub → pinger (three processes); `p2p`: pinger client → hub,
  * which answers itself (two processes).
  */
-async function pingPong(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, pings: number, spin: number): Promise<number[]> {
+async function pingPong(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, pings: number, spin: number): Promise<{ rtts: number[]; warm: number }> {
   const url = hubUrl(size, `&spin=${spin}`);
   const hub = await listen(url);
   try {
@@ -196,8 +196,10 @@ async function pingPong(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: n
     await ping.wait(/^ready$/);
     ping.send();
     const line = await ping.wait(/^rtt /);
+    pong?.send(); // every answer has arrived: the ponger may close
     await Promise.all([ping.exited, pong?.exited]);
-    return line.split(' ').slice(1).map(Number);
+    const warm = Number((await ping.wait(/^warm /)).split(' ')[1]);
+    return { rtts: line.split(' ').slice(1).map(Number), warm };
   } finally {
     await hub.close();
   }
@@ -248,15 +250,15 @@ async function main(): Promise<void> {
     const size = parseSize(opt('ping-size', '1m'));
     const spin = Number(opt('spin', '200'));
     const pings = Number(opt('pings', '2000'));
-    console.log(`\nping-pong with ?spin=${spin}, round trips after a tenth of warm-up:`);
+    console.log(`\nping-pong with ?spin=${spin}, round trips after an unmeasured warm-up (at least 4,000 round trips, until they stop getting faster):`);
     const shapes = [['p2p', 'two processes: pinger → hub, which answers'], ['relay', 'three processes: pinger → hub → ponger → hub → pinger']] as const;
     for (const [shape, text] of shapes) {
       console.log(`${text}:`);
-      for (const [method, bytes, label] of [['loan', size, `${human(size)} loans`], ['copy', 64, '64 B messages (the bound)']] as const) {
-        const rtts = await pingPong(shape, method, bytes, pings, spin);
+      for (const [method, bytes, label] of ([['loan', size, `${human(size)} loans`], ['copy', 64, '64 B messages (the bound)']] as const).filter(([m]) => (process.env.SP_METHODS ?? 'loan,copy').split(',').includes(m))) {
+        const { rtts, warm } = await pingPong(shape, method, bytes, pings, spin);
         // p10 beside p50: on a loaded machine p50 is mostly the scheduler's (other processes on
         // the two cores), p10 the path itself when both processes had a core.
-        console.log(`- ${label}: p10 ${pct(rtts, 0.1).toFixed(1)} µs, p50 ${pct(rtts, 0.5).toFixed(1)} µs, p99 ${pct(rtts, 0.99).toFixed(1)} µs (${rtts.length} round trips)`);
+        console.log(`- ${label}: p10 ${pct(rtts, 0.1).toFixed(1)} µs, p50 ${pct(rtts, 0.5).toFixed(1)} µs, p99 ${pct(rtts, 0.99).toFixed(1)} µs (${rtts.length} round trips after ${warm} of warm-up)`);
       }
     }
   }
