@@ -103,6 +103,11 @@ export class BusSamples {
   }
 }
 
+/** The /dev/shm prefix publishers' pools of a hub on `url` are named under (shm:// only). */
+export function poolPrefixOf(url: string): string | undefined {
+  return url.startsWith('shm:') ? new ShmNames(parseShmUrl(url).name).prefix : undefined;
+}
+
 /** Where pools go for `url`: shm:// only (`?pool=` sizes them). */
 function poolPlace(url: string): PoolPlace | undefined {
   if (!url.startsWith('shm:')) return undefined;

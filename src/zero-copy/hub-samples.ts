@@ -5,7 +5,8 @@
  * bit once routing is done, and gives a receiver that has no lane (or the hub's own bus without
  * one) an ordinary `raw` copy instead. The bits are the record of what was forwarded to whom: when
  * a connection ends, crash included, its bit is cleared in every pool, so its samples come back.
- * A pool whose publisher left is removed from /dev/shm once nobody holds a sample of it.
+ * A pool whose publisher left is removed from /dev/shm once nobody holds a sample of it; one it
+ * never saw, of a publisher that died, after a grace (./unrouted-pools.ts).
  * @module
  */
 import { msgpackCodec, rawCodec } from '../codecs/index.js';
@@ -19,11 +20,14 @@ import { DescribedFramePub, encodeLane, readDescriptorOf, type SampleDescriptor 
 import { MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
 import { PoolView } from './pool-reader.js';
 import { HoldWatch } from './hold-watch.js';
+import { sweepUnroutedPools } from './unrouted-pools.js';
 
 /** msgpack `{}`: a room notice carries nothing. */
 const EMPTY_MAP = new Uint8Array([0x80]);
 /** How often pools whose publisher left are checked for removal (ms). */
 const ORPHAN_CHECK_MS = 250;
+/** How long after a connection ends its never-routed pools are looked for (./unrouted-pools.ts). */
+const UNROUTED_GRACE_MS = 1000;
 /** A pool name: `/unibus-shm.<hub name>~pool.<bus id>.<n>`. */
 const POOL_NAME = /^\/unibus-shm\.[A-Za-z0-9_.-]{1,200}~(.*)$/;
 
@@ -38,6 +42,8 @@ export interface SampleRouterHooks {
   readonly maxHold?: number;
   /** A receiver held a sample past maxHold: the router drops it as a slow consumer. */
   slow?(peer: RouterPeer): void;
+  /** Where publishers' pools are named (/dev/shm prefix), to sweep those never routed (./unrouted-pools.ts). */
+  readonly poolPrefix?: string | undefined;
 }
 
 interface Pool {
@@ -100,6 +106,7 @@ export class SampleRouter {
   /** The sample being routed (#record), or undefined. */
   #active: Active | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #unroutedTimer: NodeJS.Timeout | undefined;
   /** Receivers holding samples past maxHold: slow consumers. */
   readonly #holds: HoldWatch;
 
@@ -226,6 +233,18 @@ export class SampleRouter {
       }
     }
     if (orphans) this.#checkOrphans();
+    this.#sweepUnroutedLater();
+  }
+
+  /** After a grace (the departed connection's ring drained and routed), pools never routed whose owner is gone. */
+  #sweepUnroutedLater(): void {
+    const prefix = this.#hooks.poolPrefix;
+    if (prefix === undefined || this.#unroutedTimer) return;
+    this.#unroutedTimer = setTimeout(() => {
+      this.#unroutedTimer = undefined;
+      sweepUnroutedPools(prefix, (name) => this.#pools.has(name));
+    }, UNROUTED_GRACE_MS);
+    this.#unroutedTimer.unref();
   }
 
   /** Removes pools whose publisher left once no receiver holds a sample of them. */
@@ -308,7 +327,8 @@ export class SampleRouter {
   close(): void {
     this.#holds.close();
     clearInterval(this.#timer);
-    this.#timer = undefined;
+    clearTimeout(this.#unroutedTimer);
+    this.#timer = this.#unroutedTimer = undefined;
     for (const pool of this.#pools.values()) pool.view.close();
     this.#pools.clear();
     this.#lastPool = undefined;

@@ -25,6 +25,7 @@ import { HubClient } from './client.js';
 import { resolveReconnect, type ReconnectOptions } from './reconnect.js';
 import { Redialer } from './redialer.js';
 import { HubRouter } from './router.js';
+import { poolPrefixOf } from '../../zero-copy/bus-samples.js';
 import { LocalPath } from './local-route.js';
 import type { HubPolicy } from '../policy/hub-policy.js';
 import { pickHubLimits, resolveHubLimits } from './limits.js';
@@ -97,7 +98,7 @@ export class HubFabric implements Fabric {
       ? { ...options, mode: options.mode ?? 0o666, allowOtherUsers: true } : options);
     const name = options.name ?? `hub-${process.pid}`;
     const router = new HubRouter({
-      name, transport: transport.scheme, limits, ...(options.policy ? { policy: options.policy } : {}),
+      name, transport: transport.scheme, limits, ...(options.policy ? { policy: options.policy } : {}), poolPrefix: poolPrefixOf(url),
       // A spawned child's HELLO waits for its runtime to start, which takes seconds on a loaded
       // machine; the hub owns the child and its exit ends the connection, so waiting costs nothing.
       ...(transport.capabilities.spawnsClients ? { helloTimeout: SPAWNED_HELLO_TIMEOUT } : {}),

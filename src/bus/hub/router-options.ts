@@ -21,4 +21,6 @@ export interface RouterOptions {
   statsInterval?: number;
   /** Per-user permissions (docs/security.md); undefined: every peer may do everything. */
   policy?: HubPolicy;
+  /** Where publishers' zero-copy pools are named (/dev/shm prefix; shm:// hubs only). */
+  poolPrefix?: string;
 }

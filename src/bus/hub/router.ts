@@ -111,7 +111,7 @@ export class HubRouter {
     this.#queues = new QueueRouter((p, f) => this.#write(p, f), this.#gate);
     this.#samples = new SampleRouter({
       write: (p, f) => this.#write(p, f), err: (p, code, text) => { sendErr(p, code, text); }, hubId: `hub:${options.name}`,
-      maxHold: this.#limits.maxHold, slow: (p) => this.#slowConsumer(p, 'hold'),
+      maxHold: this.#limits.maxHold, slow: (p) => this.#slowConsumer(p, 'hold'), poolPrefix: options.poolPrefix,
     });
     this.#frames = {
       subs: this.#subs, publish: (p, f, pub) => this.#publish(p, f, pub), welcome: (p, h) => this.#welcome(p, h), write: (p, f) => { this.#write(p, f); },
