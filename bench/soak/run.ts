@@ -7,7 +7,8 @@
  * stop and a search for leftovers.
  *   node dist/bench/soak/run.js [--seconds 120] [--schemes unix,fifo,sysvmq,shm,file] [--clients 3] [--steady 300]
  * Counts: published (acknowledged), delivered, duplicated, reordered, gaps (messages missing
- * inside a stream a receiver saw: lost in flight during the chaos), steady-lost (lost while
+ * inside a stream a receiver saw: lost in flight during the chaos; restartGaps: those seen by
+ * receivers that replaced a killed one, see below), steady-lost (lost while
  * everything was up: a bug on every transport), leftovers. Bounded in time; removes what it made.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -153,11 +154,18 @@ async function soakScheme(scheme: string, seconds: number): Promise<Record<strin
   });
   await sleep(300);
 
-  let acked = 0; let failed = 0; let delivered = 0; let dups = 0; let reorders = 0; let gaps = 0;
-  for (const s of stats.values()) {
+  let acked = 0; let failed = 0; let delivered = 0; let dups = 0; let reorders = 0; let gaps = 0; let restartGaps = 0;
+  for (const [key, s] of stats) {
     acked += s.acked; failed += s.failed;
+    // A receiver that replaced a killed one resumes its durable session on file://: it first gets
+    // what was routed to its predecessor, then (once subscribed) what is published from then on;
+    // what was published while no process of it lived is not promised (docs/spool.md), so the
+    // hole between the two is counted apart from the gaps of receivers that were never killed.
+    const restarted = !key.endsWith('/0');
     for (const st of Object.values(s.streams)) {
-      delivered += st.n; dups += st.dups; reorders += st.reorders; gaps += st.last - st.first + 1 - st.n;
+      delivered += st.n; dups += st.dups; reorders += st.reorders;
+      if (restarted) restartGaps += st.last - st.first + 1 - st.n;
+      else gaps += st.last - st.first + 1 - st.n;
     }
   }
   const leftovers = {
@@ -170,7 +178,7 @@ async function soakScheme(scheme: string, seconds: number): Promise<Record<strin
   rmSync(dir, { recursive: true, force: true });
   return {
     scheme, seconds, hubKills, clientKills, published: acked, publishFailed: failed, delivered, duplicated: dups,
-    reordered: reorders, chaosGaps: gaps, steadyExpected: STEADY * CLIENTS * (CLIENTS - 1), steadyLost, steadyUnacked, leftovers, errors,
+    reordered: reorders, chaosGaps: gaps, restartGaps, steadyExpected: STEADY * CLIENTS * (CLIENTS - 1), steadyLost, steadyUnacked, leftovers, errors,
   };
 }
 
