@@ -98,7 +98,9 @@ export class FrameInput {
     if (direct !== undefined) return (this.#given = direct);
     // A large body's short rest (under DIRECT_MIN) is read with the next header, no more.
     const room = this.#afterDirect ? Math.min(this.#decoder.pendingRest + AFTER_DIRECT_ROOM, READ_CHUNK) : READ_ROOM;
-    const size = this.#busy && this.#lending.use !== undefined ? BUSY_LEND_CHUNK : READ_CHUNK;
+    // Only a chunk read over again grows (nothing of it kept: ./chunk-lending.ts): one whose
+    // frames are kept (the hub's own subscription) is fresh memory each time, 64 KiB from the heap.
+    const size = this.#busy && this.#lending.chunkFree() ? BUSY_LEND_CHUNK : READ_CHUNK;
     // At its start nothing of the chunk is held: a busy lending input trades it for a larger one.
     if (this.#chunk.length - this.#chunkPos < room || (this.#chunkPos === 0 && this.#chunk.length < size)) {
       // Not zero-filled: only bytes the kernel wrote are ever read.

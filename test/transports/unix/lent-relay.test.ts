@@ -123,11 +123,20 @@ test('an input whose reads fill their buffer reads more at once, over the same m
   assert.ok(Math.max(...given) > 64 * KiB, `reads took at most ${Math.max(...given)} bytes`);
   for (const { i, frame } of delivered) assert.ok(same(frame, frameBytes(i, sizes)), `declined frame ${i} intact`);
   assert.ok(delivered.length >= 30, `${delivered.length} frames declined`);
-  // Once every frame is used up, the larger chunk is read over and over.
+  // Once every frame is used up, a 64 KiB chunk is read over, then a larger one, over and over.
   declining = false;
   base = seen;
   const chunks = feed(input, 2000, sizes, Infinity);
-  assert.ok(chunks.size <= 2, `reads went into ${chunks.size} buffers`);
+  assert.ok(chunks.size <= 3, `reads went into ${chunks.size} buffers`);
+});
+
+test('an input whose frames are all kept reads 64 KiB at most, however busy', () => {
+  // The hub's own subscription keeps every frame: each chunk is fresh memory, kept small.
+  const input = new FrameInput(8 * 1024 * KiB, 30_000, () => {}, (err) => { throw err; });
+  input.lend(() => false);
+  const given: number[] = [];
+  feed(input, 1000, [4 * KiB, 2000, 5000], Infinity, given);
+  assert.is(Math.max(...given), 64 * KiB);
 });
 
 test('a consumer that declines every frame is asked less often, and again in full once it takes one', () => {
