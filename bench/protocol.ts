@@ -15,6 +15,7 @@
  * @module
  */
 import { isControl, makePayload, payloadSize, type CaseSpec, type Link, type PayloadKind } from './link.js';
+import { processCounts } from './relay/control.js';
 
 export interface OneWayResult {
   readonly messages: number;
@@ -236,10 +237,20 @@ export async function measureOneWay(spec: CaseSpec, batch: (n: number) => Promis
   const n = Math.max(3, Math.min(20_000_000, Math.round(Math.max(rate, previous) * spec.oneWayMs / 1000)));
   hooks.reset();
   const otherBefore = await hooks.otherCpu();
+  const counts0 = DEBUG ? processCounts() : undefined;
   const cpu0 = process.cpuUsage();
   const seconds = await batch(n);
   const cpu = process.cpuUsage(cpu0);
   const otherAfter = await hooks.otherCpu();
+  if (counts0 !== undefined) {
+    // Which side the CPU went to (per message of the measured batch): this process, with its page
+    // faults and system calls, and every other process of the case together.
+    const c = processCounts();
+    const per = (x: number): string => (x / n).toFixed(3);
+    process.stderr.write(`measured ${n} msgs: this ${per(cpu.user + cpu.system)} µs (user ${per(cpu.user)}, sys ${per(cpu.system)}, `
+      + `${per(c.faults - counts0.faults)} pf, ${per(c.reads - counts0.reads)} rd, ${per(c.writes - counts0.writes)} wr, `
+      + `${per(c.sleeps - counts0.sleeps)} sl), others ${per(otherAfter - otherBefore)} µs /msg\n`);
+  }
   return {
     messages: n * deliveries,
     seconds,

@@ -20,6 +20,15 @@ import { ChunkLending } from './chunk-lending.js';
 
 /** Bytes of one receive chunk (Node's own read buffer is 64 KiB; below glibc's 128 KiB mmap threshold). */
 const READ_CHUNK = 64 * 1024;
+/**
+ * Bytes of a receive chunk of a lending input whose reads fill all the room they are given: a
+ * hub relaying a busy publisher. Its chunk is read over again (./chunk-lending.ts), so a larger
+ * one costs no fresh memory per read, and each read is then forwarded as one write per
+ * subscriber: 64 KiB reads made a hub's syscalls, and the wake-ups of its subscribers, per
+ * 16 frames at 4 KiB. Other inputs keep READ_CHUNK: their chunks are fresh memory anyway, and
+ * from glibc's 128 KiB threshold each would be an mmap of its own, faulted in page by page.
+ */
+const BUSY_LEND_CHUNK = 256 * 1024;
 /** A read goes into the rest of the current chunk while this much is left of it, else into a new chunk. */
 const READ_ROOM = 16 * 1024;
 /** A read goes straight into a pending body while at least this much of it is to come. */
@@ -51,6 +60,8 @@ export class FrameInput {
   #givenDirect = false;
   /** The last read completed a body read in place: the stream carries large frames. */
   #afterDirect = false;
+  /** The last read into the chunk filled all the room it was given: more was waiting. */
+  #busy = false;
   readonly #onFrame: FrameHandler;
   /** Lending (./frame-lending.ts via `lend()`): who is offered each frame first, and the chunk's state. */
   readonly #lending = new ChunkLending();
@@ -87,9 +98,13 @@ export class FrameInput {
     if (direct !== undefined) return (this.#given = direct);
     // A large body's short rest (under DIRECT_MIN) is read with the next header, no more.
     const room = this.#afterDirect ? Math.min(this.#decoder.pendingRest + AFTER_DIRECT_ROOM, READ_CHUNK) : READ_ROOM;
-    if (this.#chunk.length - this.#chunkPos < room) {
+    // Only a chunk read over again grows (nothing of it kept: ./chunk-lending.ts): one whose
+    // frames are kept (the hub's own subscription) is fresh memory each time, 64 KiB from the heap.
+    const size = this.#busy && this.#lending.chunkFree() ? BUSY_LEND_CHUNK : READ_CHUNK;
+    // At its start nothing of the chunk is held: a busy lending input trades it for a larger one.
+    if (this.#chunk.length - this.#chunkPos < room || (this.#chunkPos === 0 && this.#chunk.length < size)) {
       // Not zero-filled: only bytes the kernel wrote are ever read.
-      this.#chunk = uninitialized(READ_CHUNK);
+      this.#chunk = uninitialized(size);
       this.#chunkPos = 0;
       this.#lending.freshChunk();
     }
@@ -107,6 +122,7 @@ export class FrameInput {
       else {
         const at = this.#chunkPos;
         this.#chunkPos = at + n;
+        this.#busy = n === buf.length;
         this.#decoder.push(view(this.#chunk, at, at + n));
         // Every frame of the chunk so far was lent and used up, none is held: read over it again.
         if (this.#lending.chunkFree() && !this.#decoder.holdsViews) this.#chunkPos = 0;

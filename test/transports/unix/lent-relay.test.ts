@@ -41,8 +41,8 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Feeds `count` frames through `input` by a medium that reads at most 50,000 bytes at a time. */
-function feed(input: FrameInput, count: number, sizes = MIXED): Set<ArrayBufferLike> {
+/** Feeds `count` frames through `input` by a medium that reads at most `maxRead` bytes at a time. */
+function feed(input: FrameInput, count: number, sizes = MIXED, maxRead = 50_000, given: number[] = []): Set<ArrayBufferLike> {
   const parts: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const f = frameBytes(i, sizes);
@@ -55,7 +55,8 @@ function feed(input: FrameInput, count: number, sizes = MIXED): Set<ArrayBufferL
   let at = 0;
   while (at < wire.length) {
     const buf = input.readBuffer();
-    const n = Math.min(buf.length, 50_000, wire.length - at);
+    given.push(buf.length);
+    const n = Math.min(buf.length, maxRead, wire.length - at);
     buf.set(wire.subarray(at, at + n));
     readInto.add(buf.buffer);
     input.onRead(n, buf);
@@ -100,6 +101,42 @@ test('when every frame is used up, reads go to the same memory over and over', (
   // Without reuse, 400 frames (about 55 MiB) take hundreds of chunks and 150 large bodies.
   assert.ok(readInto.size <= 4, `reads went into ${readInto.size} buffers`);
   assert.ok(bodies.size <= 3, `large bodies in ${bodies.size} buffers`);
+});
+
+test('an input whose reads fill their buffer reads more at once, over the same memory, never over a declined frame', () => {
+  const sizes = [4 * KiB, 1500, 4 * KiB, 9000, 4 * KiB, 2000]; // all lent (from 1 KiB)
+  const delivered: Array<{ i: number; frame: Uint8Array }> = [];
+  let seen = 0;
+  const input = new FrameInput(8 * 1024 * KiB, 30_000, (frame) => delivered.push({ i: seen++, frame }), (err) => { throw err; });
+  let declining = true;
+  let base = 0; // index of the first frame of the current feed
+  input.lend((frame) => {
+    // Frames of the first part: every 50th is declined (kept to the end); then all are used up.
+    if (declining && seen % 50 === 0) return false;
+    if (!same(frame, frameBytes(seen - base, sizes))) throw new Error(`frame ${seen} differs`);
+    seen++;
+    return true;
+  });
+  const given: number[] = [];
+  // A medium with more waiting than any read takes (a busy publisher): every read fills its buffer.
+  feed(input, 2000, sizes, Infinity, given);
+  assert.ok(Math.max(...given) > 64 * KiB, `reads took at most ${Math.max(...given)} bytes`);
+  for (const { i, frame } of delivered) assert.ok(same(frame, frameBytes(i, sizes)), `declined frame ${i} intact`);
+  assert.ok(delivered.length >= 30, `${delivered.length} frames declined`);
+  // Once every frame is used up, a 64 KiB chunk is read over, then a larger one, over and over.
+  declining = false;
+  base = seen;
+  const chunks = feed(input, 2000, sizes, Infinity);
+  assert.ok(chunks.size <= 3, `reads went into ${chunks.size} buffers`);
+});
+
+test('an input whose frames are all kept reads 64 KiB at most, however busy', () => {
+  // The hub's own subscription keeps every frame: each chunk is fresh memory, kept small.
+  const input = new FrameInput(8 * 1024 * KiB, 30_000, () => {}, (err) => { throw err; });
+  input.lend(() => false);
+  const given: number[] = [];
+  feed(input, 1000, [4 * KiB, 2000, 5000], Infinity, given);
+  assert.is(Math.max(...given), 64 * KiB);
 });
 
 test('a consumer that declines every frame is asked less often, and again in full once it takes one', () => {

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { unixTransport } from '../../../src/transports/unix/unix-transport.js';
 import type { Connection } from '../../../src/transports/transport.js';
 import { canWriteInPlace } from '../../../src/transports/capabilities.js';
+import { slabsFreeBytes } from '../../../src/transports/framing/slab-pool.js';
 import { uniqueName } from '../../helpers/run-id.js';
 import { within } from '../../helpers/watchdog.js';
 
@@ -60,6 +61,63 @@ test('slabs reused after their write completes never change a frame in flight', 
     assert.is(bad, -1, `frame #${bad} arrived changed`);
     await writer.close();
     await reader.close();
+  } finally {
+    await listener.close();
+  }
+});
+
+test('connections writing ahead of full share free slabs and never change a frame in flight', async () => {
+  const url = `unix:///tmp/${uniqueName('slabs-shared')}.sock`;
+  const listener = await unixTransport.listen(url);
+  const accepted = listener[Symbol.asyncIterator]();
+  try {
+    // Two pairs at once: a slab one connection frees may be taken by the other.
+    const pairs: Array<{ writer: Connection; reader: Connection }> = [];
+    for (let k = 0; k < 2; k++) {
+      const writer = await unixTransport.connect(url);
+      pairs.push({ writer, reader: (await accepted.next()).value as Connection });
+    }
+    const n = 4000;
+    const runs = pairs.map(({ writer, reader }, k) => {
+      let bad = -1;
+      let got = 0;
+      const received = new Promise<void>((resolve) => {
+        reader.consume((f) => {
+          const want = frame(got + k);
+          if (bad < 0 && (f.length !== want.length || !f.every((b, j) => b === want[j]))) bad = got;
+          if (++got === n) resolve();
+        });
+      });
+      reader.pause();
+      const late = setTimeout(() => reader.resume(), 200);
+      const sent = (async () => {
+        assert.ok(canWriteInPlace(writer), 'a unix connection writes in place');
+        for (let i = 0; i < n; i++) {
+          const f = frame(i + k);
+          const at = writer.reserveFrame(f.length);
+          if (at >= 0) {
+            writer.reservedBuffer.set(f, at);
+            writer.commitFrame();
+          } else writer.write(f);
+          // As a publisher with a window of unawaited publishes: "full" is heeded only every 600
+          // frames (over 2 MiB in flight, past the high-water mark and one connection's old 6 slabs).
+          if (i % 600 === 599) await writer.drained();
+        }
+      })();
+      return (async () => {
+        await within(60_000, `pair ${k}: all frames sent`, sent);
+        await within(60_000, `pair ${k}: all frames received`, received);
+        clearTimeout(late);
+        assert.is(bad, -1, `pair ${k}: frame #${bad} arrived changed`);
+      })();
+    });
+    await Promise.all(runs);
+    // What they had in flight is kept for the process, past one connection's old 6 slabs.
+    assert.ok(slabsFreeBytes() > 6 * 256 * 1024, `${slabsFreeBytes()} bytes of free slabs kept`);
+    for (const { writer, reader } of pairs) {
+      await writer.close();
+      await reader.close();
+    }
   } finally {
     await listener.close();
   }
