@@ -10,6 +10,8 @@ import type { WireMessage } from '../bus/fabric.js';
 import type { Codec } from '../codecs/codec.js';
 import { ClosedError } from '../errors.js';
 import { SAMPLE_CODEC, type RunPlace } from './descriptor.js';
+import { MAX_BATCH, type BatchRuns } from './batch.js';
+import type { BatchAgreement } from './batch-agreement.js';
 import { WaitSet } from '../sync/wait-set.js';
 import { POOL_INFIX, poolGeometry, roomTopic } from './pool-layout.js';
 import { PoolWriter } from './pool-writer.js';
@@ -56,14 +58,21 @@ export class Loans {
     run.writer.cancel(run.block);
   });
 
+  /** Whether the hub takes batches (asked with the first pool); undefined: never batch. */
+  readonly #agreement: BatchAgreement | undefined;
+  /** The samples published this turn on one topic from one pool, not sent yet (./batch.ts). */
+  readonly #batch = new PendingBatch();
+  #flushQueued = false;
+
   /** Subscribes to the notices that a run was freed while a loan waits (made with the first pool). */
   readonly #watchRoom: ((topic: string, onRoom: () => void) => void) | undefined;
   #watchingRoom = false;
 
   constructor(busId: string, place: PoolPlace | undefined, publish: (w: WireMessage) => Promise<void> | undefined,
     publishValue?: (topic: string, codec: Codec, value: unknown) => Promise<void> | undefined,
-    watchRoom?: (topic: string, onRoom: () => void) => void) {
+    watchRoom?: (topic: string, onRoom: () => void) => void, agreement?: BatchAgreement) {
     this.#busId = busId;
+    this.#agreement = agreement;
     this.#place = place;
     this.#publish = publish;
     this.#publishValue = publishValue;
@@ -176,10 +185,54 @@ export class Loans {
   }
 
   /**
-   * @internal Sends a published run's descriptor: written straight into the connection where
-   * the fabric can (no descriptor allocated, no copy), else encoded and sent.
+   * @internal Sends a published run's descriptor. Once the hub takes batches, the runs published
+   * on one topic from one pool in one turn go as one PUB, sent when the turn's microtasks run (or
+   * earlier: a publish of anything else, another topic or pool, a full batch, flush, close), so
+   * they keep their order with everything else this bus sends. All of a batch share its promise.
    */
   send(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> | undefined {
+    if (this.#agreement?.agreed !== true || !this.#publishValue) return this.#sendOne(topic, writer, run);
+    const b = this.#batch;
+    if (b.count > 0 && (b.topic !== topic || b.writer !== writer || b.count === MAX_BATCH)) this.flushBatch();
+    if (b.count === 0) {
+      b.topic = topic;
+      b.writer = writer;
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        queueMicrotask(this.#flushTurn);
+      }
+    }
+    b.runs[b.count++] = run;
+    return b.promise();
+  }
+
+  readonly #flushTurn = (): void => {
+    this.#flushQueued = false;
+    this.flushBatch();
+  };
+
+  /** Sends the pending batch now (one sample: an ordinary sample PUB). */
+  flushBatch(): void {
+    const b = this.#batch;
+    const n = b.count;
+    if (n === 0) return;
+    const writer = b.writer!;
+    const settle = b.take();
+    let sent: Promise<void> | undefined;
+    try {
+      sent = n === 1 ? this.#sendOne(b.topic, writer, b.runs[0]!) : this.#publishValue!(b.topic, writer.batches.codec, b);
+    } catch (err) {
+      for (let i = 0; i < n; i++) writer.unpublish(b.runs[i]!.block);
+      b.clear(n);
+      settle.reject(err);
+      return;
+    }
+    b.clear(n);
+    if (sent === undefined) settle.resolve();
+    else sent.then(settle.resolve, settle.reject);
+  }
+
+  #sendOne(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> | undefined {
     if (this.#publishValue) return this.#publishValue(topic, writer.descriptors.codec, run);
     return this.#publish({ topic, codec: SAMPLE_CODEC, payload: writer.descriptors.encode(run.block, run.length, run.generation) });
   }
@@ -196,6 +249,7 @@ export class Loans {
       this.#watchingRoom = true;
       this.#watchRoom(roomTopic(this.#busId), () => this.#waits.poke());
     }
+    this.#agreement?.want();
     return this.#writer;
   }
 
@@ -204,6 +258,7 @@ export class Loans {
    * its entries), so the next loan makes a new pool; this one stays mapped for loans in hand.
    */
   reconnected(): void {
+    this.flushBatch(); // a batch of the old pool (its samples are refused by the new hub, as single ones were)
     if (!this.#writer) return;
     this.#writer.retire();
     this.#retired.push(this.#writer);
@@ -211,6 +266,7 @@ export class Loans {
   }
 
   close(): void {
+    this.flushBatch();
     this.#closed = true;
     this.#waits.cancelAll(new ClosedError('bus'));
     this.#writer?.close();
@@ -263,5 +319,38 @@ class PoolLoan extends Sample implements SampleBackend, RunPlace {
   returnLoan(): void {
     this.#loans.settled(this);
     this.writer.cancel(this.block);
+  }
+}
+
+/** The batch being gathered: its runs (a reused array) and the promise its publishes share. */
+class PendingBatch implements BatchRuns {
+  topic = '';
+  writer: PoolWriter | undefined;
+  readonly runs: Array<RunPlace | undefined> = [];
+  count = 0;
+  #settle: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
+
+  /** The promise of this batch's publishes (made by its first). */
+  promise(): Promise<void> {
+    if (this.#settle) return this.#settle.promise;
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    this.#settle = { promise, resolve, reject };
+    return promise;
+  }
+
+  /** How to settle the batch being sent; the next batch gets a promise of its own. */
+  take(): { resolve: () => void; reject: (e: unknown) => void } {
+    const s = this.#settle ?? { resolve: () => undefined, reject: () => undefined };
+    this.#settle = undefined;
+    return s;
+  }
+
+  /** Forgets the first `n` runs (no loan kept past its send). */
+  clear(n: number): void {
+    for (let i = 0; i < n; i++) this.runs[i] = undefined;
+    this.count = 0;
+    this.writer = undefined;
   }
 }
