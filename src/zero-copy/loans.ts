@@ -189,8 +189,10 @@ export class Loans {
    * on one topic from one pool in one turn go as one PUB, sent when the turn's microtasks run (or
    * earlier: a publish of anything else, another topic or pool, a full batch, flush, close), so
    * they keep their order with everything else this bus sends. All of a batch share its promise.
+   * A run is marked in flight only when its descriptor is sent: a process killed before its turn
+   * ended leaves its batch's runs merely loaned, never published (no bit 0 that nobody clears).
    */
-  send(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> | undefined {
+  send(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> {
     if (this.#agreement?.agreed !== true || !this.#publishValue) return this.#sendOne(topic, writer, run);
     const b = this.#batch;
     if (b.count > 0 && (b.topic !== topic || b.writer !== writer || b.count === MAX_BATCH)) this.flushBatch();
@@ -218,9 +220,15 @@ export class Loans {
     if (n === 0) return;
     const writer = b.writer!;
     const settle = b.take();
+    if (n === 1) {
+      this.#sendOne(b.topic, writer, b.runs[0]!).then(settle.resolve, settle.reject);
+      b.clear(n);
+      return;
+    }
     let sent: Promise<void> | undefined;
     try {
-      sent = n === 1 ? this.#sendOne(b.topic, writer, b.runs[0]!) : this.#publishValue!(b.topic, writer.batches.codec, b);
+      for (let i = 0; i < n; i++) writer.publish(b.runs[i]!.block);
+      sent = this.#publishValue!(b.topic, writer.batches.codec, b);
     } catch (err) {
       for (let i = 0; i < n; i++) writer.unpublish(b.runs[i]!.block);
       b.clear(n);
@@ -232,9 +240,18 @@ export class Loans {
     else sent.then(settle.resolve, settle.reject);
   }
 
-  #sendOne(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> | undefined {
-    if (this.#publishValue) return this.#publishValue(topic, writer.descriptors.codec, run);
-    return this.#publish({ topic, codec: SAMPLE_CODEC, payload: writer.descriptors.encode(run.block, run.length, run.generation) });
+  /** One run as one sample PUB: in flight (holders = bit 0) before its descriptor is sent, given back if the send fails. */
+  #sendOne(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> {
+    let sent: Promise<void> | undefined;
+    try {
+      writer.publish(run.block);
+      sent = this.#publishValue ? this.#publishValue(topic, writer.descriptors.codec, run)
+        : this.#publish({ topic, codec: SAMPLE_CODEC, payload: writer.descriptors.encode(run.block, run.length, run.generation) });
+    } catch (err) {
+      writer.unpublish(run.block);
+      return Promise.reject(err);
+    }
+    return sent ?? RESOLVED;
   }
 
   /** This bus's current pool, made on first use. */
@@ -304,15 +321,7 @@ class PoolLoan extends Sample implements SampleBackend, RunPlace {
   sendLoan(): Promise<void> {
     this.#loans.settled(this);
     if (this.#loans.closed) return Promise.reject(new ClosedError('bus'));
-    let sent: Promise<void> | undefined;
-    try {
-      this.writer.publish(this.block);
-      sent = this.#loans.send(this.topic, this.writer, this);
-    } catch (err) {
-      this.writer.unpublish(this.block);
-      return Promise.reject(err);
-    }
-    return sent ?? RESOLVED;
+    return this.#loans.send(this.topic, this.writer, this);
   }
 
   /** @internal Sample.release(), once: back to the pool unpublished. */
