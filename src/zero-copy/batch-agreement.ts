@@ -44,7 +44,11 @@ export class BatchAgreement {
     this.#asked = true;
     const epoch = this.#epoch;
     // The answer is read in order with the frames after it (a fabric subscription).
-    this.#inbox ??= this.#host.subscribe(this.#host.replyTopic, () => { this.#answeredEpoch = this.#epoch; });
+    this.#inbox ??= this.#host.subscribe(this.#host.replyTopic, (w) => {
+      // Only `{ batch: 1 }` agrees: a hub of earlier code answers a request nobody serves with
+      // an empty no-responders PUB on the same topic.
+      if (isBatchAnswer(w)) this.#answeredEpoch = this.#epoch;
+    });
     try {
       this.#host.publish({ topic: BATCH_TOPIC, codec: msgpackCodec.id, payload: EMPTY_MAP, replyTo: this.#host.replyTopic })
         ?.catch(() => { if (this.#epoch === epoch) this.#asked = false; });
@@ -67,5 +71,15 @@ export class BatchAgreement {
   close(): void {
     this.#inbox?.unsubscribe();
     this.#inbox = undefined;
+  }
+}
+
+/** True for the hub's `{ batch: 1 }` (codec 1). */
+function isBatchAnswer(w: WireMessage): boolean {
+  if (w.codec !== msgpackCodec.id) return false;
+  try {
+    return (msgpackCodec.decode(w.payload) as { batch?: unknown } | null)?.batch === 1;
+  } catch {
+    return false;
   }
 }
