@@ -1,8 +1,10 @@
 /**
  * The publishing side of zero-copy on a bus. On `shm://` a loan is a run of blocks in this bus's
  * pool (./pool-writer.ts), made on the first loan and named under the hub's prefix; publish()
- * marks it in flight and sends a descriptor PUB (./descriptor.ts). Everywhere else a loan is a
- * plain buffer sent as one `raw` message, so the same code runs on every scheme.
+ * marks it in flight and sends a descriptor PUB (./descriptor.ts), or, once the hub agreed, adds
+ * it to this turn's batch for its topic (./batch.ts), sent as one PUB when the turn's microtasks
+ * run. Everywhere else a loan is a plain buffer sent as one `raw` message, so the same code runs
+ * on every scheme.
  * @module
  */
 import { rawCodec } from '../codecs/index.js';
