@@ -141,6 +141,15 @@ export class BatchActive {
     this.pub = { topic: pub.topic, codec: SAMPLE_BATCH_CODEC, publisher: pub.publisher, seq: pub.seq, replyTo: pub.replyTo, headers: pub.headers, payload };
   }
 
+  /** Bytes of the frame forwarded to receivers that read batches. */
+  frameBytes(): number {
+    const f = this.frame!;
+    if (f instanceof Uint8Array) return f.length;
+    let n = 0;
+    for (let i = 0; i < f.length; i++) n += f[i]!.length;
+    return n;
+  }
+
   /** Sets `lane`'s bit on every sample of the batch (before its frame is handed to that receiver). */
   holdAll(lane: number): void {
     const view = this.view!;

@@ -201,7 +201,9 @@ export class SampleRouter {
     const lane = this.#laneOf(peer);
     if (lane === undefined) return a.copies();
     a.holdAll(lane);
-    return this.#batchPeers.has(peer) ? undefined : a.singles();
+    // A peer that takes smaller frames than the batch (it announced under ~1.5 KiB) gets it split
+    // too: a batch skipped as oversize would leave its bits set until that peer left.
+    return this.#batchPeers.has(peer) && (peer.local || a.frameBytes() <= peer.frameLimit) ? undefined : a.singles();
   }
 
   /** The batch's frame for `peer` while a batch is routed (QPUB-wrapped or alone), written split where it must be. */
