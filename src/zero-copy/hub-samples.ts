@@ -6,6 +6,8 @@
  * one) an ordinary `raw` copy instead. The bits are the record of what was forwarded to whom: when
  * a connection ends, crash included, its bit is cleared in every pool, so its samples come back.
  * A pool whose publisher left is removed from /dev/shm once nobody holds a sample of it.
+ * A batch PUB (codec 126, ./batch.ts) gets the same per sample, routed once: forwarded whole to
+ * connections that asked for batches, split into sample PUBs or copies for the others.
  * @module
  */
 import { msgpackCodec } from '../codecs/index.js';
@@ -67,7 +69,7 @@ export class SampleRouter {
   readonly #record = new Active();
   /** The sample being routed (#record), or undefined. */
   #active: Active | undefined;
-  /** The batch being routed (#batchRecord), or undefined (./hub-batch.ts). */
+  /** The batch being routed (#batchRecord), or undefined (./batch.ts, ./hub-active.ts). */
   #batch: BatchActive | undefined;
   readonly #batchRecord = new BatchActive();
   readonly #batchRead = new BatchRead();
