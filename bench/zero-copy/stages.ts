@@ -18,7 +18,10 @@
  * (process.cpuUsage: a stage preempted by another process does not count), median of `--rounds`
  * rounds of `--count` samples.
  *
- * Run: npm run build && node dist/bench/zero-copy/stages.js [--count 200000] [--rounds 7] [--batch 256] [--p2p]
+ * `--batches`: the samples of a batch go as one batch PUB (src/zero-copy/batch.ts, as between a
+ * bus and a hub that agreed on batches): one frame decoded and routed per batch.
+ *
+ * Run: npm run build && node dist/bench/zero-copy/stages.js [--count 200000] [--rounds 7] [--batch 256] [--p2p] [--batches]
  * @module
  */
 import { Subject } from 'rxjs';
@@ -35,6 +38,7 @@ import { Loans } from '../../src/zero-copy/loans.js';
 import { SampleRouter } from '../../src/zero-copy/hub-samples.js';
 import { SampleReceiver, type ReceiveOptions } from '../../src/zero-copy/receiver.js';
 import { encodeLane } from '../../src/zero-copy/descriptor.js';
+import type { BatchAgreement } from '../../src/zero-copy/batch-agreement.js';
 import type { Sample } from '../../src/zero-copy/sample.js';
 import { ShmNames } from '../../src/transports/shm/options.js';
 import { sweepZeroCopyBench } from './sweep.js';
@@ -48,6 +52,9 @@ const count = opt('count', '200000');
 const rounds = opt('rounds', '7');
 const batch = opt('batch', '256');
 const p2p = args.includes('--p2p');
+const batches = args.includes('--batches');
+/** Both sides agreed on batches (or, without --batches, never asked). */
+const agreement = { agreed: batches, want: () => undefined } as unknown as BatchAgreement;
 const SIZE = 65536;
 const TOPIC = 'zc.data';
 
@@ -67,7 +74,7 @@ const publishValue = (topic: string, codec: Codec, value: unknown): undefined =>
   frameEnds.push(ringAt);
   return undefined;
 };
-const loans = new Loans('pub1', { prefix, poolBytes: 1024 * SIZE, mode: 0o600 }, () => undefined, publishValue, () => undefined);
+const loans = new Loans('pub1', { prefix, poolBytes: 1024 * SIZE, mode: 0o600 }, () => undefined, publishValue, () => undefined, agreement);
 
 // ---- hub: the sample router, one receiver peer with lane 1 -------------------------------------
 // The peers are this process (its uid: a lane is handed out, as to a bus of the hub's user).
@@ -76,6 +83,7 @@ const publisherPeer = new RouterPeer('p0', fakeConn);
 const receiverPeer = new RouterPeer('p1', fakeConn);
 const router = new SampleRouter({ write: () => true, err: (_p, code, text) => { throw new Error(`${code} ${text}`); }, hubId: 'hub:zcstages' });
 router.lane(receiverPeer, { topic: '$zc.lane', codec: 0, publisher: 'x', seq: 1, replyTo: 'r', payload: new Uint8Array(0) } as Pub);
+if (batches) router.batchAsked(receiverPeer, { topic: '$zc.batch', codec: 0, publisher: 'x', seq: 1, replyTo: 'r', payload: new Uint8Array(0) } as Pub);
 /** The hub's own bus (--p2p): the router's local delivery, wrapped as the router wraps it. */
 const local = router.wrapLocal(() => receiverPeer, {
   deliver: (pub) => receiver.deliver(pub as WireMessage, wanted, onMessage),
@@ -96,6 +104,7 @@ const receiver = new SampleReceiver({
   events: new Subject<BusEvent>(),
   counters: { delivered: 0, badPayloads: 0 },
   expect: { uid: process.getuid?.(), mode: 0o600 },
+  agreement,
 });
 receiver.wantLane();
 laneHandler!({ topic: '_ZC.sub.lane', codec: 0, payload: encodeLane(1) } as WireMessage);
@@ -125,12 +134,14 @@ async function oneBatch(n: number): Promise<void> {
     s.data[0] = i & 255;
     void s.publish();
   }
+  loans.flushBatch(); // what the turn's microtask does
   let u = cpuNow();
   spent.pub += u - t;
   t = u;
   pubs.length = 0;
   let start = 0;
-  for (let i = 0; i < n; i++) {
+  const frames = frameEnds.length;
+  for (let i = 0; i < frames; i++) {
     const frame = ring.subarray(start, frameEnds[i]!);
     start = frameEnds[i]!;
     const pub = decodePubFast(frame)!;
@@ -140,7 +151,7 @@ async function oneBatch(n: number): Promise<void> {
   u = cpuNow();
   spent.hub += u - t;
   t = u;
-  if (!p2p) for (let i = 0; i < n; i++) receiver.deliver(pubs[i]!, wanted, onMessage);
+  if (!p2p) for (let i = 0; i < frames; i++) receiver.deliver(pubs[i]!, wanted, onMessage);
   await Promise.resolve(); // the delivery turn ends (its microtask gives the turn's references back)
   spent.sub += cpuNow() - t;
   // An event-loop turn between batches, as between a process's wake-ups (timers, setImmediate).
@@ -160,7 +171,7 @@ try {
   const rs: Array<{ pub: number; hub: number; sub: number }> = [];
   for (let r = 0; r < rounds; r++) rs.push(await round());
   const col = (k: 'pub' | 'hub' | 'sub'): string => `${median(rs.map((x) => x[k])).toFixed(0)} ns [${Math.min(...rs.map((x) => x[k])).toFixed(0)}-${Math.max(...rs.map((x) => x[k])).toFixed(0)}]`;
-  console.log(`zero-copy stages${p2p ? ' (p2p: the hub receives)' : ''}, ${SIZE} B loans, batches of ${batch}, CPU ns per sample, median of ${rounds} rounds of ${count} samples (checksum ${sum})`);
+  console.log(`zero-copy stages${p2p ? ' (p2p: the hub receives)' : ''}${batches ? ', batch PUBs' : ''}, ${SIZE} B loans, batches of ${batch}, CPU ns per sample, median of ${rounds} rounds of ${count} samples (checksum ${sum})`);
   console.log(`publisher (loan + publish): ${col('pub')}`);
   console.log(`hub (decode + route${p2p ? ' + deliver + release' : ''}): ${col('hub')}`);
   console.log(`receiver (${p2p ? 'turn end' : 'deliver + release + turn end'}): ${col('sub')}`);

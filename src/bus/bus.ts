@@ -151,6 +151,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
       checkTopic(topic);
       const validator = this.#validators[topic];
       if (validator) validatePayload(validator, value, topic);
+      this.#samples.flushBatch(); // samples published before this message go before it
       if (options === undefined && this.#fabric.publishValue) {
         // The common shape: the fabric encodes the value straight into its transport's buffer.
         const wait = this.#fabric.publishValue(topic, this.#codec, value);
@@ -232,6 +233,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     if (this.#closing) throw new ClosedError('bus');
     checkTopic(topic);
     this.#counters.requests++;
+    this.#samples.flushBatch();
     const m = await this.#requests.send(this.#fabric, this.#codec, topic, value, options);
     return decodePayload(codecById(m.codec), m) as ResponseOf<S, K>;
   }
@@ -262,6 +264,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
   /** Resolves when the hub has processed everything this bus sent before the call. */
   flush(options?: { signal?: AbortSignal; timeout?: number }): Promise<void> {
     if (this.#closing) return Promise.reject(new ClosedError('bus'));
+    this.#samples.flushBatch();
     return this.#fabric.flush(options);
   }
 
@@ -306,6 +309,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#draining ??= (async () => {
       const timeout = options.timeout ?? 10_000;
       try {
+        this.#samples.flushBatch();
         await this.#fabric.drain({ timeout });
         while (this.#serving.size > 0) await Promise.allSettled([...this.#serving]);
         await this.#fabric.flush({ timeout });
@@ -321,6 +325,7 @@ export class Bus<T extends TopicMap = AnyTopics, S extends ServiceMap = AnyServi
     this.#closing ??= (async () => {
       this.#requests.rejectAll(new ClosedError('bus'));
       this.#end();
+      this.#samples.flushBatch();
       this.#samples.closeReceiving();
       await this.#fabric.close();
       this.#samples.close();

@@ -16,6 +16,7 @@ import { DEFAULT_POOL_BYTES } from './pool-layout.js';
 import { Loans, type PoolPlace } from './loans.js';
 import { copiedSampleMessage, DEFAULT_MAX_HOLD, isSample, SampleReceiver } from './receiver.js';
 import type { LoanOptions, Sample } from './sample.js';
+import { BatchAgreement } from './batch-agreement.js';
 
 export interface BusSamplesHost {
   readonly url: string;
@@ -39,11 +40,17 @@ export interface ZeroCopySubscribeOptions {
 export class BusSamples {
   readonly #loans: Loans;
   readonly #receiver: SampleReceiver | undefined;
+  readonly #agreement: BatchAgreement | undefined;
 
   constructor(host: BusSamplesHost) {
     const place = poolPlace(host.url);
+    this.#agreement = place && new BatchAgreement({
+      subscribe: (pattern, handler) => host.subscribe(pattern, handler),
+      publish: (w) => host.publish(w),
+      replyTopic: `_ZC.${host.busId}.batch`,
+    });
     this.#loans = new Loans(host.busId, place, (w) => host.publish(w), host.publishValue,
-      (topic, onRoom) => { host.subscribe(topic, () => onRoom()); });
+      (topic, onRoom) => { host.subscribe(topic, () => onRoom()); }, this.#agreement);
     this.#receiver = place && new SampleReceiver({
       subscribe: (pattern, handler) => host.subscribe(pattern, handler),
       publish: (w) => host.publish(w),
@@ -51,6 +58,7 @@ export class BusSamples {
       events: host.events,
       counters: host.counters,
       expect: { uid: process.getuid?.(), mode: place.mode },
+      agreement: this.#agreement!,
     });
   }
 
@@ -79,12 +87,24 @@ export class BusSamples {
     return (w) => (isSample(w) ? receiver.deliver(w, wanted, deliver) : plain(w, ordinary));
   }
 
+  /**
+   * Sends the samples published this turn and not sent yet (./loans.ts): the bus calls it before
+   * it sends anything else, so a sample and an ordinary message keep the order they were published in.
+   */
+  flushBatch(): void {
+    this.#loans.flushBatch();
+  }
+
   /** Fabric status: a lost connection revokes what is held; a new one makes a new pool. */
   status(s: FabricStatus): void {
-    if (s.type === 'disconnected') this.#receiver?.disconnected();
-    else if (s.type === 'reconnected') {
+    if (s.type === 'disconnected') {
+      this.#loans.flushBatch(); // sent (or refused) as a batch: the next hub may be of earlier code
+      this.#agreement?.disconnected();
+      this.#receiver?.disconnected();
+    } else if (s.type === 'reconnected') {
       this.#loans.reconnected();
       this.#receiver?.reconnected();
+      this.#agreement?.reconnected();
     }
   }
 
@@ -100,6 +120,7 @@ export class BusSamples {
   close(): void {
     this.#receiver?.close();
     this.#loans.close();
+    this.#agreement?.close();
   }
 }
 

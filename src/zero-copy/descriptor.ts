@@ -207,7 +207,7 @@ function decodeCommon(p: Uint8Array, start: number, end: number, out: { pool: st
   else if (t === 0xd9) { len = p[at + 1]!; at += 2; }
   else return false;
   if (at + len > end) return false;
-  const pool = nameAt(p, at, len);
+  const pool = poolNameAt(p, at, len);
   if (pool === undefined) return false;
   at += len;
   if (at + 15 === end && p[at] === 0xce && p[at + 5] === 0xce && p[at + 10] === 0xd2) {
@@ -263,8 +263,11 @@ function u32At(p: Uint8Array, at: number): number {
   return ((p[at]! << 24) | (p[at + 1]! << 16) | (p[at + 2]! << 8) | p[at + 3]!) >>> 0;
 }
 
-/** The name at p[at, at+len), reusing the last decoded string when the bytes are the same. */
-function nameAt(p: Uint8Array, at: number, len: number): string | undefined {
+/**
+ * The pool name at p[at, at+len), reusing the last decoded string when the bytes are the same
+ * (undefined: not UTF-8). Also read by the batch reader (./batch.ts).
+ */
+export function poolNameAt(p: Uint8Array, at: number, len: number): string | undefined {
   const last = lastName;
   if (last && last.bytes.length === len) {
     // Branch-free, four bytes a step: a byte-by-byte loop with an exit per byte was most of a

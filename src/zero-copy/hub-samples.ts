@@ -7,27 +7,30 @@
  * a connection ends, crash included, its bit is cleared in every pool, so its samples come back.
  * A pool whose publisher left is removed from /dev/shm once nobody holds a sample of it; one it
  * never saw, of a publisher that died, after a grace (./unrouted-pools.ts).
+ * A batch PUB (codec 126, ./batch.ts) gets the same per sample, routed once: forwarded whole to
+ * connections that asked for batches, split into sample PUBs or copies for the others.
  * @module
  */
-import { msgpackCodec, rawCodec } from '../codecs/index.js';
+import { msgpackCodec } from '../codecs/index.js';
 import { SampleError } from '../errors.js';
 import { shmUnlink } from '../native/mmap.js';
 import type { Pub } from '../bus/protocol/messages.js';
 import { PubEncoder } from '../bus/protocol/pub-encoder.js';
-import { FramePub } from '../bus/protocol/pub-decoder.js';
 import type { LocalDelivery, RouterPeer } from '../bus/hub/router-peer.js';
-import { DescribedFramePub, encodeLane, readDescriptorOf, type SampleDescriptor } from './descriptor.js';
+import { encodeLane, readDescriptorOf } from './descriptor.js';
 import { MAX_LANE, POOL_INFIX, POOL_SUFFIX, laneBit } from './pool-layout.js';
 import { PoolView } from './pool-reader.js';
 import { HoldWatch } from './hold-watch.js';
-import { sweepUnroutedPools } from './unrouted-pools.js';
+import { UnroutedPools } from './unrouted-pools.js';
+import { BatchRead, readBatchOf, SAMPLE_BATCH_CODEC } from './batch.js';
+import { Active, BatchActive, carries, fieldsOf, qpubHeaderFor, withLane, writeSplit, type SplitPub } from './hub-active.js';
 
 /** msgpack `{}`: a room notice carries nothing. */
 const EMPTY_MAP = new Uint8Array([0x80]);
+/** msgpack `{ batch: 1 }`: the answer to a request on `$zc.batch` (./batch.ts). */
+const BATCH_ANSWER = new Uint8Array([0x81, 0xa5, 0x62, 0x61, 0x74, 0x63, 0x68, 0x01]);
 /** How often pools whose publisher left are checked for removal (ms). */
 const ORPHAN_CHECK_MS = 250;
-/** How long after a connection ends its never-routed pools are looked for (./unrouted-pools.ts). */
-const UNROUTED_GRACE_MS = 1000;
 /** A pool name: `/unibus-shm.<hub name>~pool.<bus id>.<n>`. */
 const POOL_NAME = /^\/unibus-shm\.[A-Za-z0-9_.-]{1,200}~(.*)$/;
 
@@ -52,41 +55,6 @@ interface Pool {
   owner: RouterPeer | undefined;
 }
 
-/**
- * The sample being routed. One record, reused for every sample (routing is synchronous and never
- * nested: a sample PUB met while one is routed takes the router's ordinary path): an object per
- * sample was the hub's largest allocation of a relayed sample.
- */
-class Active {
-  view: PoolView | undefined;
-  block = 0;
-  length = 0;
-  generation = 0;
-  /** The pool's name as the descriptor gave it. */
-  pool = '';
-  /** As the router got it: whole, or in chunks (the hub's own publish, ../bus/hub/local-route.ts). */
-  frame: Uint8Array | Uint8Array[] | undefined;
-  pub: Pub | undefined;
-  copyFrame: Uint8Array | undefined;
-  copyPub: Pub | undefined;
-  localPub: Pub | undefined;
-
-  start(view: PoolView, d: SampleDescriptor, frame: Uint8Array | Uint8Array[], pub: Pub): void {
-    this.view = view;
-    this.block = d.block;
-    this.length = d.length;
-    this.generation = d.generation;
-    this.pool = d.pool;
-    this.frame = frame;
-    this.pub = pub;
-  }
-
-  /** Keeps nothing of the sample past its routing. */
-  end(): void {
-    this.view = this.frame = this.pub = this.copyFrame = this.copyPub = this.localPub = undefined;
-  }
-}
-
 export class SampleRouter {
   readonly #hooks: SampleRouterHooks;
   readonly #encoder: PubEncoder;
@@ -105,14 +73,21 @@ export class SampleRouter {
   readonly #record = new Active();
   /** The sample being routed (#record), or undefined. */
   #active: Active | undefined;
+  /** The batch being routed (#batchRecord), or undefined (./batch.ts, ./hub-active.ts). */
+  #batch: BatchActive | undefined;
+  readonly #batchRecord = new BatchActive();
+  readonly #batchRead = new BatchRead();
+  /** Connections that asked for batches ($zc.batch): they get batches as they are, others split. */
+  readonly #batchPeers = new Set<RouterPeer>();
   #timer: NodeJS.Timeout | undefined;
-  #unroutedTimer: NodeJS.Timeout | undefined;
+  readonly #unrouted: UnroutedPools | undefined;
   /** Receivers holding samples past maxHold: slow consumers. */
   readonly #holds: HoldWatch;
 
   constructor(hooks: SampleRouterHooks) {
     this.#hooks = hooks;
     this.#encoder = new PubEncoder(hooks.hubId);
+    this.#unrouted = hooks.poolPrefix === undefined ? undefined : new UnroutedPools(hooks.poolPrefix, (name) => this.#pools.has(name));
     this.#holds = new HoldWatch(hooks.maxHold ?? Infinity, () => [...this.#pools.values()].map((p) => p.view), (lane) => {
       for (const [peer, l] of this.#lanes) if (l === lane) hooks.slow?.(peer);
     });
@@ -120,7 +95,14 @@ export class SampleRouter {
 
   /** True while a sample is being routed: the router passes its writes through {@link outgoing}. */
   get active(): boolean {
-    return this.#active !== undefined;
+    return this.#active !== undefined || this.#batch !== undefined;
+  }
+
+  /** A request on `$zc.batch`: this connection reads batches from now on; answered `{ batch: 1 }`. */
+  batchAsked(peer: RouterPeer, pub: Pub): void {
+    this.#batchPeers.add(peer);
+    if (pub.replyTo === undefined) return;
+    this.#hooks.write(peer, this.#encoder.encode(pub.replyTo, msgpackCodec.id, 0, BATCH_ANSWER, undefined, undefined));
   }
 
   /** A lane request: answered on its replyTo with `{ lane }` (0, copies: none free, or a peer of another user). */
@@ -142,6 +124,10 @@ export class SampleRouter {
    */
   route(from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub,
     publish: (from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub) => void): void {
+    if (pub.codec === SAMPLE_BATCH_CODEC) {
+      this.#routeBatch(from, frame, pub, publish);
+      return;
+    }
     let pool: Pool;
     let view: PoolView;
     let block: number;
@@ -156,9 +142,7 @@ export class SampleRouter {
       block = d.block;
       active.start(view, d, frame, pub);
     } catch (err) {
-      const e = err as Error & { code?: string };
-      this.#hooks.err(from, typeof e.code === 'string' && e.code.startsWith('ERR_UNIBUS') ? e.code : 'ERR_UNIBUS_SAMPLE',
-        `sample PUB on topic=${pub.topic} seq=${pub.seq} dropped: ${e.message}`);
+      this.#refuse(from, pub, err);
       return;
     }
     this.#active = active;
@@ -172,29 +156,102 @@ export class SampleRouter {
     }
   }
 
+  /** ERR to the publisher of a sample PUB refused whole. */
+  #refuse(from: RouterPeer, pub: Pub, err: unknown): void {
+    const e = err as Error & { code?: string };
+    this.#hooks.err(from, typeof e.code === 'string' && e.code.startsWith('ERR_UNIBUS') ? e.code : 'ERR_UNIBUS_SAMPLE',
+      `sample PUB on topic=${pub.topic} seq=${pub.seq} dropped: ${e.message}`);
+  }
+
+  /**
+   * A batch (./batch.ts): each sample checked as a sample PUB is, those that fail refused in one
+   * ERR and left out of what is forwarded, the rest routed once for the topic and held in flight
+   * until every receiver's bit is set.
+   */
+  #routeBatch(from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub,
+    publish: (from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub) => void): void {
+    const b = this.#batchRead;
+    let pool: Pool;
+    try {
+      readBatchOf(pub, b);
+      pool = this.#pool(from, b.pool);
+    } catch (err) {
+      this.#refuse(from, pub, err);
+      return;
+    }
+    const view = pool.view;
+    const a = this.#batchRecord;
+    a.start(view, b.pool);
+    const refused = a.admit(b);
+    if (refused) {
+      this.#hooks.err(from, 'ERR_UNIBUS_SAMPLE', `sample batch on topic=${pub.topic} seq=${pub.seq}: ${refused.length} of ${b.count}`
+        + ` samples dropped (stale sample handle, or named twice): pool=${b.pool} ${refused.slice(0, 8).join(', ')}${refused.length > 8 ? ', ...' : ''}`);
+      if (a.count === 0) {
+        a.end();
+        return;
+      }
+    }
+    a.forward(frame, pub, b);
+    this.#batch = a;
+    try {
+      publish(from, a.frame!, a.pub!);
+    } finally {
+      this.#batch = undefined;
+      let room = false;
+      for (let i = 0; i < a.count; i++) if (view.dropLane(a.blocks[i]!, 0)) room = true; // bit 0: in flight
+      a.end();
+      if (room) this.#room(pool);
+    }
+  }
+
+  /** What `peer` gets of the batch being routed: the batch's frame, its samples one per PUB, or copies. */
+  #batchFor(peer: RouterPeer, a: BatchActive): SplitPub[] | undefined {
+    const lane = this.#laneOf(peer);
+    if (lane === undefined) return a.copies();
+    a.holdAll(lane);
+    // A peer that takes smaller frames than the batch (it announced under ~1.5 KiB) gets it split
+    // too: a batch skipped as oversize would leave its bits set until that peer left.
+    return this.#batchPeers.has(peer) && (peer.local || a.frameBytes() <= peer.frameLimit) ? undefined : a.singles();
+  }
+
+  /** The batch's frame for `peer` while a batch is routed (QPUB-wrapped or alone), written split where it must be. */
+  #outgoingBatch(peer: RouterPeer, frame: Uint8Array | Uint8Array[], a: BatchActive): Uint8Array | Uint8Array[] {
+    if (!carries(a.frame!, frame)) return frame;
+    const parts = this.#batchFor(peer, a);
+    return parts === undefined ? frame : writeSplit(frame, a.frame!, parts, (f) => this.#hooks.write(peer, f));
+  }
+
   /**
    * A frame the router is about to hand to `peer` while a sample is routed: for the sample's frame
    * (alone, or after a QPUB header) the peer's lane bit is set first; without a lane the peer gets
    * a copy.
    */
   outgoing(peer: RouterPeer, frame: Uint8Array | Uint8Array[]): Uint8Array | Uint8Array[] {
+    if (this.#batch) return this.#outgoingBatch(peer, frame, this.#batch);
     const a = this.#active!;
+    if (!carries(a.frame!, frame)) return frame;
     const alone = frame === a.frame;
-    // Behind a QPUB header the sample's frame follows whole or as its chunks.
-    const first = a.frame instanceof Uint8Array ? a.frame : a.frame![0];
-    if (!alone && !(Array.isArray(frame) && frame.length >= 2 && frame[1] === first)) return frame;
     const lane = this.#laneOf(peer);
     if (lane !== undefined) {
       a.view!.holdLane(a.block, lane);
       return frame;
     }
-    const copy = this.#copy(a).frame;
+    const copy = a.copy().frame;
     return alone ? copy : [qpubHeaderFor((frame as Uint8Array[])[0]!, copy.length), copy];
   }
 
   /** The hub's own bus gets samples by a direct call: same rule (its lane bit, or a copy). */
   wrapLocal(peerOf: () => RouterPeer, local: LocalDelivery): LocalDelivery {
-    const pick = (pub: Pub): Pub => {
+    const pickBatch = (pub: Pub, b: BatchActive): Pub | Pub[] => {
+      const peer = peerOf();
+      const parts = this.#batchFor(peer, b);
+      const lane = this.#laneOf(peer);
+      // Named on the message: this call may overtake the lane answer in the in-process link.
+      if (parts === undefined) return b.localPub ??= { ...fieldsOf(pub), lane: lane! };
+      return lane === undefined ? parts.map((p) => p.pub) : parts.map((p) => ({ ...fieldsOf(p.pub), lane }));
+    };
+    const pick = (pub: Pub): Pub | Pub[] => {
+      if (this.#batch && pub === this.#batch.pub) return pickBatch(pub, this.#batch);
       const a = this.#active;
       if (!a || pub !== a.pub) return pub;
       const lane = this.#laneOf(peerOf());
@@ -203,11 +260,19 @@ export class SampleRouter {
         // Named on the message: this call may overtake the lane answer in the in-process link.
         return a.localPub ??= withLane(pub, lane, a);
       }
-      return this.#copy(a).pub;
+      return a.copy().pub;
     };
     return {
-      deliver: (pub) => local.deliver(pick(pub)),
-      deliverQueued: (pub, sids) => local.deliverQueued(pick(pub), sids),
+      deliver: (pub) => {
+        const p = pick(pub);
+        if (Array.isArray(p)) for (const one of p) local.deliver(one);
+        else local.deliver(p);
+      },
+      deliverQueued: (pub, sids) => {
+        const p = pick(pub);
+        if (Array.isArray(p)) for (const one of p) local.deliverQueued(one, sids);
+        else local.deliverQueued(p, sids);
+      },
       // The hub's own publishes come by reference (../bus/hub/local-route.ts): keep that path.
       ...(local.claim ? { claim: local.claim.bind(local) } : {}),
     };
@@ -215,6 +280,7 @@ export class SampleRouter {
 
   /** A connection ended: its samples come back, its lane is free, its pools are orphans. */
   left(peer: RouterPeer): void {
+    this.#batchPeers.delete(peer);
     const lane = this.#lanes.get(peer);
     this.#lastPeer = undefined;
     if (lane !== undefined) {
@@ -233,18 +299,7 @@ export class SampleRouter {
       }
     }
     if (orphans) this.#checkOrphans();
-    this.#sweepUnroutedLater();
-  }
-
-  /** After a grace (the departed connection's ring drained and routed), pools never routed whose owner is gone. */
-  #sweepUnroutedLater(): void {
-    const prefix = this.#hooks.poolPrefix;
-    if (prefix === undefined || this.#unroutedTimer) return;
-    this.#unroutedTimer = setTimeout(() => {
-      this.#unroutedTimer = undefined;
-      sweepUnroutedPools(prefix, (name) => this.#pools.has(name));
-    }, UNROUTED_GRACE_MS);
-    this.#unroutedTimer.unref();
+    this.#unrouted?.later();
   }
 
   /** Removes pools whose publisher left once no receiver holds a sample of them. */
@@ -311,24 +366,11 @@ export class SampleRouter {
     return pool;
   }
 
-  /** The sample as an ordinary `raw` PUB (made once per routed sample). */
-  #copy(a: Active): { frame: Uint8Array; pub: Pub } {
-    if (!a.copyFrame) {
-      const bytes = a.view!.sampleBytes(a.block, a.length).slice();
-      const p = a.pub!;
-      const chunks = new PubEncoder(p.publisher).encode(p.topic, rawCodec.id, p.seq, bytes, p.replyTo, p.headers);
-      a.copyFrame = chunks instanceof Uint8Array ? chunks.slice() : Buffer.concat(chunks);
-      // Field by field: a received Pub may compute its payload from its frame (FramePub).
-      a.copyPub = { topic: p.topic, codec: rawCodec.id, publisher: p.publisher, seq: p.seq, replyTo: p.replyTo, headers: p.headers, payload: bytes };
-    }
-    return { frame: a.copyFrame, pub: a.copyPub! };
-  }
-
   close(): void {
     this.#holds.close();
     clearInterval(this.#timer);
-    clearTimeout(this.#unroutedTimer);
-    this.#timer = this.#unroutedTimer = undefined;
+    this.#unrouted?.close();
+    this.#timer = undefined;
     for (const pool of this.#pools.values()) pool.view.close();
     this.#pools.clear();
     this.#lastPool = undefined;
@@ -347,19 +389,3 @@ function mapsNoPool(peer: RouterPeer): boolean {
   return uid !== undefined && uid !== process.geteuid?.();
 }
 
-/** A QPUB header (`[9, sids, bin32 length]`) with the length of another PUB frame. */
-function qpubHeaderFor(header: Uint8Array, length: number): Uint8Array {
-  const out = header.slice();
-  new DataView(out.buffer, out.byteOffset).setUint32(out.length - 4, length);
-  return out;
-}
-
-/**
- * `pub` with the receiving lane attached (for the hub's own bus only). A frame's PUB stays one,
- * and carries the descriptor the router just read (./descriptor.ts DescribedFramePub: the
- * receiver does not read it again); a plain copy cut a payload view of the frame per sample.
- */
-function withLane(p: Pub, lane: number, d: SampleDescriptor): Pub & { lane: number } {
-  if (p instanceof FramePub) return new DescribedFramePub(p, lane, d);
-  return { topic: p.topic, codec: p.codec, publisher: p.publisher, seq: p.seq, replyTo: p.replyTo, headers: p.headers, payload: p.payload, lane };
-}

@@ -1,8 +1,10 @@
 /**
  * The publishing side of zero-copy on a bus. On `shm://` a loan is a run of blocks in this bus's
  * pool (./pool-writer.ts), made on the first loan and named under the hub's prefix; publish()
- * marks it in flight and sends a descriptor PUB (./descriptor.ts). Everywhere else a loan is a
- * plain buffer sent as one `raw` message, so the same code runs on every scheme.
+ * marks it in flight and sends a descriptor PUB (./descriptor.ts), or, once the hub agreed, adds
+ * it to this turn's batch for its topic (./batch.ts), sent as one PUB when the turn's microtasks
+ * run. Everywhere else a loan is a plain buffer sent as one `raw` message, so the same code runs
+ * on every scheme.
  * @module
  */
 import { rawCodec } from '../codecs/index.js';
@@ -10,6 +12,8 @@ import type { WireMessage } from '../bus/fabric.js';
 import type { Codec } from '../codecs/codec.js';
 import { ClosedError } from '../errors.js';
 import { SAMPLE_CODEC, type RunPlace } from './descriptor.js';
+import { MAX_BATCH, type BatchRuns } from './batch.js';
+import type { BatchAgreement } from './batch-agreement.js';
 import { WaitSet } from '../sync/wait-set.js';
 import { POOL_INFIX, poolGeometry, roomTopic } from './pool-layout.js';
 import { PoolWriter } from './pool-writer.js';
@@ -56,14 +60,21 @@ export class Loans {
     run.writer.cancel(run.block);
   });
 
+  /** Whether the hub takes batches (asked with the first pool); undefined: never batch. */
+  readonly #agreement: BatchAgreement | undefined;
+  /** The samples published this turn on one topic from one pool, not sent yet (./batch.ts). */
+  readonly #batch = new PendingBatch();
+  #flushQueued = false;
+
   /** Subscribes to the notices that a run was freed while a loan waits (made with the first pool). */
   readonly #watchRoom: ((topic: string, onRoom: () => void) => void) | undefined;
   #watchingRoom = false;
 
   constructor(busId: string, place: PoolPlace | undefined, publish: (w: WireMessage) => Promise<void> | undefined,
     publishValue?: (topic: string, codec: Codec, value: unknown) => Promise<void> | undefined,
-    watchRoom?: (topic: string, onRoom: () => void) => void) {
+    watchRoom?: (topic: string, onRoom: () => void) => void, agreement?: BatchAgreement) {
     this.#busId = busId;
+    this.#agreement = agreement;
     this.#place = place;
     this.#publish = publish;
     this.#publishValue = publishValue;
@@ -176,12 +187,73 @@ export class Loans {
   }
 
   /**
-   * @internal Sends a published run's descriptor: written straight into the connection where
-   * the fabric can (no descriptor allocated, no copy), else encoded and sent.
+   * @internal Sends a published run's descriptor. Once the hub takes batches, the runs published
+   * on one topic from one pool in one turn go as one PUB, sent when the turn's microtasks run (or
+   * earlier: a publish of anything else, another topic or pool, a full batch, flush, close), so
+   * they keep their order with everything else this bus sends. All of a batch share its promise.
+   * A run is marked in flight only when its descriptor is sent: a process killed before its turn
+   * ended leaves its batch's runs merely loaned, never published (no bit 0 that nobody clears).
    */
-  send(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> | undefined {
-    if (this.#publishValue) return this.#publishValue(topic, writer.descriptors.codec, run);
-    return this.#publish({ topic, codec: SAMPLE_CODEC, payload: writer.descriptors.encode(run.block, run.length, run.generation) });
+  send(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> {
+    if (this.#agreement?.agreed !== true || !this.#publishValue) return this.#sendOne(topic, writer, run);
+    const b = this.#batch;
+    if (b.count > 0 && (b.topic !== topic || b.writer !== writer || b.count === MAX_BATCH)) this.flushBatch();
+    if (b.count === 0) {
+      b.topic = topic;
+      b.writer = writer;
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        queueMicrotask(this.#flushTurn);
+      }
+    }
+    b.runs[b.count++] = run;
+    return b.promise();
+  }
+
+  readonly #flushTurn = (): void => {
+    this.#flushQueued = false;
+    this.flushBatch();
+  };
+
+  /** Sends the pending batch now (one sample: an ordinary sample PUB). */
+  flushBatch(): void {
+    const b = this.#batch;
+    const n = b.count;
+    if (n === 0) return;
+    const writer = b.writer!;
+    const settle = b.take();
+    if (n === 1) {
+      this.#sendOne(b.topic, writer, b.runs[0]!).then(settle.resolve, settle.reject);
+      b.clear(n);
+      return;
+    }
+    let sent: Promise<void> | undefined;
+    try {
+      for (let i = 0; i < n; i++) writer.publish(b.runs[i]!.block);
+      sent = this.#publishValue!(b.topic, writer.batches.codec, b);
+    } catch (err) {
+      for (let i = 0; i < n; i++) writer.unpublish(b.runs[i]!.block);
+      b.clear(n);
+      settle.reject(err);
+      return;
+    }
+    b.clear(n);
+    if (sent === undefined) settle.resolve();
+    else sent.then(settle.resolve, settle.reject);
+  }
+
+  /** One run as one sample PUB: in flight (holders = bit 0) before its descriptor is sent, given back if the send fails. */
+  #sendOne(topic: string, writer: PoolWriter, run: RunPlace): Promise<void> {
+    let sent: Promise<void> | undefined;
+    try {
+      writer.publish(run.block);
+      sent = this.#publishValue ? this.#publishValue(topic, writer.descriptors.codec, run)
+        : this.#publish({ topic, codec: SAMPLE_CODEC, payload: writer.descriptors.encode(run.block, run.length, run.generation) });
+    } catch (err) {
+      writer.unpublish(run.block);
+      return Promise.reject(err);
+    }
+    return sent ?? RESOLVED;
   }
 
   /** This bus's current pool, made on first use. */
@@ -196,6 +268,7 @@ export class Loans {
       this.#watchingRoom = true;
       this.#watchRoom(roomTopic(this.#busId), () => this.#waits.poke());
     }
+    this.#agreement?.want();
     return this.#writer;
   }
 
@@ -204,6 +277,7 @@ export class Loans {
    * its entries), so the next loan makes a new pool; this one stays mapped for loans in hand.
    */
   reconnected(): void {
+    this.flushBatch(); // a batch of the old pool (its samples are refused by the new hub, as single ones were)
     if (!this.#writer) return;
     this.#writer.retire();
     this.#retired.push(this.#writer);
@@ -211,6 +285,7 @@ export class Loans {
   }
 
   close(): void {
+    this.flushBatch();
     this.#closed = true;
     this.#waits.cancelAll(new ClosedError('bus'));
     this.#writer?.close();
@@ -248,20 +323,45 @@ class PoolLoan extends Sample implements SampleBackend, RunPlace {
   sendLoan(): Promise<void> {
     this.#loans.settled(this);
     if (this.#loans.closed) return Promise.reject(new ClosedError('bus'));
-    let sent: Promise<void> | undefined;
-    try {
-      this.writer.publish(this.block);
-      sent = this.#loans.send(this.topic, this.writer, this);
-    } catch (err) {
-      this.writer.unpublish(this.block);
-      return Promise.reject(err);
-    }
-    return sent ?? RESOLVED;
+    return this.#loans.send(this.topic, this.writer, this);
   }
 
   /** @internal Sample.release(), once: back to the pool unpublished. */
   returnLoan(): void {
     this.#loans.settled(this);
     this.writer.cancel(this.block);
+  }
+}
+
+/** The batch being gathered: its runs (a reused array) and the promise its publishes share. */
+class PendingBatch implements BatchRuns {
+  topic = '';
+  writer: PoolWriter | undefined;
+  readonly runs: Array<RunPlace | undefined> = [];
+  count = 0;
+  #settle: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
+
+  /** The promise of this batch's publishes (made by its first). */
+  promise(): Promise<void> {
+    if (this.#settle) return this.#settle.promise;
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+    this.#settle = { promise, resolve, reject };
+    return promise;
+  }
+
+  /** How to settle the batch being sent; the next batch gets a promise of its own. */
+  take(): { resolve: () => void; reject: (e: unknown) => void } {
+    const s = this.#settle ?? { resolve: () => undefined, reject: () => undefined };
+    this.#settle = undefined;
+    return s;
+  }
+
+  /** Forgets the first `n` runs (no loan kept past its send). */
+  clear(n: number): void {
+    for (let i = 0; i < n; i++) this.runs[i] = undefined;
+    this.count = 0;
+    this.writer = undefined;
   }
 }

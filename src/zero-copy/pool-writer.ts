@@ -12,12 +12,15 @@ import {
   Header, POOL_MAGIC, POOL_VERSION, generationIndex, holdersHalf, lengthIndex, runBlocks, type PoolGeometry,
 } from './pool-layout.js';
 import { DescriptorWriter } from './descriptor.js';
+import { BatchWriter } from './batch.js';
 
 export class PoolWriter {
   readonly name: string;
   readonly geometry: PoolGeometry;
   /** This pool's descriptors (the name's bytes made once). */
   readonly descriptors: DescriptorWriter;
+  /** This pool's batches of descriptors (./batch.ts). */
+  readonly batches: BatchWriter;
   readonly #region: MappedRegion;
   readonly #words: Int32Array;
   /** Per block: 1 while part of a loaned or published run (as far as this process knows). */
@@ -55,6 +58,7 @@ export class PoolWriter {
     this.name = name;
     this.geometry = geometry;
     this.descriptors = new DescriptorWriter(name);
+    this.batches = new BatchWriter(name);
     this.#words = new Int32Array(this.#region.buffer, 0, geometry.dataOffset >>> 2);
     this.#busy = new Uint8Array(geometry.blocks);
     this.#loanBlocks = new Int32Array(geometry.blocks);

@@ -18,6 +18,8 @@ import { HeldMessage, HeldSample, RELEASED } from './held.js';
 import { HeldList } from './held-list.js';
 import { PoolView } from './pool-reader.js';
 import type { SampleMessage } from './sample.js';
+import { BatchRead, readBatchOf, SAMPLE_BATCH_CODEC } from './batch.js';
+import type { BatchAgreement } from './batch-agreement.js';
 
 /** Default `maxHold` (ms) of a zero-copy subscription. */
 export const DEFAULT_MAX_HOLD = 10_000;
@@ -43,6 +45,8 @@ export interface ReceiverHost {
   readonly counters: { delivered: number; badPayloads: number };
   /** Owner and mode a pool must have. */
   readonly expect: { uid: number | undefined; mode: number };
+  /** Whether the hub sends this bus batches (asked with the lane: this side reads them from then on). */
+  readonly agreement: BatchAgreement;
 }
 
 export class SampleReceiver {
@@ -59,6 +63,9 @@ export class SampleReceiver {
   #timer: NodeJS.Timeout | undefined;
   #lastWire: WireMessage | undefined;
   #lastHeld: HeldSample | undefined;
+  /** The samples of #lastWire when it is a batch (every local subscription gets the same wire). */
+  #lastBatch: HeldSample[] = [];
+  readonly #batchRead = new BatchRead();
   #closed = false;
   /**
    * Samples taken in this delivery turn (each holds a reference for the turn) and the messages
@@ -113,6 +120,7 @@ export class SampleReceiver {
    */
   wantLane(): void {
     this.#wanted = true;
+    this.#host.agreement.want();
     if (this.#lane !== 0 || this.#asking || this.#closed) return;
     this.#asking = true;
     this.#inbox ??= this.#host.subscribe(this.#host.replyTopic, (w) => {
@@ -152,6 +160,7 @@ export class SampleReceiver {
    */
   #dropAll(clearBits: boolean): void {
     this.#lastWire = this.#lastHeld = undefined;
+    this.#lastBatch = [];
     this.#fresh = [];
     this.#turn = [];
     for (const h of this.#held.toArray()) h.revoke(clearBits);
@@ -172,13 +181,28 @@ export class SampleReceiver {
 
   /** Handles a sample descriptor for one subscription (same wire for every local subscription). */
   deliver(w: WireMessage, options: ReceiveOptions, deliver: (m: Message) => void): void {
+    if (w.codec === SAMPLE_BATCH_CODEC) {
+      if (w !== this.#lastWire) {
+        this.#lastWire = w;
+        this.#lastHeld = undefined;
+        this.#lastBatch = this.#takeBatch(w);
+      }
+      const batch = this.#lastBatch;
+      for (let i = 0; i < batch.length; i++) this.#deliverHeld(w, batch[i]!, options, deliver);
+      return;
+    }
     let held: HeldSample | undefined;
     if (w === this.#lastWire) held = this.#lastHeld;
     else {
       this.#lastWire = w;
-      this.#lastHeld = held = this.#take(w);
+      this.#lastHeld = held = this.#takeOne(w);
     }
-    if (!held || held.done) return;
+    if (held) this.#deliverHeld(w, held, options, deliver);
+  }
+
+  /** One held sample to one subscription: a message of it, or a copy for an ordinary subscription. */
+  #deliverHeld(w: WireMessage, held: HeldSample, options: ReceiveOptions, deliver: (m: Message) => void): void {
+    if (held.done) return;
     this.#host.counters.delivered++;
     if (!options.zeroCopy) {
       // An ordinary subscription gets its own copy, as with any message.
@@ -192,21 +216,54 @@ export class SampleReceiver {
     deliver(m);
   }
 
+  /** The samples of a batch PUB: each descriptor taken apart, so a bad one costs only itself. */
+  #takeBatch(w: WireMessage): HeldSample[] {
+    let b: BatchRead;
+    try {
+      b = readBatchOf(w, this.#batchRead);
+    } catch (err) {
+      this.#bad(w, err as Error);
+      return [];
+    }
+    const out: HeldSample[] = [];
+    for (let i = 0; i < b.count; i++) {
+      const held = this.#take(w, b.pool, b.blocks[i]!, b.lengths[i]!, b.generations[i]!);
+      if (held) out.push(held);
+    }
+    return out;
+  }
+
+  /** The sample of a one-sample PUB. */
+  #takeOne(w: WireMessage): HeldSample | undefined {
+    let d;
+    try {
+      d = readDescriptorOf(w); // shared: read at once
+    } catch (err) {
+      this.#bad(w, err as Error);
+      return undefined;
+    }
+    return this.#take(w, d.pool, d.block, d.length, d.generation);
+  }
+
+  #bad(w: WireMessage, error: Error): void {
+    this.#host.counters.badPayloads++;
+    this.#host.events.next({ type: 'bad-payload', topic: w.topic, error });
+  }
+
   /** Maps the sample a descriptor names; undefined (and a bad-payload event) when it cannot. */
-  #take(w: WireMessage): HeldSample | undefined {
+  #take(w: WireMessage, poolName: string, block: number, length: number, generation: number): HeldSample | undefined {
     try {
       // The hub's own bus gets samples by a direct call that may overtake the lane answer still
       // in its in-process link: the hub then names the lane on the message itself.
       if (this.#lane === 0) this.#lane = (w as { lane?: number }).lane ?? 0;
       if (this.#lane === 0) throw new SampleError(`a sample arrived before this bus had a lane: topic=${w.topic}`);
-      const d = readDescriptorOf(w); // shared: read at once
       // The pool of the last sample first: a Map lookup per sample hashed the pool name.
       let entry = this.#lastPool;
-      if (entry === undefined || entry.view.name !== d.pool) {
-        entry = this.#pools.get(d.pool);
+      if (entry === undefined || entry.view.name !== poolName) {
+        entry = this.#pools.get(poolName);
         if (!entry) {
-          entry = { view: PoolView.open(d.pool, this.#host.expect), used: 0 };
-          this.#pools.set(d.pool, entry);
+          entry = { view: PoolView.open(poolName, this.#host.expect), used: 0 };
+          this.#pools.set(poolName, entry);
         }
         this.#lastPool = entry;
       }
@@ -220,25 +277,24 @@ export class SampleReceiver {
       entry.used = now;
       const lane = this.#lane;
       const pool = entry.view;
-      if (!pool.matches(d.block, d.length, d.generation) || !pool.heldBy(d.block, lane)) {
-        throw new SampleError(`stale sample handle: pool=${d.pool} block=${d.block} generation=${d.generation}`);
+      if (!pool.matches(block, length, generation) || !pool.heldBy(block, lane)) {
+        throw new SampleError(`stale sample handle: pool=${poolName} block=${block} generation=${generation}`);
       }
       let bytes;
       try {
-        bytes = pool.sampleBytes(d.block, d.length);
+        bytes = pool.sampleBytes(block, length);
       } catch (err) {
-        pool.dropLane(d.block, lane); // ours, and unusable: give it back at once
+        pool.dropLane(block, lane); // ours, and unusable: give it back at once
         throw err;
       }
-      const held = new HeldSample(pool, d.block, bytes, lane, this.#epoch, now, this.#freed);
+      const held = new HeldSample(pool, block, bytes, lane, this.#epoch, now, this.#freed);
       this.#held.add(held);
       // The delivery turn's reference: dropped once every local subscription had the message.
       this.#turn.push(held);
       this.#arm();
       return held;
     } catch (err) {
-      this.#host.counters.badPayloads++;
-      this.#host.events.next({ type: 'bad-payload', topic: w.topic, error: err as Error });
+      this.#bad(w, err as Error);
       return undefined;
     }
   }
@@ -287,7 +343,7 @@ export class SampleReceiver {
 
 /** Is `w` a sample descriptor? */
 export function isSample(w: WireMessage): boolean {
-  return w.codec === SAMPLE_CODEC;
+  return w.codec === SAMPLE_CODEC || w.codec === SAMPLE_BATCH_CODEC;
 }
 
 /**

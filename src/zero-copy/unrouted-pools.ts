@@ -16,6 +16,36 @@ import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:f
 import { shmUnlink } from '../native/mmap.js';
 import { HEADER_BYTES, Header, POOL_INFIX, POOL_MAGIC } from './pool-layout.js';
 
+/** How long after a connection ends its never-routed pools are looked for. */
+const GRACE_MS = 1000;
+
+/** The hub's sweep of {@link sweepUnroutedPools}, a grace after a connection ends. */
+export class UnroutedPools {
+  readonly #prefix: string;
+  readonly #known: (name: string) => boolean;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(prefix: string, known: (name: string) => boolean) {
+    this.#prefix = prefix;
+    this.#known = known;
+  }
+
+  /** A connection ended: sweep once its ring has been drained and routed (one sweep for many). */
+  later(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      sweepUnroutedPools(this.#prefix, this.#known);
+    }, GRACE_MS);
+    this.#timer.unref();
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
 /**
  * Removes the pools under `/dev/shm/<prefix>pool.` that `known` does not claim and whose owner
  * process is gone. Returns the names removed. Pools it may not read or unlink (another user's)

@@ -16,6 +16,15 @@
  *   same size whose first byte is the ping's; prints "ready".
  * - publisher: loans 100 000-byte samples carrying i (u32) then a pattern of i, publishes them in a
  *   loop, prints "pub <i>" once publish() resolved (until killed).
+ * - batcher: as publisher, but publishes up to 8 samples per turn without awaiting them (they go
+ *   as one batch PUB), then awaits the last and prints "pub <i>" of it (until killed).
+ * - interleaver <turns>: per turn, samples (1000 bytes, u32 counter first) on `z.b`, an ordinary
+ *   publish of the next counter on `z.b`, samples on `z.c`, samples on `z.b` again, nothing awaited
+ *   within the turn; prints "done <messages>" after the last turn's flush.
+ * - recorder <count>: subscribes to `z.>` with zeroCopy; checks the u32 counters arrive in order
+ *   (samples and ordinary messages alike), counts messages whose seq repeats the one before (the
+ *   samples of one batch share their PUB's seq); after <count> messages prints "got <n> order
+ *   <ok|bad at n> shared <k>".
  */
 import { Bus } from '../../src/bus/bus.js';
 import type { SampleMessage } from '../../src/zero-copy/sample.js';
@@ -89,6 +98,60 @@ if (role === 'holder') {
       s.data[0] = first;
       return s.publish();
     });
+  });
+  await bus.flush();
+  console.log('ready');
+} else if (role === 'batcher') {
+  console.log('ready');
+  for (let i = 0; ;) {
+    let last: Promise<void> | undefined;
+    for (let k = 0; k < 8; k++, i++) {
+      const s = bus.tryLoan('z.frame', 100_000) ?? await bus.loan('z.frame', 100_000, { timeout: 120_000 });
+      const d = s.data;
+      new DataView(d.buffer, d.byteOffset).setUint32(0, i, true);
+      for (let j = 4; j < d.length; j++) d[j] = (i * 31 + j) & 255;
+      last = s.publish();
+    }
+    await last;
+    console.log(`pub ${i - 1}`);
+  }
+} else if (role === 'interleaver') {
+  const turns = Number(process.argv[4]);
+  let i = 0;
+  /** A loaned sample carrying the next counter (the loan awaited only when the pool is full: the turn goes on otherwise). */
+  const put = (s: { data: Uint8Array; publish(): Promise<void> }): Promise<void> => {
+    new DataView(s.data.buffer, s.data.byteOffset).setUint32(0, i++, true);
+    return s.publish();
+  };
+  const counter = (): Uint8Array => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, i++, true);
+    return b;
+  };
+  for (let t = 0; t < turns; t++) {
+    const sent: Array<Promise<void>> = [];
+    for (let k = 0; k < 5; k++) sent.push(put(bus.tryLoan('z.b', 1000) ?? await bus.loan('z.b', 1000, { timeout: 60_000 })));
+    sent.push(bus.publish('z.b', counter()));
+    for (let k = 0; k < 3; k++) sent.push(put(bus.tryLoan('z.c', 1000) ?? await bus.loan('z.c', 1000, { timeout: 60_000 })));
+    for (let k = 0; k < 5; k++) sent.push(put(bus.tryLoan('z.b', 1000) ?? await bus.loan('z.b', 1000, { timeout: 60_000 })));
+    await Promise.all(sent);
+  }
+  await bus.flush();
+  console.log(`done ${i}`);
+} else if (role === 'recorder') {
+  const count = Number(process.argv[4]);
+  let n = 0;
+  let bad = -1;
+  let shared = 0;
+  let lastSeq: number | undefined;
+  bus.subscribe('z.>', { zeroCopy: true }).subscribe((m) => {
+    const d = m.data;
+    const i = new DataView(d.buffer, d.byteOffset).getUint32(0, true);
+    if (i !== n && bad < 0) bad = n;
+    if (m.seq === lastSeq) shared++;
+    lastSeq = m.seq;
+    m.release();
+    if (++n === count) console.log(`got ${n} order ${bad < 0 ? 'ok' : `bad at ${bad}`} shared ${shared}`);
   });
   await bus.flush();
   console.log('ready');

@@ -17,7 +17,7 @@
  */
 import { decodePubFast } from '../protocol/pub-decoder.js';
 import { checkTopic } from '../subjects/grammar.js';
-import { LANE_TOPIC, SAMPLE_CODEC } from '../../zero-copy/descriptor.js';
+import { isZeroCopyFrame } from '../../zero-copy/batch.js';
 import { routeOwnNow, type OwnFrame, type OwnRouteContext } from './own-now.js';
 import { isReservedTopic } from './router-presence.js';
 
@@ -46,7 +46,7 @@ export function forwardLent(ctx: OwnRouteContext, frame: Uint8Array): boolean {
     if (pub === undefined || pub.replyTo !== undefined) return false;
     topic = pub.topic;
     codec = pub.codec;
-    if (codec === SAMPLE_CODEC || topic === LANE_TOPIC || isReservedTopic(topic)) return false;
+    if (isZeroCopyFrame(topic, codec) || isReservedTopic(topic)) return false;
     checkTopic(topic);
   } catch {
     return false; // the usual path decodes it again and reports what is wrong

@@ -45,6 +45,7 @@ import { routeOwnNow, type OwnFrame, type OwnRoute, type OwnRouteContext } from 
 import { routeClaimedNow } from './own-pooled.js';
 import { SampleRouter } from '../../zero-copy/hub-samples.js';
 import { LANE_TOPIC, SAMPLE_CODEC } from '../../zero-copy/descriptor.js';
+import { BATCH_TOPIC, isZeroCopyFrame, SAMPLE_BATCH_CODEC } from '../../zero-copy/batch.js';
 import { lendsFrames } from '../../transports/frame-lending.js';
 import { forwardLent } from './lent-forward.js';
 
@@ -123,7 +124,7 @@ export class HubRouter {
 
   /** The hub's own publish, routed now and written in place, or why not (./own-now.ts). */
   routeOwn(frame: OwnFrame): OwnRoute {
-    if (this.#closed || this.#samples.active || this.#stats.on || frame.topic === LANE_TOPIC || frame.codec === SAMPLE_CODEC) return 'link';
+    if (this.#closed || this.#samples.active || this.#stats.on || isZeroCopyFrame(frame.topic, frame.codec)) return 'link';
     return this.#flow.reading ? routeOwnNow(this.#own, frame) : 'behind';
   }
 
@@ -214,8 +215,9 @@ export class HubRouter {
   #publish(peer: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub): void {
     checkTopic(pub.topic);
     if (pub.topic === LANE_TOPIC) return this.#samples.lane(peer, pub);
+    if (pub.topic === BATCH_TOPIC) return this.#samples.batchAsked(peer, pub);
     // A sample is held in flight around its whole routing (checks included), then let go.
-    if (pub.codec === SAMPLE_CODEC && !this.#samples.active) return this.#samples.route(peer, frame, pub, this.#publishAgain);
+    if ((pub.codec === SAMPLE_CODEC || pub.codec === SAMPLE_BATCH_CODEC) && !this.#samples.active) return this.#samples.route(peer, frame, pub, this.#publishAgain);
     if (isReservedTopic(pub.topic) && !peer.local) {
       sendErr(peer, 'ERR_UNIBUS_PERMISSION', new PermissionDeniedError(
         `topic=${pub.topic} is reserved for the hub ($sys.): PUB seq=${pub.seq} dropped`).message);

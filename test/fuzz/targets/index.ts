@@ -6,6 +6,7 @@ const loaders: Record<string, () => Promise<FuzzTarget<never>>> = {
   'protocol.frames': async () => (await import('./protocol.js')).protocolFrames as FuzzTarget<never>,
   'protocol.decodePubFast': async () => (await import('./protocol.js')).pubFast as FuzzTarget<never>,
   'protocol.pub-round-trip': async () => (await import('./protocol.js')).pubRoundTrip as FuzzTarget<never>,
+  'protocol.sample-frames': async () => (await import('./samples.js')).sampleFrames as FuzzTarget<never>,
   'subjects.grammar': async () => (await import('./protocol.js')).subjects as FuzzTarget<never>,
   'codec.msgpack-decode': async () => (await import('./msgpack.js')).msgpackDecode as FuzzTarget<never>,
   'codec.bin-round-trip': async () => (await import('./msgpack.js')).binRoundTrip as FuzzTarget<never>,
