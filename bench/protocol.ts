@@ -10,7 +10,8 @@
  *   sizes the measured batch to last about `oneWayMs`. CPU time of both sides is read around the
  *   measured batch (`{ op: 'cpu' }` asks the other side for its `process.cpuUsage()`).
  * - ping-pong: the parent sends one payload, the other side echoes it, the parent times the
- *   round trip; `pingWarmupMs` of unmeasured rounds, then rounds for `pingMs` (20 at least).
+ *   round trip; `pingWarmupMs` (and at least PING_WARM_ROUNDS, time permitting) of unmeasured
+ *   rounds, then rounds for `pingMs` (20 at least).
  *   Links with request/reply (the Bus) are also timed through it, the same way.
  * @module
  */
@@ -259,7 +260,34 @@ export async function measureOneWay(spec: CaseSpec, batch: (n: number) => Promis
   };
 }
 
-/** Unmeasured rounds for `pingWarmupMs`, then timed rounds for `pingMs` (20 at least). */
+/**
+ * Round trips a ping warm-up runs at least (fewer for large payloads: PING_WARM_BYTES), time
+ * permitting (WARM_MAX_FACTOR × `pingWarmupMs`). A ping's path is not the one-way phase's: the
+ * parent's send and the other side's receive and echo run for the first time in the ping, and V8
+ * optimises them over its first ~3,000-4,000 round trips (--trace-opt, 64 B over `unix://` and
+ * the raw socket alike). The 100 ms warm-up alone was ~1,000-2,500 round trips on a loaded host,
+ * so the measured rounds began on unoptimised code, and a p99 over a few thousand samples was the
+ * JIT's (worse for a longer path), not the steady state's.
+ */
+const PING_WARM_ROUNDS = 5_000;
+/** …or this many payload bytes each way, whichever is fewer. */
+const PING_WARM_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Whether a ping warm-up that has run `rounds` round trips in `elapsedMs` goes on: 3 rounds and
+ * `pingWarmupMs` at least, then until PING_WARM_ROUNDS (fewer for large payloads:
+ * PING_WARM_BYTES) or WARM_MAX_FACTOR × `pingWarmupMs`, whichever comes first.
+ */
+export function pingWarmingUp(rounds: number, elapsedMs: number, spec: Pick<CaseSpec, 'size' | 'pingWarmupMs'>): boolean {
+  if (rounds < 3 || elapsedMs < spec.pingWarmupMs) return true;
+  const goal = Math.min(PING_WARM_ROUNDS, Math.ceil(PING_WARM_BYTES / Math.max(1, spec.size)));
+  return rounds < goal && elapsedMs < WARM_MAX_FACTOR * spec.pingWarmupMs;
+}
+
+/**
+ * Unmeasured rounds for `pingWarmupMs` and at least PING_WARM_ROUNDS (or PING_WARM_BYTES), for
+ * at most WARM_MAX_FACTOR × `pingWarmupMs`; then timed rounds for `pingMs` (20 at least).
+ */
 async function timedRounds(spec: CaseSpec, payload: unknown, exchange: (payload: unknown) => Promise<unknown>): Promise<PingResult> {
   let errors = 0;
   const round = async (): Promise<number> => {
@@ -269,8 +297,8 @@ async function timedRounds(spec: CaseSpec, payload: unknown, exchange: (payload:
     if (payloadSize(answer) !== spec.size) errors++;
     return micros;
   };
-  const warmEnd = now() + spec.pingWarmupMs / 1000;
-  for (let i = 0; i < 3 || now() < warmEnd; i++) await round();
+  const start = now();
+  for (let i = 0; pingWarmingUp(i, (now() - start) * 1000, spec); i++) await round();
   errors = 0;
   const samples: number[] = [];
   const end = now() + spec.pingMs / 1000;
