@@ -120,7 +120,7 @@ export class RingProducer extends RingEnd {
   /**
    * Body bytes (at most `want`) of the piece that fits the ring now, or -1 when less than
    * `min(want, capacity / 16)` does. Why: a frame larger than a record used to wait for a whole
-   * record of room (a quarter of the ring), so a producer woken because a draining reader freed
+   * record of room (then a quarter of the ring), so a producer woken because a draining reader freed
    * an eighth of it (the reader's publishing step) found too little, parked again, and the reader
    * ran dry while part of the ring stood empty: at 1 MiB frames in a 4 MiB ring, the writer
    * parked about once per frame. A piece fills the room up to the wrap point (no padding) when
