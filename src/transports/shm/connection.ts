@@ -80,6 +80,8 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
   #reservedSize = 0;
   /** The pooled buffer of a frame reserved in place that does not fit one record now. */
   #reservedPooled: Uint8Array | undefined;
+  /** Size of a large frame written in place whose like found no room after it (`#roomAfter`); 0: none. */
+  #awaitingRoom = 0;
   #released = false;
   #peerGone = false;
   #lastActivity = 0;
@@ -180,9 +182,24 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
       this.#pending.push({ chunks, size: this.#reservedSize, pooled });
       return this.#pump();
     }
-    this.#out.commitWhole(this.#reservedSize);
+    const size = this.#reservedSize;
+    this.#out.commitWhole(size);
     this.#committed();
-    return true;
+    return size < POOLED_FROM || this.#roomAfter(size);
+  }
+
+  /**
+   * After a large frame written in place: true when another of its size fits now; else "full"
+   * until the reader freed room for one (`#onRing`), so the next frame too goes straight into the
+   * ring. Told "room", a sender encoded it into a pooled buffer at once (the ring was full): one
+   * more copy of the whole frame (1 MiB: ~40 µs of CPU, on about every other frame of a stream).
+   */
+  #roomAfter(size: number): boolean {
+    if (this.#out.hasRoomFor(size)) return true;
+    this.#publish(); // the reader must see what is in the ring to free room
+    if (this.#out.parkUnlessRoomFor(size)) return true;
+    this.#awaitingRoom = size;
+    return false;
   }
 
   /**
@@ -215,6 +232,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
       this.#pending.shift();
       if (f.pooled !== undefined) giveLargeFrame(f.pooled);
     }
+    this.#awaitingRoom = 0; // a sender that wrote on regardless: the pending frames were its wait
     this.notifyWritable();
     this.#flushedWaiter?.();
     return true;
@@ -260,6 +278,10 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
   readonly #onRing = (): void => {
     if (this.#released) return;
     if (this.#pending.length > 0) this.#pump();
+    else if (this.#awaitingRoom > 0 && this.#roomAfter(this.#awaitingRoom)) {
+      this.#awaitingRoom = 0; // room for the frame the sender waits to write (`#roomAfter`)
+      this.notifyWritable();
+    }
     if (this.reading) this.#drain(false);
   };
 

@@ -32,7 +32,7 @@
  *  +4 kind i32     WHOLE | FIRST | NEXT | PADDING
  *  +8 body         FIRST: u32 total frame size, u32 0, then the first piece
  *                 (a frame goes in pieces only when it is larger than a record; each piece is
- *                 as long as the ring's room then, from a quarter record, or the frame's rest)
+ *                 as long as the ring's room then, from a sixteenth of the ring, or the frame's rest)
  *  padded with garbage up to the next multiple of 8; the header after it is zeroed before commit
  * ```
  * @module
@@ -40,8 +40,8 @@
 
 /** 'UBS1' read as a little-endian u32. */
 export const MAGIC = 0x31534255;
-/** Layout version; bump on any change to this file. */
-export const VERSION = 1;
+/** Layout version; bump on any change to this file (2: records up to 5/16 of the ring, not 1/4). */
+export const VERSION = 2;
 
 /** Bytes of the segment header. */
 export const HEADER_BYTES = 384;
@@ -102,11 +102,23 @@ export function align(n: number): number {
 }
 
 /**
- * Largest record (header included) a ring of `capacity` takes: a quarter of it, so a record and
- * the padding before it always fit in an empty ring, with room for the zeroed next header.
+ * Largest record (header included) a ring of `capacity` takes: a quarter of it and a sixteenth
+ * more. Why more than a quarter: a payload of a quarter of the ring (1 MiB in the default 4 MiB
+ * ring) with its bus and record headers then still fits one record, so it is encoded straight
+ * into the ring and copied out with one copy; at exactly a quarter it went in two pieces, through
+ * a pooled buffer (one more copy of the whole frame) and a wake-up per piece. Why no more: any
+ * record of at most half the ring, with the padding before it and the zeroed next header, fits
+ * an empty ring (a record that does not fit before the end starts past the middle), but the
+ * larger a record, the emptier the ring must be before it goes in: a writer of near-half records
+ * waits for the reader to drain it all, so larger frames stream through in pieces instead.
  */
 export function maxRecordBytes(capacity: number): number {
-  return capacity >>> 2;
+  return (capacity >>> 2) + (capacity >>> 4);
+}
+
+/** Smallest piece a frame in pieces waits for (see `RingProducer`): a sixteenth of the ring. */
+export function minPieceBytes(capacity: number): number {
+  return capacity >>> 4;
 }
 
 /** Throws RangeError unless `capacity` is a power of two within bounds. */

@@ -2,7 +2,7 @@
  * The writing end of a ring (the algorithm and its ordering rules: `ring.ts`).
  * @module
  */
-import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align } from './layout.js';
+import { FIRST_PREFIX_BYTES, Kind, RECORD_HEADER_BYTES, align, minPieceBytes } from './layout.js';
 import { RingEnd } from './ring-end.js';
 
 /** The writing end. Frames of any size: a frame larger than one record goes in pieces. */
@@ -15,6 +15,8 @@ export class RingProducer extends RingEnd {
   #sent = 0;
   /** The tail as of the last `flush()`. */
   #flushed = 0;
+  /** Smallest piece of a frame in pieces worth a record (`#pieceRoom`). */
+  readonly #minPiece = minPieceBytes(this.capacity);
 
   /** Body bytes of the largest single record. */
   get maxPiece(): number {
@@ -91,6 +93,20 @@ export class RingProducer extends RingEnd {
     return this.#reserve(size);
   }
 
+  /**
+   * True when a record of `size` body bytes (a whole frame) would fit the ring now; nothing is
+   * written. The head is loaded again only when the last one seen leaves too little room.
+   */
+  hasRoomFor(size: number): boolean {
+    if (this.#sent !== 0 || size > this.maxPiece) return false;
+    const limit = this.#limitFor(align(RECORD_HEADER_BYTES + size));
+    if (limit > this.#head) {
+      // ORDER: as in #reserve, pairs with the consumer's head store.
+      this.#head = Number(Atomics.load(this.v.i64, this.headIx));
+    }
+    return limit <= this.#head;
+  }
+
   /** The segment's bytes, where `reserveWhole` offsets point. */
   get bytes(): Uint8Array {
     return this.v.u8;
@@ -103,15 +119,15 @@ export class RingProducer extends RingEnd {
 
   /**
    * Body bytes (at most `want`) of the piece that fits the ring now, or -1 when less than
-   * `min(want, maxRecord / 4)` does. Why: a frame larger than a record used to wait for a whole
-   * record of room (a quarter of the ring), so a producer woken because a draining reader freed
+   * `min(want, capacity / 16)` does. Why: a frame larger than a record used to wait for a whole
+   * record of room (then a quarter of the ring), so a producer woken because a draining reader freed
    * an eighth of it (the reader's publishing step) found too little, parked again, and the reader
    * ran dry while part of the ring stood empty: at 1 MiB frames in a 4 MiB ring, the writer
    * parked about once per frame. A piece fills the room up to the wrap point (no padding) when
    * that is enough, else starts after the wrap.
    */
   #pieceRoom(prefix: number, want: number): number {
-    const least = Math.min(want, this.maxRecord >>> 2);
+    const least = Math.min(want, this.#minPiece);
     let room = this.#roomNow(prefix);
     if (room < least) {
       // ORDER: as in #reserve, pairs with the consumer's head store.
@@ -130,7 +146,7 @@ export class RingProducer extends RingEnd {
     const beforeWrap = Math.min(free, toEnd) - overhead;
     // After the wrap the padding takes `toEnd`: only worth it when the part before is too short.
     const afterWrap = Math.min(free - toEnd, this.capacity) - overhead;
-    return beforeWrap >= Math.min(afterWrap, this.maxRecord >>> 2) ? beforeWrap : afterWrap;
+    return beforeWrap >= Math.min(afterWrap, this.#minPiece) ? beforeWrap : afterWrap;
   }
 
   /**
@@ -141,8 +157,7 @@ export class RingProducer extends RingEnd {
     const need = align(RECORD_HEADER_BYTES + body);
     let index = this.#tail & this.mask;
     const pad = index + need > this.capacity ? this.capacity - index : 0;
-    // Room for the record, the padding and the next header, which we zero before committing.
-    const limit = this.#tail + pad + need + RECORD_HEADER_BYTES - this.capacity;
+    const limit = this.#limitFor(need);
     if (limit > this.#head) {
       // ORDER: this load pairs with the consumer's head store, made after it copied the records out.
       this.#head = Number(Atomics.load(this.v.i64, this.headIx));
@@ -158,6 +173,17 @@ export class RingProducer extends RingEnd {
       index = 0;
     }
     return this.data + index + RECORD_HEADER_BYTES;
+  }
+
+  /**
+   * The head a record of `need` bytes (header included, aligned) at the tail needs the consumer
+   * to have reached: room for the record, the padding before it at the wrap, and the next
+   * header, which a commit zeroes.
+   */
+  #limitFor(need: number): number {
+    const index = this.#tail & this.mask;
+    const pad = index + need > this.capacity ? this.capacity - index : 0;
+    return this.#tail + pad + need + RECORD_HEADER_BYTES - this.capacity;
   }
 
   /** Publishes the record reserved last: kind, zeroed next header, then the length. */
@@ -201,6 +227,18 @@ export class RingProducer extends RingEnd {
     // ORDER: the flag is stored before the caller's re-check loads the head again (the consumer
     // stores its head, then takes the flag).
     Atomics.store(this.v.i32, this.producerParkedIx, 1);
+  }
+
+  /**
+   * `parkForSpace()`, then the re-check for a record of `size` body bytes (`hasRoomFor`): true
+   * when it fits after all (the flag is cleared again), false when the caller must wait for the
+   * consumer's doorbell.
+   */
+  parkUnlessRoomFor(size: number): boolean {
+    this.parkForSpace();
+    if (!this.hasRoomFor(size)) return false;
+    this.unparkForSpace();
+    return true;
   }
 
   /** Clears the parked flag after a successful re-check (a doorbell byte may still come: harmless). */

@@ -6,7 +6,8 @@
  *   /dev/shm (`api=posix`, default) or with shmget (`api=sysv`), mode 0600; names are removed as
  *   soon as both sides have them open, so a crash leaves nothing behind.
  * - `size` is each ring's capacity (a power of two, 4KiB-1GiB, default 4MiB); frames larger than
- *   a quarter of it stream through in pieces, up to `maxFrameSize` (default 16MiB).
+ *   5/16 of it (a quarter and room for headers) stream through in pieces, up to `maxFrameSize`
+ *   (default 16MiB).
  * - `spin=µs`: after traffic, a reader whose ring ran empty polls it (on setImmediate) that long
  *   before it parks on its doorbell (default 0: parks at once, and an idle connection uses no
  *   CPU). Spinning lowers latency at the price of a busy core while traffic lasts. Every empty

@@ -26,7 +26,7 @@ async function firstConnection(hub: AsyncIterable<Connection>): Promise<Connecti
 }
 
 test('frames larger than a record go through pooled buffers, reused only once in the ring', async () => {
-  const url = `shm://${uniqueName('shm-large')}?size=256KiB`; // records up to 64 KiB
+  const url = `shm://${uniqueName('shm-large')}?size=256KiB`; // records up to 80 KiB
   const hub = await shmTransport.listen(url);
   let writer: Connection | undefined;
   try {
@@ -69,6 +69,49 @@ test('frames larger than a record go through pooled buffers, reused only once in
       while (got.length < n + 1) await new Promise((r) => setTimeout(r, 10));
     })());
     assert.equal(got[n], payload(99, 100_000));
+    await reader.close();
+  } finally {
+    await writer?.close();
+    await hub.close();
+  }
+});
+
+test('a payload of a quarter of the ring goes in place as one record; a frame that leaves no room for its like says full', async () => {
+  const url = `shm://${uniqueName('shm-quarter')}`; // the default 4 MiB ring
+  const hub = await shmTransport.listen(url);
+  let writer: Connection | undefined;
+  try {
+    writer = await shmTransport.connect(url);
+    const reader = await within(15_000, 'accept', firstConnection(hub));
+    assert.ok(canWriteInPlace(writer));
+    const got: Uint8Array[] = [];
+    reader.pause();
+    reader.consume((f) => got.push(f));
+    const size = (1 << 20) + 64; // 1 MiB with room for a bus header
+    const sent: Uint8Array[] = [];
+    const rooms: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = payload(i, size);
+      sent.push(p);
+      const at = writer.reserveFrame(size);
+      // A pooled buffer is written at 0; the ring's data area starts after the segment header.
+      assert.ok(at > 0, `frame ${i} written in the ring itself (at=${at})`);
+      writer.reservedBuffer.set(p, at);
+      rooms.push(writer.commitFrame());
+    }
+    // Three such records leave less than one more record of room in a 4 MiB ring.
+    assert.equal(rooms, [true, true, false], 'full once the ring cannot take another frame of this size');
+    assert.is(writer.reserveFrame(size), 0, 'the ring is indeed full: the next frame would wait in a pooled buffer');
+    writer.reservedBuffer.set(sent[0]!, 0);
+    sent.push(sent[0]!);
+    writer.commitFrame();
+    const drained = writer.drained();
+    reader.resume();
+    await within(15_000, 'drained once the reader freed room', drained);
+    await within(15_000, 'all frames received', (async () => {
+      while (got.length < sent.length) await new Promise((r) => setTimeout(r, 10));
+    })());
+    for (let i = 0; i < sent.length; i++) assert.equal(got[i], sent[i], `frame ${i} arrived as written`);
     await reader.close();
   } finally {
     await writer?.close();

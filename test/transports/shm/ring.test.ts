@@ -24,7 +24,7 @@ test('frames of every size cross many wrap-arounds in order, intact', () => {
   const sent: Uint8Array[] = [];
   const got: Uint8Array[] = [];
   for (let round = 0; round < 3000; round += 1) {
-    const n = (round * 7919) % 3000; // 0 .. 2999: many above one record (1 KiB), some zero
+    const n = (round * 7919) % 3000; // 0 .. 2999: many above one record (1280 bytes), some zero
     const f = frameOf(n, seed++);
     sent.push(f);
     // A big frame may need several offers with reads in between (it streams through in pieces).
@@ -134,7 +134,7 @@ test('pieces sized to the room keep every frame intact across wrap-arounds (larg
   const sent: Uint8Array[] = [];
   const got: Uint8Array[] = [];
   for (let round = 0; round < 2000; round += 1) {
-    const n = 1017 + ((round * 7919) % 5000); // every frame is pieced
+    const n = 1273 + ((round * 7919) % 5000); // every frame is pieced (a record's body takes 1272 bytes here)
     const f = frameOf(n, round);
     sent.push(f);
     while (!p.offer([f.subarray(0, n >> 2), f.subarray(n >> 2)], n)) {
