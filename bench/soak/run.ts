@@ -10,8 +10,9 @@
  * inside a stream a receiver saw: lost in flight during the chaos; restartGaps: those seen by
  * receivers that replaced a killed one, see below), steady-lost (lost while
  * everything was up: a bug on every transport), leftovers. Bounded in time; removes what it made.
- * On file:// a chaos gap is a broken promise (acknowledged, routed while the receiver's session
- * lived): its clients keep event logs (event-log.ts) and the run prints each hole with the
+ * On file:// a chaos gap is a broken promise (published after the receiver's subscription was
+ * in, while its session lived; restartGaps are the rest, published before a restarted receiver
+ * subscribed): its clients keep event logs (event-log.ts) and the run prints each hole with the
  * publisher instance, seq range, how much of it was acknowledged and the kills around it
  * (gap-report.ts). SOAK_KEEP_LOGS=DIR keeps those logs.
  */
@@ -177,10 +178,9 @@ async function soakScheme(scheme: string, seconds: number): Promise<Record<strin
     // what was routed to its predecessor, then (once subscribed) what is published from then on;
     // what was published while no process of it lived is not promised (docs/spool.md), so the
     // hole between the two is counted apart from the gaps of receivers that were never killed.
-    // On file:// those are promised: a never-killed receiver's subscription was at the hub
-    // before the first message it counts of a stream (it received it), its session is resumed
-    // across hub kills, and a later message of that publisher was routed after that one; so a
-    // hole is an acknowledged message lost (gap-report.ts says which, and whether acknowledged).
+    // On file:// the split is made below from the clients' logs, by the spool's promise: a
+    // receiver's hole counts as a chaos gap (a broken promise) when it was never killed, or when
+    // the hole was published after its subscription was in (gap-report.ts says why and which).
     const restarted = !key.endsWith('/0');
     for (const st of Object.values(s.streams)) {
       delivered += st.n; dups += st.dups; reorders += st.reorders;
@@ -195,15 +195,16 @@ async function soakScheme(scheme: string, seconds: number): Promise<Record<strin
     // By design a spool directory stays (it is the durable state); anything else is a leftover.
     files: readdirSync(dir).filter((n) => !(scheme === 'file' && (n === 'spool' || n.endsWith('.jsonl')))),
   };
-  const never = new Set([...stats.keys()].filter((k) => k.endsWith('/0')).map((k) => k.replace('/', '-')));
-  const holes = scheme === 'file' ? gapReport(dir, runEvents, never) : undefined;
+  // On file:// the clients' logs split the gaps by the promise (gap-report.ts) instead.
+  const holes = scheme === 'file' ? gapReport(dir, runEvents) : undefined;
+  if (holes) { gaps = holes.promised; restartGaps = holes.unpromised; }
   for (const h of holes?.lines ?? []) console.log(`  ${h}`);
   const keep = process.env.SOAK_KEEP_LOGS;
   if (keep) for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl'))) renameSync(join(dir, f), join(keep, `${scheme}-${f}`));
   rmSync(dir, { recursive: true, force: true });
   return {
     scheme, seconds, hubKills, clientKills, published: acked, publishFailed: failed, delivered, duplicated: dups,
-    reordered: reorders, chaosGaps: gaps, ...(holes ? { chaosGapsAcked: holes.acked } : {}), restartGaps, steadyExpected: STEADY * CLIENTS * (CLIENTS - 1), steadyLost, steadyUnacked, leftovers, errors,
+    reordered: reorders, chaosGaps: gaps, ...(holes ? { chaosGapsAcked: holes.promisedAcked } : {}), restartGaps, steadyExpected: STEADY * CLIENTS * (CLIENTS - 1), steadyLost, steadyUnacked, leftovers, errors,
   };
 }
 
