@@ -6,8 +6,11 @@
  *   node client.js <url> <id> <incarnation>
  */
 import { Bus } from '../../src/index.js';
+import { EventLog } from './event-log.js';
 
-const [url, id, inc] = process.argv.slice(2) as [string, string, string];
+const [url, id, inc, logDir] = process.argv.slice(2) as [string, string, string, string | undefined];
+/** What this client did and saw, with times, for the run's gap analysis (file:// only). */
+const log = logDir ? new EventLog(logDir, `c${id}-${inc}`) : undefined;
 /** st: 0 chaos load, 1 steady batch, 2 probe (proves the path from this publisher is up). */
 interface Msg { p: string; i: number; s: number; st: 0 | 1 | 2 }
 /** What this client saw of one publisher incarnation's stream. */
@@ -41,6 +44,9 @@ async function connect(): Promise<Bus> {
   }
 }
 const bus = await connect();
+log?.event('connected');
+bus.on('disconnected', (e) => log?.event('disconnected', e.error?.message));
+bus.on('reconnected', () => log?.event('reconnected'));
 bus.subscribe('soak.>').subscribe({
   next(m) {
     const d = m.data as Msg;
@@ -50,6 +56,7 @@ bus.subscribe('soak.>').subscribe({
     if (!set || !s) { set = new Set(); seen.set(key, set); s = streams[key] = { n: 0, first: d.s, last: -1, dups: 0, reorders: 0, steady: 0, probes: 0 }; }
     if (set.has(d.s)) { s.dups++; return; }
     set.add(d.s);
+    log?.received(key, d.s);
     if (d.s < s.last) s.reorders++;
     s.n++;
     s.first = Math.min(s.first, d.s);
@@ -60,9 +67,10 @@ bus.subscribe('soak.>').subscribe({
   error() { /* the run judges by the counts */ },
 });
 await bus.flush();
+log?.event('subscribed');
 process.send!({ t: 'ready', id, inc: Number(inc) });
 
-const report = (): void => { process.send!({ t: 'stats', id, inc: Number(inc), acked, failed, streams }); };
+const report = (): void => { log?.flush(); process.send!({ t: 'stats', id, inc: Number(inc), acked, failed, streams }); };
 const timer = setInterval(report, 500);
 
 
@@ -71,8 +79,10 @@ async function publish(st: 0 | 1 | 2): Promise<void> {
   try {
     await bus.publish(`soak.${id}`, { p: id, i: Number(inc), s, st } satisfies Msg);
     acked++;
-  } catch {
+    log?.acked(s);
+  } catch (err) {
     failed++;
+    log?.event('publish-failed', `${s} ${(err as Error).message}`);
   }
 }
 

@@ -18,6 +18,7 @@ import { startCliHub } from '../cli/cli-helpers.js';
 
 const publisher = script(import.meta.url, './peers/gap-publisher.js');
 const subscriber = script(import.meta.url, './peers/durable-subscriber.js');
+const twoWay = script(import.meta.url, './peers/two-way-peer.js');
 const dir = tmpDir('hub-restart');
 const children = new ChildSet();
 
@@ -99,6 +100,28 @@ test('a publisher that closed before its hub read everything: a new hub delivers
   await until(`all 500 at the subscriber (has ${new Set(received(sub)).size})`, () => new Set(received(sub)).size >= 500, 30_000)
     .catch(() => undefined);
   checkAll(received(sub), 500, 'durable subscriber');
+});
+
+test('peers that publish and subscribe, all with frames a new hub has not read: each gets all of the other\'s', async () => {
+  // Neither `up` log is drained when the new hub starts, so it must take over both sessions
+  // before it routes either backlog. It used to resume only the channel it read first, route its
+  // backlog (acknowledged, published while no hub ran), and only then resume the other: every
+  // message of the first was lost to the second, which never left.
+  const url = `file://${join(dir, 'twoway')}`;
+  const hub1 = await hub(url);
+  const peers = ['a', 'b'].map((name) => children.add(spawnNode(twoWay, [`${url}?consumer=${name}`, name])));
+  await Promise.all(peers.map((p) => p.waitLine(/^ready$/, 30_000)));
+  hub1.kill('SIGKILL');
+  await hub1.exited;
+  for (const p of peers) p.proc.stdin!.write('publish 0 300\n'); // no hub: each resolves once in the spool
+  await Promise.all(peers.map((p) => p.waitLine(/^published 300$/, 30_000)));
+  await hub(url);
+  const from = (c: Child, who: string): number[] => c.lines.filter((l) => l.startsWith(`got ${who} `)).map((l) => Number(l.split(' ')[2]));
+  const [a, b] = peers as [Child, Child];
+  await until('each peer has all 300 of the other\'s', () => new Set(from(a, 'b')).size >= 300 && new Set(from(b, 'a')).size >= 300, 30_000)
+    .catch(() => undefined);
+  checkAll(from(a, 'b'), 300, 'a <- b');
+  checkAll(from(b, 'a'), 300, 'b <- a');
 });
 
 test.run();

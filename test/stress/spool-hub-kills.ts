@@ -7,6 +7,7 @@
 // Options: --messages N (total, split over publishers) --publishers P --subscribers S
 // --kills K (at least; the hub is killed until the publishers are done too) --seconds T (the
 // publishers are paced to take about T seconds, so that the kills fall during traffic; 0: flat out)
+// --chatty (subscribers also publish, outside the stress topics: their `up` logs are never drained)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     subscribers: { type: 'string', default: '2' },
     kills: { type: 'string', default: '20' },
     seconds: { type: 'string', default: '60' },
+    chatty: { type: 'boolean', default: false },
   },
 });
 const total = Number(values.messages);
@@ -49,7 +51,7 @@ async function startHub(): Promise<Child> {
 
 try {
   let hub = await startHub();
-  const subs = Array.from({ length: S }, (_, i) => spawnNode(peer, ['sub', `${url}?consumer=sub${i}`, 'st.>']));
+  const subs = Array.from({ length: S }, (_, i) => spawnNode(peer, ['sub', `${url}?consumer=sub${i}`, 'st.>', ...(values.chatty ? ['chatty'] : [])]));
   all.push(...subs);
   await Promise.all(subs.map((s) => s.waitLine(/^ready$/, 60_000)));
   const pubs = Array.from({ length: P }, (_, i) => spawnNode(peer, ['pub', `${url}?consumer=pub${i}`, `st.p${i}`, String(perPub), String(rate)]));

@@ -3,11 +3,14 @@
 // resolved (on file://: all N are in the spool), then `done N`; it stays connected until stdin
 // closes. `node stress-peer.js sub <url> <pattern>`: subscribes, flushes, prints `ready`, keeps per
 // topic counts, prints `have N` (distinct messages) now and then, and on each stdin line prints
-// one JSON report `{topic: {distinct, duplicates, reordered, counts}}`.
+// one JSON report `{topic: {distinct, duplicates, reordered, counts}}`. `sub <url> <pattern> chatty`
+// also publishes a heartbeat on `beat.<pid>` every 20 ms (outside any stress pattern), so its
+// `up` log always has frames a restarted hub has not read, as a subscriber that publishes does.
 import { createInterface } from 'node:readline';
 import { Bus } from '../../src/bus/bus.js';
 
 const [role, url, topicOrPattern, countText, rateText] = process.argv.slice(2) as [string, string, string, string?, string?];
+const chatty = role === 'sub' && countText === 'chatty';
 const bus = await Bus.connect(url, { reconnect: { initialDelay: 20, maxDelay: 500 } });
 bus.on('reconnected', () => console.log('reconnected'));
 
@@ -49,6 +52,7 @@ if (role === 'pub') {
   });
   await bus.flush();
   console.log('ready');
+  if (chatty) setInterval(() => void bus.publish(`beat.${process.pid}`, 0).catch(() => undefined), 20).unref();
   for await (const _ of createInterface({ input: process.stdin })) {
     const report: Record<string, Omit<Seen, 'highest' | 'counts'> & { counts: number[] }> = {};
     for (const [topic, s] of seen) {

@@ -214,9 +214,13 @@ export class Channel {
   }
 
   #pump(): void {
-    // While a resumed session waits for the router, nothing is read: its subscriptions must be
+    if (this.#hub.closing) return;
+    // While a resumed session waits for the router, nothing is routed: its subscriptions must be
     // in place before any other client's PUB is routed.
-    if (this.#hub.closing || this.#hub.holdingForResume) return;
+    if (this.#hub.holdingForResume) {
+      this.#takeOverWhileHeld();
+      return;
+    }
     for (;;) {
       if (this.#conn && !this.#conn.wantsFrames) return;
       if (this.#waitingForDeclined()) return;
@@ -260,6 +264,23 @@ export class Channel {
       }
     }
     this.#tick();
+  }
+
+  /**
+   * While the hub holds every log for resumed sessions, a channel with unread frames still takes
+   * over the session they belong to (resumes or declines it, as #pump would at its first frame),
+   * so that it joins the hold. Without this, a client that publishes as well as subscribes (its
+   * `up` is never drained, so #tick does not take it over) was resumed only after the hold of the
+   * channel the new hub happened to read first had ended, and that channel's backlog, all of it
+   * acknowledged, was routed before this subscriber's subscriptions were back: lost to it.
+   */
+  #takeOverWhileHeld(): void {
+    if (this.#conn || this.#dropping !== undefined || this.#declined !== undefined) return;
+    if (this.#held.length === 0) this.#held = this.reader.read();
+    const first = this.#held[0];
+    if (!first || first.control) return; // a session marker: a new session, its HELLO lies ahead
+    const session = this.#currentSession();
+    if (session !== undefined) this.#inherit(session);
   }
 
   #tick(): void {
