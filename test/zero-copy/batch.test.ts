@@ -24,12 +24,12 @@ import type { SampleMessage } from '../../src/zero-copy/sample.js';
 import { ChildSet, script, spawnNode } from '../helpers/processes.js';
 import { uniqueName } from '../helpers/run-id.js';
 import { until, within } from '../../src/transport-kit/conformance/watchdog.js';
+import { checkPatterns, u32 } from './pattern-check.js';
 
 const peer = script(import.meta.url, './zc-peer.js');
 const children = new ChildSet();
 const entries = (name: string): string[] => readdirSync('/dev/shm').filter((n) => n.includes(name));
 const pubs = (lines: string[]): number[] => lines.filter((l) => l.startsWith('pub ')).map((l) => Number(l.slice(4)));
-const u32 = (d: Uint8Array): number => new DataView(d.buffer, d.byteOffset).getUint32(0, true);
 const EMPTY_MAP = new Uint8Array([0x80]);
 
 test.after.each(() => children.killAll());
@@ -80,16 +80,7 @@ test('kill -9 a subscriber holding a batch\'s samples, then the batching publish
   const url = `shm://${name}?pool=1MiB`;
   const hub = await Bus.listen(url);
   try {
-    const seen = new Set<number>();
-    let torn = 0;
-    hub.subscribe('z.>', { zeroCopy: true }).subscribe((m: SampleMessage) => {
-      const d = m.data;
-      const i = u32(d);
-      for (let k = 4; k < d.length; k++) if (d[k] !== ((i * 31 + k) & 255)) { torn++; break; }
-      if (d.length !== 100_000) torn++;
-      seen.add(i);
-      m.release();
-    });
+    const { seen, torn } = checkPatterns(hub);
     await hub.flush();
     const holder = children.add(spawnNode(peer, ['holder', url]));
     await holder.waitLine(/^ready$/, 60_000);
@@ -106,7 +97,7 @@ test('kill -9 a subscriber holding a batch\'s samples, then the batching publish
       for (let i = 0; i <= published; i++) if (!seen.has(i)) return false;
       return true;
     }, 30_000);
-    assert.is(torn, 0, 'no torn sample');
+    assert.is(torn(), 0, 'no torn sample');
     await until('pool removed from /dev/shm', () => entries(name).every((e) => !e.includes('~pool.')), 30_000);
   } finally {
     await hub.close();

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { shmTransport } from '../../../src/transports/shm/shm-transport.js';
 import type { Connection } from '../../../src/transports/transport.js';
-import { canWriteInPlace } from '../../../src/transports/capabilities.js';
+import { canWriteInPlace, type InPlaceWriter } from '../../../src/transports/capabilities.js';
 import { uniqueName } from '../../helpers/run-id.js';
 import { within } from '../../helpers/watchdog.js';
 
@@ -25,8 +25,14 @@ async function firstConnection(hub: AsyncIterable<Connection>): Promise<Connecti
   throw new Error('listener ended');
 }
 
-test('frames larger than a record go through pooled buffers, reused only once in the ring', async () => {
-  const url = `shm://${uniqueName('shm-large')}?size=256KiB`; // records up to 80 KiB
+/** A client connection that writes in place (shm connections do). */
+type ShmWriter = Connection & InPlaceWriter;
+
+/**
+ * A hub and a client on `url` whose reader is paused (the ring fills) and collects into `got`;
+ * `body` writes, resumes and checks. Both ends are closed whatever happens.
+ */
+async function withPausedReader(url: string, body: (writer: ShmWriter, reader: Connection, got: Uint8Array[]) => Promise<void>): Promise<void> {
   const hub = await shmTransport.listen(url);
   let writer: Connection | undefined;
   try {
@@ -34,8 +40,20 @@ test('frames larger than a record go through pooled buffers, reused only once in
     const reader = await within(15_000, 'accept', firstConnection(hub));
     assert.ok(canWriteInPlace(writer));
     const got: Uint8Array[] = [];
-    reader.pause(); // the ring fills: later frames wait for room in their pooled buffers
+    reader.pause();
     reader.consume((f) => got.push(f));
+    await body(writer, reader, got);
+    await reader.close();
+  } finally {
+    await writer?.close();
+    await hub.close();
+  }
+}
+
+test('frames larger than a record go through pooled buffers, reused only once in the ring', async () => {
+  const url = `shm://${uniqueName('shm-large')}?size=256KiB`; // records up to 80 KiB
+  // the ring fills: later frames wait for room in their pooled buffers
+  await withPausedReader(url, async (writer, reader, got) => {
     const sizes = [100_000, 40_000, 300_000, 70_000, 200];
     const n = 15;
     const sent: Uint8Array[] = [];
@@ -69,24 +87,12 @@ test('frames larger than a record go through pooled buffers, reused only once in
       while (got.length < n + 1) await new Promise((r) => setTimeout(r, 10));
     })());
     assert.equal(got[n], payload(99, 100_000));
-    await reader.close();
-  } finally {
-    await writer?.close();
-    await hub.close();
-  }
+  });
 });
 
 test('a payload of a quarter of the ring goes in place as one record; a frame that leaves no room for its like says full', async () => {
   const url = `shm://${uniqueName('shm-quarter')}`; // the default 4 MiB ring
-  const hub = await shmTransport.listen(url);
-  let writer: Connection | undefined;
-  try {
-    writer = await shmTransport.connect(url);
-    const reader = await within(15_000, 'accept', firstConnection(hub));
-    assert.ok(canWriteInPlace(writer));
-    const got: Uint8Array[] = [];
-    reader.pause();
-    reader.consume((f) => got.push(f));
+  await withPausedReader(url, async (writer, reader, got) => {
     const size = (1 << 20) + 64; // 1 MiB with room for a bus header
     const sent: Uint8Array[] = [];
     const rooms: boolean[] = [];
@@ -112,11 +118,7 @@ test('a payload of a quarter of the ring goes in place as one record; a frame th
       while (got.length < sent.length) await new Promise((r) => setTimeout(r, 10));
     })());
     for (let i = 0; i < sent.length; i++) assert.equal(got[i], sent[i], `frame ${i} arrived as written`);
-    await reader.close();
-  } finally {
-    await writer?.close();
-    await hub.close();
-  }
+  });
 });
 
 test.run();
