@@ -25,7 +25,7 @@ import {
   IPC_CREAT, IPC_EXCL, IPC_NOWAIT, SEM_UNDO, SEM_VALUE_MAX,
   ftok, semGetPid, semGetValue, semRemove, semSetValue, semStat, semget, semop,
 } from '../native/sysv-sem.js';
-import { procStat } from '../process/proc-stat.js';
+import { procStat, runs } from '../process/proc-stat.js';
 import { WaitSet, type WaitOptions } from './wait-set.js';
 
 export type { WaitOptions };
@@ -210,7 +210,7 @@ export class Semaphore implements AsyncDisposable {
 async function finishAbandoned(id: number, initial: number | undefined): Promise<boolean> {
   if (semStat(id).otime !== 0 || semGetValue(id, READY) !== 0) return false;
   const setter = semGetPid(id, COUNT);
-  if (setter !== 0 && await alive(setter)) return false; // its creator is slow, not dead
+  if (setter !== 0 && runs(await procStat(setter))) return false; // its creator is slow, not dead
   if (setter === 0 && initial === undefined) return false;
   const ops = [{ num: READY, op: 0, flags: IPC_NOWAIT }];
   if (setter === 0 && initial! > 0) ops.push({ num: COUNT, op: 0, flags: IPC_NOWAIT }, { num: COUNT, op: initial!, flags: 0 });
@@ -218,10 +218,6 @@ async function finishAbandoned(id: number, initial: number | undefined): Promise
   return semop(id, ops);
 }
 
-async function alive(pid: number): Promise<boolean> {
-  const state = (await procStat(pid))?.state;
-  return state !== undefined && state !== 'Z' && state !== 'X';
-}
 
 function hex(key: number): string {
   return (key >>> 0).toString(16);

@@ -12,8 +12,9 @@
  * (delivered, then removed once nobody holds a sample).
  * @module
  */
-import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { shmUnlink } from '../native/mmap.js';
+import { procStatSync, runs } from '../process/proc-stat.js';
 import { HEADER_BYTES, Header, POOL_INFIX, POOL_MAGIC } from './pool-layout.js';
 
 /** How long after a connection ends its never-routed pools are looked for. */
@@ -65,7 +66,8 @@ export function sweepUnroutedPools(prefix: string, known: (name: string) => bool
     const name = `/${entry}`;
     if (known(name)) continue;
     const owner = ownerOf(entry);
-    if (owner === undefined || processAlive(owner)) continue;
+    // A zombie publishes nothing more: its pool goes too.
+    if (owner === undefined || runs(procStatSync(owner))) continue;
     try {
       shmUnlink(name);
       removed.push(name);
@@ -95,16 +97,4 @@ function ownerOf(entry: string): number | undefined {
   if (header.readUInt32LE(Header.magic) !== POOL_MAGIC) return undefined;
   const pid = header.readInt32LE(Header.ownerPid);
   return pid > 0 ? pid : undefined;
-}
-
-/** True unless `pid` is gone or a zombie (a zombie publishes nothing more). */
-function processAlive(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  const state = stat[stat.lastIndexOf(')') + 2];
-  return state !== 'Z' && state !== 'X';
 }

@@ -8,7 +8,7 @@
  * zombies that libuv will never reap (they are not its children).
  * @module
  */
-import { groupMembers } from '../proc-stat.js';
+import { groupMembers, runs } from '../proc-stat.js';
 
 /** Sends `signal` to every process of group `pgid`; false when the group no longer exists. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
@@ -35,7 +35,7 @@ export async function clearGroup(pgid: number, reap: Reaper, waitMs = 5000): Pro
   let found = 0;
   for (let round = 0; ; round += 1) {
     const members = await groupMembers(pgid);
-    const live = members.filter((m) => m.state !== 'Z' && m.state !== 'X');
+    const live = members.filter(runs);
     if (round === 0) found = live.length;
     for (const m of members) if (m.state === 'Z' && m.ppid === process.pid && reap) reap(m.pid);
     if (live.length === 0 || Date.now() > deadline) return found;

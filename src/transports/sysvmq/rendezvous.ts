@@ -16,7 +16,7 @@ import type { SysvmqAddress } from './url.js';
 import { decodeHello, decodeInfo, encodeInfo, RV_HELLO, RV_INFO, RV_RECORD_BASE, type HubInfo } from './wire.js';
 import { livenessHeld } from './liveness.js';
 import { isWakeKey } from './wake-key.js';
-import { procStat } from '../../process/proc-stat.js';
+import { procStat, runs } from '../../process/proc-stat.js';
 
 /** How long a queue without INFO must stay untouched before it counts as a dead hub's unfinished one. */
 const UNFINISHED_RECHECK_MS = 100;
@@ -174,8 +174,7 @@ async function unfinished(id: number): Promise<boolean> {
 async function removeIfUnread(queue: number): Promise<void> {
   const reader = msgStat(queue)?.lrpid ?? 0;
   if (reader > 0) {
-    const state = (await procStat(reader))?.state;
-    if (state !== undefined && state !== 'Z' && state !== 'X') return;
+    if (runs(await procStat(reader))) return;
   }
   removeIfOurs(queue);
 }
@@ -188,8 +187,7 @@ async function removeIfUnread(queue: number): Promise<void> {
 async function removeDeadHelloWake(text: Uint8Array): Promise<void> {
   const hello = decodeHello(text);
   if (hello === null) return;
-  const state = (await procStat(hello.pid))?.state;
-  if (state !== undefined && state !== 'Z' && state !== 'X') return;
+  if (runs(await procStat(hello.pid))) return;
   await removeIfUnread(hello.wakeQueue);
 }
 

@@ -19,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { Errno } from '../../native/errno.js';
 import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, msgGet, msgGetRaw, msgRemove, msgStat } from '../../native/sysv-msg.js';
+import { procStatSync, runs } from '../../process/proc-stat.js';
 
 /** First key of the wake-queue range; a process's key is this plus its pid. */
 export const WAKE_KEY_BASE = 0x400000;
@@ -114,14 +115,6 @@ function bootTime(): number {
 
 /** When `pid` started, epoch seconds; undefined when there is no such process (or a zombie). */
 function processStart(pid: number, bootSec: number): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
-  // Field 22 (starttime) is the 20th after the command: clock ticks since boot (USER_HZ = 100).
-  return bootSec + Number(rest[19]) / 100;
+  const stat = procStatSync(pid);
+  return runs(stat) ? bootSec + stat.startTicks / 100 : undefined;
 }

@@ -11,7 +11,7 @@ import { shmTransport } from '../../../src/transports/shm/shm-transport.js';
 import type { Connection } from '../../../src/transports/transport.js';
 import { canWriteInPlace, type InPlaceWriter } from '../../../src/transports/capabilities.js';
 import { uniqueName } from '../../helpers/run-id.js';
-import { within } from '../../helpers/watchdog.js';
+import { until, within } from '../../helpers/watchdog.js';
 
 function payload(i: number, size: number): Uint8Array {
   const f = new Uint8Array(size);
@@ -73,9 +73,7 @@ test('frames larger than a record go through pooled buffers, reused only once in
       writer.commitFrame();
     }
     reader.resume();
-    await within(20_000, 'all frames received', (async () => {
-      while (got.length < n) await new Promise((r) => setTimeout(r, 10));
-    })());
+    await until('all frames received', () => got.length >= n, 20_000);
     for (let i = 0; i < n; i++) assert.equal(got[i], sent[i], `frame ${i} arrived as written`);
     // Everything is in the ring now: the next large frame reuses a buffer given back.
     const at = writer.reserveFrame(100_000);
@@ -83,9 +81,7 @@ test('frames larger than a record go through pooled buffers, reused only once in
     assert.ok(held.has(writer.reservedBuffer.buffer), 'a buffer given back is reused');
     writer.reservedBuffer.set(payload(99, 100_000), 0);
     writer.commitFrame();
-    await within(10_000, 'last frame', (async () => {
-      while (got.length < n + 1) await new Promise((r) => setTimeout(r, 10));
-    })());
+    await until('last frame', () => got.length >= n + 1, 10_000);
     assert.equal(got[n], payload(99, 100_000));
   });
 });
@@ -114,9 +110,7 @@ test('a payload of a quarter of the ring goes in place as one record; a frame th
     const drained = writer.drained();
     reader.resume();
     await within(15_000, 'drained once the reader freed room', drained);
-    await within(15_000, 'all frames received', (async () => {
-      while (got.length < sent.length) await new Promise((r) => setTimeout(r, 10));
-    })());
+    await until('all frames received', () => got.length >= sent.length, 15_000);
     for (let i = 0; i < sent.length; i++) assert.equal(got[i], sent[i], `frame ${i} arrived as written`);
   });
 });
