@@ -11,6 +11,7 @@
  * | {@link PeerProver}         | `peerCredentials`                           | unix, pipe, memory    |
  * | {@link DurableHandBack}    | `takenBack`, `resumeWith`, `hubAlive`, `Closed.unsent` | file:// clients |
  * | {@link SpawningListener}   | `spawn` on a Listener                       | pipe: listeners       |
+ * | {@link AdmissionReporter}  | `onAdmissionError` on a Listener            | shm, fifo, sysvmq listeners |
  * @module
  */
 import type { ChildProcess } from 'node:child_process';
@@ -135,6 +136,29 @@ export interface ClosedWithUnsent extends Closed {
 /** The frames handed back by the end of a durable session (`ClosedWithUnsent`), or none. */
 export function unsentOf(closed: Closed): readonly Uint8Array[] {
   return (closed as Partial<ClosedWithUnsent>).unsent ?? [];
+}
+
+// ---- admission reports -------------------------------------------------------------------------
+
+/**
+ * A listener that admits each client by work of its own (opening the client's segment, FIFOs or
+ * queues) and can fail at it for one client: the hub is out of file descriptors or memory, or
+ * what the client announced is not what it should be. It refuses that client and reports why
+ * here, so the hub's bus says so (an `error` event) instead of the client timing out with
+ * nothing said anywhere. Reports are rate-limited by the listener (./shared/admission.ts).
+ * @example
+ * ```ts
+ * if (reportsAdmission(listener)) listener.onAdmissionError((err) => console.error(err.message));
+ * ```
+ */
+export interface AdmissionReporter extends Listener {
+  /** Sets the one function that hears every admission failure from now on. */
+  onAdmissionError(report: (err: Error) => void): void;
+}
+
+/** True when `listener` reports the clients it failed to admit (`AdmissionReporter`). */
+export function reportsAdmission<L extends object>(listener: L): listener is L & AdmissionReporter {
+  return typeof (listener as Partial<AdmissionReporter>).onAdmissionError === 'function';
 }
 
 // ---- spawning listener -------------------------------------------------------------------------

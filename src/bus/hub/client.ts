@@ -13,7 +13,7 @@ import { ClosedError, ProtocolError } from '../../errors.js';
 import { closedWith, connectionEndError, onHubErr, type ErrTarget } from './hub-errors.js';
 import { PeerList } from './client-presence.js';
 import { FlushBarrier } from './flush-barrier.js';
-import { awaitHello } from './hello-wait.js';
+import { awaitHello, endedBeforeHello } from './hello-wait.js';
 import type { ClientOptions } from './client-options.js';
 import type { Closed, Connection } from '../../transports/transport.js';
 import { handsBack, type ClosedWithUnsent } from '../../transports/capabilities.js';
@@ -118,7 +118,7 @@ export class HubClient {
     } catch (err) {
       this.#helloWaiter = undefined;
       conn.destroy('protocol', err as Error);
-      throw err;
+      throw this.#closing ? err : endedBeforeHello(err as Error);
     }
   }
 

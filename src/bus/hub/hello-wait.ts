@@ -5,7 +5,7 @@
  * client (./client.ts) because this patience rule is a policy of its own.
  * @module
  */
-import { TimeoutError } from '../../errors.js';
+import { ClosedError, PeerGoneError, TimeoutError } from '../../errors.js';
 import type { Connection } from '../../transports/transport.js';
 import { handsBack } from '../../transports/capabilities.js';
 
@@ -29,4 +29,15 @@ export async function awaitHello(hello: Promise<void>, conn: Connection, timeout
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The error of a handshake whose connection ended before the hub's HELLO. Said plainly, because
+ * "the frame was not written" names no cause: a hub that accepts and closes at once is at its
+ * connection limit or out of file descriptors (Node's accept then closes new sockets unseen).
+ */
+export function endedBeforeHello(err: Error): Error {
+  if (!(err instanceof PeerGoneError) && !(err instanceof ClosedError)) return err;
+  return new PeerGoneError('the hub closed the connection before its HELLO (a hub out of file descriptors '
+    + 'or at a connection limit does this)', { cause: err });
 }

@@ -18,7 +18,7 @@
 import { Subject } from '../../rx.js';
 import { LimitError, PermissionDeniedError, ProtocolError } from '../../errors.js';
 import type { Connection, Listener } from '../../transports/transport.js';
-import { provenPeer } from '../../transports/capabilities.js';
+import { provenPeer, reportsAdmission } from '../../transports/capabilities.js';
 import type { FabricStatus, PeerDescription } from '../fabric.js';
 import { PROTOCOL_VERSION, encodeBye, encodeErr, encodeHello, type Hello, type Pub } from '../protocol/messages.js';
 import { onPeerFrame, type FrameTarget } from './router-frames.js';
@@ -130,6 +130,7 @@ export class HubRouter {
 
   /** Accepts every connection the listener yields, until it ends. */
   serve(listener: Listener): Promise<void> {
+    if (reportsAdmission(listener)) listener.onAdmissionError((error) => this.status.next({ type: 'error', error }));
     return (async () => {
       for await (const conn of listener) this.attach(conn);
     })();

@@ -222,7 +222,7 @@ export class StatsCollector {
     for (const { p } of live) p.msgsIn = p.bytesIn = p.msgsOut = p.bytesOut = 0;
     const events = this.#events.filter((e) => e.seq > this.#sentSeq);
     this.#sentSeq = this.#eventSeq;
-    const mem = process.memoryUsage();
+    const mem = memory();
     return {
       hub: {
         name: v.name, pid: process.pid, transport: v.transport, uptime: round((now - this.#started) / 1000),
@@ -232,6 +232,22 @@ export class StatsCollector {
       peers, peersOmitted: live.length - peers.length, events,
     };
   }
+}
+
+let lastMemory = { rss: 0, heapUsed: 0 };
+
+/**
+ * RSS and heap, or the last ones read: `process.memoryUsage()` reads /proc and throws EMFILE in a
+ * process out of descriptors, and a hub must go on serving then (its `fds` count says why).
+ */
+function memory(): { rss: number; heapUsed: number } {
+  try {
+    const { rss, heapUsed } = process.memoryUsage();
+    lastMemory = { rss, heapUsed };
+  } catch {
+    // keep the last reading
+  }
+  return lastMemory;
 }
 
 function round(n: number): number {

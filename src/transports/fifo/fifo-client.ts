@@ -61,13 +61,17 @@ export function connectFifo(o: FifoConnectOptions): Promise<StreamConnection> {
       reject(err);
     };
     const onAbort = (): void => fail(new AbortedError(`connect to ${o.url}`, o.signal?.reason));
-    const deadline = setTimeout(() => fail(new TimeoutError(`connect to ${o.url}`, o.timeout)), o.timeout);
+    // The rendezvous opens for writing only while a hub reads it: the hub is there but silent.
+    const deadline = setTimeout(() => fail(new TimeoutError(`connect to ${o.url} (the hub is running but did not `
+      + 'welcome this client; a hub out of file descriptors does this and says why in an error event)', o.timeout)), o.timeout);
     const announce = (): void => {
       // One write of at most PIPE_BUF bytes: atomic among all announcers.
       if (!settled) writeFd(rendezvous, announceLine(name));
     };
     const reannounce = setInterval(() => {
-      try { announce(); } catch (err) { fail(err as Error); }
+      try { announce(); } catch (err) {
+        fail(isSystemError(err, 'EPIPE') ? new PeerGoneError('the hub went away during the handshake') : err as Error);
+      }
     }, REANNOUNCE_MS);
 
     const openWriter = (): void => {
@@ -82,7 +86,17 @@ export function connectFifo(o: FifoConnectOptions): Promise<StreamConnection> {
         fail(err as Error);
         return;
       }
-      if (writeFd(up, ACK) !== ACK.length) {
+      let wrote = 0;
+      try {
+        wrote = writeFd(up, ACK);
+      } catch (err) {
+        // EPIPE: the hub gave this handshake up (out of descriptors, or its timeout) and closed it.
+        if (!isSystemError(err, 'EPIPE')) {
+          fail(err as Error);
+          return;
+        }
+      }
+      if (wrote !== ACK.length) {
         fail(new PeerGoneError('the hub closed the handshake'));
         return;
       }

@@ -27,7 +27,7 @@ export interface HandshakeOptions {
 export class HubHandshake {
   readonly name: string;
   readonly #o: HandshakeOptions;
-  readonly #done: (conn: StreamConnection | undefined) => void;
+  readonly #done: (conn: StreamConnection | undefined, cause?: Error) => void;
   #up = -1;
   #down = -1;
   #attempt = 0;
@@ -36,7 +36,8 @@ export class HubHandshake {
   #watch: ReadableWatcher | undefined;
   #settled = false;
 
-  constructor(options: HandshakeOptions, done: (conn: StreamConnection | undefined) => void) {
+  /** `done` gets the connection, or nothing and (when the hub itself failed, e.g. EMFILE) the cause. */
+  constructor(options: HandshakeOptions, done: (conn: StreamConnection | undefined, cause?: Error) => void) {
     this.name = options.name;
     this.#o = options;
     this.#done = done;
@@ -59,7 +60,7 @@ export class HubHandshake {
         this.#timer = setTimeout(() => this.#openPair(), backoffDelay(this.#attempt++, OPEN_RETRY));
         return;
       }
-      this.abort();
+      this.abort(err as Error);
       return;
     }
     try {
@@ -117,7 +118,7 @@ export class HubHandshake {
   }
 
   /** Gives up: closes what was opened and removes the pair. Idempotent. */
-  abort(): void {
+  abort(cause?: Error): void {
     if (this.#settled) return;
     this.#watch?.close();
     this.#watch = undefined;
@@ -126,13 +127,13 @@ export class HubHandshake {
     this.#up = -1;
     this.#down = -1;
     this.#unlinkPair();
-    this.#settle(undefined);
+    this.#settle(undefined, cause);
   }
 
-  #settle(conn: StreamConnection | undefined): void {
+  #settle(conn: StreamConnection | undefined, cause?: Error): void {
     this.#settled = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#deadline);
-    this.#done(conn);
+    this.#done(conn, cause);
   }
 }

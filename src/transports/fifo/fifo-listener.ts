@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { mkfifo, O } from '../../native/fds.js';
 import { LivenessLock } from '../../sync/liveness-lock.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
+import { AdmissionReports, admissionError } from '../shared/admission.js';
+import { isSystemError } from '../../errors.js';
 import type { Connection, Listener } from '../transport.js';
 import { openFifo, prepareDir, removeDir, sweepDeadClients, unlinkQuiet } from './fifo-dir.js';
 import { HubHandshake } from './fifo-handshake.js';
@@ -37,6 +39,7 @@ export class FifoListener implements Listener {
   readonly #accepted = new AcceptQueue();
   readonly #handshakes = new Map<string, HubHandshake>();
   readonly #sweep: NodeJS.Timeout;
+  readonly #admission = new AdmissionReports();
   #partial = '';
   #closing: Promise<void> | undefined;
 
@@ -83,9 +86,11 @@ export class FifoListener implements Listener {
       const hs = new HubHandshake({
         dir: this.dir, name: a.name, pid: a.pid, timeout: this.#o.handshakeTimeout,
         maxFrameSize: this.#o.maxFrameSize, pipeSize: this.#o.pipeSize,
-      }, (conn) => {
+      }, (conn, cause) => {
         this.#handshakes.delete(a.name);
         if (conn) this.#accepted.push(conn);
+        // ENOENT: the client gave up and removed its pair; nothing of the hub's to report.
+        else if (cause && !isSystemError(cause, 'ENOENT')) this.#admission.report(admissionError(this.url, `client pid=${a.pid}`, cause));
       });
       if (!hs.settled) this.#handshakes.set(a.name, hs);
     }
@@ -99,6 +104,11 @@ export class FifoListener implements Listener {
     } catch {
       // The next sweep (or close) tries again.
     }
+  }
+
+  /** `AdmissionReporter`: clients the hub could not open a pair for (out of file descriptors...) are reported. */
+  onAdmissionError(report: (err: Error) => void): void {
+    this.#admission.listen(report);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Connection> {

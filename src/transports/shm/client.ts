@@ -64,7 +64,11 @@ function rendezvous(o: ShmOptions, names: ShmNames, segment: Segment, line: stri
   const i32 = new Int32Array(segment.region.buffer, 0, 64);
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const deadline = setTimeout(() => finish(new TimeoutError(`connect to ${o.url} (no hub answered)`, o.connectTimeout)), o.connectTimeout);
+    let announced = false;
+    const deadline = setTimeout(() => finish(new TimeoutError(`connect to ${o.url} (${announced
+      // A hub out of file descriptors cannot even open our segment to refuse us: say where to look.
+      ? 'the hub read this client\'s announcement but did not attach it; a hub out of file descriptors or memory does this and says why in an error event'
+      : 'no hub answered'})`, o.connectTimeout)), o.connectTimeout);
     const onAbort = (): void => finish(new AbortedError(`connect to ${o.url}`, o.signal?.reason));
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (result: number | Error): void => {
@@ -83,6 +87,7 @@ function rendezvous(o: ShmOptions, names: ShmNames, segment: Segment, line: stri
     const tryAnnounce = (): void => {
       try {
         announce(names.announce, line, o.allowOtherUsers);
+        announced = true;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // No hub yet (ENOENT), nobody reading (ENXIO), FIFO full (EAGAIN): try again.

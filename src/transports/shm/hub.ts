@@ -11,6 +11,7 @@ import type { Server, Socket } from 'node:net';
 import { fdSocket } from '../../native/fd-socket.js';
 import { O, openFd } from '../../native/fds.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
+import { AdmissionReports, admissionError } from '../shared/admission.js';
 import { clearStale } from '../shared/ownership.js';
 import type { Connection, Listener, TransportOptions } from '../transport.js';
 import { ShmConnection } from './connection.js';
@@ -50,6 +51,7 @@ class ShmListener implements Listener {
   readonly #liveness: Server;
   readonly #announce: Socket;
   readonly #accepted = new AcceptQueue();
+  readonly #admission = new AdmissionReports();
   #line = '';
   #closing: Promise<void> | undefined;
 
@@ -65,6 +67,11 @@ class ShmListener implements Listener {
     this.#announce.setEncoding('latin1');
     this.#announce.on('data', (text: string) => this.#onAnnounce(text));
     this.#announce.on('error', () => undefined);
+  }
+
+  /** `AdmissionReporter`: clients the hub could not attach (out of file descriptors...) are reported. */
+  onAdmissionError(report: (err: Error) => void): void {
+    this.#admission.listen(report);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Connection> {
@@ -112,7 +119,8 @@ class ShmListener implements Listener {
         onRelease: () => unlinkQuietly(hubBell), // if the client died before opening it
       });
       this.#accepted.push(conn);
-    } catch {
+    } catch (err) {
+      this.#admission.report(admissionError(this.url, `client ${clientId}`, err));
       if (segment && rope) {
         Atomics.store(new Int32Array(segment.region.buffer, 0, 64), Header.hubState >>> 2, HubState.refused);
         rope.ring();

@@ -8,6 +8,7 @@ import { unlinkSync } from 'node:fs';
 import { Errno } from '../../native/errno.js';
 import { IPC_CREAT, IPC_NOWAIT, IPC_PRIVATE, MSG_NOERROR, MsgBuffer, msgGetRaw, msgReceive, msgRemove } from '../../native/sysv-msg.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
+import { AdmissionReports, admissionError } from '../shared/admission.js';
 import type { Connection, Listener } from '../transport.js';
 import { SysvConnection } from './connection.js';
 import type { LivenessHold } from './liveness.js';
@@ -46,6 +47,7 @@ export class SysvmqListener implements Listener, WakeTarget {
    * `close()` (unref'd pidfds) for clients that were killed just before it.
    */
   readonly #clientWakes = new Map<number, PeerWatch>();
+  readonly #admission = new AdmissionReports();
   #closing: Promise<void> | undefined;
   /** HELLOs that broke the format (counted, otherwise ignored). */
   garbage = 0;
@@ -56,6 +58,11 @@ export class SysvmqListener implements Listener, WakeTarget {
     parts.waker.retarget(parts.endpoint, this);
     this.#poll = setInterval(() => this.#accept(), POLL_MS);
     this.#poll.unref();
+  }
+
+  /** `AdmissionReporter`: clients refused for a cause of the hub's (file descriptors...) are reported. */
+  onAdmissionError(report: (err: Error) => void): void {
+    this.#admission.listen(report);
   }
 
   onWake(text: Uint8Array): void {
@@ -96,6 +103,37 @@ export class SysvmqListener implements Listener, WakeTarget {
       return;
     }
     const rv = p.rendezvous;
+    // Recorded at once: a hub killed from here on leaves queues the next hub finds and removes.
+    addRecord(rv, c2h);
+    addRecord(rv, h2c);
+    addRecord(rv, hello.wakeQueue);
+    let made: { conn: SysvConnection; endpoint: number };
+    try {
+      made = this.#connect(hello, c2h, h2c);
+    } catch (err) {
+      // E.g. EMFILE for the pidfd that watches the client: refuse this client, keep serving.
+      for (const q of [c2h, h2c]) { dropRecord(rv, q); msgRemove(q); }
+      dropRecord(rv, hello.wakeQueue);
+      const refusal = admissionError(this.url, `client pid=${hello.pid}`, err);
+      p.waker.post(hello.wakeQueue, hello.endpoint, rejectText(refusal.message, refusal.code));
+      this.#admission.report(refusal);
+      return;
+    }
+    const sent = p.waker.post(hello.wakeQueue, hello.endpoint, encodeWelcome({
+      c2h, h2c, maxFrameSize: made.conn.maxFrameSize, hubEndpoint: made.endpoint, hubPid: process.pid,
+    }));
+    const conn = made.conn;
+    if (sent === 'gone') {
+      conn.destroy('peer-gone');
+      return;
+    }
+    this.#accepted.push(conn);
+  }
+
+  /** The hub's end of a client's queue pair (throws when the client cannot be watched). */
+  #connect(hello: Hello, c2h: number, h2c: number): { conn: SysvConnection; endpoint: number } {
+    const p = this.#p;
+    const rv = p.rendezvous;
     const wq = hello.wakeQueue;
     if (!this.#clientWakes.has(wq)) {
       this.#clientWakes.set(wq, watchPeer(hello.pid, () => {
@@ -103,39 +141,33 @@ export class SysvmqListener implements Listener, WakeTarget {
         removeIfOurs(wq);
       }));
     }
-    addRecord(rv, c2h);
-    addRecord(rv, h2c);
-    addRecord(rv, hello.wakeQueue);
-    const maxFrameSize = Math.min(p.maxFrameSize, hello.maxFrameSize);
     const endpoint = p.waker.register(this); // taken over by the connection below
-    const conn = new SysvConnection({
-      role: 'hub',
-      tx: h2c,
-      rx: c2h,
-      msgmax: p.msgmax,
-      maxFrameSize,
-      waker: p.waker,
-      endpoint,
-      peerWakeQueue: hello.wakeQueue,
-      peerEndpoint: hello.endpoint,
-      peer: { pid: hello.pid, uid: hello.uid },
-      onRelease: (peerDead) => {
-        dropRecord(rv, c2h);
-        dropRecord(rv, h2c);
-        dropRecord(rv, hello.wakeQueue);
-        // A dead client process cannot remove its own wake queue. (`peerDead` comes from its
-        // pidfd: it has exited, though it may still be an unreaped zombie that kill(pid, 0) sees.)
-        if (peerDead) removeIfOurs(hello.wakeQueue);
-      },
-    });
-    const sent = p.waker.post(hello.wakeQueue, hello.endpoint, encodeWelcome({
-      c2h, h2c, maxFrameSize, hubEndpoint: endpoint, hubPid: process.pid,
-    }));
-    if (sent === 'gone') {
-      conn.destroy('peer-gone');
-      return;
+    try {
+      const conn = new SysvConnection({
+        role: 'hub',
+        tx: h2c,
+        rx: c2h,
+        msgmax: p.msgmax,
+        maxFrameSize: Math.min(p.maxFrameSize, hello.maxFrameSize),
+        waker: p.waker,
+        endpoint,
+        peerWakeQueue: hello.wakeQueue,
+        peerEndpoint: hello.endpoint,
+        peer: { pid: hello.pid, uid: hello.uid },
+        onRelease: (peerDead) => {
+          dropRecord(rv, c2h);
+          dropRecord(rv, h2c);
+          dropRecord(rv, hello.wakeQueue);
+          // A dead client process cannot remove its own wake queue. (`peerDead` comes from its
+          // pidfd: it has exited, though it may still be an unreaped zombie that kill(pid, 0) sees.)
+          if (peerDead) removeIfOurs(hello.wakeQueue);
+        },
+      });
+      return { conn, endpoint };
+    } catch (err) {
+      p.waker.unregister(endpoint);
+      throw err;
     }
-    this.#accepted.push(conn);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Connection> {
@@ -163,8 +195,13 @@ export class SysvmqListener implements Listener, WakeTarget {
   }
 }
 
-function rejectText(reason: string): Uint8Array {
-  const text = Buffer.from(`\u0000${reason}`.slice(0, 200), 'utf8');
+/**
+ * A REJECT wake: its reason, behind its error code unless it is a permission refusal (the one
+ * reason hubs of earlier versions sent, which their clients and ours read as PermissionDeniedError).
+ */
+function rejectText(reason: string, code = 'ERR_UNIBUS_PERMISSION'): Uint8Array {
+  const coded = code === 'ERR_UNIBUS_PERMISSION' ? reason : `${code} ${reason}`;
+  const text = Buffer.from(`\u0000${coded}`.slice(0, 240), 'utf8');
   text[0] = Wake.Reject;
   return text;
 }

@@ -16,7 +16,9 @@
  * @module
  */
 import { readFileSync, unlinkSync } from 'node:fs';
-import { AbortedError, PermissionDeniedError, TimeoutError, ProtocolError } from '../../errors.js';
+import {
+  AbortedError, LimitError, PermissionDeniedError, TimeoutError, ProtocolError, UnibusError, type UnibusErrorCode,
+} from '../../errors.js';
 import { DEFAULT_MSGMAX, IPC_NOWAIT, MsgBuffer, msgRemove, msgSend, msgStat } from '../../native/sysv-msg.js';
 import { Errno } from '../../native/errno.js';
 import { Backoff, sleep } from '../../sync/backoff.js';
@@ -164,7 +166,7 @@ async function handshake(
         wake = done;
       });
     }
-    if (typeof answer === 'string') throw new PermissionDeniedError(`${answer}: url=${url}`);
+    if (typeof answer === 'string') throw refusal(answer, url);
     const welcome = answer;
     if (welcome.maxFrameSize < 1 || welcome.maxFrameSize > maxFrameSize) {
       throw new ProtocolError(`hub offered maxFrameSize=${welcome.maxFrameSize} above ours (${maxFrameSize})`);
@@ -192,3 +194,14 @@ async function handshake(
 
 /** The `sysvmq:` transport. */
 export const sysvmqTransport: Transport = { scheme: 'sysvmq', capabilities, listen, connect };
+
+/**
+ * The error of a REJECT: a coded reason (`ERR_UNIBUS_LIMIT ...`: the hub could not admit us for a
+ * cause of its own) keeps its code; an uncoded one is a permission refusal, as hubs always sent.
+ */
+function refusal(answer: string, url: string): UnibusError {
+  const coded = /^refused: (ERR_UNIBUS_[A-Z_]+) (.*)$/s.exec(answer);
+  if (!coded) return new PermissionDeniedError(`${answer}: url=${url}`);
+  if (coded[1] === 'ERR_UNIBUS_LIMIT') return new LimitError('hub resources', `the hub refused this client: ${coded[2]!.replace(/^Limit reached: /, '')}`);
+  return new UnibusError(coded[1] as UnibusErrorCode, `the hub refused this client: ${coded[2]}`);
+}

@@ -1,0 +1,57 @@
+/**
+ * What a listener says when it could not admit one client (the `AdmissionReporter` capability of
+ * ../capabilities.ts): a typed error naming the URL, the client and the cause, and a reporter that
+ * passes at most one report a second on (a flood of bad announcements, or a hub out of file
+ * descriptors refusing every arrival, must not become a flood of events), counting the rest.
+ * @module
+ */
+import { LimitError, UnibusError } from '../../errors.js';
+
+/** Causes that are the hub running out of something, not the client doing something wrong. */
+const EXHAUSTED: Readonly<Record<string, string>> = {
+  EMFILE: 'open files of the hub process (RLIMIT_NOFILE)',
+  ENFILE: 'open files of the system (fs.file-max)',
+  ENOMEM: 'memory',
+  ENOSPC: 'space for kernel objects (/dev/shm, msgmni)',
+};
+
+/**
+ * The error for a client of `url` (`who`: its id or pid) that could not be admitted:
+ * `LimitError` when the hub ran out of a resource, else a protocol error.
+ * @example
+ * ```ts
+ * reports.report(admissionError('shm://orders', 'client c1f2', err));
+ * ```
+ */
+export function admissionError(url: string, who: string, cause: unknown): UnibusError {
+  const code = (cause as { code?: unknown } | null)?.code;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  const limit = typeof code === 'string' ? EXHAUSTED[code] : undefined;
+  if (limit) return new LimitError(limit, `${url} could not admit ${who}: ${text}`);
+  return new UnibusError('ERR_UNIBUS_PROTOCOL', `Protocol error: ${url} could not admit ${who}: ${text}`, { cause });
+}
+
+/** Hands admission failures to the hub's bus, at most one a second. */
+export class AdmissionReports {
+  #report: ((err: Error) => void) | undefined;
+  #lastAt = -Infinity;
+  #held = 0;
+
+  /** The `onAdmissionError` of a listener: sets who hears the reports. */
+  listen(report: (err: Error) => void): void {
+    this.#report = report;
+  }
+
+  /** Reports `err`, or counts it when another went out less than a second ago. */
+  report(err: UnibusError): void {
+    const now = performance.now();
+    if (now - this.#lastAt < 1000) {
+      this.#held++;
+      return;
+    }
+    this.#lastAt = now;
+    if (this.#held > 0) err.message += ` (and ${this.#held} more admission failures in the second before)`;
+    this.#held = 0;
+    this.#report?.(err);
+  }
+}
