@@ -6,7 +6,8 @@
  * - The contract: `Transport`, `Listener`, `ConnectionCore` / `Connection` and their option types.
  * - Optional capabilities, each an interface with a type guard: `InPlaceWriter`
  *   (`canWriteInPlace`), `FillReporter` (`reportsFill`), `PeerProver` (`provesPeer`,
- *   `provenPeer`), `DurableHandBack` (`handsBack`, `unsentOf`), `SpawningListener` (`canSpawn`).
+ *   `provenPeer`), `DurableHandBack` (`handsBack`, `unsentOf`), `SpawningListener` (`canSpawn`),
+ *   `AdmissionReporter` (`reportsAdmission`; `AdmissionReports` and `admissionError` help).
  * - Base classes: `BaseConnection` (any medium: implement three hooks, `writeChunks`,
  *   `release` and a way to read), `InPlaceConnection` (adds in-place writing) and
  *   `StreamConnection` (any pair of byte-stream sockets: nothing to implement).
@@ -31,10 +32,11 @@ export type {
 } from '../transports/transport.js';
 export { DEFAULT_MAX_FRAME_SIZE } from '../transports/transport.js';
 export {
-  canWriteInPlace, reportsFill, provesPeer, provenPeer, handsBack, unsentOf, canSpawn,
-  type InPlaceWriter, type FillReporter, type PeerProver, type DurableHandBack, type ClosedWithUnsent,
+  canWriteInPlace, reportsFill, provesPeer, provenPeer, handsBack, unsentOf, canSpawn, reportsAdmission,
+  type AdmissionReporter, type InPlaceWriter, type FillReporter, type PeerProver, type DurableHandBack, type ClosedWithUnsent,
   type SpawningListener, type SpawnClientOptions, type SpawnedClient, type SpawnStdio,
 } from '../transports/capabilities.js';
+export { AdmissionReports, admissionError } from '../transports/shared/admission.js';
 export { BaseConnection } from '../transports/connection-base.js';
 export { InPlaceConnection } from '../transports/in-place-connection.js';
 export { StreamConnection, type StreamConnectionOptions } from '../transports/stream-connection.js';
