@@ -4,7 +4,7 @@
  * transport registry knows only transports.
  * @module
  */
-import { InvalidUrlError } from '../errors.js';
+import { InvalidUrlError, PermissionDeniedError, isSystemError } from '../errors.js';
 import { schemeOf } from '../transports/registry.js';
 import type { Fabric } from './fabric.js';
 import { HubFabric, type HubFabricOptions } from './hub/hub-fabric.js';
@@ -27,5 +27,17 @@ export async function openFabric(url: string, role: 'listen' | 'connect', option
     // With NATS the server routes: `listen` is just one more client (its bus has isHub false).
     return mod.openNatsFabric!(url, options);
   }
-  return role === 'listen' ? HubFabric.listen(url, options) : HubFabric.connect(url, options);
+  if (role === 'listen') return HubFabric.listen(url, options);
+  return HubFabric.connect(url, options).catch((err: unknown) => { throw accessRefused(url, err); });
+}
+
+/**
+ * A connect the kernel refused (EACCES/EPERM on the hub's socket, FIFO, queue or segment) as a
+ * typed error that says why: a hub's objects are owner-only unless it lets other users in. The
+ * system error stays as its `cause`.
+ */
+function accessRefused(url: string, err: unknown): unknown {
+  if (!isSystemError(err, 'EACCES') && !isSystemError(err, 'EPERM')) return err;
+  return new PermissionDeniedError(`connect to ${url}: ${err.message} (a hub's objects are owner-only: another `
+    + 'user connects to a hub with allowOtherUsers, or to a unix:// hub with a policy; docs/security.md)', { cause: err });
 }

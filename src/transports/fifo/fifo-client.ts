@@ -52,8 +52,13 @@ export function connectFifo(o: FifoConnectOptions): Promise<StreamConnection> {
         if (down >= 0) closeFd(down);
         if (up >= 0) closeFd(up);
       }
-      unlinkQuiet(upPath);
-      unlinkQuiet(downPath);
+      for (const path of [upPath, downPath]) {
+        try {
+          unlinkQuiet(path);
+        } catch {
+          // EACCES: another user's hub directory, where this client could make nothing.
+        }
+      }
     };
     const fail = (err: Error): void => {
       if (settled) return;

@@ -17,7 +17,8 @@ const EXHAUSTED: Readonly<Record<string, string>> = {
 
 /**
  * The error for a client of `url` (`who`: its id or pid) that could not be admitted:
- * `LimitError` when the hub ran out of a resource, else a protocol error.
+ * `LimitError` when the hub ran out of a resource, the cause's own code when it is a unibus error
+ * (e.g. `ERR_UNIBUS_PERMISSION` for another user's client), else a protocol error.
  * @example
  * ```ts
  * reports.report(admissionError('shm://orders', 'client c1f2', err));
@@ -28,6 +29,8 @@ export function admissionError(url: string, who: string, cause: unknown): Unibus
   const text = cause instanceof Error ? cause.message : String(cause);
   const limit = typeof code === 'string' ? EXHAUSTED[code] : undefined;
   if (limit) return new LimitError(limit, `${url} could not admit ${who}: ${text}`);
+  // A typed refusal (another user's client, a planted object) keeps its code.
+  if (cause instanceof UnibusError) return new UnibusError(cause.code, `${url} refused ${who}: ${text}`, { cause });
   return new UnibusError('ERR_UNIBUS_PROTOCOL', `Protocol error: ${url} could not admit ${who}: ${text}`, { cause });
 }
 
