@@ -34,27 +34,46 @@ export function admissionError(url: string, who: string, cause: unknown): Unibus
   return new UnibusError('ERR_UNIBUS_PROTOCOL', `Protocol error: ${url} could not admit ${who}: ${text}`, { cause });
 }
 
-/** Hands admission failures to the hub's bus, at most one a second. */
+/**
+ * Hands admission failures to the hub's bus, at most one a second: the first at once, the last of
+ * those that came within the second after it when that second ends, saying how many it stands for.
+ */
 export class AdmissionReports {
   #report: ((err: Error) => void) | undefined;
   #lastAt = -Infinity;
+  #latest: UnibusError | undefined;
   #held = 0;
+  #timer: NodeJS.Timeout | undefined;
 
   /** The `onAdmissionError` of a listener: sets who hears the reports. */
   listen(report: (err: Error) => void): void {
     this.#report = report;
   }
 
-  /** Reports `err`, or counts it when another went out less than a second ago. */
+  /** Reports `err` now, or at the end of the second that began with the last report. */
   report(err: UnibusError): void {
-    const now = performance.now();
-    if (now - this.#lastAt < 1000) {
-      this.#held++;
+    const since = performance.now() - this.#lastAt;
+    if (since >= 1000 && !this.#timer) {
+      this.#emit(err);
       return;
     }
-    this.#lastAt = now;
-    if (this.#held > 0) err.message += ` (and ${this.#held} more admission failures in the second before)`;
+    this.#latest = err;
+    this.#held++;
+    this.#timer ??= setTimeout(() => this.#flush(), Math.max(0, 1000 - since)).unref();
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    const err = this.#latest;
+    if (!err) return;
+    if (this.#held > 1) err.message += ` (the last of ${this.#held} admission failures in one second)`;
+    this.#latest = undefined;
     this.#held = 0;
+    this.#emit(err);
+  }
+
+  #emit(err: UnibusError): void {
+    this.#lastAt = performance.now();
     this.#report?.(err);
   }
 }
