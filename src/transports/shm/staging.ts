@@ -61,13 +61,17 @@ export class Staging {
     chunk.waiting++;
   }
 
-  /** A frame cut from `chunk` is in the ring: the chunk is free once none waits and no frame is cut from it any more. */
+  /**
+   * A frame cut from `chunk` is in the ring. Once none waits in it the chunk goes back to the
+   * process's store, the current one too (the next frame that waits takes one from there, most
+   * likely this one): a connection that once filled keeps no memory of its own. Safe for the
+   * current one: a frame is cut and committed in one synchronous call, so nothing is cut from it
+   * and not yet committed when this runs.
+   */
   sent(chunk: StagingChunk): void {
     if (--chunk.waiting > 0) return;
-    // Safe to cut from its start again: a frame is cut and committed in one synchronous call
-    // (nothing is sent between), so a chunk none waits in holds nothing anyone reads.
-    if (chunk === this.#current) this.#pos = 0;
-    else giveLargeFrame(chunk.bytes);
+    if (chunk === this.#current) this.#current = undefined;
+    giveLargeFrame(chunk.bytes);
   }
 
   /** No frame will be cut any more (closing): the current chunk goes back when nothing waits in it. */
