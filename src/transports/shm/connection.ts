@@ -2,9 +2,9 @@
  * One shm connection: an outbound ring this side produces into, an inbound ring it consumes,
  * its own doorbell (woken for "data arrived" and "space freed") and a rope to the peer's.
  *
- * Hot path: `writeChunks` copies the frame into the ring and returns; the doorbell check (one
- * atomic compare-exchange, and a 1-byte write only if the consumer is parked) runs once per
- * event-loop turn on `process.nextTick`. Reading copies each record out (frames are owned by the
+ * Hot path: `writeChunks` copies the frame into the ring and returns (./ring-outbox.ts); the
+ * doorbell check (one atomic compare-exchange, and a 1-byte write only if the consumer is parked)
+ * runs once per event-loop turn on `process.nextTick`. Reading copies each record out (frames are owned by the
  * receiver) in batches, then publishes the head once. No promise or closure per frame. A hub's
  * router that only forwards a frame is lent it instead (`lendFrames`, ../frame-lending.ts).
  *
@@ -16,29 +16,18 @@ import { ProtocolError } from '../../errors.js';
 import { InPlaceConnection } from '../in-place-connection.js';
 import type { FillReporter } from '../capabilities.js';
 import type { FrameLender } from '../frame-lending.js';
-import { giveLargeFrame, takeLargeFrame } from '../framing/large-frame-pool.js';
-import { view } from '../../bytes.js';
 import type { PeerInfo } from '../transport.js';
 import { BellRope, Doorbell } from './doorbell.js';
 import { ringOffset } from './layout.js';
 import type { ShmOptions } from './options.js';
 import { PeerWatch } from './peer-watch.js';
 import { RingConsumer, RingProducer, segmentViews } from './ring.js';
+import { RingOutbox } from './ring-outbox.js';
 import type { Segment } from './segment.js';
 import { spinOff, spinOn, type SpinningReader } from './spinner.js';
 
 /** Frames delivered per drain before yielding to the event loop. */
 const DRAIN_BATCH = 4096;
-/**
- * A sender that commits this many bytes without yielding (a synchronous loop, or one that only
- * awaits resolved promises, never reaches `process.nextTick`) flushes at once, so a parked reader
- * starts on the burst instead of finding a full ring at its end.
- */
-const EARLY_FLUSH_BYTES = 64 * 1024;
-
-/** Frames from this size that cannot go straight into the ring are written in place into a pooled buffer. */
-const POOLED_FROM = 32 * 1024;
-
 /**
  * Frames from this size are lent (`lendFrames`); smaller ones are copied out in runs as before:
  * one copy for many small records costs less than a lend per frame (hub CPU per relayed
@@ -60,13 +49,6 @@ export interface ShmConnectionInit {
   readonly onRelease?: () => void;
 }
 
-interface Pending {
-  chunks: readonly Uint8Array[];
-  size: number;
-  /** A pooled buffer holding the frame (written in place), given back once it is in the ring. */
-  pooled?: Uint8Array;
-}
-
 export class ShmConnection extends InPlaceConnection implements FillReporter, FrameLender {
   readonly #init: ShmConnectionInit;
   readonly #out: RingProducer;
@@ -74,14 +56,8 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
   readonly #peer: PeerInfo;
   /** Polling time (ms) before an emptied ring parks its reader. */
   readonly #graceMs: number;
-  /** Frames accepted while the ring was full, oldest first (the first may be partly written). */
-  #pending: Pending[] = [];
-  /** Size of the frame reserved in the ring (`reserveInPlace`). */
-  #reservedSize = 0;
-  /** The pooled buffer of a frame reserved in place that does not fit one record now. */
-  #reservedPooled: Uint8Array | undefined;
-  /** Size of a large frame written in place whose like found no room after it (`#roomAfter`); 0: none. */
-  #awaitingRoom = 0;
+  /** The sending half: the ring's producer and the frames waiting for its room. */
+  readonly #outbox: RingOutbox;
   #released = false;
   #peerGone = false;
   #lastActivity = 0;
@@ -108,6 +84,14 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
       () => init.rope.ring());
     this.#peer = { pid: init.peerPid, uid: segment.uid };
     this.#graceMs = init.options.spinMicros / 1000;
+    this.#outbox = new RingOutbox(this.#out, {
+      publish: () => this.#publish(),
+      scheduleFlush: () => this.scheduleFlush(),
+      writable: () => {
+        this.notifyWritable();
+        this.#flushedWaiter?.();
+      },
+    }, this.#graceMs > 0);
     init.bell.onRing = this.#onRing;
     this.#peerWatch = new PeerWatch(views.i32, side, init.peerPid, init.options.peerTimeout, () => this.#onPeerExit());
   }
@@ -118,124 +102,28 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
 
   /** How full the outgoing ring is (frames waiting for room count as full). */
   fill(): number {
-    return this.#pending.length > 0 ? 1 : this.#out.fill;
+    return this.#outbox.fill;
   }
 
-  // ---- sending -------------------------------------------------------------------------------
+  // ---- sending (./ring-outbox.ts) --------------------------------------------------------------
 
-  /**
-   * One frame in one piece (what a hub forwards, once per subscriber): copied straight into the
-   * ring, without the chunk list the general path would allocate per call.
-   */
+  /** One frame in one piece (what a hub forwards, once per subscriber), without a chunk list per call. */
   protected override writeFrame(frame: Uint8Array): boolean {
-    if (this.#pending.length === 0 && this.#out.offerOne(frame)) {
-      this.#committed();
-      return true;
-    }
-    return this.writeChunks([frame], frame.length);
+    return this.#outbox.writeFrame(frame);
   }
 
   protected writeChunks(chunks: readonly Uint8Array[], size: number): boolean {
-    const out = this.#out;
-    if (this.#pending.length === 0 && out.offer(chunks, size)) {
-      this.#committed();
-      return true;
-    }
-    this.#pending.push({ chunks, size });
-    return this.#pump();
+    return this.#outbox.writeChunks(chunks, size);
   }
 
-  /**
-   * Frames are encoded straight into the ring when they fit one record and the ring has room
-   * now. Otherwise (a frame larger than a record, frames waiting for room, a full ring) a frame
-   * over POOLED_FROM bytes is encoded into a pooled buffer, copied into the ring in pieces and
-   * given back once it is all there: a publish then never allocates fresh memory for it (a fresh
-   * 1 MiB buffer per frame cost more than both copies).
-   */
   protected reserveInPlace(size: number): number {
-    if (this.#pending.length === 0) {
-      const at = this.#out.reserveWhole(size);
-      if (at >= 0) {
-        this.reservedBuffer = this.#out.bytes;
-        this.#reservedSize = size;
-        return at;
-      }
-    }
-    if (size < POOLED_FROM) return -1;
-    const buf = takeLargeFrame(size);
-    this.#reservedPooled = buf;
-    this.#reservedSize = size;
-    this.reservedBuffer = buf;
-    return 0;
+    const at = this.#outbox.reserve(size);
+    this.reservedBuffer = this.#outbox.reservedBuffer;
+    return at;
   }
 
   protected commitInPlace(): boolean {
-    const pooled = this.#reservedPooled;
-    if (pooled !== undefined) {
-      this.#reservedPooled = undefined;
-      const chunks = [view(pooled, 0, this.#reservedSize)];
-      if (this.#pending.length === 0 && this.#out.offer(chunks, this.#reservedSize)) {
-        giveLargeFrame(pooled);
-        this.#committed();
-        return true;
-      }
-      this.#pending.push({ chunks, size: this.#reservedSize, pooled });
-      return this.#pump();
-    }
-    const size = this.#reservedSize;
-    this.#out.commitWhole(size);
-    this.#committed();
-    return size < POOLED_FROM || this.#roomAfter(size);
-  }
-
-  /**
-   * After a large frame written in place: true when another of its size fits now; else "full"
-   * until the reader freed room for one (`#onRing`), so the next frame too goes straight into the
-   * ring. Told "room", a sender encoded it into a pooled buffer at once (the ring was full): one
-   * more copy of the whole frame (1 MiB: ~40 µs of CPU, on about every other frame of a stream).
-   */
-  #roomAfter(size: number): boolean {
-    if (this.#out.hasRoomFor(size)) return true;
-    this.#publish(); // the reader must see what is in the ring to free room
-    if (this.#out.parkUnlessRoomFor(size)) return true;
-    this.#awaitingRoom = size;
-    return false;
-  }
-
-  /**
-   * A frame is in the ring: the reader hears of it at the end of the turn, or now after a long
-   * burst. With `spin` (latency bought with CPU) a parked reader is rung now: the end of the turn
-   * may be a whole chain of promise callbacks away (tens of µs). A polling reader sees the commit
-   * by itself, so that costs one atomic load per frame and nothing else.
-   */
-  #committed(): void {
-    const out = this.#out;
-    if (out.unflushedBytes >= EARLY_FLUSH_BYTES || (this.#graceMs > 0 && out.consumerParked())) this.#publish();
-    else this.scheduleFlush();
-  }
-
-  /** Moves waiting frames into the ring; parks for space (and returns false) when it is full. */
-  #pump(): boolean {
-    const out = this.#out;
-    // Whatever gets committed below (a whole frame or pieces of one) must reach a parked reader.
-    this.scheduleFlush();
-    while (this.#pending.length > 0) {
-      const f = this.#pending[0]!;
-      if (!out.offer(f.chunks, f.size)) {
-        // Full: the reader must see what is in the ring now to free space (no waiting for the turn).
-        this.#publish();
-        out.parkForSpace();
-        // Re-check after raising the flag: the consumer may have freed space in between.
-        if (!out.offer(f.chunks, f.size)) return false;
-        out.unparkForSpace();
-      }
-      this.#pending.shift();
-      if (f.pooled !== undefined) giveLargeFrame(f.pooled);
-    }
-    this.#awaitingRoom = 0; // a sender that wrote on regardless: the pending frames were its wait
-    this.notifyWritable();
-    this.#flushedWaiter?.();
-    return true;
+    return this.#outbox.commit();
   }
 
   /** Once per turn (or per burst): publish the tail and ring the peer if it sleeps waiting for data. */
@@ -277,11 +165,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
   /** The doorbell rang: data arrived, or space was freed for frames waiting to be sent. */
   readonly #onRing = (): void => {
     if (this.#released) return;
-    if (this.#pending.length > 0) this.#pump();
-    else if (this.#awaitingRoom > 0 && this.#roomAfter(this.#awaitingRoom)) {
-      this.#awaitingRoom = 0; // room for the frame the sender waits to write (`#roomAfter`)
-      this.notifyWritable();
-    }
+    this.#outbox.onSpace();
     if (this.reading) this.#drain(false);
   };
 
@@ -355,7 +239,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
   protected async release(graceful: boolean): Promise<void> {
     if (this.#released) return;
     if (!graceful) this.#flushedWaiter?.(); // a graceful close waiting for space gives up
-    if (graceful && !this.#peerGone && this.#pending.length > 0) await this.#waitFlushed();
+    if (graceful && !this.#peerGone && this.#outbox.waiting) await this.#waitFlushed();
     if (this.#released) return;
     if (!this.#peerGone) {
       // After the last commit (a frame still waiting for space is never half-announced: the
@@ -365,7 +249,7 @@ export class ShmConnection extends InPlaceConnection implements FillReporter, Fr
     }
     this.#released = true;
     spinOff(this.#spinning);
-    this.#pending = [];
+    this.#outbox.close();
     this.#peerWatch.close();
     this.#init.bell.close();
     this.#init.rope.close();

@@ -1,9 +1,10 @@
 /**
- * Large frames written in place over shm (connection.ts): a frame that does not fit one ring
- * record, or finds the ring full, is encoded into a pooled buffer (framing/large-frame-pool.ts),
- * copied into the ring in pieces and given back once it is all there; never reused while it
- * still waits for ring space (the frame would arrive changed), and every frame arrives intact
- * and in order.
+ * Frames written in place over shm that cannot go into the ring now (ring-outbox.ts): a large
+ * one (a frame that does not fit one ring record, or finds the ring full) is encoded into a
+ * pooled buffer (framing/large-frame-pool.ts), copied into the ring in pieces and given back once
+ * it is all there; a small one into a staging chunk (staging.ts), reused once its frames are in
+ * the ring. Neither is reused while a frame in it still waits for ring space (the frame would
+ * arrive changed), and every frame arrives intact and in order.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -83,6 +84,42 @@ test('frames larger than a record go through pooled buffers, reused only once in
     writer.commitFrame();
     await until('last frame', () => got.length >= n + 1, 10_000);
     assert.equal(got[n], payload(99, 100_000));
+  });
+});
+
+test('small frames that find the ring full are written in place into staging chunks, reused once in the ring', async () => {
+  const url = `shm://${uniqueName('shm-staged')}?size=64KiB`;
+  await withPausedReader(url, async (writer, reader, got) => {
+    const size = 16_000; // a 256 KiB chunk takes 16
+    const n = 60; // ~1 MiB: the 64 KiB ring takes 3, the rest wait in 4 chunks
+    const sent: Uint8Array[] = [];
+    /** Writes `n` frames in place; returns the buffers other than the ring that held them. */
+    const burst = (round: number): Set<ArrayBufferLike> => {
+      const used = new Set<ArrayBufferLike>();
+      for (let i = 0; i < n; i++) {
+        const p = payload(round * n + i, size);
+        sent.push(p);
+        const at = writer.reserveFrame(size);
+        // Before staging, a small frame finding the ring full was declined (-1): the caller
+        // encoded it into fresh memory of its own.
+        assert.ok(at >= 0, `frame ${i} of round ${round} taken in place`);
+        writer.reservedBuffer.set(p, at);
+        used.add(writer.reservedBuffer.buffer);
+        writer.commitFrame();
+      }
+      return used;
+    };
+    const first = burst(0);
+    reader.resume();
+    await until('first burst received', () => got.length >= n, 20_000);
+    reader.pause();
+    const second = burst(1);
+    const fresh = [...second].filter((b) => !first.has(b));
+    assert.is(fresh.length, 0, 'the second burst waits in the chunks of the first (no fresh memory)');
+    assert.ok(first.size >= 4, `frames waited in staging chunks (${first.size} buffers, the ring included)`);
+    reader.resume();
+    await until('second burst received', () => got.length >= 2 * n, 20_000);
+    for (let i = 0; i < 2 * n; i++) assert.equal(got[i], sent[i], `frame ${i} arrived as written`);
   });
 });
 
