@@ -57,10 +57,21 @@ export class ChunkLending {
 
   /** Room for a body of `size` bytes (the decoder's allocator while lending). */
   takeBody(size: number): Uint8Array {
-    if (size < POOLED_BODY_MIN) return uninitialized(size);
+    // A consumer declining every frame (the hub's own subscription taking a stream) keeps each
+    // body: one from the pool would be fresh memory of its class size, up to a quarter more
+    // than the frame (80 KiB for a 64 KiB payload), never given back.
+    if (size < POOLED_BODY_MIN || this.#declined >= DECLINES_IN_A_ROW) {
+      this.#body = undefined;
+      return uninitialized(size);
+    }
     const buf = takeLargeFrame(size);
     this.#body = buf;
     return view(buf, 0, size);
+  }
+
+  /** The body taken last is not a frame's own body after all (its bytes are decoded as a chunk): never given back. */
+  forgetBody(): void {
+    this.#body = undefined;
   }
 
   /** Offers `frame` (a view of `chunk`, or a whole body); true when it was used up. */

@@ -7,14 +7,16 @@
  * Two ways in: `push(chunk)` for chunks the medium allocated itself (a socket's `data` event),
  * or `readBuffer()` / `onRead()` for a socket that reads where it is told (Node's `onread`,
  * `readInto` below). Then a large frame's body is read straight into the buffer it is delivered
- * in: no copy of it, and no 64 KiB buffer allocated by Node for each read. Everything else is
- * read into receive chunks cut forward, never rewound: frames inside them are delivered as views,
- * as from Node's own buffers, and a view once delivered is never written again.
+ * in: no copy of it, and no 64 KiB buffer allocated by Node for each read. A stream of large
+ * frames of one size (the last two alike) is read a frame at a time, header and body at once,
+ * into a buffer of exactly that size: one read per frame, nothing copied (see `readBuffer`).
+ * Everything else is read into receive chunks cut forward, never rewound: frames inside them are
+ * delivered as views, as from Node's own buffers, and a view once delivered is never written again.
  * @module
  */
 import { ProtocolError } from '../../errors.js';
 import { uninitialized, view } from '../../bytes.js';
-import { LengthPrefixDecoder, type FrameHandler } from './length-prefix.js';
+import { HEADER_BYTES, LengthPrefixDecoder, readLength, type FrameHandler } from './length-prefix.js';
 import { ReassemblyAccount } from './reassembly-budget.js';
 import { ChunkLending } from './chunk-lending.js';
 
@@ -58,8 +60,13 @@ export class FrameInput {
   /** The buffer the last `readBuffer()` gave, and whether it was a body's rest. */
   #given: Uint8Array | undefined;
   #givenDirect = false;
+  /** The last read was a whole frame's buffer (`readBuffer`'s guess of its size). */
+  #givenWhole = false;
   /** The last read completed a body read in place: the stream carries large frames. */
   #afterDirect = false;
+  /** Size of the last frame delivered, and that size again when the one before it had it too (else -1). */
+  #lastSize = -1;
+  #repeatSize = -1;
   /** The last read into the chunk filled all the room it was given: more was waiting. */
   #busy = false;
   readonly #onFrame: FrameHandler;
@@ -96,6 +103,11 @@ export class FrameInput {
     const direct = this.#decoder.directTarget(DIRECT_MIN);
     this.#givenDirect = direct !== undefined;
     if (direct !== undefined) return (this.#given = direct);
+    // Large frames of one size in a row: the next is read into a buffer of that frame's exact
+    // size, its header included, so the read cannot take bytes past it. Otherwise a 64 KiB frame
+    // took two reads (a short one for its header and envelope, copied, then its body's rest).
+    this.#givenWhole = this.#afterDirect && this.#repeatSize >= DIRECT_MIN && this.#decoder.idle;
+    if (this.#givenWhole) return (this.#given = this.#decoder.allocate(HEADER_BYTES + this.#repeatSize));
     // A large body's short rest (under DIRECT_MIN) is read with the next header, no more.
     const room = this.#afterDirect ? Math.min(this.#decoder.pendingRest + AFTER_DIRECT_ROOM, READ_CHUNK) : READ_ROOM;
     // Only a chunk read over again grows (nothing of it kept: ./chunk-lending.ts): one whose
@@ -119,6 +131,7 @@ export class FrameInput {
     this.#given = undefined;
     try {
       if (this.#givenDirect) this.#decoder.advanceDirect(n);
+      else if (this.#givenWhole) this.#readWhole(n, buf);
       else {
         const at = this.#chunkPos;
         this.#chunkPos = at + n;
@@ -130,11 +143,24 @@ export class FrameInput {
       // Also when a chunk read left a large body pending: its rest and the next header come in
       // a short read, so the next large body is read in place (64 KiB reads into the chunk had
       // copied every 64 KiB frame whole, each into a fresh body).
-      this.#afterDirect = this.#givenDirect || this.#decoder.pendingSize >= DIRECT_MIN;
+      this.#afterDirect = this.#givenDirect || this.#givenWhole || this.#decoder.pendingSize >= DIRECT_MIN;
       this.#afterRead();
     } catch (err) {
       this.fail(err instanceof Error ? err : new ProtocolError(String(err)));
     }
+  }
+
+  /** `n` bytes were read into a buffer sized for a frame of `#repeatSize` bytes, header first. */
+  #readWhole(n: number, buf: Uint8Array): void {
+    const size = this.#repeatSize;
+    if (n >= HEADER_BYTES && readLength(buf, 0) === size) {
+      this.#decoder.adopt(view(buf, HEADER_BYTES, HEADER_BYTES + size), n - HEADER_BYTES);
+      return;
+    }
+    // Guessed wrong: the bytes are decoded as any chunk's are (copied into a body, or delivered
+    // as views of this buffer, never read into again). A pooled buffer is not given back.
+    this.#lending.forgetBody();
+    this.#decoder.push(view(buf, 0, n));
   }
 
   /**
@@ -148,6 +174,9 @@ export class FrameInput {
   }
 
   #frame(frame: Uint8Array): void {
+    const size = frame.length;
+    this.#repeatSize = size === this.#lastSize ? size : -1;
+    this.#lastSize = size;
     if (this.#lending.offer(frame, this.#chunk)) return;
     this.#onFrame(frame);
   }

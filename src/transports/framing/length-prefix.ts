@@ -116,6 +116,24 @@ export class LengthPrefixDecoder {
     return view(body, this.#filled, this.#need);
   }
 
+  /** True when nothing of a frame is pending (not even part of a header): the next byte starts a frame. */
+  get idle(): boolean {
+    return this.#need < 0 && this.#headBytes === 0;
+  }
+
+  /**
+   * Takes a frame whose header was read and checked elsewhere and whose first `filled` body bytes
+   * are already in `body` (read straight into it): delivered now if whole, else its rest comes
+   * through `directTarget()` or `push()`. Only while `idle`; `body.length` is the frame's size.
+   */
+  adopt(body: Uint8Array, filled: number): void {
+    this.#check(body.length);
+    this.#need = body.length;
+    this.#filled = filled;
+    this.#body = body;
+    this.#take(EMPTY, 0, 0);
+  }
+
   /** `n` bytes were read straight into the last `directTarget()`: the body is delivered once complete. */
   advanceDirect(n: number): void {
     this.#filled += n;

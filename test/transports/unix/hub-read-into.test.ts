@@ -19,7 +19,7 @@ import type { Connection } from '../../../src/transports/transport.js';
 import { adoptAcceptedForReadInto } from '../../../src/transports/shared/accept-read-into.js';
 import { ReadInto } from '../../../src/transports/framing/frame-input.js';
 import { uniqueName } from '../../helpers/run-id.js';
-import { MiB, payload, same, pauseMidLargeFrame, sendInterleaved } from './read-into-frames.js';
+import { MiB, payload, same, pauseMidLargeFrame, sendInterleaved, sendRuns } from './read-into-frames.js';
 import { within, until } from '../../helpers/watchdog.js';
 
 const openFds = (): string[] => readdirSync('/proc/self/fd');
@@ -56,6 +56,15 @@ test('frames of every size sent to the hub arrive intact, read in place, and sta
     assert.is(pushed.bytes(), 0, 'no byte read through Node\'s own buffers (data events)');
   } finally {
     pushed.restore();
+    await close();
+  }
+});
+
+test('runs of large frames of one size sent to the hub, each ended by a size guessed wrong, arrive intact', async () => {
+  const { writer, reader, close } = await pair('hubreadinto-runs');
+  try {
+    await sendRuns(writer, reader);
+  } finally {
     await close();
   }
 });

@@ -48,6 +48,31 @@ export async function sendInterleaved(writer: Connection, reader: Connection): P
   for (let i = 0; i < sent.length; i++) assert.ok(same(got[i]!, sent[i]!), `frame ${i} (${sent[i]!.length} bytes) intact`);
 }
 
+/**
+ * Runs of large frames of one size (then a read takes a whole frame into a buffer of its size,
+ * framing/frame-input.ts), each run ended by a frame the guess gets wrong: larger, smaller, small
+ * ones between. All kept by the receiver and compared only at the end.
+ */
+export async function sendRuns(writer: Connection, reader: Connection): Promise<void> {
+  const runs: Array<[size: number, count: number]> = [[70_000, 6], [64 * KiB, 5], [200_000, 3], [70_000, 2], [5, 1],
+    [70_000, 3], [16 * KiB, 4], [16 * KiB + 1, 3], [MiB, 3], [64 * KiB + 5, 4], [100, 2], [64 * KiB + 5, 3], [20_000, 3], [3, 1]];
+  const sent: Uint8Array[] = [];
+  const got: Uint8Array[] = [];
+  reader.consume((f) => got.push(f));
+  for (let round = 0; round < 2; round++) {
+    for (const [size, count] of runs) {
+      for (let k = 0; k < count; k++) {
+        const p = payload(sent.length, size);
+        sent.push(p);
+        if (!writer.write(p)) await within(20_000, 'room to write', writer.drained());
+      }
+    }
+  }
+  await until('every frame received', () => got.length >= sent.length, 30_000, 5);
+  assert.is(got.length, sent.length);
+  for (let i = 0; i < sent.length; i++) assert.ok(same(got[i]!, sent[i]!), `frame ${i} (${sent[i]!.length} bytes) intact`);
+}
+
 /** The reader pauses while the next (large) frame is on its way, and resumes a little later: nothing is lost. */
 export async function pauseMidLargeFrame(pair: { writer: Connection; reader: Connection; close(): Promise<void> }): Promise<void> {
   const { writer, reader, close } = pair;

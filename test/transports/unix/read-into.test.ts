@@ -13,7 +13,7 @@ import type { Connection } from '../../../src/transports/transport.js';
 import { FrameInput } from '../../../src/transports/framing/frame-input.js';
 import { HEADER_BYTES, writeLength } from '../../../src/transports/framing/length-prefix.js';
 import { uniqueName } from '../../helpers/run-id.js';
-import { MiB, payload, same, pauseMidLargeFrame, sendInterleaved } from './read-into-frames.js';
+import { MiB, payload, same, pauseMidLargeFrame, sendInterleaved, sendRuns } from './read-into-frames.js';
 
 /** The connecting side reads (it is the side with `onread`): the accepted side writes. */
 async function pair(label: string): Promise<{ writer: Connection; reader: Connection; close(): Promise<void> }> {
@@ -32,6 +32,15 @@ test('frames of every size, interleaved, arrive intact and stay intact while kep
   const { writer, reader, close } = await pair('readinto');
   try {
     await sendInterleaved(writer, reader);
+  } finally {
+    await close();
+  }
+});
+
+test('runs of large frames of one size, each ended by a size guessed wrong, arrive intact', async () => {
+  const { writer, reader, close } = await pair('readinto-runs');
+  try {
+    await sendRuns(writer, reader);
   } finally {
     await close();
   }
