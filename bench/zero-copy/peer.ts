@@ -130,14 +130,14 @@ if (role === 'pub') {
     (warm) => console.log(`warm ${warm}`),
     (m) => console.log(`got ${m.count} ${m.seconds.toFixed(6)} ${m.cpuMicros} ${m.warm}`));
   const grant = method === 'copy' ? creditGrant(bus, size) : undefined;
-  const onMessage = (data: Uint8Array, release?: () => void): void => {
+  const onMessage = (data: Uint8Array, sample?: { release(): void }): void => {
     sum += data[0]!;
-    release?.();
+    sample?.release(); // the message itself, not a closure made per message
     meter.count();
     grant?.(meter.received);
     if (meter.received >= total) drained();
   };
-  if (method === 'loan') bus.subscribe('zc.data', { zeroCopy: true, bufferSize: 1 << 16 }).subscribe((m) => onMessage(m.data, () => m.release()));
+  if (method === 'loan') bus.subscribe('zc.data', { zeroCopy: true, bufferSize: 1 << 16 }).subscribe((m) => onMessage(m.data, m));
   else bus.subscribe('zc.data').subscribe((m) => onMessage(m.data as Uint8Array));
   lines.on('line', (l) => {
     if (!l.startsWith('end ')) return;

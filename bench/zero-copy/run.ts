@@ -141,13 +141,13 @@ async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: nu
         const meter = new ThroughputMeter(size, method, seconds, onWarm, onDone);
         received = () => meter.received;
         const grant = method === 'copy' ? creditGrant(hub, size) : undefined;
-        const on = (data: Uint8Array, release?: () => void): void => {
+        const on = (data: Uint8Array, sample?: { release(): void }): void => {
           void data[0];
-          release?.();
+          sample?.release(); // the message itself, not a closure made per message
           meter.count();
           grant?.(meter.received);
         };
-        if (method === 'loan') hub.subscribe('zc.data', { zeroCopy: true }).subscribe((m) => on(m.data, () => m.release()));
+        if (method === 'loan') hub.subscribe('zc.data', { zeroCopy: true }).subscribe((m) => on(m.data, m));
         else hub.subscribe('zc.data').subscribe((m) => on(m.data as Uint8Array));
         return;
       }
