@@ -39,4 +39,10 @@ export class CreditWait {
   async until(i: number): Promise<void> {
     while (i > this.limit) await new Promise<void>((resolve) => { this.#wake = resolve; });
   }
+
+  /** Stops waiting for credit (told to stop, or the parent is gone): a receiver that died grants none. */
+  release(): void {
+    this.limit = Infinity;
+    this.#wake?.();
+  }
 }

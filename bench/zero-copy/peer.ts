@@ -10,6 +10,7 @@
  *   through a ThroughputMeter (meter.ts; `count` is the measured window's seconds here): prints
  *   "warm <messages of warm-up>" at the warm mark, then "got <count> <seconds> <CPU µs> <warm>"
  *   for the measured window; then drains until the parent's "end <messages sent>".
+ * pub and sub stop when their stdin closes (a parent that died): never left running as orphans.
  * - ping: sends samples (`loan`) or messages (`copy`) of `size` bytes on `zc.ping` one at a time, each after the pong
  *   of the last: unmeasured round trips until the path is warm (`warmUp`), then `count` measured
  *   ones; prints "rtt <µs> <µs> ..." and "warm <round trips of warm-up>".
@@ -82,13 +83,20 @@ if (role === 'pub') {
   // Copies: at most copyCredit(size) messages ahead of the receiver (credits.ts); loans are
   // bounded by the pool.
   const credit = method === 'copy' ? new CreditWait(bus, size) : undefined;
+  const stop = (): void => {
+    state = 'stop';
+    credit?.release();
+  };
+  // The parent is gone: never publish on as an orphan (before "go": nothing made yet, just end).
+  lines.once('close', () => (state === 'ready' ? process.exit(1) : stop()));
   await bus.flush(); // the credit subscription is known to the hub before the receiver grants any
   console.log('ready');
   await told('go');
+  state = 'go';
   let markAt = 0;
   let markCpu = process.cpuUsage();
   void told('mark').then(() => { state = 'mark'; });
-  void told('stop').then(() => { state = 'stop'; });
+  void told('stop').then(stop);
   const buf = new Uint8Array(size).fill(7);
   let last: Promise<void> | undefined;
   let i = 1;
@@ -139,6 +147,7 @@ if (role === 'pub') {
   };
   if (method === 'loan') bus.subscribe('zc.data', { zeroCopy: true, bufferSize: 1 << 16 }).subscribe((m) => onMessage(m.data, m));
   else bus.subscribe('zc.data').subscribe((m) => onMessage(m.data as Uint8Array));
+  lines.once('close', () => drained()); // the parent is gone: end too
   lines.on('line', (l) => {
     if (!l.startsWith('end ')) return;
     total = Number(l.slice(4));

@@ -61,7 +61,7 @@ function parseSize(t: string): number {
 /** Children alive now: killed when this process is interrupted. */
 const children = new Set<ChildProcess>();
 
-interface Proc { lines: string[]; wait(re: RegExp): Promise<string>; send(line?: string): void; exited: Promise<number | null> }
+interface Proc { lines: string[]; wait(re: RegExp): Promise<string>; send(line?: string): void; kill(): void; exited: Promise<number | null> }
 function start(role: string, url: string, method: string, size: number, count: number): Proc {
   const child = spawn(process.execPath, [...nodeArgs, peerJs, role, url, method, String(size), String(count), String(publishWindow)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(child);
@@ -87,6 +87,7 @@ function start(role: string, url: string, method: string, size: number, count: n
       else waiters.push({ re, resolve, reject });
     }),
     send: (line = 'go') => { child.stdin!.write(`${line}\n`); },
+    kill: () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); },
     exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
   };
 }
@@ -118,9 +119,9 @@ interface Figure { rate: number; cpu?: { pub: number; hub: number; sub?: number 
 async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number): Promise<Figure> {
   const url = hubUrl(size);
   const hub = await listen(url);
+  let pub: Proc | undefined;
+  let sub: Proc | undefined;
   try {
-    let pub: Proc | undefined;
-    let sub: Proc | undefined;
     let hubCpu = process.cpuUsage();
     let hubCpuMicros = 0;
     let got: Measured | undefined;
@@ -163,7 +164,11 @@ async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: nu
     pub = start('pub', url, method, size, 0);
     await pub.wait(/^ready$/);
     pub.send('go');
-    await measured;
+    // A publisher that ends early fails the measurement instead of hanging it (the relay's
+    // subscriber does so through its awaited lines).
+    const early = pub.exited.then((code) => { throw new Error(`pub exited (code=${code}) before the measured window ended`); });
+    early.catch(() => undefined);
+    await Promise.race([measured, early]);
     const [total, pubCpu, pubCount] = (await pub.wait(/^sent /)).split(' ').slice(1).map(Number) as [number, number, number];
     if (sub) sub.send(`end ${total}`);
     else await until(() => received() >= total);
@@ -174,6 +179,12 @@ async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: nu
       ? { pub: perPub, hub: hubCpuMicros / m.count }
       : { pub: perPub, hub: hubCpuMicros / m.count, sub: m.cpuMicros / m.count };
     return { rate: m.count / m.seconds, cpu, warm: m.warm };
+  } catch (err) {
+    // A failed measurement (a subscriber dropped as a slow consumer) leaves no peer behind: its
+    // publisher would otherwise wait for credit or room that never comes.
+    pub?.kill();
+    sub?.kill();
+    throw err;
   } finally {
     await hub.close();
   }
