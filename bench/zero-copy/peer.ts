@@ -1,12 +1,16 @@
 /**
  * A client process of the zero-copy bench. argv: <role> <url> <method> <size> <count> [window]
- * - pub: publishes `count` payloads of `size` bytes on `zc.data`, by `loan` (writes one byte of
- *   each loan) or `copy` (publishes one prepared buffer), then prints "sent". It awaits a
+ * - pub: publishes payloads of `size` bytes on `zc.data` from the parent's "go" to its "stop",
+ *   by `loan` (writes one byte of each loan) or `copy` (publishes one prepared buffer), then
+ *   prints "sent <messages> <CPU µs since "mark"> <messages since "mark">". It awaits a
  *   publish only every `window` messages (default 256, as bench/relay/peer.ts), as a producer
  *   that does not wait for each sample would; a loan waits only when the pool is full
  *   (`bus.tryLoan()` first). `window` 1 awaits every loan and every publish.
- * - sub: counts `count` messages (zeroCopy for `loan`: released at once), reading one byte of
- *   each, then prints "got <count> <seconds from the first to the last>".
+ * - sub: counts messages (zeroCopy for `loan`: released at once), reading one byte of each,
+ *   through a ThroughputMeter (meter.ts; `count` is the measured window's seconds here): prints
+ *   "warm <messages of warm-up>" at the warm mark, then "got <count> <seconds> <CPU µs> <warm>"
+ *   for the measured window; then drains until the parent's "end <messages sent>".
+ * pub and sub stop when their stdin closes (a parent that died): never left running as orphans.
  * - ping: sends samples (`loan`) or messages (`copy`) of `size` bytes on `zc.ping` one at a time, each after the pong
  *   of the last: unmeasured round trips until the path is warm (`warmUp`), then `count` measured
  *   ones; prints "rtt <µs> <µs> ..." and "warm <round trips of warm-up>".
@@ -18,7 +22,10 @@
  * (user + system CPU of this process since "ready"; page faults and context switches since start) last.
  * @module
  */
+import { createInterface } from 'node:readline';
 import { Bus } from '../../src/index.js';
+import { ThroughputMeter } from './meter.js';
+import { CreditWait, creditGrant } from './credits.js';
 
 const [role, url, method, sizeText, countText, windowText] = process.argv.slice(2);
 const size = Number(sizeText);
@@ -66,12 +73,35 @@ async function warmUp(roundTrip: () => Promise<number>): Promise<number> {
 
 let cpuAtReady = process.cpuUsage();
 if (role === 'pub') {
+  // Lines from the parent: "go", then "mark" (the receiver is warm: count from here), "stop".
+  const lines = createInterface({ input: process.stdin });
+  let state = 'ready';
+  const told = (what: string): Promise<void> => new Promise((resolve) => {
+    const on = (l: string): void => { if (l === what) { lines.off('line', on); resolve(); } };
+    lines.on('line', on);
+  });
+  // Copies: at most copyCredit(size) messages ahead of the receiver (credits.ts); loans are
+  // bounded by the pool.
+  const credit = method === 'copy' ? new CreditWait(bus, size) : undefined;
+  const stop = (): void => {
+    state = 'stop';
+    credit?.release();
+  };
+  // The parent is gone: never publish on as an orphan (before "go": nothing made yet, just end).
+  lines.once('close', () => (state === 'ready' ? process.exit(1) : stop()));
+  await bus.flush(); // the credit subscription is known to the hub before the receiver grants any
   console.log('ready');
-  cpuAtReady = process.cpuUsage();
-  await go();
+  await told('go');
+  state = 'go';
+  let markAt = 0;
+  let markCpu = process.cpuUsage();
+  void told('mark').then(() => { state = 'mark'; });
+  void told('stop').then(stop);
   const buf = new Uint8Array(size).fill(7);
   let last: Promise<void> | undefined;
-  for (let i = 1; i <= count; i++) {
+  let i = 1;
+  for (; state !== 'stop'; i++) {
+    if (credit && i > credit.limit) await credit.until(i);
     if (method === 'loan') {
       const s = (window > 1 ? bus.tryLoan('zc.data', size) : undefined) ?? await bus.loan('zc.data', size, { timeout: 60_000 });
       s.data[0] = i & 255;
@@ -81,29 +111,55 @@ if (role === 'pub') {
       last = bus.publish('zc.data', buf);
     }
     if (i % window === 0) await last;
+    // An event-loop turn now and then, or the parent's lines would wait for a full pool (~4 µs
+    // per 1,024 messages).
+    if ((i & 1023) === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (state === 'mark') {
+      state = 'counting';
+      markAt = i;
+      markCpu = process.cpuUsage();
+    }
   }
   await last;
   await bus.flush();
-  console.log('sent');
+  const cpu = process.cpuUsage(markCpu);
+  console.log(`sent ${i - 1} ${cpu.user + cpu.system} ${i - 1 - markAt}`);
+  lines.close();
+  process.stdin.destroy();
 } else if (role === 'sub') {
-  let n = 0;
-  let first = 0;
+  // Counts every message (ThroughputMeter: warm-up, then the measured window), then drains
+  // until the parent says how many were sent ("end <n>").
   let sum = 0;
-  const done = new Promise<void>((resolve) => {
-    const onMessage = (data: Uint8Array, release?: () => void): void => {
-      if (n === 0) first = performance.now();
-      sum += data[0]!;
-      release?.();
-      if (++n === count) resolve();
-    };
-    if (method === 'loan') bus.subscribe('zc.data', { zeroCopy: true, bufferSize: 1 << 16 }).subscribe((m) => onMessage(m.data, () => m.release()));
-    else bus.subscribe('zc.data').subscribe((m) => onMessage(m.data as Uint8Array));
+  const lines = createInterface({ input: process.stdin });
+  let total = Infinity;
+  let drained: () => void = () => {};
+  const done = new Promise<void>((resolve) => { drained = resolve; });
+  const meter = new ThroughputMeter(size, method as 'loan' | 'copy', count,
+    (warm) => console.log(`warm ${warm}`),
+    (m) => console.log(`got ${m.count} ${m.seconds.toFixed(6)} ${m.cpuMicros} ${m.warm}`));
+  const grant = method === 'copy' ? creditGrant(bus, size) : undefined;
+  const onMessage = (data: Uint8Array, sample?: { release(): void }): void => {
+    sum += data[0]!;
+    sample?.release(); // the message itself, not a closure made per message
+    meter.count();
+    grant?.(meter.received);
+    if (meter.received >= total) drained();
+  };
+  if (method === 'loan') bus.subscribe('zc.data', { zeroCopy: true, bufferSize: 1 << 16 }).subscribe((m) => onMessage(m.data, m));
+  else bus.subscribe('zc.data').subscribe((m) => onMessage(m.data as Uint8Array));
+  lines.once('close', () => drained()); // the parent is gone: end too
+  lines.on('line', (l) => {
+    if (!l.startsWith('end ')) return;
+    total = Number(l.slice(4));
+    if (meter.received >= total) drained();
   });
   await bus.flush();
   console.log('ready');
   cpuAtReady = process.cpuUsage();
   await done;
-  console.log(`got ${n} ${((performance.now() - first) / 1000).toFixed(6)} ${sum}`);
+  lines.close();
+  process.stdin.destroy();
+  void sum;
 } else if (role === 'pong') {
   let last: Promise<void> = Promise.resolve();
   const done = new Promise<void>((resolve) => {

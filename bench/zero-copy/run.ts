@@ -7,8 +7,9 @@
  * - `p2p`: a publisher client → the hub process, which subscribes itself (two processes);
  * - `relay`: a publisher client → the hub → a subscriber client (three processes).
  * Receivers read one byte of each message (a zero-copy receiver releases it at once).
- * Each bus's pool holds 256 samples (`?pool=`, `--slots`, see poolFor). Reported: msgs/s at the receiver (first to last message), median of `--runs`, and the CPU each
- * process spent per message (relay). Then a ping-pong of `--ping-size` samples with `?spin`, in
+ * Each bus's pool holds 64 MiB or 256 samples, whichever is larger (`?pool=`, `--slots`, see
+ * poolFor). Every measurement warms up first (meter.ts), then counts about `--seconds`: msgs/s at
+ * the receiver, median of `--runs`, and the CPU each process spent per message over that window. Then a ping-pong of `--ping-size` samples with `?spin`, in
  * two shapes (pinger client → hub, which answers; pinger client → hub → ponger client and back):
  * p10, p50 and p99 round trip, after an unmeasured warm-up (peer.ts `warmUp`).
  *
@@ -16,7 +17,7 @@
  *      [--shapes p2p,relay] [--ping-size 1m] [--pings 2000] [--spin 200] [--no-ping]
  *      [--loans-only] (no copy and 64 B figures: to profile the loan path alone) [--ping-only] (only the ping-pong)
  *      [--window 256] (publishes in flight before the publisher awaits one; 1: await each)
- *      [--slots 256] (samples each pool holds, see poolFor)
+ *      [--slots 256] (samples each pool holds at least, see poolFor)
  * `BENCH_NODE_ARGS` gives every process (hub included) extra Node flags, as in `npm run bench`:
  * `--max-semi-space-size=1` pins V8's young generation for an A/B (GC luck out of the figures),
  * `--cpu-prof --cpu-prof-dir=DIR` profiles every process.
@@ -27,6 +28,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Bus } from '../../src/index.js';
 import { sweepZeroCopyBench } from './sweep.js';
+import { ThroughputMeter, WARM_RULE, type Measured } from './meter.js';
+import { creditGrant } from './credits.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -42,18 +45,11 @@ const sizes = opt('sizes', '64k,1m,4m,16m').split(',').map(parseSize);
  * of sessions 5 to 7).
  */
 const publishWindow = Math.max(1, Number(opt('window', '256')));
-/** Samples each pool holds (poolFor). */
+/** Samples each pool holds at least (poolFor). */
 const slots = Math.max(1, Number(opt('slots', '256')));
 const peerJs = fileURLToPath(new URL('./peer.js', import.meta.url));
 /** BENCH_NODE_ARGS: extra Node flags for every process of the bench (the hub is this one). */
 const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-/**
- * Messages per second assumed to size a measurement: steady state, not the first milliseconds
- * (JIT, first touches of the ring's pages). A pipelined publisher goes 2-4x faster than one that
- * awaits each message.
- */
-const GUESS = publishWindow > 1 ? { loan: 150_000, copy64: 300_000 } : { loan: 40_000, copy64: 80_000 };
-
 function parseSize(t: string): number {
   const m = /^(\d+)([km]?)$/i.exec(t.trim());
   if (!m) throw new RangeError(`bad size: ${t}`);
@@ -65,7 +61,7 @@ function parseSize(t: string): number {
 /** Children alive now: killed when this process is interrupted. */
 const children = new Set<ChildProcess>();
 
-interface Proc { lines: string[]; wait(re: RegExp): Promise<string>; send(): void; exited: Promise<number | null> }
+interface Proc { lines: string[]; wait(re: RegExp): Promise<string>; send(line?: string): void; kill(): void; exited: Promise<number | null> }
 function start(role: string, url: string, method: string, size: number, count: number): Proc {
   const child = spawn(process.execPath, [...nodeArgs, peerJs, role, url, method, String(size), String(count), String(publishWindow)], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(child);
@@ -90,74 +86,113 @@ function start(role: string, url: string, method: string, size: number, count: n
       else if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`${role} already exited before ${re}`));
       else waiters.push({ re, resolve, reject });
     }),
-    send: () => { child.stdin!.write('go\n'); },
+    send: (line = 'go') => { child.stdin!.write(`${line}\n`); },
+    kill: () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); },
     exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
   };
 }
 
 /**
- * Every pool holds `--slots` samples, 256 by default (16 MiB at 64 KiB, 256 MiB at 1 MiB, 4 GiB at 16 MiB): the same
- * number in flight at every size, so a figure measures the path and not the pool (with 64 slots
- * of 16 MiB the publisher waited for releases: 40-47k samples/s against 100k+ at 1 MiB, every
- * process dearer per sample from fewer samples per wake-up). Not more: a publisher that never
- * waits fills the whole pool before its first sample comes back, and every slot's first page is
- * a page fault in the publisher and in the subscriber (a shared-memory fault costs tens of µs
- * here): a 256 MiB pool gave 64 KiB 4,096 slots to fault in against 256 at 1 MiB, which made
- * 64 KiB samples look dearer than 1 MiB ones (12 against 8 µs of publisher CPU per sample over
- * 40,000 samples). Pages are only backed where written (one byte per sample here), so a large
- * pool costs address space, not memory.
+ * A pool of the library's default size (64 MiB: 1,024 samples of 64 KiB) or of `--slots` samples
+ * (256 by default: 256 MiB at 1 MiB, 4 GiB at 16 MiB), whichever is larger: what a user gets at
+ * 64 KiB, and not fewer than 256 in flight at any size. Before session 12 every pool held
+ * `--slots` samples, 16 MiB at 64 KiB: the publisher then found the pool full every ~255 samples
+ * and waited for a room notice (two hops), and a relayed 64 KiB sample cost 1.6 / 1.2 / 1.1 µs
+ * (publisher / hub / subscriber) against 0.6 / 0.45 / 0.5 with 1,024 slots, warmed up alike in the
+ * same minutes. (Fewer slots at 64 KiB also kept first page faults out of the old cold count;
+ * the warm-up now does.) Pages are only backed where written (one byte per sample here), so a
+ * large pool costs address space, not memory.
  */
-const poolFor = (size: number): string => `${Math.ceil((slots * size) / (1 << 20))}MiB`;
+const poolFor = (size: number): string => `${Math.max(64, Math.ceil((slots * size) / (1 << 20)))}MiB`;
 const hubUrl = (size: number, query = ''): string => `shm://zcbench${process.pid}?size=64MiB&pool=${poolFor(size)}${query}`;
 const listen = (url: string): Promise<Bus> =>
   // The copy path queues whole payloads for a slower subscriber: with the default 32 MiB per
   // subscriber a 16 MiB relay drops it as a slow consumer, so the hub may queue more here.
   Bus.listen(url, { maxPendingBytes: 1 << 30, maxPendingTotal: 2 ** 31 });
 
-interface Figure { rate: number; cpu?: { pub: number; hub: number; sub: number } }
+interface Figure { rate: number; cpu?: { pub: number; hub: number; sub?: number }; warm?: number }
 
-/** One measurement: msgs/s at the receiver (and, relayed, CPU µs per message of each process). */
-async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, count: number): Promise<Figure> {
+/**
+ * One measurement, warmed up first (meter.ts): msgs/s at the receiver over the measured window
+ * and the CPU µs per message of each process over it (p2p: publisher / hub, which receives).
+ */
+async function measure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number): Promise<Figure> {
   const url = hubUrl(size);
   const hub = await listen(url);
+  let pub: Proc | undefined;
+  let sub: Proc | undefined;
   try {
-    if (shape === 'p2p') {
-      let n = 0;
-      let first = 0;
-      let last = 0;
-      const done = new Promise<void>((resolve) => {
-        const on = (data: Uint8Array, release?: () => void): void => {
-          if (n === 0) first = performance.now();
+    let hubCpu = process.cpuUsage();
+    let hubCpuMicros = 0;
+    let got: Measured | undefined;
+    let received = (): number => 0;
+    const measured = new Promise<void>((resolve, reject) => {
+      const onWarm = (): void => {
+        hubCpu = process.cpuUsage();
+        pub!.send('mark');
+      };
+      const onDone = (m: Measured): void => {
+        const c = process.cpuUsage(hubCpu);
+        got = m;
+        hubCpuMicros = c.user + c.system;
+        pub!.send('stop');
+        resolve();
+      };
+      if (shape === 'p2p') {
+        const meter = new ThroughputMeter(size, method, seconds, onWarm, onDone);
+        received = () => meter.received;
+        const grant = method === 'copy' ? creditGrant(hub, size) : undefined;
+        const on = (data: Uint8Array, sample?: { release(): void }): void => {
           void data[0];
-          release?.();
-          if (++n === count) { last = performance.now(); resolve(); }
+          sample?.release(); // the message itself, not a closure made per message
+          meter.count();
+          grant?.(meter.received);
         };
-        if (method === 'loan') hub.subscribe('zc.data', { zeroCopy: true }).subscribe((m) => on(m.data, () => m.release()));
+        if (method === 'loan') hub.subscribe('zc.data', { zeroCopy: true }).subscribe((m) => on(m.data, m));
         else hub.subscribe('zc.data').subscribe((m) => on(m.data as Uint8Array));
-      });
-      await hub.flush();
-      const pub = start('pub', url, method, size, count);
-      await pub.wait(/^ready$/);
-      pub.send();
-      await done;
-      await pub.exited;
-      return { rate: (count - 1) / ((last - first) / 1000) };
-    }
-    const sub = start('sub', url, method, size, count);
-    await sub.wait(/^ready$/);
-    const pub = start('pub', url, method, size, count);
+        return;
+      }
+      sub = start('sub', url, method, size, seconds);
+      sub.wait(/^warm /).then(onWarm, reject);
+      sub.wait(/^got /).then((l) => {
+        const [count, secs, cpu, warm] = l.split(' ').slice(1).map(Number) as [number, number, number, number];
+        onDone({ count, seconds: secs, cpuMicros: cpu, warm });
+      }, reject);
+    });
+    await hub.flush();
+    if (sub) await sub.wait(/^ready$/);
+    pub = start('pub', url, method, size, 0);
     await pub.wait(/^ready$/);
-    const hubCpu = process.cpuUsage();
-    pub.send();
-    const got = await sub.wait(/^got /);
-    const hubUs = process.cpuUsage(hubCpu);
-    const [pc, sc] = await Promise.all([pub.wait(/^cpu /), sub.wait(/^cpu /)]);
-    await Promise.all([pub.exited, sub.exited]);
-    const per = (line: string): number => Number(line.split(' ')[1]) / count;
-    return { rate: (count - 1) / Number(got.split(' ')[2]), cpu: { pub: per(pc), hub: (hubUs.user + hubUs.system) / count, sub: per(sc) } };
+    pub.send('go');
+    // A publisher that ends early fails the measurement instead of hanging it (the relay's
+    // subscriber does so through its awaited lines).
+    const early = pub.exited.then((code) => { throw new Error(`pub exited (code=${code}) before the measured window ended`); });
+    early.catch(() => undefined);
+    await Promise.race([measured, early]);
+    const [total, pubCpu, pubCount] = (await pub.wait(/^sent /)).split(' ').slice(1).map(Number) as [number, number, number];
+    if (sub) sub.send(`end ${total}`);
+    else await until(() => received() >= total);
+    await Promise.all([pub.exited, sub?.exited]);
+    const m = got!;
+    const perPub = pubCpu / Math.max(1, pubCount);
+    const cpu = shape === 'p2p'
+      ? { pub: perPub, hub: hubCpuMicros / m.count }
+      : { pub: perPub, hub: hubCpuMicros / m.count, sub: m.cpuMicros / m.count };
+    return { rate: m.count / m.seconds, cpu, warm: m.warm };
+  } catch (err) {
+    // A failed measurement (a subscriber dropped as a slow consumer) leaves no peer behind: its
+    // publisher would otherwise wait for credit or room that never comes.
+    pub?.kill();
+    sub?.kill();
+    throw err;
   } finally {
     await hub.close();
   }
+}
+
+/** Resolves once `done()` holds (polled every 5 ms: only the end of a measurement waits here). */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /**
@@ -208,14 +243,14 @@ async function pingPong(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: n
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const fmt = (n: number): string => (Number.isNaN(n) ? 'failed' : n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
 const human = (n: number): string => (n >= 1 << 20 ? `${Math.round(n / (1 << 20))} MiB` : `${Math.round(n / 1024)} KiB`);
-const cpuText = (f: Figure): string => (f.cpu ? `${f.cpu.pub.toFixed(1)} / ${f.cpu.hub.toFixed(1)} / ${f.cpu.sub.toFixed(1)}` : '');
+const cpuText = (f: Figure): string => (f.cpu ? [f.cpu.pub, f.cpu.hub, f.cpu.sub].filter((x) => x !== undefined).map((x) => x.toFixed(2)).join(' / ') : '');
 
 /** Median of `runs` measurements, by rate; the CPU figures of that run. */
-async function figure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, count: number, label: string): Promise<Figure> {
+async function figure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: number, label: string): Promise<Figure> {
   const xs: Figure[] = [];
   for (let r = 0; r < runs; r++) {
     try {
-      xs.push(await measure(shape, method, size, count));
+      xs.push(await measure(shape, method, size));
     } catch (err) {
       // One failed measurement (the copy path's subscriber dropped as a slow consumer at 16 MiB
       // relayed, under load) is reported, not the end of the run.
@@ -223,25 +258,25 @@ async function figure(shape: 'p2p' | 'relay', method: 'loan' | 'copy', size: num
       xs.push({ rate: Number.NaN });
     }
   }
-  process.stderr.write(`${shape} ${label} ${method}: ${xs.map((x) => fmt(x.rate)).join(' ')}\n`);
+  process.stderr.write(`${shape} ${label} ${method}: ${xs.map((x) => `${fmt(x.rate)} (${cpuText(x)} after ${fmt(x.warm ?? Number.NaN)})`).join(', ')}\n`);
   const ok = xs.filter((x) => !Number.isNaN(x.rate)).sort((a, b) => a.rate - b.rate);
   return ok[ok.length >> 1] ?? { rate: Number.NaN };
 }
 
 async function main(): Promise<void> {
   sweepZeroCopyBench(); // what earlier runs that were killed left in /dev/shm
-  console.log(`zero-copy bench over shm://, ${runs} run(s) per figure, median msgs/s at the receiver, publisher window ${publishWindow}, ${slots} samples per pool`);
-  console.log('CPU µs per message: publisher / hub / subscriber (relay only)');
+  console.log(`zero-copy bench over shm://, ${runs} run(s) per figure, median msgs/s at the receiver over ${seconds} s after a ${WARM_RULE}; publisher window ${publishWindow}; pools of 64 MiB or ${slots} samples, whichever is larger`);
+  console.log('CPU µs per message over the same window: publisher / hub / subscriber (p2p: publisher / hub, which receives)');
   console.log('| shape | size | 64 B copy msgs/s | copy msgs/s | loan msgs/s | loan GB/s | loan / copy | loan / 64 B | loan CPU µs/msg | 64 B CPU µs/msg |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const shape of (args.includes('--ping-only') ? [] : opt('shapes', 'p2p,relay').split(',')) as Array<'p2p' | 'relay'>) {
     // The bound: 64-byte messages through the same path, in the same run.
     const skip = { rate: Number.NaN };
     const loansOnly = args.includes('--loans-only');
-    const small = loansOnly ? skip : await figure(shape, 'copy', 64, Math.max(50, Math.round(GUESS.copy64 * seconds)), '64 B');
+    const small = loansOnly ? skip : await figure(shape, 'copy', 64, '64 B');
     for (const size of sizes) {
-      const copy = loansOnly ? skip : await figure(shape, 'copy', size, Math.max(20, Math.round(Math.min(GUESS.copy64, 1e9 / size) * seconds)), human(size));
-      const loan = await figure(shape, 'loan', size, Math.max(50, Math.round(GUESS.loan * seconds)), human(size));
+      const copy = loansOnly ? skip : await figure(shape, 'copy', size, human(size));
+      const loan = await figure(shape, 'loan', size, human(size));
       console.log(`| ${shape} | ${human(size)} | ${fmt(small.rate)} | ${fmt(copy.rate)} | ${fmt(loan.rate)} | ${((loan.rate * size) / 1e9).toFixed(1)} `
         + `| ${(loan.rate / copy.rate).toFixed(1)}x | ${(loan.rate / small.rate).toFixed(2)} | ${cpuText(loan)} | ${cpuText(small)} |`);
     }

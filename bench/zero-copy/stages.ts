@@ -78,7 +78,10 @@ const loans = new Loans('pub1', { prefix, poolBytes: 1024 * SIZE, mode: 0o600 },
 
 // ---- hub: the sample router, one receiver peer with lane 1 -------------------------------------
 // The peers are this process (its uid: a lane is handed out, as to a bus of the hub's user).
-const fakeConn = { closed: new Promise(() => undefined), peer: { pid: process.pid, uid: process.geteuid?.() } } as unknown as Connection;
+// maxFrameSize as a shm connection's: without it the peer's frame limit was undefined and the
+// router split every batch into sample PUBs (encoded per sample) for a peer that could not take
+// it, so `--batches` measured that split (~17 µs per sample in the hub stage), not batches.
+const fakeConn = { closed: new Promise(() => undefined), peer: { pid: process.pid, uid: process.geteuid?.() }, maxFrameSize: 16 << 20 } as unknown as Connection;
 const publisherPeer = new RouterPeer('p0', fakeConn);
 const receiverPeer = new RouterPeer('p1', fakeConn);
 const router = new SampleRouter({ write: () => true, err: (_p, code, text) => { throw new Error(`${code} ${text}`); }, hubId: 'hub:zcstages' });
@@ -92,8 +95,10 @@ const local = router.wrapLocal(() => receiverPeer, {
 /** The router's publish: hands the frame to the one receiver (as #route → #write → outgoing, or local.deliver). */
 const publish = (_from: RouterPeer, frame: Uint8Array | Uint8Array[], pub: Pub): void => {
   if (p2p) local.deliver(pub);
-  else router.outgoing(receiverPeer, frame);
+  else if (router.outgoing(receiverPeer, frame) !== frame) rewritten++;
 };
+/** Frames the router handed on as something else (split into sample PUBs, or copies): 0 when the stages measure what they say. */
+let rewritten = 0;
 
 // ---- receiver: lane 1 (the answer the hub would send), one zeroCopy subscription ---------------
 let laneHandler: WireHandler | undefined;
@@ -175,6 +180,7 @@ try {
   console.log(`publisher (loan + publish): ${col('pub')}`);
   console.log(`hub (decode + route${p2p ? ' + deliver + release' : ''}): ${col('hub')}`);
   console.log(`receiver (${p2p ? 'turn end' : 'deliver + release + turn end'}): ${col('sub')}`);
+  console.log(`frames the router rewrote: ${rewritten}`);
 } finally {
   receiver.close();
   router.close();

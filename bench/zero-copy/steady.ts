@@ -56,9 +56,9 @@ function receive(bus: Bus, onWarm: () => void): Promise<{ from: Snap; to: Snap }
   let n = 0;
   let from: Snap | undefined;
   return new Promise((resolve) => {
-    const on = (data: Uint8Array, release?: () => void): void => {
+    const on = (data: Uint8Array, sample?: { release(): void }): void => {
       void data[0];
-      release?.();
+      sample?.release(); // the message itself, not a closure made per message
       if (++n === warm) {
         from = snap();
         onWarm();
@@ -66,7 +66,7 @@ function receive(bus: Bus, onWarm: () => void): Promise<{ from: Snap; to: Snap }
       if (n === count) resolve({ from: from!, to: snap() });
     };
     if (copy) bus.subscribe('zc.data').subscribe((m) => on(m.data as Uint8Array));
-    else bus.subscribe('zc.data', { zeroCopy: true, bufferSize: 1 << 16 }).subscribe((m) => on(m.data, () => m.release()));
+    else bus.subscribe('zc.data', { zeroCopy: true, bufferSize: 1 << 16 }).subscribe((m) => on(m.data, m));
   });
 }
 
