@@ -56,6 +56,8 @@ export interface DirectRoute {
   sendNow?(frame: OwnFrame): OwnRoute;
   /** Resolves once the router has read everything sent over the link so far (undefined: it has). */
   caughtUp?(): Promise<void> | undefined;
+  /** Resolves once the router reads again, after a `sendNow` that said `waits` (undefined: it reads). */
+  untilReading?(): Promise<void> | undefined;
 }
 
 /** The hub's bus as receiver: the hub client's dispatch. */
@@ -81,6 +83,8 @@ export class LocalPath implements DirectRoute, LocalDelivery {
   readonly #routerEnd: Connection;
   /** The router's `routeOwn` (set once attached): routes a publish now, when it can. */
   routeNow: ((frame: OwnFrame) => OwnRoute) | undefined;
+  /** The router's `untilReading` (set once attached). */
+  whenReading: (() => Promise<void> | undefined) | undefined;
   /** Resolved once the router has read all of the link (`caughtUp`). */
   #caughtUp: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Deliveries to the hub's bus under way: a publish from inside one is routed after it, by the link. */
@@ -127,6 +131,10 @@ export class LocalPath implements DirectRoute, LocalDelivery {
     // A closed link refuses the publish (`send` throws): so does this, by not taking it.
     if ((this.#link as Partial<{ isOpen: boolean }>).isOpen === false) return 'link';
     return this.routeNow(frame);
+  }
+
+  untilReading(): Promise<void> | undefined {
+    return this.whenReading?.();
   }
 
   caughtUp(): Promise<void> | undefined {

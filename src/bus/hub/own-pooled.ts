@@ -91,7 +91,7 @@ export function routeClaimedNow(routeOwn: (frame: OwnFrame) => OwnRoute, own: Cl
   } finally {
     f.chunks = [];
   }
-  if (done !== 'routed') return false;
+  if (done === 'behind' || done === 'link') return false;
   own.release();
   return true;
 }
