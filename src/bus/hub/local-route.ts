@@ -21,8 +21,10 @@
  * Before any of this, a publish of a value is offered to the router to be routed at once
  * (`sendNow`, ./own-now.ts): when nothing sent before waits on the link and nobody could tell
  * the difference, it is written straight into each subscriber's connection and never crosses
- * the link. A publish that found the link behind goes over it and returns a wait for the router
- * to catch up, so a publisher that awaits lets it do so and the next publish goes at once again.
+ * the link; while full subscribers hold the router it is written to them too and returns a wait
+ * for the router to read again (`untilReading`). A publish that found the link behind goes over
+ * it and returns a wait for the router to catch up, so a publisher that awaits lets it do so and
+ * the next publish goes at once again.
  * @module
  */
 import { ClosedError } from '../../errors.js';

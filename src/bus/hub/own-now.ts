@@ -12,16 +12,20 @@
  *
  * Only where that cannot be told apart from the link: nothing the hub's bus sent before waits
  * on its link (nothing is overtaken: SUB, UNSUB, PING and earlier publishes are all routed), the
- * router is reading (publishers are not being held back) and is not inside the routing of
- * something else (a subscriber's handler that publishes in reaction must come after what it
- * reacts to, at every peer), and every subscriber is a remote peer whose outbox is clear and
- * whose connection writes in place and takes the frame's size. No queue group, no subscription
- * of the hub's own bus, no `$sys.stats` counting, no zero-copy samples. Anything else: the
- * caller takes the link path, exactly as before.
+ * router is not inside the routing of something else (a subscriber's handler that publishes in
+ * reaction must come after what it reacts to, at every peer), and every subscriber is a remote
+ * peer whose connection writes in place and takes the frame's size, and whose outbox is clear,
+ * or holds nothing while its full connection holds the router (within its grace: it reads, and
+ * the frame goes out after everything handed to it before). The router reads, or only such full
+ * subscribers hold it: then the publisher waits (`waits`) until it reads again, as publishers
+ * held by the router do, so nothing grows past one window of unawaited publishes, as on a remote
+ * client's own connection. No queue group, no subscription of the hub's own bus, no
+ * `$sys.stats` counting, no zero-copy samples. Anything else: the caller takes the link path,
+ * exactly as before.
  * @module
  */
 import { canWriteInPlace } from '../../transports/capabilities.js';
-import { uninitialized } from '../../bytes.js';
+import { ownFrameBytes } from './own-payload.js';
 import { excluded } from '../policy/decide.js';
 import type { SubjectIndex } from '../subjects/subject-index.js';
 import type { RouterPeer, SubEntry } from './router-peer.js';
@@ -156,7 +160,7 @@ function writeTo(ctx: OwnRouteContext, peer: RouterPeer, frame: OwnFrame): void 
   if (at < 0) {
     // Straight into the connection too (nothing waits in the outbox): through the outbox, a
     // connection already full would queue it there, and every later publish would take the link.
-    const own = uninitialized(frame.size);
+    const own = ownFrameBytes(frame.size);
     frame.write(own, 0);
     let room: boolean;
     try {
