@@ -1,6 +1,5 @@
 /**
- * Payload encodings of the hub's own publishes (./local-route.ts), cut from a shared slab (and
- * the frames of those a full connection declines in place, ./own-now.ts).
+ * Payload encodings of the hub's own publishes (./local-route.ts), cut from a shared slab.
  *
  * Why: `codec.encode` of a byte array over 4 KiB is a fresh allocation per message
  * (`Buffer.allocUnsafeSlow`: its own ArrayBuffer, then GC): a third of the hub's CPU when it
@@ -60,8 +59,12 @@ function recycle(s: CutSlab): void {
   if (spare.length < SPARE_SLABS) spare.push(s.buf);
 }
 
-/** The slab the next cut of `n` bytes (at most CUT_LIMIT) comes from, at its `pos`. */
-function slabFor(n: number): CutSlab {
+/**
+ * The encoding of `value` by `codec` (`n`: its `ownPayloadSize`, at most the slab's cut limit:
+ * `!poolsOwnPayload(n)`), cut from a slab that is reused once every cut of it is given back.
+ * Call `release` only when nothing can read the bytes any more; never calling it is safe.
+ */
+export function encodeOwnCut(codec: Codec, value: unknown, n: number): PooledPayload {
   let s = cutSlab;
   if (s === undefined || s.pos + n > s.buf.length) {
     if (s !== undefined) {
@@ -70,31 +73,7 @@ function slabFor(n: number): CutSlab {
     }
     s = cutSlab = { buf: spare.pop() ?? uninitialized(SLAB_BYTES), pos: 0, out: 0, full: false };
   }
-  return s;
-}
-
-/**
- * `n` bytes of memory of their own for one frame, never given back: cut from a slab (which is
- * then never reused: the GC takes it once nothing reads its cuts), or allocated past CUT_LIMIT.
- * For a frame a full connection declines in place (a shm ring, ./own-now.ts): what the link path
- * it replaces did too (an encoding cut from here), instead of an ArrayBuffer per frame.
- */
-export function ownFrameBytes(n: number): Uint8Array {
-  if (n > CUT_LIMIT) return uninitialized(n);
-  const slab = slabFor(n);
-  const bytes = view(slab.buf, slab.pos, slab.pos + n);
-  slab.pos += n;
-  slab.out++;
-  return bytes;
-}
-
-/**
- * The encoding of `value` by `codec` (`n`: its `ownPayloadSize`, at most the slab's cut limit:
- * `!poolsOwnPayload(n)`), cut from a slab that is reused once every cut of it is given back.
- * Call `release` only when nothing can read the bytes any more; never calling it is safe.
- */
-export function encodeOwnCut(codec: Codec, value: unknown, n: number): PooledPayload {
-  const slab = slabFor(n);
+  const slab = s;
   codec.encodeInto!(value, slab.buf, slab.pos);
   const bytes = view(slab.buf, slab.pos, slab.pos + n);
   slab.pos += n;
