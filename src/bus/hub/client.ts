@@ -293,6 +293,8 @@ export class HubClient {
       const size = n < 0 ? (payload as Uint8Array).length : n;
       const now = this.#sender.publishNow(direct, this.#frameLimit(), topic, codec, payload, size, n < 0);
       if (now === 'routed') return undefined;
+      // Routed while full subscribers hold the router: wait, as its other publishers do.
+      if (now === 'waits') return direct.untilReading?.();
       const wait = this.#publishOwn(direct, topic, codec, payload, n);
       // Behind the link: a publisher that waits lets the router catch up (then it routes at once again).
       return now === 'behind' ? wait ?? direct.caughtUp?.() : wait;

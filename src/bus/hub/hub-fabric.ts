@@ -112,6 +112,7 @@ export class HubFabric implements Fabric {
     router.attach(remote, path);
     // ...or, where nothing tells it apart, routed at once and written in place (./own-now.ts).
     path.routeNow = (frame) => router.routeOwn(frame);
+    path.whenReading = () => router.untilReading();
     try {
       const client = await HubClient.open(local, { name, busId: options.busId, transport: 'local', direct: path });
       path.receiver = client;

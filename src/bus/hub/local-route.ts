@@ -21,8 +21,10 @@
  * Before any of this, a publish of a value is offered to the router to be routed at once
  * (`sendNow`, ./own-now.ts): when nothing sent before waits on the link and nobody could tell
  * the difference, it is written straight into each subscriber's connection and never crosses
- * the link. A publish that found the link behind goes over it and returns a wait for the router
- * to catch up, so a publisher that awaits lets it do so and the next publish goes at once again.
+ * the link; while full subscribers hold the router it is written to them too and returns a wait
+ * for the router to read again (`untilReading`). A publish that found the link behind goes over
+ * it and returns a wait for the router to catch up, so a publisher that awaits lets it do so and
+ * the next publish goes at once again.
  * @module
  */
 import { ClosedError } from '../../errors.js';
@@ -56,6 +58,8 @@ export interface DirectRoute {
   sendNow?(frame: OwnFrame): OwnRoute;
   /** Resolves once the router has read everything sent over the link so far (undefined: it has). */
   caughtUp?(): Promise<void> | undefined;
+  /** Resolves once the router reads again, after a `sendNow` that said `waits` (undefined: it reads). */
+  untilReading?(): Promise<void> | undefined;
 }
 
 /** The hub's bus as receiver: the hub client's dispatch. */
@@ -81,6 +85,8 @@ export class LocalPath implements DirectRoute, LocalDelivery {
   readonly #routerEnd: Connection;
   /** The router's `routeOwn` (set once attached): routes a publish now, when it can. */
   routeNow: ((frame: OwnFrame) => OwnRoute) | undefined;
+  /** The router's `untilReading` (set once attached). */
+  whenReading: (() => Promise<void> | undefined) | undefined;
   /** Resolved once the router has read all of the link (`caughtUp`). */
   #caughtUp: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Deliveries to the hub's bus under way: a publish from inside one is routed after it, by the link. */
@@ -127,6 +133,10 @@ export class LocalPath implements DirectRoute, LocalDelivery {
     // A closed link refuses the publish (`send` throws): so does this, by not taking it.
     if ((this.#link as Partial<{ isOpen: boolean }>).isOpen === false) return 'link';
     return this.routeNow(frame);
+  }
+
+  untilReading(): Promise<void> | undefined {
+    return this.whenReading?.();
   }
 
   caughtUp(): Promise<void> | undefined {

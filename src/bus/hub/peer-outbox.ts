@@ -115,9 +115,22 @@ export class PeerOutbox {
     return !this.#full && !this.#shut && !this.#direct;
   }
 
-  /** A frame was written to the connection directly while `clear`; `room`: what the connection said after it. */
+  /**
+   * True when nothing waits here (the connection may be full): a frame written to the connection
+   * directly now goes out after everything handed to this peer before (./own-now.ts, past a full
+   * connection while the peer holds the router).
+   */
+  get empty(): boolean {
+    return this.#head === this.#queue.length && !this.#shut && !this.#direct;
+  }
+
+  /**
+   * A frame was written to the connection directly while `clear` (or `empty`); `room`: what the
+   * connection said after it. Already full: it is waited for already, and its grace is not
+   * renewed (only the connection's progress renews it).
+   */
   wrote(room: boolean): void {
-    if (!room) this.#waitForRoom();
+    if (!room && !this.#full) this.#waitForRoom();
   }
 
   /** Holds the router for another grace period (the connection just filled, after progress). */

@@ -54,9 +54,9 @@ export class PubSender {
 
   /**
    * The hub's own publish of `value` routed at once, written in place into each subscriber's
-   * connection (./own-now.ts): `routed`, or why it must go the usual way (nothing sent, no seq
-   * used). `n`: the size of `value`'s encoding, by `codec.sizeOf` just before (sized once: a
-   * codec may pack the value to size it). `encoded`: `value` is bytes `codec` encoded already,
+   * connection (./own-now.ts): `routed` (or `waits`: routed, the publisher waits), or why it
+   * must go the usual way (nothing sent, no seq used). `n`: the size of `value`'s encoding, by
+   * `codec.sizeOf` just before (sized once: a codec may pack the value to size it). `encoded`: `value` is bytes `codec` encoded already,
    * copied as they are. Throws `FrameTooLargeError` past `limit`.
    */
   publishNow(route: DirectRoute, limit: number, topic: string, codec: Codec, value: unknown, n: number, encoded: boolean): OwnRoute {
@@ -72,7 +72,7 @@ export class PubSender {
     } finally {
       f.value = undefined; // not kept past its publish
     }
-    if (done === 'routed') this.#sent(size);
+    if (done === 'routed' || done === 'waits') this.#sent(size);
     return done;
   }
 

@@ -36,9 +36,43 @@ export class RouterFlow {
     this.#closed = closed;
   }
 
+  /** Resolved once the router reads again (`untilReading`). */
+  #readingAgain: { promise: Promise<void>; resolve: () => void } | undefined;
+
   /** True while the router reads from its peers. */
   get reading(): boolean {
     return !this.#overCap && this.#holds === 0 && this.#holding.size === 0;
+  }
+
+  /**
+   * True when only full connections of peers within their grace keep the router from reading
+   * (not the hub-wide bound, not `holdInput`): a hub's own publish may still be written to such
+   * peers (./own-now.ts), then wait (`untilReading`) as the publishers held by the router do.
+   */
+  get heldByPeersOnly(): boolean {
+    return !this.#overCap && this.#holds === 0;
+  }
+
+  /** Resolves once the router reads again or closes (undefined: it reads). */
+  untilReading(): Promise<void> | undefined {
+    if (this.reading || this.#closed()) return undefined;
+    if (this.#readingAgain === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => { resolve = r; });
+      this.#readingAgain = { promise, resolve };
+    }
+    return this.#readingAgain.promise;
+  }
+
+  /** The router closes: nobody waits for it to read again. */
+  close(): void {
+    this.#wake();
+  }
+
+  #wake(): void {
+    const again = this.#readingAgain;
+    this.#readingAgain = undefined;
+    again?.resolve();
   }
 
   /** `peer`'s outbox, wired to this flow control; `onOverflow`: it became a slow consumer. */
@@ -86,6 +120,7 @@ export class RouterFlow {
 
   #setReading(before: boolean): void {
     const now = this.reading;
+    if (now) this.#wake();
     if (now === before || this.#closed()) return;
     for (const p of this.#peers) if (now && !p.failure && !p.slowError) p.conn.resume(); else p.conn.pause();
   }

@@ -41,7 +41,7 @@ import { QueueRouter } from './router-queues.js';
 import { RouterSubscriptions } from './router-subs.js';
 import { HubPublisher } from './router-sys.js';
 import { frameSize } from './frame-size.js';
-import { routeOwnNow, type OwnFrame, type OwnRoute, type OwnRouteContext } from './own-now.js';
+import { routeOwnPublish, type OwnFrame, type OwnRoute, type OwnRouteContext } from './own-now.js';
 import { routeClaimedNow } from './own-pooled.js';
 import { SampleRouter } from '../../zero-copy/hub-samples.js';
 import { LANE_TOPIC, SAMPLE_CODEC } from '../../zero-copy/descriptor.js';
@@ -125,7 +125,12 @@ export class HubRouter {
   /** The hub's own publish, routed now and written in place, or why not (./own-now.ts). */
   routeOwn(frame: OwnFrame): OwnRoute {
     if (this.#closed || this.#samples.active || this.#stats.on || isZeroCopyFrame(frame.topic, frame.codec)) return 'link';
-    return this.#flow.reading ? routeOwnNow(this.#own, frame) : 'behind';
+    return routeOwnPublish(this.#own, this.#flow, frame);
+  }
+
+  /** Resolves once the router reads again (after a `waits`); undefined: it reads. */
+  untilReading(): Promise<void> | undefined {
+    return this.#flow.untilReading();
   }
 
   /** Accepts every connection the listener yields, until it ends. */
@@ -362,6 +367,7 @@ export class HubRouter {
   /** Says BYE to every peer (a clean stop, not a death), then closes each connection after it flushed. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#flow.close();
     this.#stats.stop();
     this.#gate?.close();
     this.#presence.close();
