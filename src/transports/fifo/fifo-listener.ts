@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { mkfifo, O } from '../../native/fds.js';
 import { LivenessLock } from '../../sync/liveness-lock.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
-import { AdmissionReports, admissionError } from '../shared/admission.js';
-import { isSystemError } from '../../errors.js';
+import { AdmissionReports } from '../shared/admission.js';
 import type { Connection, Listener } from '../transport.js';
 import { openFifo, prepareDir, removeDir, sweepDeadClients, unlinkQuiet } from './fifo-dir.js';
 import { HubHandshake } from './fifo-handshake.js';
@@ -89,8 +88,7 @@ export class FifoListener implements Listener {
       }, (conn, cause) => {
         this.#handshakes.delete(a.name);
         if (conn) this.#accepted.push(conn);
-        // ENOENT: the client gave up and removed its pair; nothing of the hub's to report.
-        else if (cause && !isSystemError(cause, 'ENOENT')) this.#admission.report(admissionError(this.url, `client pid=${a.pid}`, cause));
+        else if (cause) this.#admission.refuse(this.url, `client pid=${a.pid}`, cause);
       });
       if (!hs.settled) this.#handshakes.set(a.name, hs);
     }

@@ -50,6 +50,18 @@ export class AdmissionReports {
     this.#report = report;
   }
 
+  /**
+   * The client `who` of `url` was not admitted because of `cause`: its error (`admissionError`),
+   * reported unless the cause says the client's own objects are gone (ENOENT: it left or was
+   * killed before the hub opened them; nothing of the hub's to say, and a client crash loop must
+   * not fill the hub's events).
+   */
+  refuse(url: string, who: string, cause: unknown): UnibusError {
+    const err = admissionError(url, who, cause);
+    if ((cause as { code?: unknown } | null)?.code !== 'ENOENT') this.report(err);
+    return err;
+  }
+
   /** Reports `err` now, or at the end of the second that began with the last report. */
   report(err: UnibusError): void {
     const since = performance.now() - this.#lastAt;

@@ -11,7 +11,7 @@ import type { Server, Socket } from 'node:net';
 import { fdSocket } from '../../native/fd-socket.js';
 import { O, openFd } from '../../native/fds.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
-import { AdmissionReports, admissionError } from '../shared/admission.js';
+import { AdmissionReports } from '../shared/admission.js';
 import { clearStale } from '../shared/ownership.js';
 import type { Connection, Listener, TransportOptions } from '../transport.js';
 import { ShmConnection } from './connection.js';
@@ -120,7 +120,7 @@ class ShmListener implements Listener {
       });
       this.#accepted.push(conn);
     } catch (err) {
-      this.#admission.report(admissionError(this.url, `client ${clientId}`, err));
+      this.#admission.refuse(this.url, `client ${clientId}`, err);
       if (segment && rope) {
         Atomics.store(new Int32Array(segment.region.buffer, 0, 64), Header.hubState >>> 2, HubState.refused);
         rope.ring();

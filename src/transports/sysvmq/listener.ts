@@ -7,8 +7,9 @@
 import { unlinkSync } from 'node:fs';
 import { Errno } from '../../native/errno.js';
 import { IPC_CREAT, IPC_NOWAIT, IPC_PRIVATE, MSG_NOERROR, MsgBuffer, msgGetRaw, msgReceive, msgRemove } from '../../native/sysv-msg.js';
+import { systemError } from '../../errors.js';
 import { AcceptQueue } from '../shared/accept-queue.js';
-import { AdmissionReports, admissionError } from '../shared/admission.js';
+import { AdmissionReports } from '../shared/admission.js';
 import type { Connection, Listener } from '../transport.js';
 import { SysvConnection } from './connection.js';
 import type { LivenessHold } from './liveness.js';
@@ -99,7 +100,9 @@ export class SysvmqListener implements Listener, WakeTarget {
     const h2c = c2h < 0 ? c2h : msgGetRaw(IPC_PRIVATE, IPC_CREAT | p.mode);
     if (h2c < 0) {
       if (c2h >= 0) msgRemove(c2h);
-      p.waker.post(hello.wakeQueue, hello.endpoint, rejectText(`the hub cannot create queues (errno=${-h2c})`));
+      // ENOSPC: kernel.msgmni reached. The hub's own shortage: a LimitError, reported (it was a
+      // permission refusal, which the client read as PermissionDeniedError).
+      this.#refuse(hello, systemError('msgget', -h2c));
       return;
     }
     const rv = p.rendezvous;
@@ -114,9 +117,7 @@ export class SysvmqListener implements Listener, WakeTarget {
       // E.g. EMFILE for the pidfd that watches the client: refuse this client, keep serving.
       for (const q of [c2h, h2c]) { dropRecord(rv, q); msgRemove(q); }
       dropRecord(rv, hello.wakeQueue);
-      const refusal = admissionError(this.url, `client pid=${hello.pid}`, err);
-      p.waker.post(hello.wakeQueue, hello.endpoint, rejectText(refusal.message, refusal.code));
-      this.#admission.report(refusal);
+      this.#refuse(hello, err);
       return;
     }
     const sent = p.waker.post(hello.wakeQueue, hello.endpoint, encodeWelcome({
@@ -128,6 +129,12 @@ export class SysvmqListener implements Listener, WakeTarget {
       return;
     }
     this.#accepted.push(conn);
+  }
+
+  /** Tells the client of `hello` why it is not admitted (a coded REJECT), and reports it. */
+  #refuse(hello: Hello, cause: unknown): void {
+    const refusal = this.#admission.refuse(this.url, `client pid=${hello.pid}`, cause);
+    this.#p.waker.post(hello.wakeQueue, hello.endpoint, rejectText(refusal.message, refusal.code));
   }
 
   /** The hub's end of a client's queue pair (throws when the client cannot be watched). */

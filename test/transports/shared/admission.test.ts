@@ -34,4 +34,16 @@ test('what a refusal is: LimitError for exhaustion, its own code for a typed cau
   assert.is(other.code, 'ERR_UNIBUS_PROTOCOL');
 });
 
+test('a client whose own objects are gone (ENOENT: it left) is refused without a report', () => {
+  const heard: Error[] = [];
+  const reports = new AdmissionReports();
+  reports.listen((err) => heard.push(err));
+  const gone = Object.assign(new Error("ENOENT: open '/dev/shm/x' failed"), { code: 'ENOENT' });
+  const err = reports.refuse('shm://x', 'client c9', gone);
+  assert.is(err.code, 'ERR_UNIBUS_PROTOCOL');
+  assert.is(heard.length, 0);
+  reports.refuse('shm://x', 'client c10', emfile);
+  assert.is(heard.length, 1);
+});
+
 test.run();
